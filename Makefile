@@ -1,0 +1,43 @@
+# accel: two commands set everything up on a fresh machine.
+#   make demo   runs the main job on the built-in `digits` model
+#   make test   runs every test (unit, HLS C simulation, RTL co-simulation)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+APT_PACKAGES := iverilog verilator
+
+.PHONY: demo test test-fast lint system venv clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# System packages: installed with apt-get when missing and running as root; otherwise say what is needed.
+system:
+	@missing=""; for tool in iverilog verilator; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	  else echo "accel needs:$$missing (e.g. sudo apt-get install $(APT_PACKAGES))"; exit 1; fi; \
+	fi
+
+demo: system $(STAMP)
+	$(VENV)/bin/accel demo
+
+test: system $(STAMP) lint
+	$(PY) -m pytest -n 2 -q -rs
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -n 2 -q -m "not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check accel models tests rtl_tests scripts
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

@@ -1,0 +1,20 @@
+"""The op catalogue: one module per op, each registering its schema and type inference once.
+
+Importing this package registers every op in :data:`accel.ir.OPS`.
+"""
+
+from accel.ops import (  # noqa: F401  (imported for registration)
+    add,
+    channel_shuffle,
+    concat,
+    conv2d,
+    depthwise_conv2d,
+    pad,
+    pool,
+    quantize,
+    reshape,
+    upsample,
+)
+from accel.ops.common import window_out_size
+
+__all__ = ["window_out_size"]

@@ -1,0 +1,31 @@
+"""add: element-wise sum of two or more tensors (residual joins), exact in the widened union type."""
+
+from __future__ import annotations
+
+from accel import AccelError
+from accel.fixed import FixedType
+from accel.ir import OpDef, register_op
+
+
+def _infer(node, inputs):
+    shapes = {x.shape for x in inputs}
+    if len(shapes) != 1:
+        raise AccelError(f"node {node.name}: add needs equal shapes, got {sorted(shapes)}.")
+    frac = max(x.dtype.frac for x in inputs)
+    lo = sum(x.dtype.min_raw << (frac - x.dtype.frac) for x in inputs)
+    hi = sum(x.dtype.max_raw << (frac - x.dtype.frac) for x in inputs)
+    signed = any(x.dtype.signed for x in inputs)
+    return inputs[0].shape, FixedType.covering(lo, hi, frac, signed=signed)
+
+
+register_op(
+    OpDef(
+        name="add",
+        doc="Element-wise sum, operands aligned to the finest grid; cannot overflow.",
+        attrs={},
+        params=(),
+        arity=None,
+        infer=_infer,
+        macs=lambda node, inputs, out: 0,
+    )
+)

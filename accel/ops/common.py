@@ -1,0 +1,69 @@
+"""Small facts shared by several ops: window geometry and exact accumulator sizing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accel import AccelError
+from accel.fixed import FixedType
+from accel.ir import AttrSpec
+
+PAIR = AttrSpec(tuple, doc="(rows, cols)")
+PADS = AttrSpec(tuple, required=False, default=(0, 0, 0, 0), doc="(top, bottom, left, right) zero rows/cols")
+
+
+def window_out_size(node_name: str, size: int, kernel: int, stride: int, pad_lo: int, pad_hi: int) -> int:
+    """Output length of a sliding window along one axis; refuses windows larger than the padded input."""
+    if kernel < 1 or stride < 1 or pad_lo < 0 or pad_hi < 0:
+        raise AccelError(f"node {node_name}: kernel, stride and padding must be positive (got {kernel}, {stride}).")
+    padded = size + pad_lo + pad_hi
+    if padded < kernel:
+        raise AccelError(f"node {node_name}: window {kernel} is larger than the padded input {padded}.")
+    return (padded - kernel) // stride + 1
+
+
+def same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's 'same' padding along one axis: (before, after), the extra row/col going after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+def spatial_out(node_name: str, shape: tuple[int, int, int], kernel, stride, pads) -> tuple[int, int]:
+    kh, kw = kernel
+    sh, sw = stride
+    pt, pb, pl, pr = pads
+    return (
+        window_out_size(node_name, shape[0], kh, sh, pt, pb),
+        window_out_size(node_name, shape[1], kw, sw, pl, pr),
+    )
+
+
+def accumulator_type(
+    weights_by_output: np.ndarray, wtype: FixedType, xtype: FixedType, bias: np.ndarray, btype: FixedType
+) -> FixedType:
+    """The narrowest type that holds every possible dot product plus bias, for the actual weights.
+
+    ``weights_by_output`` is ``(taps, outputs)``: the raw weights feeding each output.
+    The bound is the worst case over every input in ``xtype``'s range (padding
+    zeros lie inside it), so an accumulator of this type cannot overflow.
+    """
+    frac = max(xtype.frac + wtype.frac, btype.frac)
+    w = weights_by_output.astype(object)  # Python ints: bounds never overflow
+    lo_x, hi_x = xtype.min_raw, xtype.max_raw
+    prod_lo = np.minimum(w * lo_x, w * hi_x).sum(axis=0)
+    prod_hi = np.maximum(w * lo_x, w * hi_x).sum(axis=0)
+    shift_p = frac - (xtype.frac + wtype.frac)
+    shift_b = frac - btype.frac
+    b = bias.astype(object)
+    lo = min(int(v) for v in (prod_lo * (1 << shift_p) + b * (1 << shift_b)))
+    hi = max(int(v) for v in (prod_hi * (1 << shift_p) + b * (1 << shift_b)))
+    return FixedType.covering(min(lo, 0), max(hi, 0), frac, signed=lo < 0)
+
+
+def exact_average_type(in_type: FixedType, count: int) -> FixedType | None:
+    """The exact type of an average over ``count`` values, or None when ``count`` is not a power of two."""
+    if count & (count - 1):
+        return None
+    extra = count.bit_length() - 1
+    return FixedType(in_type.signed, in_type.width + extra, in_type.integer)
