@@ -229,14 +229,18 @@ def quantize_counting(
         v = v << shift
     elif shift < 0:
         v = _round_shift(v, -shift, rounding)
+    return apply_overflow(v, dst, overflow)
+
+
+def apply_overflow(raw: np.ndarray, dst: FixedType, overflow: Overflow) -> tuple[np.ndarray, int]:
+    """Bring raw integers already on ``dst``'s grid into its range; returns them and how many overflowed."""
+    v = np.asarray(raw, dtype=np.int64)
     lo, hi = dst.min_raw, dst.max_raw
     if overflow is Overflow.SATURATE_SYMMETRIC and dst.signed:
         lo = -hi
-    outside = (v < lo) | (v > hi)
-    count = int(np.count_nonzero(outside))
+    count = int(np.count_nonzero((v < lo) | (v > hi)))
     if overflow is Overflow.WRAP:
-        mask = (1 << dst.width) - 1
-        v = v & mask
+        v = v & ((1 << dst.width) - 1)
         if dst.signed:
             v = np.where(v > dst.max_raw, v - (1 << dst.width), v)
     else:

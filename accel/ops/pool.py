@@ -74,5 +74,3 @@ def check_pool_window(name: str, pool: tuple[int, int], stride: tuple[int, int])
     """Refuse degenerate pooling windows with a sentence (used by the frontend)."""
     if min(pool) < 1 or min(stride) < 1:
         raise AccelError(f"layer {name}: pool size {pool} and strides {stride} must be positive.")
-
-

@@ -15,6 +15,4 @@ def _infer(node, inputs):
     return (x.shape[0] * fh, x.shape[1] * fw, x.shape[2]), x.dtype
 
 
-register_op(
-    OpDef(name="upsample", doc="Nearest upsampling.", attrs={"factor": PAIR}, params=(), arity=1, infer=_infer)
-)
+register_op(OpDef(name="upsample", doc="Nearest upsampling.", attrs={"factor": PAIR}, params=(), arity=1, infer=_infer))
