@@ -1,0 +1,71 @@
+"""accel.frontend: a QKeras/Keras model -> an exact, typed :class:`accel.ir.Graph`.
+
+QKeras is the specification.  Activation quantizers become ``quantize`` nodes
+with the same rounding (half to even, as ``tf.round``) and clipping; weight
+quantizers are run exactly as the layer's ``call`` runs them and their float32
+results are converted to raw integers without rounding; batch norm is folded by
+QKeras' own inference computation.  Anything that cannot be restated exactly
+raises :class:`accel.AccelError` naming the layer.
+
+Public API: :func:`load_keras`, :func:`to_graph`, :func:`load_graph`,
+:class:`AccelPrecisionWarning`, :func:`supported_layers`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from accel import AccelError  # noqa: E402
+from accel.frontend.walk import AccelPrecisionWarning, supported_layers, to_graph  # noqa: E402
+from accel.ir import Graph  # noqa: E402
+
+__all__ = ["AccelPrecisionWarning", "load_graph", "load_keras", "supported_layers", "to_graph"]
+
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def load_keras(path: str | Path) -> Any:
+    """Load a Keras ``.h5`` model with QKeras' custom objects; every failure is an AccelError naming the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise AccelError(f"model file {p} does not exist or is not a file; supported: a Keras .h5 model file.")
+    try:
+        with p.open("rb") as f:
+            magic = f.read(8)
+    except OSError as exc:
+        raise AccelError(f"model file {p} cannot be read ({exc.strerror}); supported: a readable .h5 file.") from exc
+    if magic != _HDF5_MAGIC:
+        raise AccelError(f"model file {p} is not an HDF5 file; supported: a Keras model saved as .h5.")
+    import h5py
+
+    try:
+        with h5py.File(p, "r") as f:
+            is_keras = "model_config" in f.attrs
+    except OSError as exc:
+        raise AccelError(f"model file {p} is not a readable HDF5 file; supported: a Keras .h5 model.") from exc
+    if not is_keras:
+        raise AccelError(f"model file {p} is an HDF5 file but holds no Keras model (no model_config); "
+                         "supported: a file written by model.save('....h5').")  # fmt: skip
+    import tensorflow as tf
+    from qkeras.utils import _add_supported_quantized_objects
+
+    custom: dict[str, Any] = {}
+    _add_supported_quantized_objects(custom)
+    try:
+        return tf.keras.models.load_model(str(p), custom_objects=custom, compile=False)
+    except Exception as exc:  # noqa: BLE001  (Keras raises many kinds for broken files)
+        raise AccelError(f"model file {p} could not be loaded as a Keras/QKeras model: {exc}".rstrip(".") + ".") from exc
+
+
+def load_graph(model_or_path: Any, name: str | None = None) -> tuple[Any, Graph]:
+    """A model object or an .h5 path -> (the Keras model, its accel Graph)."""
+    if isinstance(model_or_path, (str, Path)):
+        model = load_keras(model_or_path)
+        name = name or Path(model_or_path).stem
+    else:
+        model = model_or_path
+    return model, to_graph(model, name)

@@ -1,0 +1,298 @@
+"""Layer handlers: one plain function per family of Keras layer classes.
+
+Each Q-layer handler reuses the float geometry (kernel, stride, padding) and adds
+only its quantizers; lowerings live in :mod:`accel.frontend.lowering`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from accel import AccelError
+from accel.fixed import FixedType
+from accel.frontend.lowering import (
+    check_conv_geometry,
+    emit_activation,
+    emit_conv,
+    emit_conv_with_activation,
+    folded_batchnorm,
+    has_activation,
+    quantized_bias,
+    quantized_weight,
+    window_pads,
+)
+from accel.frontend.quantizers import activation_requant
+from accel.frontend.walk import Context, Pending, handler, keras_shape_to_hwc
+from accel.ops.common import exact_average_type
+
+# -- input and activations ---------------------------------------------------
+
+
+@handler("InputLayer")
+def input_layer(ctx: Context, layer: Any) -> None:
+    """The raw input has no type yet: the QActivation that reads it defines it."""
+
+
+@handler("QActivation", "Activation", "ReLU")
+def activation(ctx: Context, layer: Any) -> None:
+    act = _activation_of(layer)
+    if Context.reads_model_input(layer):
+        _model_input(ctx, layer, act)
+        return
+    x = ctx.input_tensor(layer)
+    ctx.set(layer, emit_activation(ctx, layer, x, act, layer.name))
+
+
+def _activation_of(layer: Any) -> Any:
+    cls = type(layer).__name__
+    if cls == "QActivation":
+        return layer.quantizer
+    if cls == "ReLU":
+        if layer.max_value is not None or float(layer.negative_slope) != 0 or float(layer.threshold) != 0:
+            raise AccelError(f"layer {layer.name} (ReLU) has max_value/negative_slope/threshold; supported: plain ReLU.")
+        return "relu"
+    return layer.activation
+
+
+def _model_input(ctx: Context, layer: Any, act: Any) -> None:
+    """The first QActivation defines the graph input: its quantizer's type, the tensor named after it."""
+    rq = activation_requant(act, f"layer {layer.name} ({type(layer).__name__})")
+    if rq is None or rq.out_type is None:
+        raise AccelError(
+            f"layer {layer.name} reads the model input but is not a quantizer; the first layer after the input must "
+            "be a QActivation with quantized_bits or quantized_relu, which defines the input's fixed-point type."
+        )
+    shape = keras_shape_to_hwc(layer.name, layer.input_shape[1:])
+    if rq.overflow.name == "SATURATE_SYMMETRIC":
+        # the type's most negative value is not a value of the quantizer: keep the clip as a node
+        raw = ctx.builder.input(f"{layer.name}_in", shape, rq.out_type)
+        ctx.set(layer, ctx.add(layer.name, "quantize", [raw], layer, attrs=rq.attrs()))
+    else:
+        ctx.set(layer, ctx.builder.input(layer.name, shape, rq.out_type))
+
+
+# -- convolutions ----------------------------------------------------------------
+
+
+def _pair(v: Any) -> tuple[int, int]:
+    v = tuple(int(i) for i in (v if isinstance(v, (tuple, list)) else (v, v)))
+    return v  # type: ignore[return-value]
+
+
+def _bias_of(layer: Any, channels: int) -> tuple[np.ndarray, FixedType]:
+    values = layer.bias if layer.use_bias else None
+    return quantized_bias(layer, values, getattr(layer, "bias_quantizer_internal", None), channels)
+
+
+@handler("QConv2D", "Conv2D", "QConv2DBatchnorm")
+def conv2d(ctx: Context, layer: Any) -> None:
+    check_conv_geometry(layer)
+    x = ctx.input_tensor(layer)
+    kernel, stride = _pair(layer.kernel_size), _pair(layer.strides)
+    pads = window_pads(layer, ctx.spec(x).shape, kernel, stride)
+    quantizer = getattr(layer, "kernel_quantizer_internal", None)
+    if type(layer).__name__ == "QConv2DBatchnorm":
+        k, b = folded_batchnorm(layer, layer.kernel, depthwise=False)
+        weight = quantized_weight(layer, k, quantizer, "folded kernel")
+        bias = quantized_bias(layer, b, layer.bias_quantizer_internal, layer.filters)
+    else:
+        weight = quantized_weight(layer, layer.kernel, quantizer, "kernel")
+        bias = _bias_of(layer, layer.filters)
+    y = emit_conv_with_activation(ctx, layer, x, "conv2d", weight, bias, kernel, stride, pads, groups=layer.groups)
+    ctx.set(layer, y)
+
+
+@handler("QDepthwiseConv2D", "DepthwiseConv2D", "QDepthwiseConv2DBatchnorm")
+def depthwise_conv2d(ctx: Context, layer: Any) -> None:
+    check_conv_geometry(layer)
+    x = ctx.input_tensor(layer)
+    kernel, stride = _pair(layer.kernel_size), _pair(layer.strides)
+    pads = window_pads(layer, ctx.spec(x).shape, kernel, stride)
+    quantizer = getattr(layer, "depthwise_quantizer_internal", None)
+    channels = ctx.spec(x).shape[2] * int(layer.depth_multiplier)
+    if type(layer).__name__ == "QDepthwiseConv2DBatchnorm":
+        k, b = folded_batchnorm(layer, layer.depthwise_kernel, depthwise=True)
+        weight = quantized_weight(layer, k, quantizer, "folded depthwise kernel")
+        bias = quantized_bias(layer, b, layer.bias_quantizer_internal, channels)
+    else:
+        weight = quantized_weight(layer, layer.depthwise_kernel, quantizer, "depthwise kernel")
+        bias = _bias_of(layer, channels)
+    ctx.set(layer, emit_conv_with_activation(ctx, layer, x, "depthwise_conv2d", weight, bias, kernel, stride, pads))
+
+
+@handler("QSeparableConv2D", "SeparableConv2D")
+def separable_conv2d(ctx: Context, layer: Any) -> None:
+    """Separable -> depthwise (its depthwise_quantizer, no bias) + pointwise 1x1 conv (bias, activation)."""
+    check_conv_geometry(layer)
+    x = ctx.input_tensor(layer)
+    kernel, stride = _pair(layer.kernel_size), _pair(layer.strides)
+    pads = window_pads(layer, ctx.spec(x).shape, kernel, stride)
+    mid = ctx.spec(x).shape[2] * int(layer.depth_multiplier)
+    dw_w = quantized_weight(
+        layer, layer.depthwise_kernel, getattr(layer, "depthwise_quantizer_internal", None), "depthwise kernel"
+    )
+    dw = emit_conv(ctx, layer, x, "depthwise_conv2d", dw_w, quantized_bias(layer, None, None, mid),
+                   kernel, stride, pads, f"{layer.name}_dw", matches_source=False)  # fmt: skip
+    pw_w = quantized_weight(
+        layer, layer.pointwise_kernel, getattr(layer, "pointwise_quantizer_internal", None), "pointwise kernel"
+    )
+    fused = has_activation(layer)
+    pw_name = f"{layer.name}_pw" if fused else layer.name
+    y = emit_conv(ctx, layer, dw, "conv2d", pw_w, _bias_of(layer, layer.filters), (1, 1), (1, 1), (0, 0, 0, 0),
+                  pw_name, matches_source=not fused, groups=1)  # fmt: skip
+    if fused:
+        y = emit_activation(ctx, layer, y, layer.activation, layer.name)
+    ctx.set(layer, y)
+
+
+@handler("QDense", "Dense")
+def dense(ctx: Context, layer: Any) -> None:
+    """Dense = 1x1 conv over the last axis: on (1, 1, N) after Flatten/GAP, or per pixel of (H, W, C)."""
+    x = ctx.input_tensor(layer)
+    cin = ctx.spec(x).shape[2]
+    k = layer.kernel
+    if int(k.shape[0]) != cin:
+        raise AccelError(f"layer {layer.name} (Dense) expects {k.shape[0]} inputs on its last axis, got {cin}.")
+    w_raw, w_type = quantized_weight(layer, k, getattr(layer, "kernel_quantizer_internal", None), "kernel")
+    weight = (w_raw.reshape(1, 1, cin, layer.units), w_type)
+    ctx.set(
+        layer,
+        emit_conv_with_activation(ctx, layer, x, "conv2d", weight, _bias_of(layer, layer.units), (1, 1), (1, 1),
+                                  (0, 0, 0, 0), groups=1),
+    )  # fmt: skip
+
+
+@handler("BatchNormalization", "QBatchNormalization")
+def batchnorm(ctx: Context, layer: Any) -> None:
+    raise AccelError(
+        f"layer {layer.name} ({type(layer).__name__}) is a separate batch normalization, whose float scale cannot be "
+        "folded into quantized weights exactly; use QConv2DBatchnorm or QDepthwiseConv2DBatchnorm, which quantize "
+        "the folded weights themselves."
+    )
+
+
+# -- pooling -----------------------------------------------------------------------
+
+
+@handler("MaxPooling2D")
+def maxpool(ctx: Context, layer: Any) -> None:
+    if layer.data_format != "channels_last":
+        raise AccelError(f"layer {layer.name} uses {layer.data_format}; supported: channels_last.")
+    x = ctx.input_tensor(layer)
+    pool, stride = _pair(layer.pool_size), _pair(layer.strides)
+    pads = window_pads(layer, ctx.spec(x).shape, pool, stride)
+    ctx.set(layer, ctx.add(layer.name, "maxpool", [x], layer, attrs={"pool": pool, "stride": stride, "pads": pads}))
+
+
+@handler("AveragePooling2D", "GlobalAveragePooling2D")
+def average_pool(ctx: Context, layer: Any) -> None:
+    """Averages over a power-of-two count are exact; otherwise the next QActivation is fused (one exact rounding)."""
+    if layer.data_format != "channels_last":
+        raise AccelError(f"layer {layer.name} uses {layer.data_format}; supported: channels_last.")
+    x = ctx.input_tensor(layer)
+    spec = ctx.spec(x)
+    if type(layer).__name__ == "GlobalAveragePooling2D":
+        op, attrs, count = "global_avgpool", {}, spec.shape[0] * spec.shape[1]
+    else:
+        if layer.padding != "valid":
+            raise AccelError(
+                f"layer {layer.name} (AveragePooling2D) has padding '{layer.padding}'; TensorFlow then divides by a "
+                "count that varies at the borders; supported: padding='valid'."
+            )
+        pool, stride = _pair(layer.pool_size), _pair(layer.strides)
+        op, attrs, count = "avgpool", {"pool": pool, "stride": stride}, math.prod(pool)
+    exact = exact_average_type(spec.dtype, count)
+    if exact is not None:
+        ctx.set(layer, ctx.add(layer.name, op, [x], layer, attrs=attrs | {"out_type": exact}))
+        return
+    users = ctx.consumers.get(layer.name, [])
+    nxt = users[0] if len(users) == 1 else None
+    rq = activation_requant(nxt.quantizer, f"layer {nxt.name}") if nxt is not None and _is_qact(nxt) else None
+    if rq is None or rq.out_type is None:
+        raise AccelError(
+            f"layer {layer.name} ({type(layer).__name__}) averages {count} values, not a power of two, so its "
+            "output has no exact fixed-point type; supported: follow it directly (and only) by a QActivation "
+            "with quantized_bits or quantized_relu, which accel fuses into one exact rounding."
+        )
+    ctx.skip.add(nxt.name)
+    ctx.set(layer, Pending("fused", x, 0, layer.name))
+    ctx.set(nxt, ctx.add(nxt.name, op, [x], nxt, attrs=attrs | rq.attrs()))
+
+
+def _is_qact(layer: Any) -> bool:
+    return type(layer).__name__ == "QActivation"
+
+
+# -- joins and data movement ----------------------------------------------------
+
+
+@handler("Add")
+def add(ctx: Context, layer: Any) -> None:
+    ctx.set(layer, ctx.add(layer.name, "add", ctx.input_tensors(layer), layer))
+
+
+@handler("Concatenate")
+def concatenate(ctx: Context, layer: Any) -> None:
+    inputs = ctx.input_tensors(layer)
+    rank = len(layer.output_shape) - 1
+    if layer.axis not in (-1, rank):
+        raise AccelError(f"layer {layer.name} (Concatenate) joins on axis {layer.axis}; supported: the channel axis.")
+    ctx.set(layer, ctx.add(layer.name, "concat", inputs, layer))
+
+
+@handler("ZeroPadding2D")
+def zero_padding(ctx: Context, layer: Any) -> None:
+    (pt, pb), (pl, pr) = layer.padding
+    x = ctx.input_tensor(layer)
+    ctx.set(layer, ctx.add(layer.name, "pad", [x], layer, attrs={"pads": (pt, pb, pl, pr)}))
+
+
+@handler("UpSampling2D")
+def upsampling(ctx: Context, layer: Any) -> None:
+    if layer.interpolation != "nearest":
+        raise AccelError(f"layer {layer.name} uses {layer.interpolation} interpolation; supported: 'nearest'.")
+    x = ctx.input_tensor(layer)
+    ctx.set(layer, ctx.add(layer.name, "upsample", [x], layer, attrs={"factor": _pair(layer.size)}))
+
+
+@handler("Dropout", "SpatialDropout2D")
+def identity(ctx: Context, layer: Any) -> None:
+    """Inference no-op: the layer's output is its input tensor."""
+    ctx.set(layer, ctx.input_tensor(layer))
+
+
+@handler("Flatten", "Reshape")
+def reshape(ctx: Context, layer: Any) -> None:
+    """Row-major reinterpretation; 4-D targets only as steps of the channel-shuffle pattern."""
+    target = tuple(int(s) for s in layer.output_shape[1:])
+    pending = ctx.pending_input(layer)
+    if pending is not None:
+        if pending.kind == "permuted" and len(target) == 3 and target == ctx.spec(pending.tensor).shape:
+            y = ctx.add(layer.name, "channel_shuffle", [pending.tensor], layer, attrs={"groups": pending.groups})
+            ctx.set(layer, y)
+            return
+        ctx.input_tensor(layer)  # raises the channel-shuffle explanation
+    x = ctx.input_tensor(layer)
+    shape = ctx.spec(x).shape
+    if len(target) == 4:
+        h, w, g, cg = target
+        if (h, w, g * cg) != shape or type(layer).__name__ != "Reshape":
+            raise AccelError(f"layer {layer.name} reshapes {shape} to {target}; supported: (H, W, g, C/g) for shuffles.")
+        ctx.set(layer, Pending("split", x, g, layer.name))
+        return
+    new = keras_shape_to_hwc(layer.name, target)
+    ctx.set(layer, x if new == shape else ctx.add(layer.name, "reshape", [x], layer, attrs={"shape": new}))
+
+
+@handler("Permute")
+def permute(ctx: Context, layer: Any) -> None:
+    pending = ctx.pending_input(layer)
+    if pending is None or pending.kind != "split" or tuple(layer.dims) != (1, 2, 4, 3):
+        raise AccelError(
+            f"layer {layer.name} (Permute{tuple(layer.dims)}) is supported only as the channel shuffle "
+            "Reshape(H,W,g,C/g) -> Permute((1,2,4,3)) -> Reshape(H,W,C)."
+        )
+    ctx.set(layer, Pending("permuted", pending.tensor, pending.groups, layer.name))

@@ -1,0 +1,147 @@
+"""Small lowerings shared by the layer handlers.
+
+* quantized weights and biases, taken exactly as QKeras uses them at inference;
+* batch-norm folding, reproducing QKeras' own ``call(training=False)`` computation;
+* a conv with its fused activation -> conv node + separate ``quantize`` node;
+* separable -> depthwise + pointwise, dense -> 1x1 conv (in accel.frontend.layers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from accel import AccelError
+from accel.fixed import FixedType
+from accel.frontend.quantizers import activation_requant, check_weight_quantizer, exact_raw, run_quantizer
+from accel.frontend.walk import Context
+from accel.ops.common import same_pads
+
+#: widest bias accel accepts without a bias quantizer (its float values must still be exact)
+MAX_UNQUANTIZED_BIAS_BITS = 32
+
+
+def quantized_weight(layer: Any, values: Any, quantizer: Any, role: str) -> tuple[np.ndarray, FixedType]:
+    """Run the layer's weight quantizer on ``values`` (as ``call`` does) and convert the result exactly."""
+    where = f"layer {layer.name} ({type(layer).__name__}) {role}"
+    check_weight_quantizer(quantizer, where)
+    return exact_raw(run_quantizer(quantizer, values), f"{where} value")
+
+
+def quantized_bias(layer: Any, values: Any, quantizer: Any, channels: int) -> tuple[np.ndarray, FixedType]:
+    """The bias QKeras adds: quantized if it has a quantizer, else its float values, which must be exact and narrow."""
+    if values is None:
+        return exact_raw(np.zeros(channels), "zero bias")
+    if quantizer is not None:
+        return quantized_weight(layer, values, quantizer, "bias")
+    floats = np.asarray(values.numpy() if hasattr(values, "numpy") else values, dtype=np.float32)
+    where = f"layer {layer.name} ({type(layer).__name__}) bias without bias_quantizer"
+    try:
+        return exact_raw(floats, where, max_width=MAX_UNQUANTIZED_BIAS_BITS)
+    except AccelError as exc:
+        raise AccelError(
+            f"{where} has values that need more than {MAX_UNQUANTIZED_BIAS_BITS} bits to hold exactly; "
+            "supported: a bias_quantizer (quantized_bits) or an exactly representable bias."
+        ) from exc
+
+
+def check_conv_geometry(layer: Any) -> None:
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        raise AccelError(f"layer {layer.name} uses {layer.data_format}; supported: channels_last.")
+    if tuple(getattr(layer, "dilation_rate", (1, 1))) != (1, 1):
+        raise AccelError(f"layer {layer.name} has dilation_rate {layer.dilation_rate}; supported: (1, 1).")
+
+
+def window_pads(layer: Any, in_shape: tuple[int, int, int], kernel, stride) -> tuple[int, int, int, int]:
+    """Explicit (top, bottom, left, right) zero padding of a Keras 'same' or 'valid' window."""
+    padding = layer.padding
+    if padding == "valid":
+        return (0, 0, 0, 0)
+    if padding == "same":
+        pt, pb = same_pads(in_shape[0], kernel[0], stride[0])
+        pl, pr = same_pads(in_shape[1], kernel[1], stride[1])
+        return (pt, pb, pl, pr)
+    raise AccelError(f"layer {layer.name} has padding '{padding}'; supported: 'same', 'valid'.")
+
+
+def emit_conv(
+    ctx: Context,
+    layer: Any,
+    x: str,
+    op: str,
+    weight: tuple[np.ndarray, FixedType],
+    bias: tuple[np.ndarray, FixedType],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    pads: tuple[int, int, int, int],
+    name: str,
+    matches_source: bool,
+    groups: int | None = None,
+) -> str:
+    attrs: dict[str, Any] = {"kernel": tuple(kernel), "stride": tuple(stride), "pads": tuple(pads)}
+    if groups is not None:
+        attrs["groups"] = int(groups)
+    return ctx.add(
+        name,
+        op,
+        [x],
+        layer,
+        matches_source=matches_source,
+        attrs=attrs,
+        params={"weight": weight[0], "bias": bias[0]},
+        param_types={"weight": weight[1], "bias": bias[1]},
+    )
+
+
+def has_activation(layer: Any) -> bool:
+    act = getattr(layer, "activation", None)
+    return act is not None and getattr(act, "__name__", None) != "linear"
+
+
+def emit_activation(ctx: Context, layer: Any, x: str, activation: Any, name: str) -> str:
+    """A QKeras activation (fused or a QActivation) as a separate ``quantize`` node; 'linear' adds nothing."""
+    where = f"layer {layer.name} ({type(layer).__name__})"
+    rq = activation_requant(activation, where)
+    if rq is None:
+        return x
+    out_type = rq.out_type if rq.out_type is not None else ctx.spec(x).dtype
+    attrs = rq.attrs() | {"out_type": out_type}
+    return ctx.add(name, "quantize", [x], layer, attrs=attrs)
+
+
+def emit_conv_with_activation(ctx: Context, layer: Any, x: str, op: str, weight, bias, kernel, stride, pads,
+                              groups: int | None = None) -> str:  # fmt: skip
+    """The conv node, then the fused activation as its own node; the last node carries the layer's name."""
+    fused = has_activation(layer)
+    conv_name = f"{layer.name}_conv" if fused else layer.name
+    y = emit_conv(ctx, layer, x, op, weight, bias, kernel, stride, pads, conv_name, not fused, groups)
+    if fused:
+        y = emit_activation(ctx, layer, y, layer.activation, layer.name)
+    return y
+
+
+def folded_batchnorm(layer: Any, kernel: Any, depthwise: bool) -> tuple[Any, Any]:
+    """QKeras' inference-time folding of ``QConv2DBatchnorm`` / ``QDepthwiseConv2DBatchnorm``.
+
+    This is the computation of their ``call(training=False)`` written out with the
+    same TensorFlow float32 ops in the same order, so the folded kernel and bias
+    are bit-identical to what QKeras then quantizes.
+    """
+    import tensorflow as tf
+
+    bn = layer.batchnorm
+    if bn.beta is None:
+        raise AccelError(f"layer {layer.name} has a batch norm without beta (center=False); supported: center=True.")
+    if getattr(layer, "folding_mode", "ema_stats_folding") not in ("ema_stats_folding", "batch_stats_folding"):
+        raise AccelError(f"layer {layer.name} has folding_mode {layer.folding_mode!r}; supported: the QKeras modes.")
+    bias = layer.bias if layer.use_bias else 0
+    inv = tf.math.rsqrt(bn.moving_variance + bn.epsilon)
+    if bn.gamma is not None:
+        inv *= bn.gamma
+    folded_bias = inv * (bias - bn.moving_mean) + bn.beta
+    if depthwise:
+        shape = kernel.get_shape().as_list()
+        inv = tf.reshape(inv, [shape[2], shape[3]])
+    folded_kernel = inv * kernel
+    return folded_kernel, folded_bias

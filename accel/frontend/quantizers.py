@@ -1,0 +1,192 @@
+"""QKeras quantizers -> exact accel types.
+
+Two kinds of quantizer appear in a QKeras model:
+
+* **activation quantizers** (``QActivation``, a layer's fused ``activation``) are
+  restated as a requantisation (:class:`Requant`): ``quantized_bits`` and
+  ``quantized_relu`` round half to even (``tf.round``) onto a fixed grid and clip,
+  which is exactly ``ap_[u]fixed`` with ``AP_RND_CONV`` and saturation;
+* **weight quantizers** are *run* (in TensorFlow, on the stored float weights, as
+  the layer's ``call`` does), and the float32 values they produce are converted to
+  raw integers exactly (:func:`exact_raw`).  No weight is ever rounded by accel.
+
+Every setting that cannot be restated exactly is refused with an AccelError.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from accel import AccelError
+from accel.fixed import FixedType, Overflow, Rounding
+
+SUPPORTED_ACTIVATIONS = "quantized_bits (alpha None or 1), quantized_relu, 'relu', 'linear'"
+SUPPORTED_WEIGHT_QUANTIZERS = "quantized_bits with alpha None, 1 or 'auto_po2'"
+
+
+@dataclass(frozen=True)
+class Requant:
+    """A requantisation: the attributes of accel's ``quantize`` op."""
+
+    out_type: FixedType
+    rounding: Rounding = Rounding.ROUND_HALF_EVEN
+    overflow: Overflow = Overflow.SATURATE
+    relu: bool = False
+
+    def attrs(self) -> dict[str, Any]:
+        return {"out_type": self.out_type, "rounding": self.rounding, "overflow": self.overflow, "relu": self.relu}
+
+
+def _name(q: Any) -> str:
+    return type(q).__name__
+
+
+def _plain(v: Any) -> Any:
+    """Quantizer fields may be tf.Variables (use_variables=True); read their values."""
+    return v.numpy() if hasattr(v, "numpy") else v
+
+
+def _common_checks(q: Any, where: str) -> None:
+    if getattr(q, "use_stochastic_rounding", False):
+        raise AccelError(
+            f"{where}: {q} uses stochastic rounding, which is random; supported: deterministic "
+            f"{SUPPORTED_ACTIVATIONS}."
+        )
+    if float(_plain(getattr(q, "qnoise_factor", 1.0))) != 1.0:
+        raise AccelError(f"{where}: {q} has qnoise_factor != 1 (a training-time blend); supported: qnoise_factor=1.")
+
+
+def _is_unit_alpha(alpha: Any) -> bool:
+    if alpha is None:
+        return True
+    if isinstance(alpha, str):
+        return False
+    try:
+        return float(np.asarray(alpha).reshape(-1)[0]) == 1.0 and np.asarray(alpha).size == 1
+    except (TypeError, ValueError):
+        return False
+
+
+def quantized_bits_type(q: Any, where: str) -> tuple[FixedType, Overflow]:
+    """The exact type of ``quantized_bits(bits, integer, symmetric, keep_negative)`` and its clipping.
+
+    QKeras computes ``clip(round(x * 2**(bits-k-integer)), lo, 2**(bits-k) - 1) * 2**(integer-bits+k)``
+    with ``k = keep_negative`` and ``lo = -2**(bits-1) + symmetric`` (signed) or 0: a signed
+    ``ap_fixed<bits, integer+1>`` (symmetric: clip to ``[-max, max]``) or an unsigned
+    ``ap_ufixed<bits, integer>``.
+    """
+    bits, integer = int(_plain(q.bits)), int(_plain(q.integer))
+    keep_negative = bool(q.keep_negative)
+    if bits - keep_negative <= 0:
+        raise AccelError(f"{where}: {q} is a 1-bit sign quantizer; supported: quantized_bits with 2 or more bits.")
+    if keep_negative:
+        overflow = Overflow.SATURATE_SYMMETRIC if q.symmetric else Overflow.SATURATE
+        return FixedType(True, bits, integer + 1), overflow
+    return FixedType(False, bits, integer), Overflow.SATURATE
+
+
+def activation_requant(q: Any, where: str) -> Requant | None:
+    """Restate an activation (quantizer object, Keras function or string) as a Requant.
+
+    Returns None for 'linear'; 'relu' is handled by the caller (it keeps the input type).
+    """
+    from qkeras.quantizers import get_quantizer, quantized_bits, quantized_relu
+
+    if isinstance(q, str):
+        if q in ("linear", "relu"):
+            return None if q == "linear" else Requant(out_type=None, relu=True)  # type: ignore[arg-type]
+        try:
+            q = get_quantizer(q)
+        except Exception as exc:  # noqa: BLE001  (QKeras raises several kinds)
+            raise AccelError(f"{where}: activation '{q}' is not understood; supported: {SUPPORTED_ACTIVATIONS}.") from exc
+    fname = getattr(q, "__name__", None)
+    if callable(q) and fname in ("linear", "relu") and not isinstance(q, (quantized_bits, quantized_relu)):
+        return None if fname == "linear" else Requant(out_type=None, relu=True)  # type: ignore[arg-type]
+    if isinstance(q, quantized_relu) and type(q) is quantized_relu:
+        _common_checks(q, where)
+        if q.use_sigmoid or float(q.negative_slope) != 0.0 or q.relu_upper_bound is not None:
+            raise AccelError(
+                f"{where}: {q} uses use_sigmoid, negative_slope or relu_upper_bound, which have no exact "
+                f"fixed-point form here; supported: {SUPPORTED_ACTIVATIONS}."
+            )
+        bits, integer = int(_plain(q.bits)), int(_plain(q.integer))
+        return Requant(FixedType(False, bits, integer), relu=True)
+    if isinstance(q, quantized_bits) and type(q) is quantized_bits:
+        _common_checks(q, where)
+        if not _is_unit_alpha(q.alpha):
+            raise AccelError(
+                f"{where}: activation quantizer {q} has alpha={q.alpha!r}, a data-dependent or non-unit scale; "
+                f"supported activations: {SUPPORTED_ACTIVATIONS}."
+            )
+        out_type, overflow = quantized_bits_type(q, where)
+        return Requant(out_type, overflow=overflow)
+    raise AccelError(
+        f"{where}: activation {q if not callable(q) or fname is None else fname} ({_name(q)}) is not supported; "
+        f"supported: {SUPPORTED_ACTIVATIONS}."
+    )
+
+
+def check_weight_quantizer(q: Any, where: str) -> None:
+    """Refuse weight quantizers whose output accel cannot take as exact fixed-point values."""
+    from qkeras.quantizers import quantized_bits
+
+    if q is None:
+        raise AccelError(f"{where} has no quantizer; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
+    if not (isinstance(q, quantized_bits) and type(q) is quantized_bits):
+        raise AccelError(f"{where} uses {_name(q)}, which is not supported; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
+    _common_checks(q, where)
+    if not (_is_unit_alpha(q.alpha) or q.alpha == "auto_po2"):
+        raise AccelError(
+            f"{where} uses {q} with alpha={q.alpha!r}, whose scale is not a power of two; "
+            f"supported: {SUPPORTED_WEIGHT_QUANTIZERS}."
+        )
+    quantized_bits_type(q, where)
+
+
+def run_quantizer(q: Any, values: Any) -> np.ndarray:
+    """Apply a QKeras quantizer in TensorFlow to float32 values, exactly as a layer's ``call`` does."""
+    import tensorflow as tf
+
+    return np.asarray(q(tf.convert_to_tensor(values, dtype=tf.float32)).numpy(), dtype=np.float32)
+
+
+def exact_raw(values: np.ndarray, what: str, max_width: int = 62) -> tuple[np.ndarray, FixedType]:
+    """Raw integers and the narrowest FixedType that hold float values exactly (no rounding).
+
+    Each nonzero float is ``m * 2**e`` with ``m`` an odd integer; the grid is the finest
+    ``2**e`` needed, found with frexp.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(v)):
+        raise AccelError(f"{what} contains non-finite values; only finite values are accepted.")
+    frac = 0
+    nz = v[v != 0]
+    if nz.size:
+        mant, exp = np.frexp(nz)  # nz = mant * 2**exp, 0.5 <= |mant| < 1, 53-bit mantissa
+        m53 = np.ldexp(mant, 53).astype(np.int64)  # exact integer mantissa
+        tz = np.array([(int(m) & -int(m)).bit_length() - 1 for m in m53.ravel()], dtype=np.int64)
+        frac = int(np.max(53 - tz - exp))  # value = (m53 >> tz) * 2**(exp - 53 + tz)
+    raw_f = np.ldexp(v, frac)
+    if raw_f.size and np.abs(raw_f).max() >= 2.0**62:
+        raise AccelError(f"{what} needs more than 62 bits to hold exactly; supported: narrower values.")
+    raw = raw_f.astype(np.int64)
+    lo, hi = int(raw.min(initial=0)), int(raw.max(initial=0))
+    t = FixedType.covering(lo, hi, frac)
+    if t.width > max_width:
+        raise AccelError(
+            f"{what} needs {t.width} bits ({t.hls}) to be held exactly; supported: at most {max_width} bits."
+        )
+    return raw, t
+
+
+def magnitude_bits(t: FixedType) -> int:
+    """Significand bits a float needs to hold every value of ``t`` exactly (float32 has 24)."""
+    return t.width - (1 if t.signed else 0)
+
+
+def log2_exact(n: int) -> int:
+    return int(math.log2(n)) if n > 0 and n & (n - 1) == 0 else -1

@@ -1,0 +1,227 @@
+"""Walking a Keras model: the handler registry, the conversion context and :func:`to_graph`.
+
+Handlers are plain functions registered by the Keras class names they accept
+(hls4ml style); each reads one layer and adds IR nodes through the
+:class:`Context`.  The walk visits ``model.layers`` in their (topological) order.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import accel.ops  # noqa: F401  (registers the ops)
+from accel import AccelError
+from accel.fixed import FixedType, union
+from accel.ir import Graph, GraphBuilder
+
+Handler = Callable[["Context", Any], None]
+HANDLERS: dict[str, Handler] = {}
+
+#: float32's significand: tensors needing more bits may be rounded by QKeras itself
+FLOAT32_BITS = 24
+
+
+class AccelPrecisionWarning(UserWarning):
+    """QKeras' float32 arithmetic may round somewhere in this graph; the integer reference is then the exact result."""
+
+
+def handler(*classes: str) -> Callable[[Handler], Handler]:
+    """Register ``fn`` as the converter of the named Keras layer classes."""
+
+    def register(fn: Handler) -> Handler:
+        for cls in classes:
+            if cls in HANDLERS:
+                raise RuntimeError(f"two frontend handlers for {cls}")
+            HANDLERS[cls] = fn
+        return fn
+
+    return register
+
+
+def supported_layers() -> list[str]:
+    _load_handlers()
+    return sorted(HANDLERS)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A Keras value that is not an accel tensor yet: a step of the channel-shuffle pattern.
+
+    ``Reshape(H, W, g, C/g)`` gives a 'split', ``Permute((1, 2, 4, 3))`` a 'permuted';
+    ``Reshape(H, W, C)`` of a 'permuted' becomes a ``channel_shuffle`` node.
+    """
+
+    kind: str
+    tensor: str
+    groups: int
+    layer: str
+
+
+class Context:
+    """Conversion state: the graph being built and which accel tensor each Keras layer's output is."""
+
+    def __init__(self, model: Any, name: str) -> None:
+        self.model = model
+        self.builder = GraphBuilder(name)
+        self.out: dict[str, str | Pending] = {}
+        self.skip: set[str] = set()  # layers already fused into an earlier node
+        self.consumers: dict[str, list[Any]] = {}
+        for layer in model.layers:
+            for src in self.inbound(layer):
+                self.consumers.setdefault(src.name, []).append(layer)
+
+    # -- reading the Keras graph -----------------------------------------
+    @staticmethod
+    def inbound(layer: Any) -> list[Any]:
+        """The layers whose outputs ``layer`` reads (in argument order)."""
+        if type(layer).__name__ == "InputLayer":
+            return []
+        try:
+            tensors = layer.input
+        except AttributeError as exc:
+            raise AccelError(
+                f"layer {layer.name} ({type(layer).__name__}) is used more than once or not connected; "
+                "supported: each layer called exactly once in one functional/Sequential model."
+            ) from exc
+        import tensorflow as tf
+
+        return [t._keras_history.layer for t in tf.nest.flatten(tensors)]
+
+    @staticmethod
+    def reads_model_input(layer: Any) -> bool:
+        return any(type(src).__name__ == "InputLayer" for src in Context.inbound(layer))
+
+    def input_tensors(self, layer: Any) -> list[str]:
+        """The accel tensors a layer reads; refuses raw model inputs and channel-shuffle intermediates."""
+        names = []
+        for src in self.inbound(layer):
+            if type(src).__name__ == "InputLayer":
+                raise AccelError(
+                    f"layer {layer.name} ({type(layer).__name__}) reads the model input directly; the first layer "
+                    "after the input must be a QActivation with quantized_bits or quantized_relu, which defines "
+                    "the input's fixed-point type."
+                )
+            value = self.out.get(src.name)
+            if value is None:
+                raise AccelError(f"layer {layer.name} reads layer {src.name}, which produced no tensor accel knows.")
+            if isinstance(value, Pending):
+                raise AccelError(
+                    f"layer {layer.name} ({type(layer).__name__}) reads the 4-D output of {value.layer}; 4-D "
+                    "Reshape/Permute are supported only as the channel shuffle Reshape(H,W,g,C/g) -> "
+                    "Permute((1,2,4,3)) -> Reshape(H,W,C)."
+                )
+            names.append(value)
+        return names
+
+    def input_tensor(self, layer: Any) -> str:
+        names = self.input_tensors(layer)
+        if len(names) != 1:
+            raise AccelError(f"layer {layer.name} ({type(layer).__name__}) must have one input, got {len(names)}.")
+        return names[0]
+
+    def pending_input(self, layer: Any) -> Pending | None:
+        srcs = self.inbound(layer)
+        if len(srcs) == 1 and isinstance(self.out.get(srcs[0].name), Pending):
+            return self.out[srcs[0].name]  # type: ignore[return-value]
+        return None
+
+    # -- writing the graph -------------------------------------------------
+    def set(self, layer: Any, value: str | Pending) -> None:
+        self.out[layer.name] = value
+
+    def add(self, name: str, op: str, inputs: list[str], layer: Any, matches_source: bool = True, **kw: Any) -> str:
+        return self.builder.add(name, op, inputs, source=layer.name, matches_source=matches_source, **kw)
+
+    def spec(self, tensor: str):
+        return self.builder.spec(tensor)
+
+
+def _load_handlers() -> None:
+    import accel.frontend.layers  # noqa: F401  (registers the handlers)
+
+
+def to_graph(model: Any, name: str | None = None) -> Graph:
+    """Convert a QKeras/Keras model into an exact :class:`accel.ir.Graph` (see accel.frontend)."""
+    _load_handlers()
+    if not hasattr(model, "layers") or not hasattr(model, "outputs"):
+        raise AccelError(f"{model!r} is not a Keras model; supported: a keras.Model or a .h5 file.")
+    ctx = Context(model, name or model.name)
+    for layer in model.layers:
+        if layer.name in ctx.skip:
+            continue
+        cls = type(layer).__name__
+        if cls not in HANDLERS:
+            raise AccelError(
+                f"layer {layer.name} ({cls}) is not supported; supported layers: {', '.join(supported_layers())}."
+            )
+        HANDLERS[cls](ctx, layer)
+    outputs = []
+    for t in model.outputs:
+        src = t._keras_history.layer
+        value = ctx.out.get(src.name)
+        if not isinstance(value, str):
+            raise AccelError(f"model output {src.name} ({type(src).__name__}) is not a complete accel tensor.")
+        outputs.append(value)
+    if not ctx.builder._inputs:
+        raise AccelError(
+            f"model {model.name} has no input quantizer; the first layer after the input must be a QActivation "
+            "with quantized_bits or quantized_relu."
+        )
+    graph = ctx.builder.build(outputs)
+    warn_float32_precision(graph)
+    return graph
+
+
+def _needed_bits(graph: Graph, node) -> int:
+    """Significand bits QKeras' float32 needs for this node's arithmetic to be exact."""
+    out_t = graph.tensors[node.output].dtype
+    ins = [graph.tensors[t].dtype for t in node.inputs]
+    bits = _mag(out_t)
+    if node.op == "quantize":  # use_ste computes x + (xq - x): needs both grids and x's range
+        bits = max(bits, _mag(union(ins[0], out_t)))
+    elif node.op in ("avgpool", "global_avgpool"):
+        h, w = graph.tensors[node.inputs[0]].shape[:2]
+        n = math.prod(node.attrs["pool"]) if node.op == "avgpool" else h * w
+        bits = max(bits, _mag(ins[0]) + math.ceil(math.log2(n)), _mag(union(ins[0], out_t)))
+    return bits
+
+
+def _mag(t: FixedType) -> int:
+    return t.width - (1 if t.signed else 0)
+
+
+def warn_float32_precision(graph: Graph) -> None:
+    """Warn once when some tensor may not be exact in QKeras' float32 (ARCHITECTURE contract 1)."""
+    wide = [(n.name, _needed_bits(graph, n)) for n in graph.nodes]
+    wide += [(t, _mag(graph.tensors[t].dtype)) for t in graph.inputs]
+    wide = [(n, b) for n, b in wide if b > FLOAT32_BITS]
+    if wide:
+        listed = ", ".join(f"{n} ({b} bits)" for n, b in wide[:5]) + (" ..." if len(wide) > 5 else "")
+        warnings.warn(
+            f"graph {graph.name}: {listed} need more than float32's {FLOAT32_BITS}-bit significand, so QKeras' "
+            "float32 arithmetic may round there; accel's integer reference defines the exact result.",
+            AccelPrecisionWarning,
+            stacklevel=3,
+        )
+
+
+def keras_shape_to_hwc(name: str, shape: tuple) -> tuple[int, int, int]:
+    """Map a Keras per-sample shape to accel's (H, W, C): vectors are (1, 1, N), matrices (1, A, B)."""
+    shape = tuple(int(s) for s in shape)
+    if len(shape) == 1:
+        return (1, 1, shape[0])
+    if len(shape) == 2:
+        return (1, shape[0], shape[1])
+    if len(shape) == 3:
+        return shape  # type: ignore[return-value]
+    raise AccelError(f"layer {name} has shape {shape}; supported: (N,), (A, B) or (H, W, C) per sample.")
+
+
+def zeros_like_count(n: int) -> np.ndarray:
+    return np.zeros(n, dtype=np.int64)
