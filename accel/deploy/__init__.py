@@ -1,0 +1,1 @@
+"""Deployment side of accel: the stream packer shared by testbenches and the PYNQ driver."""

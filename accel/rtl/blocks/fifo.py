@@ -1,0 +1,41 @@
+"""accel_fifo: stream FIFO (data + TLAST) between blocks; decouples and buffers skip paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from accel.rtl.params import check_positive
+
+
+@dataclass(frozen=True)
+class Fifo:
+    """Parameters of one ``accel_fifo`` instance; ``beats_per_frame`` only feeds the cycle model."""
+
+    name: str
+    depth: int
+    width: int
+    beats_per_frame: int = 1
+
+    module = "accel_fifo"
+
+    def validate(self) -> None:
+        check_positive(self.name, "FIFO depth", self.depth)
+        if self.depth < 2:
+            from accel import AccelError
+
+            raise AccelError(f"{self.name}: FIFO depth {self.depth} is too small; supported depths are 2 and more.")
+        check_positive(self.name, "FIFO width", self.width)
+        check_positive(self.name, "beats per frame", self.beats_per_frame)
+
+    def verilog_parameters(self) -> dict:
+        self.validate()
+        return {"DEPTH": self.depth, "WIDTH": self.width}
+
+    def write_files(self, directory: Path) -> list[Path]:
+        """The FIFO has no graph-dependent constants."""
+        return []
+
+    def expected_cycles_per_frame(self) -> int:
+        """One beat per cycle in steady state."""
+        return self.beats_per_frame

@@ -1,0 +1,8 @@
+"""pytest setup for the RTL testbenches: put the repository root on sys.path so ``rtl_tests.common`` imports."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
