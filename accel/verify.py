@@ -103,7 +103,7 @@ def first_divergence(model: Any, graph: Graph, raw: np.ndarray, batch_size: int 
     outs = probe.predict(_keras_view(model, graph, raw), batch_size=batch_size, verbose=0)
     if len(layers) == 1:
         outs = [outs]
-    by_layer = dict(zip(layers, outs))
+    by_layer = dict(zip(layers, outs, strict=True))
     trace = execute(graph, raw, trace=True).tensors
     for node in checked:
         spec = graph.tensors[node.output]
@@ -133,7 +133,7 @@ def verify_against_qkeras(
     bad_values = 0
     bad_samples = np.zeros(samples, dtype=bool)
     first = None
-    for name, k_out in zip(graph.outputs, keras_outs):
+    for name, k_out in zip(graph.outputs, keras_outs, strict=True):
         spec = graph.tensors[name]
         bad = _compare(k_out, ref[name], spec.dtype)
         bad_values += int(bad.sum())

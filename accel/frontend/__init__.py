@@ -58,7 +58,8 @@ def load_keras(path: str | Path) -> Any:
     try:
         return tf.keras.models.load_model(str(p), custom_objects=custom, compile=False)
     except Exception as exc:  # noqa: BLE001  (Keras raises many kinds for broken files)
-        raise AccelError(f"model file {p} could not be loaded as a Keras/QKeras model: {exc}".rstrip(".") + ".") from exc
+        msg = f"model file {p} could not be loaded as a Keras/QKeras model: {exc}".rstrip(".")
+        raise AccelError(msg + ".") from exc
 
 
 def load_graph(model_or_path: Any, name: str | None = None) -> tuple[Any, Graph]:

@@ -52,7 +52,9 @@ def _activation_of(layer: Any) -> Any:
         return layer.quantizer
     if cls == "ReLU":
         if layer.max_value is not None or float(layer.negative_slope) != 0 or float(layer.threshold) != 0:
-            raise AccelError(f"layer {layer.name} (ReLU) has max_value/negative_slope/threshold; supported: plain ReLU.")
+            raise AccelError(
+                f"layer {layer.name} (ReLU) has max_value/negative_slope/threshold; supported: plain ReLU."
+            )
         return "relu"
     return layer.activation
 
@@ -280,7 +282,9 @@ def reshape(ctx: Context, layer: Any) -> None:
     if len(target) == 4:
         h, w, g, cg = target
         if (h, w, g * cg) != shape or type(layer).__name__ != "Reshape":
-            raise AccelError(f"layer {layer.name} reshapes {shape} to {target}; supported: (H, W, g, C/g) for shuffles.")
+            raise AccelError(
+                f"layer {layer.name} reshapes {shape} to {target}; supported: (H, W, g, C/g) for shuffles."
+            )
         ctx.set(layer, Pending("split", x, g, layer.name))
         return
     new = keras_shape_to_hwc(layer.name, target)

@@ -53,8 +53,7 @@ def _plain(v: Any) -> Any:
 def _common_checks(q: Any, where: str) -> None:
     if getattr(q, "use_stochastic_rounding", False):
         raise AccelError(
-            f"{where}: {q} uses stochastic rounding, which is random; supported: deterministic "
-            f"{SUPPORTED_ACTIVATIONS}."
+            f"{where}: {q} uses stochastic rounding, which is random; supported: use_stochastic_rounding=False."
         )
     if float(_plain(getattr(q, "qnoise_factor", 1.0))) != 1.0:
         raise AccelError(f"{where}: {q} has qnoise_factor != 1 (a training-time blend); supported: qnoise_factor=1.")
@@ -102,7 +101,9 @@ def activation_requant(q: Any, where: str) -> Requant | None:
         try:
             q = get_quantizer(q)
         except Exception as exc:  # noqa: BLE001  (QKeras raises several kinds)
-            raise AccelError(f"{where}: activation '{q}' is not understood; supported: {SUPPORTED_ACTIVATIONS}.") from exc
+            raise AccelError(
+                f"{where}: activation '{q}' is not understood; supported: {SUPPORTED_ACTIVATIONS}."
+            ) from exc
     fname = getattr(q, "__name__", None)
     if callable(q) and fname in ("linear", "relu") and not isinstance(q, (quantized_bits, quantized_relu)):
         return None if fname == "linear" else Requant(out_type=None, relu=True)  # type: ignore[arg-type]
