@@ -1,0 +1,122 @@
+"""accel.hls: hls4ml firmware whose every type is the Graph's, proven by C simulation.
+
+``convert`` lowers the Graph (the authority on every type: it has folded
+batch-norm, split separable convolutions and typed each tensor exactly) to an
+hls4ml layer list (:mod:`accel.hls.lower`) and hands it to hls4ml's own
+``ModelGraph``: hls4ml's optimiser passes, templates, writer and g++ C simulation
+do the rest.  Every layer's result, accumulator, weight and bias precision is set
+explicitly from the Graph, so nothing falls back to hls4ml's ``fixed<16,6>``
+default.  ``verify_against_hls`` compiles that model and compares it with
+:func:`accel.reference.execute` bit for bit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from accel import AccelError
+from accel.ir import Graph
+
+from .lower import Lowered, lower, precision
+
+IO_TYPES = ("io_stream", "io_parallel")
+STRATEGIES = ("Latency", "Resource")
+
+__all__ = ["IO_TYPES", "STRATEGIES", "Lowered", "convert", "lower", "precision", "verify_against_hls"]
+
+
+def _io(io_type: str) -> str:
+    full = io_type if io_type.startswith("io_") else f"io_{io_type}"
+    if full not in IO_TYPES:
+        raise AccelError(f"hls4ml io type '{io_type}' is not supported; supported: stream, parallel.")
+    return full
+
+
+def hls_config(
+    graph: Graph,
+    lowered: Lowered,
+    strategy: str = "Latency",
+    reuse_factor: int = 1,
+    layer_reuse: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """hls4ml's HLSConfig with every layer's precision from the Graph and tracing on."""
+    if strategy not in STRATEGIES:
+        raise AccelError(f"hls4ml strategy '{strategy}' is not supported; supported: {', '.join(STRATEGIES)}.")
+    if int(reuse_factor) < 1:
+        raise AccelError(f"reuse factor {reuse_factor} is not supported; it must be a positive integer.")
+    layer_reuse = dict(layer_reuse or {})
+    per_layer: dict[str, dict[str, Any]] = {}
+    for name, prec in lowered.precisions.items():
+        per_layer[name] = {"Precision": dict(prec), "Trace": True}
+    for node_name, rf in layer_reuse.items():
+        if node_name not in lowered.layer_of_tensor:
+            raise AccelError(
+                f"reuse factor given for '{node_name}', which is not a node of graph {graph.name}; "
+                "give reuse factors by node name."
+            )
+        if int(rf) < 1:
+            raise AccelError(f"reuse factor {rf} for node {node_name} is not supported; it must be positive.")
+        per_layer[lowered.layer_of_tensor[node_name]]["ReuseFactor"] = int(rf)
+    return {
+        # Any type not set below would default to this; an unmistakably narrow type makes such a gap show.
+        "Model": {"Precision": "ap_fixed<2,1>", "ReuseFactor": int(reuse_factor), "Strategy": strategy},
+        "LayerName": per_layer,
+    }
+
+
+def convert(
+    model: Any,
+    graph: Graph,
+    io_type: str = "io_stream",
+    strategy: str = "Latency",
+    reuse_factor: int = 1,
+    layer_reuse: Mapping[str, int] | None = None,
+    output_dir: str | Path = "build/hls",
+    project_name: str | None = None,
+    part: str = "xc7z020clg400-1",
+    clock_period: float = 10,
+    backend: str = "Vivado",
+):
+    """An hls4ml ``ModelGraph`` computing exactly what ``graph`` computes (not yet compiled).
+
+    ``model`` is the QKeras model the graph came from; it is not parsed again
+    (hls4ml's own Keras parser lacks handlers and types the Graph already has) and
+    may be None.  ``layer_reuse`` maps Graph node names to reuse factors.
+    """
+    import hls4ml
+    from hls4ml.model import ModelGraph
+
+    from .extensions import register
+
+    register()
+    io_type = _io(io_type)
+    lowered = lower(graph, io_type, strategy)
+    config = hls4ml.utils.config.create_config(
+        output_dir=str(output_dir),
+        project_name=project_name or _project(graph.name),
+        backend=backend,
+        part=part,
+        clock_period=clock_period,
+        io_type=io_type,
+    )
+    config["HLSConfig"] = hls_config(graph, lowered, strategy, reuse_factor, layer_reuse)
+    config["InputData"] = None
+    config["OutputPredictions"] = None
+    hmodel = ModelGraph.from_layer_list(config, lowered.layers, lowered.inputs, lowered.outputs)
+    hmodel.accel_lowered = lowered
+    hmodel.accel_graph = graph
+    return hmodel
+
+
+def _project(name: str) -> str:
+    return "accel_" + re.sub(r"\W", "_", name)
+
+
+def verify_against_hls(model, graph, samples, io_type="io_stream", seed=0, output_dir=None, **kwargs):
+    """See :func:`accel.hls.verify.verify_against_hls`."""
+    from .verify import verify_against_hls as _verify
+
+    return _verify(model, graph, samples, io_type=io_type, seed=seed, output_dir=output_dir, **kwargs)

@@ -1,0 +1,105 @@
+"""accel's additions to hls4ml, registered through hls4ml's own extension mechanism.
+
+hls4ml 1.3.0 averages by dividing an ``ap_fixed`` accumulator by the pixel count
+and then assigning the quotient to the result type: two roundings, wrong
+whenever the count is not a power of two (and off by the first truncation even
+when it is, if the accumulator is narrow).  accel's Graph defines ``avgpool`` and
+``global_avgpool`` as one exact ``round(sum / N)`` (:func:`accel.fixed.round_divide`),
+so they are lowered to the layer ``AccelAvgPool`` defined here, whose C++ kernel is
+``hls_templates/nnet_accel_avgpool.h`` (io_parallel and io_stream).
+
+:func:`register` is idempotent and is called by :func:`accel.hls.convert`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hls4ml
+from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
+from hls4ml.model.layers import Layer, register_layer
+from hls4ml.model.types import FixedPrecisionType
+
+from accel.fixed import Rounding
+
+#: the repository's template directory (C++ kernels accel hands to hls4ml)
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "hls_templates"
+AVGPOOL_HEADER = TEMPLATE_DIR / "nnet_accel_avgpool.h"
+
+ROUNDING_CODE = {Rounding.TRUNCATE: 0, Rounding.ROUND_HALF_UP: 1, Rounding.ROUND_HALF_EVEN: 2}
+
+
+class AccelAvgPool(Layer):
+    """Average pooling without padding whose result is ``round(sum / count)`` rounded once, exactly.
+
+    Attributes come from the Graph node (``accel.hls.lower``): geometry, the
+    rounding code and whether a ReLU precedes the rounding.  The result type
+    (with its overflow mode) is the layer's ``result`` precision.
+    """
+
+    _expected_attributes = []  # attributes are set by accel's lowering, not parsed from Keras
+
+    def initialize(self) -> None:
+        shape = [self.attributes["out_height"], self.attributes["out_width"], self.attributes["n_filt"]]
+        self.add_output_variable(shape)
+
+
+_CONFIG = """struct config{index} : nnet::accel_avgpool_config {{
+    static const unsigned in_height = {in_height};
+    static const unsigned in_width = {in_width};
+    static const unsigned n_filt = {n_filt};
+    static const unsigned pool_height = {pool_height};
+    static const unsigned pool_width = {pool_width};
+    static const unsigned stride_height = {stride_height};
+    static const unsigned stride_width = {stride_width};
+    static const unsigned out_height = {out_height};
+    static const unsigned out_width = {out_width};
+    static const int in_frac = {in_frac};
+    static const int out_frac = {out_frac};
+    static const unsigned rounding = {rounding};
+    static const bool relu = {relu};
+}};
+"""
+
+
+def _frac(precision) -> int:
+    if not isinstance(precision, FixedPrecisionType):
+        raise TypeError(f"AccelAvgPool needs fixed-point types, got {precision}")
+    return precision.width - precision.integer
+
+
+class AccelAvgPoolConfigTemplate(LayerConfigTemplate):
+    def __init__(self) -> None:
+        super().__init__(AccelAvgPool)
+
+    def format(self, node) -> str:
+        params = self._default_config_params(node)
+        params["in_frac"] = _frac(node.get_input_variable().type.precision)
+        params["out_frac"] = _frac(node.get_output_variable().type.precision)
+        return _CONFIG.format(**params)
+
+
+class AccelAvgPoolFunctionTemplate(FunctionCallTemplate):
+    def __init__(self) -> None:
+        super().__init__(AccelAvgPool, include_header=[f"nnet_utils/{AVGPOOL_HEADER.name}"])
+
+    def format(self, node) -> str:
+        params = self._default_function_params(node)
+        return "nnet::accel_avgpool_cl<{input_t}, {output_t}, {config}>({input}, {output});".format(**params)
+
+
+_registered = False
+
+
+def register() -> None:
+    """Register accel's layers, templates and C++ sources with hls4ml's Vivado and Vitis backends (once)."""
+    global _registered
+    if _registered:
+        return
+    register_layer("AccelAvgPool", AccelAvgPool)
+    for backend_name in ("Vivado", "Vitis"):
+        backend = hls4ml.backends.get_backend(backend_name)
+        backend.register_template(AccelAvgPoolConfigTemplate)
+        backend.register_template(AccelAvgPoolFunctionTemplate)
+        backend.register_source(AVGPOOL_HEADER)
+    _registered = True
