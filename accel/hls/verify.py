@@ -1,0 +1,140 @@
+"""``accel verify MODEL --against hls``: hls4ml's g++ C simulation against the NumPy reference, bit for bit.
+
+The raw inputs of :func:`accel.verify.random_inputs` are fed to the C simulation
+as their exact float64 view; its outputs are converted back to raw integers
+exactly (a float off the output type's grid or range is a mismatch) and compared
+with :func:`accel.reference.execute` by ``==``.  On a mismatch the failing samples
+are re-run with hls4ml's trace (every layer has ``Trace: True``) and the first
+Graph node whose hls4ml output differs is named with its index and both values.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accel.fixed import FixedType
+from accel.ir import Graph
+from accel.reference import execute
+from accel.verify import VerifyResult, keras_to_raw, random_inputs
+
+
+def float_view(graph: Graph, raw: np.ndarray) -> np.ndarray:
+    """The exact float64 view of raw input frames, flattened per sample as hls4ml's predict takes them."""
+    spec = graph.tensors[graph.inputs[0]]
+    return np.ascontiguousarray(spec.dtype.to_float(raw).reshape(raw.shape[0], -1))
+
+
+def _mismatch(hls_out: np.ndarray, ref: np.ndarray, dtype: FixedType) -> tuple[np.ndarray, np.ndarray]:
+    """(per-value mismatch mask (N, size), hls raw values) between C-simulation floats and reference raws."""
+    n = ref.shape[0]
+    h_raw, ok = keras_to_raw(np.asarray(hls_out, dtype=np.float64).reshape(n, -1), dtype)
+    return ~ok | (h_raw != ref.reshape(n, -1)), h_raw
+
+
+def _divergence(node: str, layer: str, hls_out, ref, dtype: FixedType, bad, shape) -> dict[str, Any]:
+    sample, flat = (int(i) for i in np.argwhere(bad)[0])
+    n = ref.shape[0]
+    return {
+        "layer": layer,
+        "node": node,
+        "index": [sample, *(int(i) for i in np.unravel_index(flat, shape))],
+        "expected": float(dtype.to_float(ref.reshape(n, -1)[sample, flat])),
+        "got": float(np.asarray(hls_out, dtype=np.float64).reshape(n, -1)[sample, flat]),
+    }
+
+
+def first_divergence(hmodel, graph: Graph, raw: np.ndarray) -> dict[str, Any] | None:
+    """Trace every layer of the compiled hls4ml model; the first Graph node (in graph order) that differs.
+
+    ``expected`` is the reference's value, ``got`` hls4ml's, ``index`` (sample, h, w, c).
+    """
+    lowered = hmodel.accel_lowered
+    _, traces = hmodel.trace(float_view(graph, raw))
+    ref = execute(graph, raw, trace=True).tensors
+    n = raw.shape[0]
+    for node in graph.nodes:
+        layer = lowered.layer_of_tensor.get(node.name)
+        if layer is None or layer not in traces:
+            continue
+        spec = graph.tensors[node.name]
+        bad, _ = _mismatch(np.asarray(traces[layer]).reshape(n, -1), ref[node.name], spec.dtype)
+        if bad.any():
+            return _divergence(node.name, layer, np.asarray(traces[layer]).reshape(n, -1), ref[node.name],
+                               spec.dtype, bad, spec.shape)  # fmt: skip
+    return None
+
+
+def compile_model(model: Any, graph: Graph, io_type: str = "io_stream", output_dir: str | Path | None = None,
+                  **convert_kwargs: Any):  # fmt: skip
+    """Convert and g++-compile; returns (hls4ml model, compile seconds)."""
+    from accel.hls import convert
+
+    if output_dir is None:
+        output_dir = tempfile.mkdtemp(prefix=f"accel_hls_{graph.name}_")
+    t0 = time.perf_counter()
+    hmodel = convert(model, graph, io_type=io_type, output_dir=output_dir, **convert_kwargs)
+    hmodel.compile()
+    return hmodel, time.perf_counter() - t0
+
+
+def compare(hmodel, graph: Graph, samples: int, seed: int = 0, max_trace: int = 16) -> VerifyResult:
+    """Run an already compiled hls4ml model and the reference on the same random inputs; exact comparison."""
+    t0 = time.perf_counter()
+    raw = random_inputs(graph, samples, seed)
+    outs = hmodel.predict(float_view(graph, raw))
+    if len(graph.outputs) == 1:
+        outs = [outs]
+    ref = execute(graph, raw).outputs
+    bad_values = 0
+    bad_samples = np.zeros(samples, dtype=bool)
+    first = None
+    for name, h_out in zip(graph.outputs, outs, strict=True):
+        spec = graph.tensors[name]
+        h_out = np.asarray(h_out).reshape(samples, -1)
+        bad, _ = _mismatch(h_out, ref[name], spec.dtype)
+        bad_values += int(bad.sum())
+        bad_samples |= bad.any(axis=1)
+        if first is None and bad.any():
+            first = _divergence(name, hmodel.accel_lowered.layer_of_tensor[name], h_out, ref[name], spec.dtype, bad,
+                                spec.shape)  # fmt: skip
+    if bad_samples.any():
+        idx = np.flatnonzero(bad_samples)[:max_trace]
+        layer_first = first_divergence(hmodel, graph, raw[idx])
+        if layer_first is not None:
+            layer_first["index"][0] = int(idx[layer_first["index"][0]])
+            first = layer_first
+    return VerifyResult(
+        model=graph.name,
+        against="hls",
+        samples=samples,
+        mismatches=int(bad_samples.sum()),
+        mismatched_values=bad_values,
+        first_divergence=first,
+        elapsed_s=round(time.perf_counter() - t0, 3),
+    )
+
+
+def verify_against_hls(
+    model: Any,
+    graph: Graph,
+    samples: int,
+    io_type: str = "io_stream",
+    seed: int = 0,
+    output_dir: str | Path | None = None,
+    **convert_kwargs: Any,
+) -> VerifyResult:
+    """Convert ``graph`` with hls4ml, compile the C simulation and compare it with the reference exactly.
+
+    ``convert_kwargs`` (strategy, reuse_factor, layer_reuse, ...) go to :func:`accel.hls.convert`.
+    ``elapsed_s`` includes the conversion and the g++ compile.
+    """
+    t0 = time.perf_counter()
+    hmodel, _ = compile_model(model, graph, io_type, output_dir, **convert_kwargs)
+    result = compare(hmodel, graph, samples, seed)
+    result.elapsed_s = round(time.perf_counter() - t0, 3)
+    return result
