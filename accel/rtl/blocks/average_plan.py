@@ -155,25 +155,26 @@ def plan_average(
 
 
 def simulate_plan(plan: AveragePlan, sums: np.ndarray) -> np.ndarray:
-    """The divider's arithmetic in Python integers (for the plan's own unit test against ``kernels.average``)."""
-    out = []
-    for s in np.asarray(sums).ravel().tolist():
-        if plan.relu:
-            s = max(s, 0)
-        t = 2 * (s << plan.num_shift) + plan.t_off
-        assert 0 <= t < (1 << plan.t_w)
-        q0 = ((t >> plan.z) * plan.mul) >> plan.mul_shift
-        q = q0 - plan.k
-        if plan.round_even and t == q0 * plan.d and q & 1:
-            q -= 1
-        lo, hi = plan.out.min_raw, plan.out.max_raw
-        if plan.overflow is Overflow.SATURATE_SYMMETRIC and plan.out.signed:
-            lo = -hi
-        if plan.overflow is Overflow.WRAP:
-            q &= (1 << plan.out.width) - 1
-            if plan.out.signed and q > plan.out.max_raw:
-                q -= 1 << plan.out.width
-        else:
-            q = min(max(q, lo), hi)
-        out.append(q)
-    return np.array(out, dtype=np.int64).reshape(np.asarray(sums).shape)
+    """The divider's arithmetic on int64 arrays, step by step as ``accel_avg_div`` does it.
+
+    Used by the plan's own test against ``kernels.average`` over every possible sum (the RTL itself is
+    compared with ``kernels.average`` in the block testbenches).
+    """
+    s = np.asarray(sums, dtype=np.int64)
+    if plan.relu:
+        s = np.maximum(s, 0)
+    t = 2 * (s << plan.num_shift) + plan.t_off
+    if t.size and (t.min() < 0 or t.max() >= (1 << plan.t_w)):
+        raise AssertionError("dividend outside the planned range")
+    q0 = ((t >> plan.z) * plan.mul) >> plan.mul_shift
+    q = q0 - plan.k
+    if plan.round_even:
+        q = q - ((t == q0 * plan.d) & ((q & 1) == 1))
+    out = plan.out
+    if plan.overflow is Overflow.WRAP:
+        q = q & ((1 << out.width) - 1)
+        if out.signed:
+            q = np.where(q > out.max_raw, q - (1 << out.width), q)
+        return q
+    lo = -out.max_raw if plan.overflow is Overflow.SATURATE_SYMMETRIC and out.signed else out.min_raw
+    return np.clip(q, lo, out.max_raw)

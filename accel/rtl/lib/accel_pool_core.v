@@ -95,7 +95,7 @@ reg [P*ACC_W-1:0] rowbuf [0:DEPTH-1];
 
 wire fire = s_axis_tvalid && s_axis_tready;
 wire in_win = (cw < WO_C) && (rw < HO_C);
-wire win_first = (rp == RP_FIRST || y == 0) && (cp == CP_FIRST || x == 0);
+wire win_first = (rp == 0 || y == 0) && (cp == 0 || x == 0);
 wire win_last = (rp == RP_LAST || y == Y_LAST) && (cp == CP_LAST || x == X_LAST);
 /* verilator lint_off UNUSEDSIGNAL */
 wire [AW-1:0] addr = base + {{(AW - BW){1'b0}}, b};  // only read/written while in_win (then < DEPTH)

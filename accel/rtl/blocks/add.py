@@ -1,0 +1,69 @@
+"""accel_add: element-wise sum of two streams, each aligned to the finest fixed-point grid (residual join)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from accel.fixed import FixedType
+from accel.rtl.blocks._common import check_frame, check_type
+
+
+@dataclass(frozen=True)
+class Add:
+    """One ``accel_add``: ``a + b`` of two ``(height, width, channels)`` streams with ``lanes`` per beat.
+
+    The output type is accel's add type (``FixedType.covering`` of the worst-case sum on the finer grid),
+    so the hardware sum is exact and cannot overflow.  More operands: chain blocks.
+    """
+
+    name: str
+    height: int
+    width: int
+    channels: int
+    lanes: int
+    a_type: FixedType
+    b_type: FixedType
+
+    module = "accel_add"
+    sources = ("accel_add",)
+
+    @property
+    def frac(self) -> int:
+        return max(self.a_type.frac, self.b_type.frac)
+
+    @property
+    def shifts(self) -> tuple[int, int]:
+        return self.frac - self.a_type.frac, self.frac - self.b_type.frac
+
+    @property
+    def out_type(self) -> FixedType:
+        """Same rule as the ``add`` op's type inference (accel/ops/add.py)."""
+        sa, sb = self.shifts
+        lo = (self.a_type.min_raw << sa) + (self.b_type.min_raw << sb)
+        hi = (self.a_type.max_raw << sa) + (self.b_type.max_raw << sb)
+        return FixedType.covering(lo, hi, self.frac, signed=self.a_type.signed or self.b_type.signed)
+
+    def validate(self) -> None:
+        check_frame(self.name, self.height, self.width, self.channels, self.lanes)
+        check_type(self.name, "input 0 type", self.a_type)
+        check_type(self.name, "input 1 type", self.b_type)
+        check_type(self.name, "output type", self.out_type)
+
+    def verilog_parameters(self) -> dict[str, int]:
+        self.validate()
+        sa, sb = self.shifts
+        return {
+            "H": self.height, "W": self.width, "C": self.channels, "P": self.lanes,
+            "A_W": self.a_type.width, "A_SIGNED": int(self.a_type.signed), "A_SHIFT": sa,
+            "B_W": self.b_type.width, "B_SIGNED": int(self.b_type.signed), "B_SHIFT": sb,
+            "OUT_W": self.out_type.width,
+        }
+
+    def write_files(self, directory: Path) -> list[Path]:
+        """No graph-dependent constants."""
+        return []
+
+    def expected_cycles_per_frame(self) -> int:
+        """One beat of each input per cycle."""
+        return self.height * self.width * self.channels // self.lanes

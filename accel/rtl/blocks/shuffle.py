@@ -1,0 +1,45 @@
+"""accel_shuffle: ShuffleNet channel shuffle within each pixel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from accel.rtl.blocks._common import check_frame
+from accel.rtl.params import check_divides, check_width
+
+
+@dataclass(frozen=True)
+class ChannelShuffle:
+    """One ``accel_shuffle``: channel ``g*(C/groups) + i`` moves to ``i*groups + g``; elements only move."""
+
+    name: str
+    height: int
+    width: int
+    channels: int
+    lanes: int
+    data_width: int
+    groups: int
+
+    module = "accel_shuffle"
+    sources = ("accel_shuffle",)
+
+    def validate(self) -> None:
+        check_frame(self.name, self.height, self.width, self.channels, self.lanes)
+        check_width(self.name, "element width", self.data_width)
+        check_divides(self.name, "shuffle groups", self.groups, "channels", self.channels)
+
+    def verilog_parameters(self) -> dict[str, int]:
+        self.validate()
+        return {
+            "H": self.height, "W": self.width, "C": self.channels, "P": self.lanes,
+            "DATA_W": self.data_width, "GROUPS": self.groups,
+        }
+
+    def write_files(self, directory: Path) -> list[Path]:
+        """No graph-dependent constants."""
+        return []
+
+    def expected_cycles_per_frame(self) -> int:
+        """One beat per cycle (two pixel buffers alternate)."""
+        return self.height * self.width * self.channels // self.lanes

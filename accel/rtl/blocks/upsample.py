@@ -1,0 +1,46 @@
+"""accel_upsample: nearest-neighbour upsampling by integer factors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from accel.rtl.blocks._common import check_frame, check_pair
+from accel.rtl.params import check_width
+
+
+@dataclass(frozen=True)
+class Upsample:
+    """One ``accel_upsample``: ``(h, w, c)`` -> ``(h*fh, w*fw, c)``, each pixel repeated; elements only copied."""
+
+    name: str
+    height: int
+    width: int
+    channels: int
+    lanes: int
+    data_width: int
+    factor: tuple[int, int]
+
+    module = "accel_upsample"
+    sources = ("accel_upsample",)
+
+    def validate(self) -> None:
+        check_frame(self.name, self.height, self.width, self.channels, self.lanes)
+        check_width(self.name, "element width", self.data_width)
+        check_pair(self.name, "upsampling factor", self.factor)
+
+    def verilog_parameters(self) -> dict[str, int]:
+        self.validate()
+        return {
+            "H": self.height, "W": self.width, "C": self.channels, "P": self.lanes,
+            "DATA_W": self.data_width, "FH": self.factor[0], "FW": self.factor[1],
+        }
+
+    def write_files(self, directory: Path) -> list[Path]:
+        """No graph-dependent constants."""
+        return []
+
+    def expected_cycles_per_frame(self) -> int:
+        """One output beat per cycle; rows are read in while the previous row is replayed."""
+        fh, fw = self.factor
+        return self.height * fh * self.width * fw * self.channels // self.lanes

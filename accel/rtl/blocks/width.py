@@ -1,0 +1,45 @@
+"""accel_width: stream width converter between lane counts (e.g. a DMA-wide input to a narrow layer)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from accel.rtl.blocks._common import check_frame
+from accel.rtl.params import check_divides, check_width
+
+
+@dataclass(frozen=True)
+class WidthConverter:
+    """One ``accel_width``: ``lanes_in`` elements per input beat -> ``lanes_out`` per output beat, order kept."""
+
+    name: str
+    height: int
+    width: int
+    channels: int
+    data_width: int
+    lanes_in: int
+    lanes_out: int
+
+    module = "accel_width"
+    sources = ("accel_width",)
+
+    def validate(self) -> None:
+        check_frame(self.name, self.height, self.width, self.channels, self.lanes_in)
+        check_divides(self.name, "output lanes", self.lanes_out, "channels", self.channels)
+        check_width(self.name, "element width", self.data_width)
+
+    def verilog_parameters(self) -> dict[str, int]:
+        self.validate()
+        return {
+            "H": self.height, "W": self.width, "C": self.channels, "DATA_W": self.data_width,
+            "P_IN": self.lanes_in, "P_OUT": self.lanes_out,
+        }
+
+    def write_files(self, directory: Path) -> list[Path]:
+        """No graph-dependent constants."""
+        return []
+
+    def expected_cycles_per_frame(self) -> int:
+        """One beat per cycle on the side with more beats (the narrower one)."""
+        return self.height * self.width * self.channels // min(self.lanes_in, self.lanes_out)

@@ -1,0 +1,77 @@
+"""accel_gap against kernels.global_avgpool: N = 125 (5x25, the DS-CNN case), a power of two, and others."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from accel import AccelError
+from accel.deploy.stream import pack
+from accel.fixed import FixedType, Overflow, Rounding
+from accel.reference import kernels
+from accel.rtl.blocks.average_plan import plan_average, simulate_plan
+from accel.rtl.blocks.gap import GlobalAvgPool
+from rtl_tests.common import check_cycles, lib_sources, run_stream
+
+FRAMES = 6
+S, U = True, False
+
+# (h, w, c, lanes, in type, out type, rounding, overflow, relu)
+CASES = [
+    (5, 25, 4, 2, FixedType(S, 8, 3), FixedType(S, 8, 3), Rounding.ROUND_HALF_EVEN, Overflow.SATURATE, False),
+    (4, 8, 3, 3, FixedType(U, 5, 1), FixedType(U, 7, 1), Rounding.ROUND_HALF_UP, Overflow.SATURATE, False),
+    (5, 25, 5, 1, FixedType(S, 4, 1), FixedType(U, 3, 1), Rounding.ROUND_HALF_EVEN, Overflow.SATURATE, True),
+    (3, 5, 6, 2, FixedType(S, 6, 4), FixedType(S, 5, 2), Rounding.TRUNCATE, Overflow.WRAP, False),
+]
+
+
+def _frames(src: FixedType, h: int, w: int, c: int, seed: int) -> np.ndarray:
+    """Random frames plus the extremes and exact ties of the average."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(src.min_raw, src.max_raw + 1, size=(FRAMES, h, w, c))
+    x[0] = src.max_raw
+    x[1] = src.min_raw
+    x[2, :, :, 0] = 0
+    x[2, 0, 0, 0] = 1  # sum 1: the smallest non-zero average
+    return x
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("h,w,c,lanes,src,dst,rounding,overflow,relu", CASES)
+def test_gap(h, w, c, lanes, src, dst, rounding, overflow, relu) -> None:
+    name = f"gap_{h}x{w}x{c}_p{lanes}_{src.width}{'s' if src.signed else 'u'}_{rounding.name}"
+    blk = GlobalAvgPool(name, h, w, c, lanes, src, dst, rounding, overflow, relu)
+    x = _frames(src, h, w, c, h * w + c)
+    y, _ = kernels.global_avgpool(x, src, dst, rounding, overflow, relu)
+    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+                     {"s_axis": [pack(f, src, lanes) for f in x]}, [pack(f, dst, lanes) for f in y],
+                     frames_phase0=3, seed=c)
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 25, 49, 64, 100, 125, 196])
+def test_average_plan_exhaustive(count: int) -> None:
+    """The divider arithmetic equals kernels.average for every possible sum, every rounding and overflow mode."""
+    for src in (FixedType(S, 8, 3), FixedType(U, 6, 2), FixedType(S, 2, 1)):
+        for dst in (FixedType(S, 8, 3), FixedType(U, 4, 4), FixedType(S, 12, 2)):
+            sums = np.arange(count * src.min_raw, count * src.max_raw + 1)
+            for rounding in Rounding:
+                for overflow in Overflow:
+                    for relu in (False, True):
+                        plan = plan_average("gap", count, src, dst, rounding, overflow, relu)
+                        ref, _ = kernels.average(sums, count, src, dst, rounding, overflow, relu)
+                        assert np.array_equal(simulate_plan(plan, sums), ref), (src, dst, rounding, overflow, relu)
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"lanes": 3}, "lanes"),
+    ({"height": 0}, "height"),
+    ({"out_type": FixedType(True, 31, 10)}, "output type"),
+    ({"in_type": FixedType(True, 32, 2), "out_type": FixedType(True, 30, 0), "height": 1000}, "constant"),
+])
+def test_gap_bad_parameters(kw, match) -> None:
+    args = dict(name="gap_bad", height=4, width=5, channels=4, lanes=2, in_type=FixedType(True, 8, 3),
+                out_type=FixedType(True, 8, 3))
+    args.update(kw)
+    with pytest.raises(AccelError, match=f"gap_bad.*{match}"):
+        GlobalAvgPool(**args).verilog_parameters()

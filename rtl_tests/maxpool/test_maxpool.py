@@ -1,0 +1,52 @@
+"""accel_maxpool against kernels.maxpool: random frames with stalls, exact compare, cycles/frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from accel import AccelError
+from accel.deploy.stream import pack
+from accel.fixed import FixedType
+from accel.reference import kernels
+from accel.rtl.blocks.maxpool import MaxPool
+from rtl_tests.common import check_cycles, lib_sources, run_stream
+
+FRAMES = 6  # 3 measured back to back without stalls, 3 with random valid gaps and backpressure
+
+# (h, w, c, lanes, type, pool, pads)
+CASES = [
+    (4, 6, 3, 1, FixedType(True, 8, 3), (2, 2), (0, 0, 0, 0)),
+    (5, 5, 4, 2, FixedType(False, 5, 5), (2, 2), (0, 1, 0, 1)),  # TF 'same': bottom/right padding
+    (7, 8, 6, 3, FixedType(True, 3, 1), (3, 3), (1, 1, 0, 1)),  # top padding, odd sizes
+    (5, 7, 2, 2, FixedType(False, 2, 0), (2, 3), (0, 0, 0, 0)),  # valid pooling floors (drops a row)
+]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("h,w,c,lanes,dtype,pool,pads", CASES)
+def test_maxpool(h, w, c, lanes, dtype, pool, pads) -> None:
+    blk = MaxPool(f"maxpool_{h}x{w}x{c}_p{lanes}_{dtype.width}{'s' if dtype.signed else 'u'}_{pool[0]}{pool[1]}",
+                  h, w, c, lanes, dtype, pool, pool, pads)
+    rng = np.random.default_rng(h * 100 + c)
+    x = rng.integers(dtype.min_raw, dtype.max_raw + 1, size=(FRAMES, h, w, c))
+    y = kernels.maxpool(x, pool, pool, pads)
+    assert y.shape[1:] == blk.out_shape
+    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+                     {"s_axis": [pack(f, dtype, lanes) for f in x]}, [pack(f, dtype, lanes) for f in y],
+                     frames_phase0=3, seed=c)
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"stride": (1, 1)}, "stride equal"),
+    ({"pads": (2, 0, 0, 0)}, "padding"),
+    ({"lanes": 3}, "lanes"),
+    ({"channels": 0}, "channels"),
+])
+def test_maxpool_bad_parameters(kw, match) -> None:
+    args = dict(name="mp_bad", height=4, width=4, channels=4, lanes=2, dtype=FixedType(True, 8, 3),
+                pool=(2, 2), stride=(2, 2))
+    args.update(kw)
+    with pytest.raises(AccelError, match=f"mp_bad.*{match}|{match}.*mp_bad|mp_bad"):
+        MaxPool(**args).verilog_parameters()
