@@ -72,6 +72,19 @@ def _keras_view(model: Any, graph: Graph, raw: np.ndarray) -> np.ndarray:
     return x.reshape((raw.shape[0], *shape)).astype(np.float32)
 
 
+def _predict(model: Any, x: np.ndarray, batch_size: int) -> Any:
+    """``model.predict``, with TensorFlow's own failures turned into one AccelError sentence."""
+    import tensorflow as tf
+
+    try:
+        return model.predict(x, batch_size=batch_size, verbose=0)
+    except (tf.errors.OpError, ValueError) as exc:
+        first = str(getattr(exc, "message", exc)).strip().splitlines()[0]
+        raise AccelError(
+            f"model {model.name} cannot be run by TensorFlow here ({first}); verification needs QKeras to run it."
+        ) from exc
+
+
 def _compare(keras_out: np.ndarray, ref: np.ndarray, dtype: FixedType) -> np.ndarray:
     """Per-value mismatch mask (N, size) between Keras floats and reference raw ints."""
     n = ref.shape[0]
@@ -100,7 +113,7 @@ def first_divergence(model: Any, graph: Graph, raw: np.ndarray, batch_size: int 
     checked = [n for n in graph.nodes if n.matches_source]
     layers = list(dict.fromkeys(n.source for n in checked))
     probe = tf.keras.Model(model.inputs, [model.get_layer(name).output for name in layers])
-    outs = probe.predict(_keras_view(model, graph, raw), batch_size=batch_size, verbose=0)
+    outs = _predict(probe, _keras_view(model, graph, raw), batch_size)
     if len(layers) == 1:
         outs = [outs]
     by_layer = dict(zip(layers, outs, strict=True))
@@ -122,9 +135,12 @@ def verify_against_qkeras(
     On a mismatch, up to ``max_trace`` mismatching samples are re-run layer by layer
     to name the first diverging layer.
     """
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")  # predict on new shapes retraces; the notice is noise for a verifier
     t0 = time.perf_counter()
     raw = random_inputs(graph, samples, seed)
-    keras_outs = model.predict(_keras_view(model, graph, raw), batch_size=batch_size, verbose=0)
+    keras_outs = _predict(model, _keras_view(model, graph, raw), batch_size)
     if len(graph.outputs) == 1:
         keras_outs = [keras_outs]
     if len(keras_outs) != len(graph.outputs):
