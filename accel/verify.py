@@ -79,10 +79,28 @@ def _predict(model: Any, x: np.ndarray, batch_size: int) -> Any:
     try:
         return model.predict(x, batch_size=batch_size, verbose=0)
     except (tf.errors.OpError, ValueError) as exc:
-        first = str(getattr(exc, "message", exc)).strip().splitlines()[0]
         raise AccelError(
-            f"model {model.name} cannot be run by TensorFlow here ({first}); verification needs QKeras to run it."
+            f"model {model.name} cannot be run by TensorFlow here ({_tf_reason(exc)}); verification needs QKeras "
+            "to run it."
         ) from exc
+
+
+def _tf_reason(exc: Exception) -> str:
+    """The one informative line of a TensorFlow graph-execution error (the rest is a Python traceback)."""
+    lines = [ln.strip() for ln in str(getattr(exc, "message", exc)).splitlines()]
+    skip = ("File ", "[[", "Graph execution error", "Detected at node", "Traceback")
+    useful = [ln for ln in lines if ln and not ln.startswith(skip)]
+    return (useful[-1] if useful else type(exc).__name__).rstrip(".")
+
+
+def _allow_grouped_convs(graph: Graph) -> None:
+    """TensorFlow's CPU remapper fuses Conv2D+BiasAdd(+activation) into a kernel that has no grouped variant
+    ("Fused conv implementation does not support grouped convolutions"); turning that graph rewrite off lets
+    QKeras run grouped convs, with the same (exact) arithmetic."""
+    import tensorflow as tf
+
+    if any(n.op == "conv2d" and n.attrs["groups"] > 1 for n in graph.nodes):
+        tf.config.optimizer.set_experimental_options({"remapping": False})
 
 
 def _compare(keras_out: np.ndarray, ref: np.ndarray, dtype: FixedType) -> np.ndarray:
@@ -138,6 +156,7 @@ def verify_against_qkeras(
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")  # predict on new shapes retraces; the notice is noise for a verifier
+    _allow_grouped_convs(graph)
     t0 = time.perf_counter()
     raw = random_inputs(graph, samples, seed)
     keras_outs = _predict(model, _keras_view(model, graph, raw), batch_size)

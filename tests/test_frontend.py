@@ -99,8 +99,8 @@ def conv_variants(h):
 
 
 def grouped_conv(h):
-    # TF on CPU cannot run a grouped conv fused with its bias (grappler fuses them), so no bias here
-    h = QConv2D(8, 3, groups=4, kernel_quantizer=kq(), use_bias=False)(h)
+    h = QConv2D(8, 3, groups=4, kernel_quantizer=kq(), bias_quantizer=bq(), activation=quantized_relu(6, 2))(h)
+    h = QConv2D(6, 1, groups=2, kernel_quantizer=kq(), use_bias=False)(h)
     return QActivation("quantized_bits(8,3,alpha=1)")(h)
 
 

@@ -134,3 +134,14 @@ def test_random_inputs_refuses_multi_input_graphs() -> None:
     b.add("s", "add", ["a", "b"])
     with pytest.raises(AccelError, match="graph two has 2 inputs"):
         random_inputs(b.build(["s"]), 3, 0)
+
+
+def test_tensorflow_failure_reason_is_one_line() -> None:
+    from accel.verify import _tf_reason
+
+    msg = (
+        "Graph execution error:\n\nDetected at node 'm/c/BiasAdd' defined at (most recent call last):\n"
+        '  File "x.py", line 1, in <module>\n\nFused conv implementation does not support grouped convolutions '
+        "for now.\n\t [[{{node m/c/BiasAdd}}]] [Op:__inference_predict_function_452]"
+    )
+    assert _tf_reason(RuntimeError(msg)) == "Fused conv implementation does not support grouped convolutions for now"
