@@ -9,10 +9,14 @@ shape.  Every builder uses the QKeras subset the accel frontend converts exactly
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from accel import AccelError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before any family module imports TensorFlow
 
 if TYPE_CHECKING:  # Keras is imported by the family modules, not at registry level.
     from tensorflow import keras
@@ -49,6 +53,8 @@ def build(name: str, seed: int = 0) -> keras.Model:
 
 
 _LOADED = False
+# Family modules, imported in this order (which is the order of names()).
+_FAMILIES = ("heads", "mobilenet", "ds_cnn", "squeezenet", "inception", "shufflenet", "digits")
 
 
 def _load_families() -> None:
@@ -56,14 +62,6 @@ def _load_families() -> None:
     global _LOADED
     if _LOADED:
         return
-    from models import (  # noqa: F401  (import order = order of names())
-        heads,
-        mobilenet,
-        ds_cnn,
-        squeezenet,
-        inception,
-        shufflenet,
-        digits,
-    )
-
+    for module in _FAMILIES:
+        importlib.import_module(f"models.{module}")
     _LOADED = True

@@ -107,10 +107,16 @@ def input_quantizer(model: keras.Model):
     raise ValueError(f"model {model.name} has no input QActivation")
 
 
+def quantizer_range(q) -> tuple[float, float]:
+    """The smallest and largest value a quantizer can output (QKeras' own max() returns 2**integer instead)."""
+    ext = np.asarray(q(np.array([-1e6, 1e6], dtype=np.float32)), dtype=np.float64)
+    return float(ext[0]), float(ext[1])
+
+
 def random_inputs(model: keras.Model, n: int, seed: int = 0) -> np.ndarray:
     """`n` random inputs uniformly spread over the model's input quantizer grid (exactly representable)."""
     q = input_quantizer(model)
-    lo, hi = float(q.min()), float(q.max())
+    lo, hi = quantizer_range(q)
     step = 2.0 ** (q.integer - (q.bits - (1 if q.keep_negative else 0))) if hasattr(q, "keep_negative") else None
     if step is None:  # quantized_relu
         step = 2.0 ** (q.integer - q.bits)
@@ -129,7 +135,9 @@ def output_quantizer(layer: keras.layers.Layer):
 
 
 def activation_stats(model: keras.Model, x: np.ndarray) -> dict[str, tuple[float, float]]:
-    """Per quantised activation (QActivation or fused): (fraction of values at the quantizer's max or min (signed), fraction of non-zeros).
+    """Per quantised activation (QActivation or fused): (fraction saturated, fraction non-zero).
+
+    Saturated means at the quantizer's largest value, or (signed quantizers) at its smallest.
 
     Zero is the natural floor of a ReLU, so for unsigned quantizers only the top counts as saturated.
     """
@@ -139,8 +147,8 @@ def activation_stats(model: keras.Model, x: np.ndarray) -> dict[str, tuple[float
     if len(acts) == 1:
         outs = [outs]
     stats = {}
-    for (layer, q), y in zip(acts, outs):
-        hi, lo = float(q.max()), float(q.min())
+    for (layer, q), y in zip(acts, outs, strict=True):
+        lo, hi = quantizer_range(q)
         sat = y >= hi
         if lo < 0:
             sat |= y <= lo

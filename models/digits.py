@@ -38,9 +38,7 @@ def load_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     data = load_digits()
     x = (data.images.astype(np.float64) * PIXEL_SCALE).astype(np.float32)[..., None]
     y = data.target.astype(np.int64)
-    x_tr, x_te, y_tr, y_te = train_test_split(
-        x, y, test_size=TEST_FRACTION, random_state=SPLIT_SEED, stratify=y
-    )
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=TEST_FRACTION, random_state=SPLIT_SEED, stratify=y)
     return x_tr, y_tr, x_te, y_te
 
 
@@ -78,7 +76,7 @@ def architecture(quantized: bool = True) -> keras.Model:
     x = keras.layers.Flatten(name="flatten")(x)
     if quantized:
         x = QDense(10, kernel_quantizer=kq(4), bias_quantizer=bq(8), name="fc")(x)
-        x = QActivation(qbits(8, 3), name="logits_q")(x)
+        x = QActivation(qbits(8, 4), name="logits_q")(x)
     else:
         x = keras.layers.Dense(10, name="fc")(x)
     return keras.Model(x_in, x, name="digits" if quantized else "digits_float")
@@ -86,8 +84,9 @@ def architecture(quantized: bool = True) -> keras.Model:
 
 def save_weights(model: keras.Model, path: Path = WEIGHTS) -> None:
     """Store every weight as float32 under '<layer>/<index>' (a few kilobytes, compressed)."""
-    arrays = {f"{layer.name}/{i}": w.astype(np.float32) for layer in model.layers for i, w in
-              enumerate(layer.get_weights())}
+    arrays = {
+        f"{layer.name}/{i}": w.astype(np.float32) for layer in model.layers for i, w in enumerate(layer.get_weights())
+    }
     np.savez_compressed(path, **arrays)
 
 
@@ -101,7 +100,7 @@ def load_weights(model: keras.Model, path: Path = WEIGHTS) -> None:
             if not current:
                 continue
             stored = [data.get(f"{layer.name}/{i}") for i in range(len(current))]
-            if any(s is None or s.shape != c.shape for s, c in zip(stored, current)):
+            if any(s is None or s.shape != c.shape for s, c in zip(stored, current, strict=True)):
                 raise AccelError(
                     f"model digits: weight file {path} does not match layer {layer.name}; "
                     "retrain with `python -m models.train_digits`."

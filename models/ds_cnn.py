@@ -23,16 +23,14 @@ def ds_cnn_kws(seed: int) -> keras.Model:
     x = QConv2DBatchnorm(
         64, (10, 4), strides=2, padding="same", kernel_quantizer=kq(8), bias_quantizer=bq(8, 1), name="conv1_bn"
     )(x)
-    x = QActivation(qrelu(8, 1), name="conv1_relu")(x)
+    x = QActivation(qrelu(8, 0), name="conv1_relu")(x)
     for i in range(1, 5):
-        x = QDepthwiseConv2D(
-            3, padding="same", depthwise_quantizer=kq(8), bias_quantizer=bq(8), name=f"dw{i}"
-        )(x)
-        x = QActivation(qrelu(8, 1), name=f"dw{i}_relu")(x)
+        x = QDepthwiseConv2D(3, padding="same", depthwise_quantizer=kq(8), bias_quantizer=bq(8), name=f"dw{i}")(x)
+        x = QActivation(qrelu(8, 0), name=f"dw{i}_relu")(x)
         x = QConv2DBatchnorm(64, 1, kernel_quantizer=kq(8), bias_quantizer=bq(8, 1), name=f"pw{i}_bn")(x)
-        x = QActivation(qrelu(8, 1), name=f"pw{i}_relu")(x)
+        x = QActivation(qrelu(8, 0), name=f"pw{i}_relu")(x)
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
-    x = QActivation(qrelu(8, 1), name="gap_q")(x)
+    x = QActivation(qrelu(8, 0), name="gap_q")(x)
     x = keras.layers.Dropout(0.4, name="dropout")(x)
     x = QDense(12, kernel_quantizer=kq(8), bias_quantizer=bq(8), name="fc")(x)
     x = QActivation(qbits(8, 3), name="logits_q")(x)

@@ -34,15 +34,15 @@ def mobilenet_v1_tiny(seed: int) -> keras.Model:
     x = QConv2DBatchnorm(
         8, 3, strides=2, padding="same", kernel_quantizer=kq(4, PO2), bias_quantizer=bq(8, 1), name="conv1_bn"
     )(x)
-    x = QActivation(qrelu(4, 1), name="relu1")(x)
+    x = QActivation(qrelu(4, 0), name="relu1")(x)
     x = QDepthwiseConv2D(3, padding="same", depthwise_quantizer=kq(4), bias_quantizer=bq(8), name="dw1")(x)
-    x = QActivation(qrelu(4, 1), name="dw1_relu")(x)
+    x = QActivation(qrelu(4, 0), name="dw1_relu")(x)
     x = QConv2D(16, 1, kernel_quantizer=kq(4, PO2), bias_quantizer=bq(8), name="pw1")(x)
-    x = QActivation(qrelu(4, 1), name="pw1_relu")(x)
+    x = QActivation(qrelu(4, 0), name="pw1_relu")(x)
     x = QDepthwiseConv2D(3, strides=2, padding="same", depthwise_quantizer=kq(4), bias_quantizer=bq(8), name="dw2")(x)
-    x = QActivation(qrelu(4, 1), name="dw2_relu")(x)
+    x = QActivation(qrelu(4, 0), name="dw2_relu")(x)
     x = QConv2DBatchnorm(32, 1, kernel_quantizer=kq(4, PO2), bias_quantizer=bq(8, 1), name="pw2_bn")(x)
-    x = QActivation(qrelu(4, 1), name="pw2_relu")(x)
+    x = QActivation(qrelu(4, 0), name="pw2_relu")(x)
     x = QSeparableConv2D(
         32,
         3,
@@ -52,7 +52,7 @@ def mobilenet_v1_tiny(seed: int) -> keras.Model:
         bias_quantizer=bq(8),
         name="sep3",
     )(x)
-    x = QActivation(qrelu(4, 1), name="sep3_relu")(x)
+    x = QActivation(qrelu(4, 0), name="sep3_relu")(x)
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
     x = QDense(10, kernel_quantizer=kq(4, PO2), bias_quantizer=bq(8), name="fc")(x)
     x = QActivation(qbits(8, 2), name="logits_q")(x)
@@ -67,11 +67,11 @@ def mobilenet_v2_block(seed: int) -> keras.Model:
     x_in = keras.Input((8, 8, 8), name="input")
     skip = QActivation(qbits(8, 0), name="in_q")(x_in)
     x = QConv2DBatchnorm(32, 1, kernel_quantizer=kq(4), bias_quantizer=bq(8, 1), name="expand_bn")(skip)
-    x = QActivation(qrelu(4, 1), name="expand_relu")(x)
-    x = QDepthwiseConv2DBatchnorm(
-        3, padding="same", depthwise_quantizer=kq(4), bias_quantizer=bq(8, 1), name="dw_bn"
-    )(x)
-    x = QActivation(qrelu(4, 1), name="dw_relu")(x)
+    x = QActivation(qrelu(4, 0), name="expand_relu")(x)
+    x = QDepthwiseConv2DBatchnorm(3, padding="same", depthwise_quantizer=kq(4), bias_quantizer=bq(8, 1), name="dw_bn")(
+        x
+    )
+    x = QActivation(qrelu(4, 0), name="dw_relu")(x)
     x = QConv2D(8, 1, kernel_quantizer=kq(4), bias_quantizer=bq(8), name="project")(x)
     x = QActivation(qbits(8, 0), name="project_q")(x)
     x = keras.layers.Add(name="add")([skip, x])

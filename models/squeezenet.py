@@ -18,10 +18,10 @@ from models._common import bq, kq, qbits, qrelu, seeded_weights
 def _fire(x, name: str, squeeze: int, expand: int):
     """One fire module; both expand branches end in the same quantized_relu, so the concat is type-uniform."""
     s = QConv2D(
-        squeeze, 1, kernel_quantizer=kq(8), bias_quantizer=bq(8), activation=qrelu(8, 1), name=f"{name}_squeeze"
+        squeeze, 1, kernel_quantizer=kq(8), bias_quantizer=bq(8), activation=qrelu(8, 0), name=f"{name}_squeeze"
     )(x)
     e1 = QConv2D(
-        expand, 1, kernel_quantizer=kq(8), bias_quantizer=bq(8), activation=qrelu(8, 1), name=f"{name}_expand1x1"
+        expand, 1, kernel_quantizer=kq(8), bias_quantizer=bq(8), activation=qrelu(8, 0), name=f"{name}_expand1x1"
     )(s)
     e3 = QConv2D(
         expand,
@@ -29,7 +29,7 @@ def _fire(x, name: str, squeeze: int, expand: int):
         padding="same",
         kernel_quantizer=kq(8),
         bias_quantizer=bq(8),
-        activation=qrelu(8, 1),
+        activation=qrelu(8, 0),
         name=f"{name}_expand3x3",
     )(s)
     return keras.layers.Concatenate(name=f"{name}_concat")([e1, e3])
@@ -41,7 +41,7 @@ def squeezenet_fire(seed: int) -> keras.Model:
     x_in = keras.Input((16, 16, 3), name="input")
     x = QActivation(qbits(8, 0), name="in_q")(x_in)
     x = QConv2D(16, 3, padding="same", kernel_quantizer=kq(8), bias_quantizer=bq(8), name="conv1")(x)
-    x = QActivation(qrelu(8, 1), name="conv1_relu")(x)
+    x = QActivation(qrelu(8, 0), name="conv1_relu")(x)
     x = keras.layers.MaxPooling2D(2, name="pool1")(x)
     x = _fire(x, "fire2", 4, 8)
     x = _fire(x, "fire3", 4, 8)

@@ -27,9 +27,7 @@ from models import digits  # noqa: E402
 def _train(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int, seed: int) -> None:
     """Adam with a step-down learning rate; shuffling and initial weights are fixed by `seed`."""
     keras.utils.set_random_seed(seed)
-    schedule = keras.optimizers.schedules.PiecewiseConstantDecay(
-        [epochs * 30, epochs * 38], [3e-3, 1e-3, 3e-4]
-    )
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay([epochs * 30, epochs * 38], [3e-3, 1e-3, 3e-4])
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -65,8 +63,13 @@ def main(argv: list[str] | None = None) -> dict:
 
     metrics = {
         "dataset": "sklearn.datasets.load_digits (8x8, 1797 images)",
-        "split": {"test_fraction": digits.TEST_FRACTION, "random_state": digits.SPLIT_SEED, "stratified": True,
-                  "n_train": int(len(y_tr)), "n_test": int(len(y_te))},
+        "split": {
+            "test_fraction": digits.TEST_FRACTION,
+            "random_state": digits.SPLIT_SEED,
+            "stratified": True,
+            "n_train": int(len(y_tr)),
+            "n_test": int(len(y_te)),
+        },
         "epochs": args.epochs,
         "train_seed": args.seed,
         "float_test_accuracy": f_acc,
