@@ -14,12 +14,14 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from qkeras import (  # noqa: E402
     QActivation,
+    QAveragePooling2D,
     QBatchNormalization,
     QConv2D,
     QConv2DBatchnorm,
     QDense,
     QDepthwiseConv2D,
     QDepthwiseConv2DBatchnorm,
+    QGlobalAveragePooling2D,
     QSeparableConv2D,
     quantized_bits,
     quantized_po2,
@@ -189,6 +191,10 @@ CASES = {
     "reshape": ((4, 6, 2), reshape),
     "channel_shuffle": ((4, 4, 8), channel_shuffle),
     "activations": ((6, 6, 4), activations),
+    "qavgpool_3x3_own_activation": ((6, 6, 3), lambda h: QAveragePooling2D(3, activation=quantized_relu(6, 1))(h)),
+    "qavgpool_2x2_quantizer": ((6, 6, 3), lambda h: QAveragePooling2D(
+        2, average_quantizer=quantized_bits(8, 0, alpha=1), activation=quantized_bits(6, 1, alpha=1))(h)),
+    "qgap_3x2": ((3, 2, 5), lambda h: QGlobalAveragePooling2D(activation=quantized_bits(8, 2, alpha=1))(h)),
 }
 
 
@@ -323,6 +329,9 @@ REFUSALS = {
     "lone_permute": (lambda h: L.Permute((2, 1, 3), name="bad")(h), "channel shuffle"),
     "inexact_bias": (_conv(bias_quantizer=None), "bias without bias_quantizer"),
     "dilation": (_conv(dilation_rate=2), "dilation_rate"),
+    "qavgpool_quantizer_3x3": (lambda h: QAveragePooling2D(3, average_quantizer=quantized_bits(8, 0, alpha=1),
+                                                           activation=quantized_relu(6, 1), name="bad")(h),
+                               "average_quantizer"),  # fmt: skip
     "sigmoid": (lambda h: L.Activation("sigmoid", name="bad")(h), "not supported"),
 }
 

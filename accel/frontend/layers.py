@@ -189,39 +189,63 @@ def maxpool(ctx: Context, layer: Any) -> None:
     ctx.set(layer, ctx.add(layer.name, "maxpool", [x], layer, attrs={"pool": pool, "stride": stride, "pads": pads}))
 
 
-@handler("AveragePooling2D", "GlobalAveragePooling2D")
+@handler("AveragePooling2D", "GlobalAveragePooling2D", "QAveragePooling2D", "QGlobalAveragePooling2D")
 def average_pool(ctx: Context, layer: Any) -> None:
-    """Averages over a power-of-two count are exact; otherwise the next QActivation is fused (one exact rounding)."""
+    """Averages over a power-of-two count are exact; otherwise the activation that follows (the layer's own, or
+    the next QActivation) is fused into the pool node, so ``sum / N`` is rounded once, exactly."""
     if layer.data_format != "channels_last":
         raise AccelError(f"layer {layer.name} uses {layer.data_format}; supported: channels_last.")
     x = ctx.input_tensor(layer)
     spec = ctx.spec(x)
-    if type(layer).__name__ == "GlobalAveragePooling2D":
+    if "Global" in type(layer).__name__:
         op, attrs, count = "global_avgpool", {}, spec.shape[0] * spec.shape[1]
     else:
         if layer.padding != "valid":
             raise AccelError(
-                f"layer {layer.name} (AveragePooling2D) has padding '{layer.padding}'; TensorFlow then divides by a "
-                "count that varies at the borders; supported: padding='valid'."
+                f"layer {layer.name} ({type(layer).__name__}) has padding '{layer.padding}'; TensorFlow then divides "
+                "by a count that varies at the borders; supported: padding='valid'."
             )
         pool, stride = _pair(layer.pool_size), _pair(layer.strides)
         op, attrs, count = "avgpool", {"pool": pool, "stride": stride}, math.prod(pool)
+    _check_average_quantizer(layer, count)
+    own = layer.activation if type(layer).__name__.startswith("Q") and has_activation(layer) else None
     exact = exact_average_type(spec.dtype, count)
     if exact is not None:
-        ctx.set(layer, ctx.add(layer.name, op, [x], layer, attrs=attrs | {"out_type": exact}))
+        name = f"{layer.name}_avg" if own is not None else layer.name
+        y = ctx.add(name, op, [x], layer, matches_source=own is None, attrs=attrs | {"out_type": exact})
+        ctx.set(layer, emit_activation(ctx, layer, y, own, layer.name) if own is not None else y)
         return
-    users = ctx.consumers.get(layer.name, [])
-    nxt = users[0] if len(users) == 1 else None
-    rq = activation_requant(nxt.quantizer, f"layer {nxt.name}") if nxt is not None and _is_qact(nxt) else None
+    if own is not None:
+        rq, target = activation_requant(own, f"layer {layer.name}"), layer
+    else:
+        users = ctx.consumers.get(layer.name, [])
+        target = users[0] if len(users) == 1 and _is_qact(users[0]) else None
+        rq = activation_requant(target.quantizer, f"layer {target.name}") if target is not None else None
     if rq is None or rq.out_type is None:
         raise AccelError(
             f"layer {layer.name} ({type(layer).__name__}) averages {count} values, not a power of two, so its "
             "output has no exact fixed-point type; supported: follow it directly (and only) by a QActivation "
             "with quantized_bits or quantized_relu, which accel fuses into one exact rounding."
         )
-    ctx.skip.add(nxt.name)
-    ctx.set(layer, Pending("fused", x, 0, layer.name))
-    ctx.set(nxt, ctx.add(nxt.name, op, [x], nxt, attrs=attrs | rq.attrs()))
+    if target is not layer:
+        ctx.skip.add(target.name)
+        ctx.set(layer, Pending("fused", x, 0, layer.name))
+    ctx.set(target, ctx.add(target.name, op, [x], target, attrs=attrs | rq.attrs()))
+
+
+def _check_average_quantizer(layer: Any, count: int) -> None:
+    """QKeras' average_quantizer computes ``avg * N * q(1/N)``: exact only when ``q(1/N)`` is ``1/N`` itself."""
+    q = getattr(layer, "average_quantizer_internal", None)
+    if q is None:
+        return
+    from accel.frontend.quantizers import run_quantizer
+
+    if count & (count - 1) or float(run_quantizer(q, np.float32(1.0 / count))) != 1.0 / count:
+        raise AccelError(
+            f"layer {layer.name} ({type(layer).__name__}) has average_quantizer {q}, which multiplies by a rounded "
+            f"1/{count} in float32; supported: average_quantizer=None (or one that holds 1/{count} exactly for a "
+            "power-of-two count), followed by a quantizing activation."
+        )
 
 
 def _is_qact(layer: Any) -> bool:
