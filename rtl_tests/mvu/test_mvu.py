@@ -1,0 +1,108 @@
+"""accel_mvu against accel.reference.kernels.conv2d: pointwise, dense, and window -> mvu KxK conv."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accel import AccelError
+from accel.deploy.stream import pack
+from accel.fixed import FixedType
+from accel.ops.common import accumulator_type
+from accel.reference import kernels
+from accel.rtl.blocks.mvu import Mvu
+from accel.rtl.blocks.window import Window
+from rtl_tests.common import case_dir, check_cycles, frames_of, lib_sources, run_stream
+
+FRAMES = 6
+HERE = Path(__file__).resolve().parent
+
+
+def make_layer(name, x_shape, kernel, cout, xt, wt, bt, seed):
+    """Random input frames, weights, bias; accumulator type and shifts as the Graph defines them."""
+    rng = np.random.default_rng(seed)
+    kh, kw = kernel
+    cin = x_shape[2]
+    x = rng.integers(xt.min_raw, xt.max_raw + 1, size=(FRAMES, *x_shape), dtype=np.int64)
+    w = rng.integers(wt.min_raw, wt.max_raw + 1, size=(kh, kw, cin, cout), dtype=np.int64)
+    b = rng.integers(bt.min_raw, bt.max_raw + 1, size=(cout,), dtype=np.int64)
+    acc = accumulator_type(w.reshape(kh * kw * cin, cout), wt, xt, b, bt)
+    ps, bs = acc.frac - xt.frac - wt.frac, acc.frac - bt.frac
+    return x, w, b, acc, ps, bs
+
+
+# name, x shape, cout, simd, pe, x type, w type, bias type
+PW_CASES = [
+    ("pw_c6_s3_p2", (4, 5, 6), 4, 3, 2, FixedType(True, 4, 2), FixedType(True, 3, 1), FixedType(True, 6, 3)),
+    ("dense_c10_s5_p7", (1, 1, 10), 7, 5, 7, FixedType(False, 8, 4), FixedType(True, 8, 2), FixedType(True, 8, 8)),
+    ("pw_c5_s1_p1", (3, 3, 5), 3, 1, 1, FixedType(True, 2, 1), FixedType(True, 2, 1), FixedType(True, 8, 2)),
+    ("pw_c4_s4_p3_pshift", (2, 3, 4), 6, 4, 3, FixedType(False, 3, 2), FixedType(True, 5, 4), FixedType(True, 9, 1)),
+]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("name,shape,cout,simd,pe,xt,wt,bt", PW_CASES, ids=[c[0] for c in PW_CASES])
+def test_mvu_pointwise(name, shape, cout, simd, pe, xt, wt, bt) -> None:
+    x, w, b, acc, ps, bs = make_layer(name, shape, (1, 1), cout, xt, wt, bt, zlib.crc32(name.encode()))
+    y = kernels.conv2d(x, w, b, product_shift=ps, bias_shift=bs)
+    blk = Mvu(f"mvu_{name}", w.reshape(shape[2], cout), b, xt, wt, acc, ps, bs, shape[0] * shape[1], simd, pe)
+    d = case_dir(blk.name)
+    blk.write_files(d)
+    ins = frames_of(pack(x, xt, simd), FRAMES)
+    exp = frames_of(pack(y, acc, pe), FRAMES)
+    res = run_stream(blk.name, blk.module, lib_sources(blk.module), blk.verilog_parameters(d),
+                     {"s_axis": ins}, exp, frames_phase0=3, seed=5)
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+
+
+# name, x shape, kernel, stride, pads, cout, lanes(simd), pe, types
+CONV_CASES = [
+    ("k3s2same_c3_p1", (7, 6, 3), (3, 3), (2, 2), (1, 1, 1, 1), 4, 1, 2,
+     FixedType(True, 4, 2), FixedType(True, 4, 1), FixedType(True, 6, 3)),
+    ("k3s1valid_c4_p2", (5, 5, 4), (3, 3), (1, 1), (0, 0, 0, 0), 3, 2, 3,
+     FixedType(False, 3, 1), FixedType(True, 3, 1), FixedType(True, 8, 4)),
+]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("name,shape,kernel,stride,pads,cout,lanes,pe,xt,wt,bt", CONV_CASES,
+                         ids=[c[0] for c in CONV_CASES])
+def test_window_mvu_conv(name, shape, kernel, stride, pads, cout, lanes, pe, xt, wt, bt) -> None:
+    x, w, b, acc, ps, bs = make_layer(name, shape, kernel, cout, xt, wt, bt, zlib.crc32(name.encode()))
+    y = kernels.conv2d(x, w, b, stride=stride, pads=pads, product_shift=ps, bias_shift=bs)
+    win = Window(f"conv_{name}_win", shape, kernel, stride, pads, lanes, xt.width)
+    ho, wo, ckk = win.out_shape
+    mvu = Mvu(f"conv_{name}", w.reshape(ckk, cout), b, xt, wt, acc, ps, bs, ho * wo, lanes, pe)
+    d = case_dir(mvu.name)
+    mvu.write_files(d)
+    wp = win.verilog_parameters()
+    mp = mvu.verilog_parameters(d)
+    params = {**{k: wp[k] for k in ("KH", "KW", "SH", "SW", "PT", "PB", "PL", "PR", "H", "W", "C", "P")},
+              **{k: mp[k] for k in ("COUT", "PE", "PIXELS", "IN_WIDTH", "IN_SIGNED", "W_WIDTH", "W_SIGNED",
+                                    "SUM_WIDTH", "OUT_WIDTH", "PSHIFT", "WEIGHT_FILE", "BIAS_FILE")}}
+    ins = frames_of(pack(x, xt, lanes), FRAMES)
+    exp = frames_of(pack(y, acc, pe), FRAMES)
+    sources = [*lib_sources("accel_window", "accel_mvu"), HERE / "accel_conv_top.v"]
+    res = run_stream(mvu.name, "accel_conv_top", sources, params, {"s_axis": ins}, exp, frames_phase0=3, seed=9)
+    # the chain runs at the slower block's pace
+    check_cycles(mvu.name, res, max(win.expected_cycles_per_frame(), mvu.expected_cycles_per_frame()))
+
+
+def test_mvu_bad_parameters() -> None:
+    t = FixedType(True, 4, 2)
+    w = np.zeros((6, 4), dtype=np.int64)
+    b = np.zeros(4, dtype=np.int64)
+    Mvu("m", w, b, t, t, FixedType(True, 12, 6), 0, 0, 1, 3, 2).validate()
+    with pytest.raises(AccelError, match="m: SIMD=4 does not divide input channels=6"):
+        Mvu("m", w, b, t, t, FixedType(True, 12, 6), 0, 0, 1, 4, 2).validate()
+    with pytest.raises(AccelError, match="m: PE=3 does not divide output channels=4"):
+        Mvu("m", w, b, t, t, FixedType(True, 12, 6), 0, 0, 1, 3, 3).validate()
+    with pytest.raises(AccelError, match="pixels per frame"):
+        Mvu("m", w, b, t, t, FixedType(True, 12, 6), 0, 0, 0).validate()
+    with pytest.raises(AccelError, match="weights do not fit"):
+        Mvu("m", w + 100, b, t, t, FixedType(True, 12, 6), 0, 0, 1).validate()
+    with pytest.raises(AccelError, match="bias shape|are not"):
+        Mvu("m", w, b[:3], t, t, FixedType(True, 12, 6), 0, 0, 1).validate()
