@@ -1,0 +1,45 @@
+"""accel_shuffle against kernels.channel_shuffle; stalls; one beat per cycle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from accel import AccelError
+from accel.deploy.stream import pack
+from accel.fixed import FixedType
+from accel.reference import kernels
+from accel.rtl.blocks.shuffle import ChannelShuffle
+from rtl_tests.common import check_cycles, lib_sources, run_stream
+
+FRAMES = 6
+
+# (h, w, c, lanes, type, groups)
+CASES = [
+    (2, 3, 6, 2, FixedType(True, 8, 3), 2),
+    (3, 2, 9, 3, FixedType(False, 3, 1), 3),
+    (2, 2, 12, 4, FixedType(True, 5, 2), 4),
+    (3, 3, 15, 1, FixedType(False, 2, 2), 5),
+]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("h,w,c,lanes,dtype,groups", CASES)
+def test_shuffle(h, w, c, lanes, dtype, groups) -> None:
+    blk = ChannelShuffle(f"shuffle_{h}x{w}x{c}_p{lanes}_g{groups}", h, w, c, lanes, dtype.width, groups)
+    rng = np.random.default_rng(c)
+    x = rng.integers(dtype.min_raw, dtype.max_raw + 1, size=(FRAMES, h, w, c))
+    y = kernels.channel_shuffle(x, groups)
+    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+                     {"s_axis": [pack(f, dtype, lanes) for f in x]}, [pack(f, dtype, lanes) for f in y],
+                     frames_phase0=3, seed=c)
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+
+
+@pytest.mark.parametrize("kw,match", [({"groups": 4}, "groups"), ({"lanes": 4}, "lanes"),
+                                      ({"data_width": 0}, "width")])
+def test_shuffle_bad_parameters(kw, match) -> None:
+    args = dict(name="sh_bad", height=2, width=2, channels=6, lanes=2, data_width=8, groups=3)
+    args.update(kw)
+    with pytest.raises(AccelError, match=f"sh_bad.*{match}"):
+        ChannelShuffle(**args).verilog_parameters()
