@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 import accel.ops  # noqa: F401  (registers the ops)
 from accel import AccelError
 from accel.fixed import FixedType, union
@@ -222,6 +220,3 @@ def keras_shape_to_hwc(name: str, shape: tuple) -> tuple[int, int, int]:
         return shape  # type: ignore[return-value]
     raise AccelError(f"layer {name} has shape {shape}; supported: (N,), (A, B) or (H, W, C) per sample.")
 
-
-def zeros_like_count(n: int) -> np.ndarray:
-    return np.zeros(n, dtype=np.int64)
