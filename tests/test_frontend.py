@@ -369,3 +369,10 @@ def test_refuses_bad_files(tmp_path) -> None:
         load_keras(tmp_path / "data.h5")
     with pytest.raises(AccelError, match="is a directory|not a file"):
         load_keras(tmp_path)
+
+
+def test_refuses_unbuilt_models_and_non_models() -> None:
+    with pytest.raises(AccelError, match="not built"):
+        to_graph(tf.keras.Sequential([QActivation(quantized_bits(8, 2))], name="unbuilt"))
+    with pytest.raises(AccelError, match="not a Keras model"):
+        to_graph("model.h5")

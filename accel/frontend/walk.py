@@ -149,6 +149,8 @@ def to_graph(model: Any, name: str | None = None) -> Graph:
     _load_handlers()
     if not hasattr(model, "layers") or not hasattr(model, "outputs"):
         raise AccelError(f"{model!r} is not a Keras model; supported: a keras.Model or a .h5 file.")
+    if not model.inputs or not model.outputs:
+        raise AccelError(f"model {model.name} is not built (no inputs/outputs); supported: a model with an Input.")
     ctx = Context(model, name or model.name)
     for layer in model.layers:
         if layer.name in ctx.skip:
