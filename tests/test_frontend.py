@@ -376,3 +376,16 @@ def test_refuses_unbuilt_models_and_non_models() -> None:
         to_graph(tf.keras.Sequential([QActivation(quantized_bits(8, 2))], name="unbuilt"))
     with pytest.raises(AccelError, match="not a Keras model"):
         to_graph("model.h5")
+
+
+@pytest.mark.parametrize("pool", ["gap", "avg"])
+def test_average_of_six_rounds_ties_to_even_like_qkeras(pool: str) -> None:
+    """sum/6 on an integer grid is a tie whenever sum = 6k+3: the fused rounding must match tf.round there."""
+    integers = quantized_bits(8, 7, alpha=1)
+    layer = L.GlobalAveragePooling2D() if pool == "gap" else L.AveragePooling2D((2, 3))
+    m = model_of((2, 3, 4), lambda h: QActivation(integers)(layer(h)), in_q=integers)
+    g = to_graph(m)
+    assert g.nodes[-1].op == ("global_avgpool" if pool == "gap" else "avgpool")
+    sums = random_inputs(g, 500, 1).sum(axis=(1, 2))
+    assert np.count_nonzero(sums % 6 == 3) > 100  # many exact ties in the sample
+    assert verify_against_qkeras(m, g, 500, seed=1).mismatches == 0
