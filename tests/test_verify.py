@@ -145,3 +145,22 @@ def test_tensorflow_failure_reason_is_one_line() -> None:
         "for now.\n\t [[{{node m/c/BiasAdd}}]] [Op:__inference_predict_function_452]"
     )
     assert _tf_reason(RuntimeError(msg)) == "Fused conv implementation does not support grouped convolutions for now"
+
+
+def test_wide_accumulators_warn_and_float32_rounding_is_reported() -> None:
+    """Contract 1: beyond float32's 24-bit significand QKeras rounds; the frontend warns, verify shows where."""
+    from accel.frontend import AccelPrecisionWarning
+
+    x = tf.keras.Input((6, 6, 32))
+    h = QActivation(quantized_bits(16, 4, alpha=1), name="inq")(x)
+    y = QConv2D(4, 3, kernel_quantizer=quantized_bits(16, 0, alpha=1), bias_quantizer=kq(), name="wide")(h)
+    m = tf.keras.Model(x, y)
+    for w in m.weights:
+        w.assign(np.random.default_rng(0).normal(0, 0.3, w.shape).astype(np.float32))
+    with pytest.warns(AccelPrecisionWarning, match="wide"):
+        g = to_graph(m)
+    r = verify_against_qkeras(m, g, 200)
+    assert r.mismatches > 0
+    d = r.first_divergence
+    assert d["layer"] == "wide" and d["expected"] != d["got"]
+    assert abs(d["expected"] - d["got"]) < 1e-4  # float32 rounding of the accumulation
