@@ -7,6 +7,19 @@ results are converted to raw integers without rounding; batch norm is folded by
 QKeras' own inference computation.  Anything that cannot be restated exactly
 raises :class:`accel.AccelError` naming the layer.
 
+Choices worth knowing:
+
+* the first QActivation after the input defines the input tensor (named after it); a
+  symmetric quantizer additionally becomes a ``quantize`` node of that name, because
+  its clip to ``[-max, max]`` excludes the type's most negative raw value;
+* a separate (Q)BatchNormalization is refused: its float32 scale cannot be folded into
+  quantized weights exactly, whereas QConv2DBatchnorm/QDepthwiseConv2DBatchnorm quantize
+  the folded weights themselves and are converted exactly;
+* an average over a non-power-of-two count has no exact type, so the quantizing
+  activation after it is fused into the pool node (one exact rounding of ``sum / N``);
+* where a tensor may need more than float32's 24-bit significand, an
+  :class:`AccelPrecisionWarning` says QKeras itself may round there.
+
 Public API: :func:`load_keras`, :func:`to_graph`, :func:`load_graph`,
 :class:`AccelPrecisionWarning`, :func:`supported_layers`.
 """
