@@ -1,0 +1,92 @@
+"""accel_dwu: depthwise vector unit behind accel_window = ``accel.reference.kernels.depthwise_conv2d``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from accel import AccelError
+from accel.fixed import FixedType
+from accel.rtl.blocks.mvu import dot_sum_width
+from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
+
+
+@dataclass(frozen=True)
+class Dwu:
+    """One ``accel_dwu`` instance: ``weight`` ``(kh, kw, C, M)`` raw, ``bias`` ``(C*M,)`` raw, PE channels per beat.
+
+    The input is accel_window's stream with ``lanes == pe``; ``pixels`` = output pixels per frame.
+    """
+
+    name: str
+    weight: np.ndarray = field(repr=False, compare=False)
+    bias: np.ndarray = field(repr=False, compare=False)
+    in_type: FixedType
+    w_type: FixedType
+    out_type: FixedType
+    product_shift: int
+    bias_shift: int
+    pixels: int
+    pe: int = 1
+
+    module = "accel_dwu"
+
+    def validate(self) -> None:
+        if self.weight.ndim != 4 or self.bias.shape != (self.weight.shape[2] * self.weight.shape[3],):
+            raise AccelError(
+                f"{self.name}: weight {self.weight.shape} / bias {self.bias.shape} are not (kh, kw, C, M) / (C*M,)."
+            )
+        kh, kw, c, m = self.weight.shape
+        for what, v in (("kernel height", kh), ("kernel width", kw), ("channels", c), ("depth multiplier", m),
+                        ("pixels per frame", self.pixels)):
+            check_positive(self.name, what, v)
+        check_divides(self.name, "PE", self.pe, "channels", c)
+        check_width(self.name, "input width", self.in_type.width, self.in_type.signed)
+        check_width(self.name, "weight width", self.w_type.width, self.w_type.signed)
+        check_width(self.name, "accumulator width", self.out_type.width, self.out_type.signed, max_width=62)
+        check_nonnegative(self.name, "product shift", self.product_shift)
+        check_nonnegative(self.name, "bias shift", self.bias_shift)
+        if self.weight.min() < self.w_type.min_raw or self.weight.max() > self.w_type.max_raw:
+            raise AccelError(f"{self.name}: weights do not fit {self.w_type.hls}; they must be raw values of it.")
+        b = self.bias.astype(object) * (1 << self.bias_shift)
+        if min(b) < self.out_type.min_raw or max(b) > self.out_type.max_raw:
+            raise AccelError(f"{self.name}: the shifted bias does not fit the accumulator type {self.out_type.hls}.")
+
+    def verilog_parameters(self, directory: Path | None = None) -> dict:
+        """Parameters; ROM paths point into ``directory`` (where :meth:`write_files` wrote them)."""
+        self.validate()
+        kh, kw, c, m = self.weight.shape
+        d = Path(directory) if directory is not None else Path(".")
+        return {
+            "C": c, "M": m, "KK": kh * kw, "PE": self.pe, "PIXELS": self.pixels,
+            "IN_WIDTH": self.in_type.width, "IN_SIGNED": int(self.in_type.signed),
+            "W_WIDTH": self.w_type.width, "W_SIGNED": int(self.w_type.signed),
+            "SUM_WIDTH": dot_sum_width(self.weight.reshape(kh * kw, c * m), self.in_type),
+            "OUT_WIDTH": self.out_type.width, "PSHIFT": self.product_shift,
+            "WEIGHT_FILE": str(d / f"{self.name}_weights.mem"), "BIAS_FILE": str(d / f"{self.name}_bias.mem"),
+        }
+
+    def write_files(self, directory: Path) -> list[Path]:
+        """Weight and bias ROM images in the layout documented in accel_dwu.v."""
+        self.validate()
+        kh, kw, c, m = self.weight.shape
+        cg = c // self.pe
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        taps = self.weight.reshape(kh * kw, c, m)
+        words = [pack_lanes([int(v) for v in taps[t, g * self.pe : (g + 1) * self.pe].ravel()], self.w_type.width)
+                 for t in range(kh * kw) for g in range(cg)]
+        bias = [int(b) << self.bias_shift for b in self.bias]
+        span = self.pe * m
+        bwords = [pack_lanes(bias[g * span : (g + 1) * span], self.out_type.width) for g in range(cg)]
+        wpath, bpath = d / f"{self.name}_weights.mem", d / f"{self.name}_bias.mem"
+        wpath.write_text(mem_hex(words, span * self.w_type.width))
+        bpath.write_text(mem_hex(bwords, span * self.out_type.width))
+        return [wpath, bpath]
+
+    def expected_cycles_per_frame(self) -> int:
+        """One input beat per cycle: pixels * kh*kw * C/PE."""
+        kh, kw, c, _ = self.weight.shape
+        return self.pixels * kh * kw * (c // self.pe)

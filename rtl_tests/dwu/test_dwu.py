@@ -1,0 +1,79 @@
+"""accel_window -> accel_dwu against accel.reference.kernels.depthwise_conv2d."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accel import AccelError
+from accel.deploy.stream import pack
+from accel.fixed import FixedType
+from accel.ops.common import accumulator_type
+from accel.reference import kernels
+from accel.rtl.blocks.dwu import Dwu
+from accel.rtl.blocks.window import Window
+from rtl_tests.common import case_dir, check_cycles, frames_of, lib_sources, run_stream
+
+FRAMES = 6
+HERE = Path(__file__).resolve().parent
+
+# name, x shape, kernel, stride, pads, depth multiplier, pe, x type, w type, bias type
+CASES = [
+    ("k3s1same_c4_p2_m1", (5, 6, 4), (3, 3), (1, 1), (1, 1, 1, 1), 1, 2,
+     FixedType(True, 4, 2), FixedType(True, 4, 1), FixedType(True, 6, 3)),
+    ("k3s2same_c3_p1_m2", (7, 6, 3), (3, 3), (2, 2), (1, 1, 1, 1), 2, 1,
+     FixedType(False, 8, 4), FixedType(True, 3, 1), FixedType(True, 8, 8)),
+    ("k5s1valid_c5_p5_m1", (6, 6, 5), (5, 5), (1, 1), (0, 0, 0, 0), 1, 5,
+     FixedType(True, 2, 1), FixedType(True, 2, 1), FixedType(True, 9, 1)),
+    ("k1s1_c6_p3_m3", (3, 4, 6), (1, 1), (1, 1), (0, 0, 0, 0), 3, 3,
+     FixedType(False, 3, 1), FixedType(True, 5, 2), FixedType(True, 6, 3)),
+]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("name,shape,kernel,stride,pads,mult,pe,xt,wt,bt", CASES, ids=[c[0] for c in CASES])
+def test_window_dwu(name, shape, kernel, stride, pads, mult, pe, xt, wt, bt) -> None:
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    kh, kw = kernel
+    c = shape[2]
+    x = rng.integers(xt.min_raw, xt.max_raw + 1, size=(FRAMES, *shape), dtype=np.int64)
+    w = rng.integers(wt.min_raw, wt.max_raw + 1, size=(kh, kw, c, mult), dtype=np.int64)
+    b = rng.integers(bt.min_raw, bt.max_raw + 1, size=(c * mult,), dtype=np.int64)
+    acc = accumulator_type(w.reshape(kh * kw, c * mult), wt, xt, b, bt)
+    ps, bs = acc.frac - xt.frac - wt.frac, acc.frac - bt.frac
+    y = kernels.depthwise_conv2d(x, w, b, stride=stride, pads=pads, product_shift=ps, bias_shift=bs)
+
+    win = Window(f"dw_{name}_win", shape, kernel, stride, pads, pe, xt.width)
+    ho, wo, _ = win.out_shape
+    dwu = Dwu(f"dw_{name}", w, b, xt, wt, acc, ps, bs, ho * wo, pe)
+    d = case_dir(dwu.name)
+    dwu.write_files(d)
+    wp = win.verilog_parameters()
+    dp = dwu.verilog_parameters(d)
+    params = {**{k: wp[k] for k in ("KH", "KW", "SH", "SW", "PT", "PB", "PL", "PR", "H", "W", "C", "P")},
+              **{k: dp[k] for k in ("M", "PIXELS", "IN_WIDTH", "IN_SIGNED", "W_WIDTH", "W_SIGNED", "SUM_WIDTH",
+                                    "OUT_WIDTH", "PSHIFT", "WEIGHT_FILE", "BIAS_FILE")}}
+    ins = frames_of(pack(x, xt, pe), FRAMES)
+    exp = frames_of(pack(y, acc, pe * mult), FRAMES)
+    sources = [*lib_sources("accel_window", "accel_dwu"), HERE / "accel_dwconv_top.v"]
+    res = run_stream(dwu.name, "accel_dwconv_top", sources, params, {"s_axis": ins}, exp, frames_phase0=3, seed=11)
+    check_cycles(dwu.name, res, max(win.expected_cycles_per_frame(), dwu.expected_cycles_per_frame()))
+
+
+def test_dwu_bad_parameters() -> None:
+    t = FixedType(True, 4, 2)
+    acc = FixedType(True, 12, 6)
+    w = np.zeros((3, 3, 4, 1), dtype=np.int64)
+    b = np.zeros(4, dtype=np.int64)
+    Dwu("d", w, b, t, t, acc, 0, 0, 4, 2).validate()
+    with pytest.raises(AccelError, match="d: PE=3 does not divide channels=4"):
+        Dwu("d", w, b, t, t, acc, 0, 0, 4, 3).validate()
+    with pytest.raises(AccelError, match="are not"):
+        Dwu("d", w, b[:2], t, t, acc, 0, 0, 4, 2).validate()
+    with pytest.raises(AccelError, match="pixels per frame"):
+        Dwu("d", w, b, t, t, acc, 0, 0, 0, 2).validate()
+    with pytest.raises(AccelError, match="shifted bias"):
+        Dwu("d", w, b + 1, t, t, acc, 0, 20, 4, 2).validate()
