@@ -1,5 +1,10 @@
-// accel: exact average pooling for hls4ml (io_parallel and io_stream).
+// accel: exact average pooling and general max pooling for hls4ml (io_parallel and io_stream).
 //
+// Max pooling: hls4ml's io_stream pooling only supports pool == stride without padding;
+// accel_maxpool_cl takes any window, stride and padding, and padded positions never win
+// (TensorFlow 'same' semantics, as accel's reference defines them).
+//
+// Average pooling:
 // hls4ml's own pooling divides an accumulator by the pixel count with ap_fixed
 // division (truncated to the accumulator's grid) and then rounds again when the
 // quotient is assigned to the result type: two roundings, so round(sum / N) is
@@ -14,8 +19,8 @@
 //   res = q as a raw value of res_T's grid; res_T's overflow mode (AP_SAT, AP_WRAP, ...) then applies.
 //
 // The config struct is rendered by accel/hls/extensions.py.
-#ifndef NNET_ACCEL_AVGPOOL_H_
-#define NNET_ACCEL_AVGPOOL_H_
+#ifndef NNET_ACCEL_POOL_H_
+#define NNET_ACCEL_POOL_H_
 
 #include "ap_fixed.h"
 #include "hls_stream.h"
@@ -23,7 +28,7 @@
 
 namespace nnet {
 
-struct accel_avgpool_config {
+struct accel_pool_config {
     static const unsigned in_height = 1;
     static const unsigned in_width = 1;
     static const unsigned n_filt = 1;
@@ -33,6 +38,8 @@ struct accel_avgpool_config {
     static const unsigned stride_width = 1;
     static const unsigned out_height = 1;
     static const unsigned out_width = 1;
+    static const unsigned pad_top = 0; // max pooling only
+    static const unsigned pad_left = 0;
     static const int in_frac = 0;    // fractional bits of the input type
     static const int out_frac = 0;   // fractional bits of the result type
     static const unsigned rounding = 2; // 0 truncate (floor), 1 half up, 2 half to even
@@ -128,6 +135,60 @@ void accel_avgpool_cl(hls::stream<data_T> &data, hls::stream<res_T> &res) {
                 }
                 out[c] = accel_round_average<out_t, CONFIG_T>(sum);
             }
+            res.write(out);
+        }
+    }
+}
+
+// Max over the window's in-range pixels (padding never wins); the result type holds the input type.
+template <class in_t, class out_t, typename CONFIG_T> out_t accel_window_max(in_t *frame, unsigned oh, unsigned ow,
+                                                                             unsigned c) {
+    bool any = false;
+    in_t best = 0;
+    for (unsigned ph = 0; ph < CONFIG_T::pool_height; ph++) {
+        for (unsigned pw = 0; pw < CONFIG_T::pool_width; pw++) {
+            int h = int(oh * CONFIG_T::stride_height + ph) - int(CONFIG_T::pad_top);
+            int w = int(ow * CONFIG_T::stride_width + pw) - int(CONFIG_T::pad_left);
+            if (h < 0 || w < 0 || h >= int(CONFIG_T::in_height) || w >= int(CONFIG_T::in_width))
+                continue;
+            in_t v = frame[(h * CONFIG_T::in_width + w) * CONFIG_T::n_filt + c];
+            if (!any || v > best)
+                best = v;
+            any = true;
+        }
+    }
+    out_t res = best;
+    return res;
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void accel_maxpool_cl(data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_filt],
+                      res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt]) {
+    for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++)
+        for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++)
+            for (unsigned c = 0; c < CONFIG_T::n_filt; c++)
+                res[(oh * CONFIG_T::out_width + ow) * CONFIG_T::n_filt + c] =
+                    accel_window_max<data_T, res_T, CONFIG_T>(data, oh, ow, c);
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void accel_maxpool_cl(hls::stream<data_T> &data, hls::stream<res_T> &res) {
+    typedef typename data_T::value_type in_t;
+    typedef typename res_T::value_type out_t;
+    static_assert(data_T::size == CONFIG_T::n_filt, "accel_maxpool_cl expects one pack per pixel");
+    static_assert(res_T::size == CONFIG_T::n_filt, "accel_maxpool_cl expects one pack per pixel");
+    in_t frame[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_filt];
+    for (unsigned p = 0; p < CONFIG_T::in_height * CONFIG_T::in_width; p++) {
+        data_T pack = data.read();
+        for (unsigned c = 0; c < CONFIG_T::n_filt; c++)
+            frame[p * CONFIG_T::n_filt + c] = pack[c];
+    }
+    for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
+        for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
+            res_T out;
+            PRAGMA_DATA_PACK(out)
+            for (unsigned c = 0; c < CONFIG_T::n_filt; c++)
+                out[c] = accel_window_max<in_t, out_t, CONFIG_T>(frame, oh, ow, c);
             res.write(out);
         }
     }

@@ -79,12 +79,15 @@ def convert(
     part: str = "xc7z020clg400-1",
     clock_period: float = 10,
     backend: str = "Vivado",
+    disable_workarounds: tuple[str, ...] = (),
 ):
     """An hls4ml ``ModelGraph`` computing exactly what ``graph`` computes (not yet compiled).
 
     ``model`` is the QKeras model the graph came from; it is not parsed again
     (hls4ml's own Keras parser lacks handlers and types the Graph already has) and
     may be None.  ``layer_reuse`` maps Graph node names to reuse factors.
+    ``disable_workarounds`` (see :data:`accel.hls.lower.WORKAROUNDS`) exists so tests
+    can show each hls4ml gap; leave it empty for exact firmware.
     """
     import hls4ml
     from hls4ml.model import ModelGraph
@@ -93,7 +96,7 @@ def convert(
 
     register()
     io_type = _io(io_type)
-    lowered = lower(graph, io_type, strategy)
+    lowered = lower(graph, io_type, strategy, disable_workarounds)
     config = hls4ml.utils.config.create_config(
         output_dir=str(output_dir),
         project_name=project_name or _project(graph.name),

@@ -5,8 +5,10 @@ and then assigning the quotient to the result type: two roundings, wrong
 whenever the count is not a power of two (and off by the first truncation even
 when it is, if the accumulator is narrow).  accel's Graph defines ``avgpool`` and
 ``global_avgpool`` as one exact ``round(sum / N)`` (:func:`accel.fixed.round_divide`),
-so they are lowered to the layer ``AccelAvgPool`` defined here, whose C++ kernel is
-``hls_templates/nnet_accel_avgpool.h`` (io_parallel and io_stream).
+so they are lowered to the layer ``AccelAvgPool`` defined here.  hls4ml's io_stream max
+pooling only supports pool == stride without padding, so other max pools are lowered to
+``AccelMaxPool`` (padding never wins).  Both kernels are in ``hls_templates/nnet_accel_pool.h``
+(io_parallel and io_stream).
 
 :func:`register` is idempotent and is called by :func:`accel.hls.convert`.
 """
@@ -24,7 +26,7 @@ from accel.fixed import Rounding
 
 #: the repository's template directory (C++ kernels accel hands to hls4ml)
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "hls_templates"
-AVGPOOL_HEADER = TEMPLATE_DIR / "nnet_accel_avgpool.h"
+POOL_HEADER = TEMPLATE_DIR / "nnet_accel_pool.h"
 
 ROUNDING_CODE = {Rounding.TRUNCATE: 0, Rounding.ROUND_HALF_UP: 1, Rounding.ROUND_HALF_EVEN: 2}
 
@@ -44,7 +46,11 @@ class AccelAvgPool(Layer):
         self.add_output_variable(shape)
 
 
-_CONFIG = """struct config{index} : nnet::accel_avgpool_config {{
+class AccelMaxPool(AccelAvgPool):
+    """Max pooling with any window, stride and padding (padded positions never win)."""
+
+
+_CONFIG = """struct config{index} : nnet::accel_pool_config {{
     static const unsigned in_height = {in_height};
     static const unsigned in_width = {in_width};
     static const unsigned n_filt = {n_filt};
@@ -54,6 +60,8 @@ _CONFIG = """struct config{index} : nnet::accel_avgpool_config {{
     static const unsigned stride_width = {stride_width};
     static const unsigned out_height = {out_height};
     static const unsigned out_width = {out_width};
+    static const unsigned pad_top = {pad_top};
+    static const unsigned pad_left = {pad_left};
     static const int in_frac = {in_frac};
     static const int out_frac = {out_frac};
     static const unsigned rounding = {rounding};
@@ -68,24 +76,26 @@ def _frac(precision) -> int:
     return precision.width - precision.integer
 
 
-class AccelAvgPoolConfigTemplate(LayerConfigTemplate):
+class AccelPoolConfigTemplate(LayerConfigTemplate):
     def __init__(self) -> None:
-        super().__init__(AccelAvgPool)
+        super().__init__((AccelAvgPool, AccelMaxPool))
 
     def format(self, node) -> str:
-        params = self._default_config_params(node)
+        params = {"pad_top": 0, "pad_left": 0, "rounding": 0, "relu": "false"}
+        params.update(self._default_config_params(node))
         params["in_frac"] = _frac(node.get_input_variable().type.precision)
         params["out_frac"] = _frac(node.get_output_variable().type.precision)
         return _CONFIG.format(**params)
 
 
-class AccelAvgPoolFunctionTemplate(FunctionCallTemplate):
+class AccelPoolFunctionTemplate(FunctionCallTemplate):
     def __init__(self) -> None:
-        super().__init__(AccelAvgPool, include_header=[f"nnet_utils/{AVGPOOL_HEADER.name}"])
+        super().__init__((AccelAvgPool, AccelMaxPool), include_header=[f"nnet_utils/{POOL_HEADER.name}"])
 
     def format(self, node) -> str:
         params = self._default_function_params(node)
-        return "nnet::accel_avgpool_cl<{input_t}, {output_t}, {config}>({input}, {output});".format(**params)
+        params["kind"] = "max" if node.class_name == "AccelMaxPool" else "avg"
+        return "nnet::accel_{kind}pool_cl<{input_t}, {output_t}, {config}>({input}, {output});".format(**params)
 
 
 _registered = False
@@ -97,9 +107,10 @@ def register() -> None:
     if _registered:
         return
     register_layer("AccelAvgPool", AccelAvgPool)
+    register_layer("AccelMaxPool", AccelMaxPool)
     for backend_name in ("Vivado", "Vitis"):
         backend = hls4ml.backends.get_backend(backend_name)
-        backend.register_template(AccelAvgPoolConfigTemplate)
-        backend.register_template(AccelAvgPoolFunctionTemplate)
-        backend.register_source(AVGPOOL_HEADER)
+        backend.register_template(AccelPoolConfigTemplate)
+        backend.register_template(AccelPoolFunctionTemplate)
+        backend.register_source(POOL_HEADER)
     _registered = True

@@ -6,15 +6,14 @@ layer named after the node (so hls4ml's trace keys are node names), sometimes
 preceded by helper layers named ``<node>__<what>``.  The rewrites here close
 hls4ml 1.3.0 gaps without changing a single value:
 
-* conv/depthwise padding becomes an explicit ``ZeroPadding2D`` (hls4ml's io_stream
-  convolutions take no padding of their own);
 * grouped convolutions, depthwise with ``depth_multiplier > 1`` and depthwise under
   io_parallel + Resource (none supported by hls4ml) become ordinary convolutions
   with block-diagonal weights (the zero taps change neither value nor accumulator);
 * channel shuffle becomes a 1x1 convolution with a 0/1 permutation matrix;
 * adds and concatenations of more than two tensors become chains of two-input ones
   with exact intermediate types;
-* average pools become accel's ``AccelAvgPool`` (one exact rounding, see extensions).
+* average pools become accel's ``AccelAvgPool`` (one exact rounding, see extensions);
+* max pools hls4ml cannot stream (pool != stride) or pads with zeros become ``AccelMaxPool``.
 """
 
 from __future__ import annotations
@@ -67,11 +66,19 @@ def _to_float(raw: np.ndarray, t: FixedType) -> np.ndarray:
     return t.to_float(raw)
 
 
+#: accel's workarounds of hls4ml gaps; a test disables each one to show hls4ml alone is wrong or fails
+WORKAROUNDS = ("avgpool", "depthwise", "maxpool")
+
+
 class _Lowering:
-    def __init__(self, graph: Graph, io_type: str, strategy: str) -> None:
+    def __init__(self, graph: Graph, io_type: str, strategy: str, disable: tuple[str, ...] = ()) -> None:
+        unknown = set(disable) - set(WORKAROUNDS)
+        if unknown:
+            raise AccelError(f"unknown hls4ml workarounds {sorted(unknown)}; known: {', '.join(WORKAROUNDS)}.")
         self.g = graph
         self.io_type = io_type
         self.strategy = strategy
+        self.disable = frozenset(disable)
         self.out = Lowered()
         self.names: dict[str, str] = {}
 
@@ -90,27 +97,12 @@ class _Lowering:
             self.out.layer_of_tensor[tensor] = name
         return name
 
-    def pad(self, node: Node, src: str, pads: tuple[int, int, int, int]) -> str:
-        """Explicit zero padding (exact: zeros lie in every type) before a convolution."""
-        h, w, c = self.g.tensors[node.inputs[0]].shape
-        pt, pb, pl, pr = pads
-        layer = {
-            "class_name": "ZeroPadding2D", "name": f"{_ident(node.name)}__pad", "inputs": [src],
-            "data_format": "channels_last", "in_height": h, "in_width": w, "n_chan": c,
-            "out_height": h + pt + pb, "out_width": w + pl + pr,
-            "pad_top": pt, "pad_bottom": pb, "pad_left": pl, "pad_right": pr,
-        }  # fmt: skip
-        return self.emit(layer, self.g.tensors[node.inputs[0]].dtype.hls)
-
     def conv(self, node: Node, weight: np.ndarray, wtype: FixedType, depthwise: bool) -> None:
         x = self.g.tensors[node.inputs[0]]
         y = self.g.tensors[node.name]
         src = self.layer_name(node.inputs[0])
         pads = tuple(node.attrs["pads"])
         h, w, c = x.shape
-        if any(pads):
-            src = self.pad(node, src, pads)
-            h, w = h + pads[0] + pads[1], w + pads[2] + pads[3]
         kh, kw = node.attrs["kernel"]
         sh, sw = node.attrs["stride"]
         layer = {
@@ -118,13 +110,13 @@ class _Lowering:
             "data_format": "channels_last", "in_height": h, "in_width": w, "n_chan": c, "n_filt": y.shape[2],
             "filt_height": kh, "filt_width": kw, "stride_height": sh, "stride_width": sw,
             "out_height": y.shape[0], "out_width": y.shape[1],
-            "pad_top": 0, "pad_bottom": 0, "pad_left": 0, "pad_right": 0,
+            "pad_top": pads[0], "pad_bottom": pads[1], "pad_left": pads[2], "pad_right": pads[3],
             "bias_data": _to_float(node.params["bias"], node.param_types["bias"]),
         }  # fmt: skip
         wf = _to_float(weight, wtype)
         if depthwise:
             layer["depthwise_data"] = wf
-            layer["depth_multiplier"] = 1
+            layer["depth_multiplier"] = int(weight.shape[3])
         else:
             layer["weight_data"] = wf
         self.emit(
@@ -143,7 +135,8 @@ class _Lowering:
     def op_depthwise_conv2d(self, node: Node) -> None:
         w = node.params["weight"]
         mult = w.shape[3]
-        if mult == 1 and not (self.io_type == "io_parallel" and self.strategy == "Resource"):
+        native_ok = mult == 1 and not (self.io_type == "io_parallel" and self.strategy == "Resource")
+        if native_ok or "depthwise" in self.disable:
             self.conv(node, w, node.param_types["weight"], depthwise=True)
             return
         # hls4ml supports neither depth_multiplier > 1 nor io_parallel + Resource depthwise:
@@ -198,7 +191,25 @@ class _Lowering:
             "out_height": y.shape[0], "out_width": y.shape[1],
             "rounding": ROUNDING_CODE[a["rounding"]], "relu": bool(a["relu"]),
         }  # fmt: skip
-        self.emit(layer, precision(y.dtype, a["rounding"], a["overflow"]), node.name)
+        result = precision(y.dtype, a["rounding"], a["overflow"])
+        if "avgpool" in self.disable:
+            self._native_avg(node, layer, result)
+            return
+        self.emit(layer, result, node.name)
+
+    def _native_avg(self, node: Node, layer: dict, result: str) -> None:
+        """hls4ml's own average pooling, with the best types it can be given: an exact sum accumulator."""
+        x = self.g.tensors[node.inputs[0]]
+        count = layer["pool_height"] * layer["pool_width"]
+        acc = FixedType(x.dtype.signed, x.dtype.width + count.bit_length(), x.dtype.integer + count.bit_length())
+        layer = dict(layer, data_format="channels_last", pad_top=0, pad_bottom=0, pad_left=0, pad_right=0)
+        if node.op == "global_avgpool":
+            layer.update(class_name="GlobalAveragePooling2D", keepdims=True)
+        else:
+            layer.update(class_name="AveragePooling2D")
+        if node.attrs["relu"]:
+            raise AccelError(f"node {node.name}: hls4ml's own average pooling has no ReLU.")
+        self.emit(layer, result, node.name, accum=acc.hls)
 
     def op_avgpool(self, node: Node) -> None:
         self._avg(node, tuple(node.attrs["pool"]), tuple(node.attrs["stride"]))
@@ -210,25 +221,22 @@ class _Lowering:
     def op_maxpool(self, node: Node) -> None:
         x = self.g.tensors[node.inputs[0]]
         y = self.g.tensors[node.name]
-        src = self.layer_name(node.inputs[0])
         pads = tuple(node.attrs["pads"])
-        h, w, c = x.shape
-        if any(pads):
-            if x.dtype.signed:
-                raise AccelError(
-                    f"node {node.name}: padded max pooling of the signed type {x.dtype.hls} has no exact hls4ml "
-                    "form (hls4ml pads with zeros); unpadded or unsigned (post-ReLU) inputs are supported."
-                )
-            src = self.pad(node, src, pads)  # zeros never beat unsigned values: exact
-            h, w = h + pads[0] + pads[1], w + pads[2] + pads[3]
         ph, pw = node.attrs["pool"]
         sh, sw = node.attrs["stride"]
+        h, w, c = x.shape
         layer = {
-            "class_name": "MaxPooling2D", "name": _ident(node.name), "inputs": [src], "data_format": "channels_last",
-            "in_height": h, "in_width": w, "n_filt": c, "pool_height": ph, "pool_width": pw,
-            "stride_height": sh, "stride_width": sw, "out_height": y.shape[0], "out_width": y.shape[1],
-            "pad_top": 0, "pad_bottom": 0, "pad_left": 0, "pad_right": 0,
+            "class_name": "MaxPooling2D", "name": _ident(node.name), "inputs": [self.layer_name(node.inputs[0])],
+            "data_format": "channels_last", "in_height": h, "in_width": w, "n_filt": c,
+            "pool_height": ph, "pool_width": pw, "stride_height": sh, "stride_width": sw,
+            "out_height": y.shape[0], "out_width": y.shape[1],
+            "pad_top": pads[0], "pad_bottom": pads[1], "pad_left": pads[2], "pad_right": pads[3],
         }  # fmt: skip
+        # hls4ml's own max pooling is used where it is exact: no padding (it would pad with zeros, which can
+        # win over negative values), and in io_stream only pool == stride (its only streaming form).
+        native_ok = not any(pads) and (self.io_type == "io_parallel" or (ph, pw) == (sh, sw))
+        if not native_ok and "maxpool" not in self.disable:
+            layer["class_name"] = "AccelMaxPool"
         self.emit(layer, y.dtype.hls, node.name, accum=x.dtype.hls)
 
     def _chain(self, node: Node, class_name: str, op: str, extra: dict) -> None:
@@ -327,6 +335,12 @@ def _block_diagonal(w: np.ndarray, groups: int) -> np.ndarray:
     return full
 
 
-def lower(graph: Graph, io_type: str = "io_stream", strategy: str = "Latency") -> Lowered:
-    """The hls4ml layer list and precisions equal to ``graph`` (see the module docstring for the rewrites)."""
-    return _Lowering(graph, io_type, strategy).run()
+def lower(
+    graph: Graph, io_type: str = "io_stream", strategy: str = "Latency", disable: tuple[str, ...] = ()
+) -> Lowered:
+    """The hls4ml layer list and precisions equal to ``graph`` (see the module docstring for the rewrites).
+
+    ``disable`` names workarounds (:data:`WORKAROUNDS`) to leave out, so tests can
+    show what hls4ml 1.3.0 does without them.
+    """
+    return _Lowering(graph, io_type, strategy, tuple(disable)).run()
