@@ -69,16 +69,27 @@ def first_divergence(hmodel, graph: Graph, raw: np.ndarray) -> dict[str, Any] | 
     return None
 
 
+#: g++ optimisation for the C simulation.  hls4ml builds with -O3, which takes minutes on large
+#: unrolled io_parallel models (ds_cnn_kws: 12 min); the C++ semantics do not depend on the level.
+CSIM_OPT = "-O1"
+
+
 def compile_model(model: Any, graph: Graph, io_type: str = "io_stream", output_dir: str | Path | None = None,
-                  **convert_kwargs: Any):  # fmt: skip
-    """Convert and g++-compile; returns (hls4ml model, compile seconds)."""
+                  opt: str = CSIM_OPT, **convert_kwargs: Any):  # fmt: skip
+    """Convert, write and g++-compile (at optimisation ``opt``); returns (hls4ml model, seconds taken)."""
     from accel.hls import convert
 
     if output_dir is None:
         output_dir = tempfile.mkdtemp(prefix=f"accel_hls_{graph.name}_")
     t0 = time.perf_counter()
     hmodel = convert(model, graph, io_type=io_type, output_dir=output_dir, **convert_kwargs)
-    hmodel.compile()
+    hmodel.write()
+    script = Path(output_dir) / "build_lib.sh"
+    text = script.read_text()
+    if 'CFLAGS="-O3 -fPIC"' not in text:
+        raise RuntimeError(f"hls4ml's {script} changed; cannot set the C simulation's optimisation level")
+    script.write_text(text.replace('CFLAGS="-O3 -fPIC"', f'CFLAGS="{opt} -fPIC"'))
+    hmodel._compile()  # hls4ml's compile() minus the write() done above
     return hmodel, time.perf_counter() - t0
 
 
