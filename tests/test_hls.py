@@ -298,18 +298,40 @@ def test_hls4ml_alone_aborts(graph_expr, io_type, strategy, disable, message, tm
     assert compare(hm, graph, SAMPLES).mismatches == 0
 
 
+def small_qkeras_model():
+    """QActivation input -> QConv2D 3x3 -> ReLU -> QDepthwiseConv2D -> QConv2D 1x1 -> residual add -> GAP."""
+    from qkeras import QActivation, QConv2D, QDepthwiseConv2D, quantized_bits, quantized_relu
+    from tensorflow import keras
+
+    keras.utils.set_random_seed(3)
+    kq, bq = quantized_bits(4, 0, alpha=1), quantized_bits(8, 3, alpha=1)
+    inp = keras.Input((6, 6, 3), name="frame")  # hls4ml reserves the zoo's input layer name 'input'
+    x = QActivation(quantized_bits(8, 0, alpha=1), name="in_q")(inp)
+    x = QConv2D(4, 3, padding="same", kernel_quantizer=kq, bias_quantizer=bq, bias_initializer="he_normal",
+                name="c1")(x)  # fmt: skip
+    x = skip = QActivation(quantized_relu(6, 2), name="c1_relu")(x)
+    x = QDepthwiseConv2D(3, padding="same", depthwise_quantizer=kq, bias_quantizer=bq, name="dw")(x)
+    x = QActivation(quantized_bits(8, 3, alpha=1), name="dw_q")(x)
+    x = QConv2D(4, 1, kernel_quantizer=kq, bias_quantizer=bq, name="pw")(x)
+    x = QActivation(quantized_bits(8, 3, alpha=1), name="pw_q")(x)
+    x = keras.layers.Add(name="res")([x, skip])
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    x = QActivation(quantized_bits(8, 3, alpha=1), name="out_q")(x)
+    return keras.Model(inp, x)
+
+
 @pytest.mark.hls
 def test_hls4ml_default_keras_conversion_is_not_exact(tmp_path):
     """Gap: hls4ml's default types (fixed<16,6>, wrapping) are not QKeras'; accel's conversion of the same
-    model is exact (test_zoo_model_is_exact)."""
+    model is exact."""
     import hls4ml
 
-    import models
     from accel.frontend import to_graph
+    from accel.hls import verify_against_hls
     from accel.hls.verify import float_view
 
-    model = models.build("mobilenet_v1_tiny")
-    graph = to_graph(model, "mobilenet_v1_tiny")
+    model = small_qkeras_model()
+    graph = to_graph(model, "small")
     config = hls4ml.utils.config_from_keras_model(model, granularity="name")
     hm = hls4ml.converters.convert_from_keras_model(model, hls_config=config, output_dir=str(tmp_path),
                                                     io_type="io_parallel")  # fmt: skip
@@ -319,3 +341,5 @@ def test_hls4ml_default_keras_conversion_is_not_exact(tmp_path):
     ref = execute(graph, raw).outputs[graph.outputs[0]].reshape(SAMPLES, -1)
     exact = out == graph.tensors[graph.outputs[0]].dtype.to_float(ref)
     assert not exact.all()
+    result = verify_against_hls(model, graph, SAMPLES, io_type="io_parallel", output_dir=tmp_path / "accel")
+    assert result.mismatches == 0, result.first_divergence

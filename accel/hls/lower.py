@@ -55,8 +55,10 @@ def precision(t: FixedType, rounding: Rounding | None = None, overflow: Overflow
 
 
 def _ident(name: str) -> str:
-    """A C++ identifier for a node name (hls4ml uses layer names as variable names)."""
+    """A C++ identifier for a node name (hls4ml uses layer names as variable names; 'input' is reserved)."""
     s = re.sub(r"\W", "_", name)
+    if s == "input":
+        return "input_"
     return s if re.match(r"[A-Za-z_]", s) else f"t_{s}"
 
 
