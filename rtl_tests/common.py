@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,3 +218,20 @@ def frames_of(beats: list[int], n_frames: int) -> list[list[int]]:
     per = len(beats) // n_frames
     assert per * n_frames == len(beats)
     return [beats[i * per : (i + 1) * per] for i in range(n_frames)]
+
+
+def verilator_lint(sources: list[Path], top: str, parameters: dict) -> None:
+    """``verilator --lint-only -Wall`` on ``top`` with ``parameters``; fails on any warning.
+
+    Skips when no verilator binary exists (Debian's 5.006 is fine for linting).
+    """
+    import pytest
+
+    exe = shutil.which("verilator")
+    if exe is None:
+        pytest.skip("verilator is not installed (make system installs it)")
+    args = [exe, "--lint-only", "-Wall", "--top-module", top]
+    for k, v in parameters.items():
+        args.append(f'-G{k}="{v}"' if isinstance(v, str) else f"-G{k}={int(v)}")
+    proc = subprocess.run([*args, *map(str, sources)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "%Warning" not in proc.stderr, f"verilator lint of {top}:\n{proc.stderr}"

@@ -15,7 +15,7 @@ from accel.ops.common import accumulator_type
 from accel.reference import kernels
 from accel.rtl.blocks.dwu import Dwu
 from accel.rtl.blocks.window import Window
-from rtl_tests.common import case_dir, check_cycles, frames_of, lib_sources, run_stream
+from rtl_tests.common import case_dir, check_cycles, frames_of, lib_sources, run_stream, verilator_lint
 
 FRAMES = 6
 HERE = Path(__file__).resolve().parent
@@ -77,3 +77,16 @@ def test_dwu_bad_parameters() -> None:
         Dwu("d", w, b, t, t, acc, 0, 0, 0, 2).validate()
     with pytest.raises(AccelError, match="shifted bias"):
         Dwu("d", w, b + 1, t, t, acc, 0, 20, 4, 2).validate()
+
+
+@pytest.mark.parametrize("name,shape,kernel,stride,pads,mult,pe,xt,wt,bt", CASES, ids=[c[0] for c in CASES])
+def test_dwu_lint(name, shape, kernel, stride, pads, mult, pe, xt, wt, bt) -> None:
+    kh, kw = kernel
+    c = shape[2]
+    w = np.full((kh, kw, c, mult), wt.max_raw, dtype=np.int64)
+    b = np.zeros(c * mult, dtype=np.int64)
+    acc = accumulator_type(w.reshape(kh * kw, c * mult), wt, xt, b, bt)
+    blk = Dwu(f"lint_dw_{name}", w, b, xt, wt, acc, acc.frac - xt.frac - wt.frac, acc.frac - bt.frac, 4, pe)
+    d = case_dir(blk.name)
+    blk.write_files(d)
+    verilator_lint(lib_sources(blk.module), blk.module, blk.verilog_parameters(d))

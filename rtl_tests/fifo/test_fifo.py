@@ -7,7 +7,7 @@ import pytest
 
 from accel import AccelError
 from accel.rtl.blocks.fifo import Fifo
-from rtl_tests.common import check_cycles, lib_sources, run_stream
+from rtl_tests.common import check_cycles, lib_sources, run_stream, verilator_lint
 
 CASES = [(2, 3, 5), (5, 8, 7), (16, 13, 20), (64, 70, 33)]  # depth, width, beats per frame
 
@@ -29,3 +29,8 @@ def test_fifo(depth: int, width: int, per: int) -> None:
 def test_fifo_bad_parameters(depth: int, width: int) -> None:
     with pytest.raises(AccelError, match="fifo"):
         Fifo("fifo", depth, width).validate()
+
+
+@pytest.mark.parametrize("depth,width", [(2, 3), (5, 8), (16, 70)])
+def test_fifo_lint(depth: int, width: int) -> None:
+    verilator_lint(lib_sources("accel_fifo"), "accel_fifo", Fifo("f", depth, width).verilog_parameters())

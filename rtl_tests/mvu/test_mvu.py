@@ -15,7 +15,7 @@ from accel.ops.common import accumulator_type
 from accel.reference import kernels
 from accel.rtl.blocks.mvu import Mvu
 from accel.rtl.blocks.window import Window
-from rtl_tests.common import case_dir, check_cycles, frames_of, lib_sources, run_stream
+from rtl_tests.common import case_dir, check_cycles, frames_of, lib_sources, run_stream, verilator_lint
 
 FRAMES = 6
 HERE = Path(__file__).resolve().parent
@@ -106,3 +106,12 @@ def test_mvu_bad_parameters() -> None:
         Mvu("m", w + 100, b, t, t, FixedType(True, 12, 6), 0, 0, 1).validate()
     with pytest.raises(AccelError, match="bias shape|are not"):
         Mvu("m", w, b[:3], t, t, FixedType(True, 12, 6), 0, 0, 1).validate()
+
+
+@pytest.mark.parametrize("name,shape,cout,simd,pe,xt,wt,bt", PW_CASES, ids=[c[0] for c in PW_CASES])
+def test_mvu_lint(name, shape, cout, simd, pe, xt, wt, bt) -> None:
+    x, w, b, acc, ps, bs = make_layer(name, shape, (1, 1), cout, xt, wt, bt, 0)
+    blk = Mvu(f"lint_{name}", w.reshape(shape[2], cout), b, xt, wt, acc, ps, bs, shape[0] * shape[1], simd, pe)
+    d = case_dir(blk.name)
+    blk.write_files(d)
+    verilator_lint(lib_sources(blk.module), blk.module, blk.verilog_parameters(d))

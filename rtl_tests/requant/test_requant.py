@@ -11,7 +11,7 @@ from accel.deploy.stream import pack
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.reference import kernels
 from accel.rtl.blocks.requant import Requant
-from rtl_tests.common import check_cycles, frames_of, lib_sources, run_stream
+from rtl_tests.common import check_cycles, frames_of, lib_sources, run_stream, verilator_lint
 
 # (label, src, dst, relu, lanes)
 CONFIGS = [
@@ -28,7 +28,11 @@ FRAMES = 6  # 3 measured without stalls, 3 with random stalls
 @pytest.mark.rtl
 @pytest.mark.parametrize("rounding", ROUNDINGS, ids=lambda r: r.name)
 @pytest.mark.parametrize("overflow", OVERFLOWS, ids=lambda o: o.name)
-@pytest.mark.parametrize("label,src,dst,relu,lanes", CONFIGS, ids=[c[0] for c in CONFIGS])
+@pytest.mark.parametrize(
+    "label,src,dst,relu,lanes",
+    # the first configuration runs by default; the others are marked slow (they still run in `make test`)
+    [pytest.param(*c, id=c[0], marks=() if i == 0 else pytest.mark.slow) for i, c in enumerate(CONFIGS)],
+)
 def test_requant_exhaustive(label, src, dst, relu, lanes, rounding, overflow) -> None:
     values = np.arange(src.min_raw, src.max_raw + 1, dtype=np.int64)  # every input value
     c = 4
@@ -56,3 +60,10 @@ def test_requant_bad_parameters() -> None:
         Requant("q", shape=(1, 1, 1), **{**ok, "src": FixedType(True, 40, 4)}).validate()
     with pytest.raises(AccelError, match="shifts by more than"):
         Requant("q", shape=(1, 1, 1), **{**ok, "dst": FixedType(True, 8, -70)}).validate()
+
+
+@pytest.mark.parametrize("label,src,dst,relu,lanes", CONFIGS, ids=[c[0] for c in CONFIGS])
+@pytest.mark.parametrize("overflow", OVERFLOWS, ids=lambda o: o.name)
+def test_requant_lint(label, src, dst, relu, lanes, overflow) -> None:
+    blk = Requant("q", src, dst, Rounding.ROUND_HALF_EVEN, overflow, relu, (1, 2, 4), lanes)
+    verilator_lint(lib_sources(blk.module), blk.module, blk.verilog_parameters())

@@ -12,7 +12,7 @@ from accel.deploy.stream import pack
 from accel.fixed import FixedType
 from accel.reference import kernels
 from accel.rtl.blocks.window import Window
-from rtl_tests.common import check_cycles, frames_of, lib_sources, run_stream
+from rtl_tests.common import check_cycles, frames_of, lib_sources, run_stream, verilator_lint
 
 FRAMES = 6
 # name, (h, w, c), kernel, stride, pads, lanes, dtype
@@ -59,3 +59,9 @@ def test_window_bad_parameters() -> None:
         Window("w", **{**ok, "stride": (0, 1)}).validate()
     with pytest.raises(AccelError, match="element width"):
         Window("w", **{**ok, "width": 33}).validate()
+
+
+@pytest.mark.parametrize("name,shape,kernel,stride,pads,lanes,dtype", CASES, ids=[c[0] for c in CASES])
+def test_window_lint(name, shape, kernel, stride, pads, lanes, dtype) -> None:
+    blk = Window("w", shape, kernel, stride, pads, lanes, dtype.width)
+    verilator_lint(lib_sources(blk.module), blk.module, blk.verilog_parameters())
