@@ -1,4 +1,5 @@
 // accel_fifo: AXI-Stream FIFO (data + tlast) with a registered output; BRAM-inferable memory.
+// Unlike the computing blocks it passes s_axis_tlast through unchanged: a FIFO never reshapes frames.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
