@@ -73,8 +73,11 @@ wire beat_end = (beat == B_LAST);
 wire pix_end = beat_end && (rx == FW_LAST);
 wire row_end = pix_end && (x == X_LAST);
 wire rep_end = row_end && (ry == FH_LAST);
+// the top address bit may be unused (AW leaves room so the beat zero-extends)
+/* verilator lint_off UNUSEDSIGNAL */
 wire [AW-1:0] rd_addr = (rd_bank ? RB_C : {AW{1'b0}}) + rd_base + {{(AW - BW){1'b0}}, beat};
 wire [AW-1:0] wr_full_addr = (wr_bank ? RB_C : {AW{1'b0}}) + wr_addr;
+/* verilator lint_on UNUSEDSIGNAL */
 
 assign s_axis_tready = wr_bank ? !full1 : !full0;
 assign m_axis_tvalid = rd_bank ? full1 : full0;

@@ -1,0 +1,92 @@
+"""One representative configuration per block of ``accel/rtl/lib`` for the quality gates (lint, synthesis).
+
+Shared by ``scripts/rtl_lint.py``, ``scripts/rtl_synth.py`` and ``tests/test_rtl_quality.py`` so every gate
+looks at the same parameters.  The parameters come from the blocks' own Python descriptions
+(``accel.rtl.blocks``), so they are exactly what the network generator would emit.  Library files
+without an entry (sub-modules such as ``accel_pool_core``) are checked with their Verilog defaults
+(and again inside their parents).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from accel.fixed import FixedType, Overflow, Rounding
+from accel.rtl import LIB_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+#: ROM images of the representative configurations (relative to ROOT: yosys only sees files under its cwd)
+MEM_DIR = Path("build") / "quality"
+
+S8 = FixedType(True, 8, 3)
+
+
+def library_modules() -> list[str]:
+    """Every module of the library, one per file."""
+    return sorted(p.stem for p in LIB_DIR.glob("accel_*.v"))
+
+
+def representative() -> dict[str, tuple[str, dict]]:
+    """module -> (description, parameters); writes ROM images under ``ROOT / MEM_DIR`` where needed."""
+    from accel.rtl.blocks.add import Add
+    from accel.rtl.blocks.avgpool import AvgPool
+    from accel.rtl.blocks.concat import Concat
+    from accel.rtl.blocks.dwu import Dwu
+    from accel.rtl.blocks.fifo import Fifo
+    from accel.rtl.blocks.gap import GlobalAvgPool
+    from accel.rtl.blocks.maxpool import MaxPool
+    from accel.rtl.blocks.mvu import Mvu
+    from accel.rtl.blocks.requant import Requant
+    from accel.rtl.blocks.shuffle import ChannelShuffle
+    from accel.rtl.blocks.upsample import Upsample
+    from accel.rtl.blocks.width import WidthConverter
+    from accel.rtl.blocks.window import Window
+
+    rng = np.random.default_rng(0)
+    acc = FixedType(True, 24, 12)
+    mvu = Mvu("q_mvu", rng.integers(-128, 128, (16, 32)), rng.integers(-100, 100, 32), S8, FixedType(True, 8, 1),
+              acc, 0, 0, 64, simd=4, pe=4)
+    dwu = Dwu("q_dwu", rng.integers(-128, 128, (3, 3, 16, 1)), rng.integers(-100, 100, 16), S8,
+              FixedType(True, 8, 1), FixedType(True, 20, 8), 0, 0, 64, pe=4)
+    rom_dir = ROOT / MEM_DIR
+    mvu.write_files(rom_dir)
+    dwu.write_files(rom_dir)
+    he = Rounding.ROUND_HALF_EVEN
+    blocks = {
+        "accel_fifo": ("depth 16, 32 bits", Fifo("q_fifo", 16, 32).verilog_parameters()),
+        "accel_requant": ("ap_fixed<20,8> -> <8,3>, 4 lanes", Requant(
+            "q_rq", FixedType(True, 20, 8), S8, he, Overflow.SATURATE, True, (8, 8, 16), 4).verilog_parameters()),
+        "accel_window": ("8x8x16, 3x3/1 same, 4 lanes", Window(
+            "q_win", (8, 8, 16), (3, 3), (1, 1), (1, 1, 1, 1), 4, 8).verilog_parameters()),
+        "accel_mvu": ("16->32, 8b x 8b, SIMD 4, PE 4", mvu.verilog_parameters(MEM_DIR)),
+        "accel_dwu": ("3x3 depthwise, 16 ch, PE 4", dwu.verilog_parameters(MEM_DIR)),
+        "accel_maxpool": ("8x8x16, 2x2, 8b, 4 lanes", MaxPool(
+            "q_mp", 8, 8, 16, 4, S8, (2, 2), (2, 2)).verilog_parameters()),
+        "accel_avgpool": ("8x8x16, 3x3 (N=9), 8b, 4 lanes", AvgPool(
+            "q_ap", 9, 9, 16, 4, S8, S8, (3, 3), (3, 3)).verilog_parameters()),
+        "accel_gap": ("5x25x64 (N=125), 8b, 4 lanes", GlobalAvgPool(
+            "q_gap", 5, 25, 64, 4, S8, S8).verilog_parameters()),
+        "accel_add": ("8x8x16, <8,3> + <8,1>, 4 lanes", Add(
+            "q_add", 8, 8, 16, 4, S8, FixedType(True, 8, 1)).verilog_parameters()),
+        "accel_concat": ("8x8x(16+16), 8b, 4 lanes", Concat(
+            "q_cat", 8, 8, 16, 16, 4, S8, FixedType(True, 8, 1)).verilog_parameters()),
+        "accel_shuffle": ("8x8x16, 4 groups, 8b, 4 lanes", ChannelShuffle(
+            "q_sh", 8, 8, 16, 4, 8, 4).verilog_parameters()),
+        "accel_upsample": ("8x8x16, 2x2, 8b, 4 lanes", Upsample(
+            "q_up", 8, 8, 16, 4, 8, (2, 2)).verilog_parameters()),
+        "accel_width": ("8x8x16, 8b, 4 -> 1 lanes", WidthConverter(
+            "q_wd", 8, 8, 16, 8, 4, 1).verilog_parameters()),
+    }
+    return blocks
+
+
+def configurations() -> list[tuple[str, str, dict]]:
+    """(module, description, parameters) for every library module (defaults where no entry exists)."""
+    reps = representative()
+    out = []
+    for m in library_modules():
+        desc, params = reps.get(m, ("Verilog defaults", {}))
+        out.append((m, desc, params))
+    return out

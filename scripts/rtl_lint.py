@@ -1,0 +1,59 @@
+"""Quality gate: ``verilator --lint-only -Wall`` on every module of accel/rtl/lib (representative parameters).
+
+Prints one table row per module and exits non-zero if any module has a warning or error.
+Usage: ``.venv/bin/python scripts/rtl_lint.py [--verbose] [module ...]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rtl_blocks import ROOT, configurations  # noqa: E402
+
+from accel.rtl import LIB_DIR  # noqa: E402
+
+
+def lint(module: str, params: dict) -> tuple[int, str]:
+    """Lint one module as top (sub-modules found in the library); returns (problem count, verilator output)."""
+    exe = shutil.which("verilator")
+    if exe is None:
+        raise SystemExit("verilator not found: install it (e.g. apt-get install verilator).")
+    args = [exe, "--lint-only", "-Wall", "--top-module", module,
+            "-y", str(LIB_DIR), str(LIB_DIR / f"{module}.v")]
+    for k, v in params.items():
+        args.append(f'-G{k}="{v}"' if isinstance(v, str) else f"-G{k}={int(v)}")
+    proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=ROOT)
+    text = proc.stderr + proc.stdout
+    problems = sum(1 for line in text.splitlines() if line.startswith(("%Warning", "%Error")))
+    if proc.returncode != 0 and problems == 0:
+        problems = 1
+    return problems, text
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("modules", nargs="*", help="only these modules (default: all)")
+    ap.add_argument("--verbose", action="store_true", help="print verilator's output for failing modules")
+    args = ap.parse_args(argv)
+    rows = [c for c in configurations() if not args.modules or c[0] in args.modules]
+    bad = 0
+    print(f"{'module':<18} {'configuration':<36} {'problems':>8}  result")
+    for module, desc, params in rows:
+        n, text = lint(module, params)
+        bad += n > 0
+        print(f"{module:<18} {desc:<36} {n:>8}  {'clean' if n == 0 else 'FAIL'}")
+        if n and args.verbose:
+            print(text)
+    print(f"{len(rows) - bad} of {len(rows)} modules lint-clean (verilator --lint-only -Wall).")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
