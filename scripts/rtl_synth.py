@@ -110,18 +110,29 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [m for m in names if m not in reps]
     if unknown:
         raise SystemExit(f"no representative configuration for {', '.join(unknown)}; known: {', '.join(sorted(reps))}.")
-    results = {}
+    results: dict[str, dict] = {}
+    failed = []
     if not args.json:
         print(f"{'module':<16} {'configuration':<36} " + " ".join(f"{c:>8}" for c in COLUMNS))
     for m in names:
         desc, params = reps[m]
-        res = synth(m, params)
+        try:
+            res = synth(m, params)
+        except RuntimeError as e:  # report every block, then fail
+            failed.append(m)
+            last = [line for line in str(e).splitlines() if "ERROR" in line][-1:] or [str(e).splitlines()[0]]
+            results[m] = {"configuration": desc, "error": last[0]}
+            if not args.json:
+                print(f"{m:<16} {desc:<36} FAILED: {last[0]}", flush=True)
+            continue
         results[m] = {"configuration": desc, **res}
         if not args.json:
             print(f"{m:<16} {desc:<36} " + " ".join(f"{res[c]:>8}" for c in COLUMNS), flush=True)
     if args.json:
         print(json.dumps(results, indent=2))
-    return 0
+    elif failed:
+        print(f"synthesis failed for: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -75,3 +75,44 @@ def test_gap_bad_parameters(kw, match) -> None:
     args.update(kw)
     with pytest.raises(AccelError, match=f"gap_bad.*{match}"):
         GlobalAvgPool(**args).verilog_parameters()
+
+
+def _directed_frames(src: FixedType, dst: FixedType, h: int, w: int, c: int, frames: int) -> np.ndarray:
+    """Frames whose per-channel sums are the risky ones: both ends of the sum range (where an inexact
+    reciprocal would first fail), sums around zero, and every exact tie of the rounding (where half-even
+    and half-up differ), topped up with random sums."""
+    n = h * w
+    lo, hi = n * src.min_raw, n * src.max_raw
+    k = 64
+    sums = np.arange(lo, hi + 1)
+    even, _ = kernels.average(sums, n, src, dst, Rounding.ROUND_HALF_EVEN, Overflow.WRAP)
+    up, _ = kernels.average(sums, n, src, dst, Rounding.ROUND_HALF_UP, Overflow.WRAP)
+    ties = sums[even != up]
+    rng = np.random.default_rng(n + c)
+    targets = [*range(lo, lo + k), *range(hi - k + 1, hi + 1), *range(-k // 2, k // 2)]
+    targets += list(rng.choice(ties, size=min(len(ties), 2 * k), replace=False)) if len(ties) else []
+    targets += list(rng.integers(lo, hi + 1, size=max(0, frames * c - len(targets))))
+    targets = np.array(targets[: frames * c]).reshape(frames, c)
+    base = targets // n
+    rem = targets - base * n
+    x = np.empty((frames, h * w, c), dtype=np.int64)
+    idx = np.arange(h * w)[None, :, None]
+    x[:] = base[:, None, :] + (idx < rem[:, None, :])  # rem pixels get base + 1: the sum is the target
+    assert x.min() >= src.min_raw and x.max() <= src.max_raw
+    x = x.reshape(frames, h, w, c)
+    assert np.array_equal(x.sum(axis=(1, 2)), targets)
+    return x
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("dst", [FixedType(S, 8, 3), FixedType(S, 6, 2)], ids=["same_grid", "coarser_ties"])
+def test_gap_directed_sums(dst: FixedType) -> None:
+    """N = 125: the RTL divider on extreme sums and on every kind of tie, compared with kernels.average."""
+    src, h, w, c, lanes = FixedType(S, 8, 3), 5, 25, 64, 8
+    blk = GlobalAvgPool(f"gap_directed_{dst.width}_{dst.frac}", h, w, c, lanes, src, dst)
+    x = _directed_frames(src, dst, h, w, c, FRAMES)
+    y, _ = kernels.global_avgpool(x, src, dst, blk.rounding, blk.overflow)
+    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+                     {"s_axis": [pack(f, src, lanes) for f in x]}, [pack(f, dst, lanes) for f in y],
+                     frames_phase0=3, seed=5)
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
