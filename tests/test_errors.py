@@ -1,0 +1,147 @@
+"""A catalogue of bad inputs through the `accel` CLI: each one must end in ONE line `accel: error: ...`
+on stderr that names the offending layer or file, a non-zero exit, and no traceback.
+
+The bad models are built here with QKeras and saved to ``tmp_path`` as .h5 files.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from accel.cli import main  # noqa: E402
+
+tf = pytest.importorskip("tensorflow")
+qkeras = pytest.importorskip("qkeras")
+keras = tf.keras
+QActivation, QConv2D, QDense = qkeras.QActivation, qkeras.QConv2D, qkeras.QDense
+quantized_bits, quantized_relu = qkeras.quantized_bits, qkeras.quantized_relu
+
+
+def _save(model, path: Path) -> str:
+    model.save(str(path))
+    return str(path)
+
+
+def _input_q(shape=(8, 8, 2)):
+    inp = keras.Input(shape)
+    return inp, QActivation(quantized_bits(8, 0, 1), name="in_q")(inp)
+
+
+def _conv(name: str, **kw):
+    kw.setdefault("kernel_quantizer", quantized_bits(4, 0, 1, alpha=1))
+    kw.setdefault("bias_quantizer", quantized_bits(8, 3, 1))
+    return QConv2D(4, 1, name=name, **kw)
+
+
+def _model(build) -> keras.Model:
+    inp, x = _input_q()
+    return keras.Model(inp, build(x))
+
+
+# Each case: (id, builder of argv given tmp_path, text that must appear in the message)
+def _unsupported_layer(tmp: Path) -> list[str]:
+    m = _model(lambda x: keras.layers.Conv2DTranspose(2, 3, name="upconv")(x))
+    return ["inspect", _save(m, tmp / "t.h5")]
+
+
+def _lstm(tmp: Path) -> list[str]:
+    inp = keras.Input((8, 4))
+    x = QActivation(quantized_bits(8, 0, 1), name="in_q")(inp)
+    m = keras.Model(inp, keras.layers.LSTM(3, name="rnn")(x))
+    return ["inspect", _save(m, tmp / "lstm.h5")]
+
+
+def _no_kernel_quantizer(tmp: Path) -> list[str]:
+    m = _model(lambda x: _conv("conv_nq", kernel_quantizer=None)(x))
+    return ["inspect", _save(m, tmp / "nq.h5")]
+
+
+def _alpha(tmp: Path) -> list[str]:
+    m = _model(lambda x: _conv("conv_alpha", kernel_quantizer=quantized_bits(4, 0, 1, alpha=0.3))(x))
+    return ["inspect", _save(m, tmp / "alpha.h5")]
+
+
+def _no_input_quantizer(tmp: Path) -> list[str]:
+    inp = keras.Input((8, 8, 2))
+    m = keras.Model(inp, _conv("conv_first")(inp))
+    return ["inspect", _save(m, tmp / "noin.h5")]
+
+
+def _stochastic(tmp: Path) -> list[str]:
+    q = quantized_bits(4, 0, 1, alpha=1, use_stochastic_rounding=True)
+    m = _model(lambda x: _conv("conv_sto", kernel_quantizer=q)(x))
+    return ["inspect", _save(m, tmp / "sto.h5")]
+
+
+def _avgpool_same(tmp: Path) -> list[str]:
+    def build(x):
+        x = keras.layers.AveragePooling2D(3, strides=2, padding="same", name="pool_same")(x)
+        return QActivation(quantized_bits(8, 2, 1), name="pool_q")(x)
+
+    return ["inspect", _save(_model(build), tmp / "avg.h5")]
+
+
+def _non_hdf5(tmp: Path) -> list[str]:
+    p = tmp / "notes.h5"
+    p.write_text("this is not a model\n")
+    return ["inspect", str(p)]
+
+
+def _hdf5_not_keras(tmp: Path) -> list[str]:
+    import h5py
+
+    p = tmp / "data.h5"
+    with h5py.File(p, "w") as f:
+        f["x"] = [1, 2, 3]
+    return ["inspect", str(p)]
+
+
+CASES = [
+    ("unknown-zoo-name", lambda tmp: ["inspect", "no_such_model"], "no_such_model"),
+    ("missing-file", lambda tmp: ["inspect", str(tmp / "missing.h5")], "missing.h5"),
+    ("non-hdf5-file", _non_hdf5, "notes.h5"),
+    ("hdf5-not-keras", _hdf5_not_keras, "data.h5"),
+    ("unsupported-conv2dtranspose", _unsupported_layer, "upconv"),
+    ("unsupported-lstm", _lstm, "rnn"),
+    ("conv-without-kernel-quantizer", _no_kernel_quantizer, "conv_nq"),
+    ("non-power-of-two-alpha", _alpha, "conv_alpha"),
+    ("no-input-quantizer", _no_input_quantizer, "conv_first"),
+    ("stochastic-rounding", _stochastic, "conv_sto"),
+    ("avgpool-same-padding", _avgpool_same, "pool_same"),
+    ("bad-samples", lambda tmp: ["verify", "digits", "--samples", "-3"], "--samples"),
+    ("non-numeric-samples", lambda tmp: ["verify", "digits", "--samples", "many"], "--samples"),
+    ("unknown-backend", lambda tmp: ["verify", "digits", "--against", "gpu"], "--against"),
+    ("hls-not-available", lambda tmp: ["verify", "digits", "--against", "hls"], "hls"),
+    ("rtl-not-available", lambda tmp: ["verify", "digits", "--against", "rtl"], "rtl"),
+    ("unknown-command", lambda tmp: ["synthesize", "digits"], "synthesize"),
+]
+
+
+@pytest.mark.parametrize(("argv_of", "names"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_gives_one_line_error(tmp_path: Path, capsys, argv_of, names: str) -> None:
+    argv = argv_of(tmp_path)
+    capsys.readouterr()
+    code = main(argv)  # an unexpected exception (a bug) propagates and fails the test with its traceback
+    err = capsys.readouterr().err
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("accel: error: "), err
+    assert names in lines[0], f"the message should name {names!r}: {lines[0]}"
+    assert "Traceback" not in err
+
+
+def test_error_from_the_installed_command_has_no_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    p = tmp_path / "junk.h5"
+    p.write_bytes(b"\x00" * 64)
+    r = subprocess.run([sys.executable, "-m", "accel.cli", "inspect", str(p)], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.startswith("accel: error: ") and "junk.h5" in r.stderr and "Traceback" not in r.stderr
