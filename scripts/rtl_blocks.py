@@ -32,6 +32,7 @@ def representative() -> dict[str, tuple[str, dict]]:
     """module -> (description, parameters); writes ROM images under ``ROOT / MEM_DIR`` where needed."""
     from accel.rtl.blocks.add import Add
     from accel.rtl.blocks.avgpool import AvgPool
+    from accel.rtl.blocks.avgpool_win import AvgPoolWindowed
     from accel.rtl.blocks.concat import Concat
     from accel.rtl.blocks.dwu import Dwu
     from accel.rtl.blocks.fifo import Fifo
@@ -66,6 +67,8 @@ def representative() -> dict[str, tuple[str, dict]]:
             "q_mp", 8, 8, 16, 4, S8, (2, 2), (2, 2)).verilog_parameters()),
         "accel_avgpool": ("8x8x16, 3x3 (N=9), 8b, 4 lanes", AvgPool(
             "q_ap", 9, 9, 16, 4, S8, S8, (3, 3), (3, 3)).verilog_parameters()),
+        "accel_avgpool_win": ("9x9x16, 3x3/2 (N=9), 8b, 4 lanes", AvgPoolWindowed(
+            "q_apw", 9, 9, 16, 4, S8, S8, (3, 3), (2, 2)).verilog_parameters()),
         "accel_gap": ("5x25x64 (N=125), 8b, 4 lanes", GlobalAvgPool(
             "q_gap", 5, 25, 64, 4, S8, S8).verilog_parameters()),
         "accel_add": ("8x8x16, <8,3> + <8,1>, 4 lanes", Add(

@@ -54,3 +54,30 @@ def test_avgpool_bad_parameters(kw, match) -> None:
     args.update(kw)
     with pytest.raises(AccelError, match=f"ap_bad.*{match}"):
         AvgPool(**args).verilog_parameters()
+
+
+# overlapping windows: accel_window in front of the averager; (h, w, c, lanes, in, out, pool, stride)
+WIN_CASES = [
+    (7, 7, 4, 2, FixedType(S, 8, 3), FixedType(S, 8, 3), (3, 3), (2, 2)),
+    (6, 9, 3, 1, FixedType(U, 5, 2), FixedType(U, 6, 1), (2, 3), (1, 2)),
+    (8, 5, 6, 3, FixedType(S, 3, 1), FixedType(S, 4, 2), (5, 5), (3, 1)),  # N = 25
+]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("h,w,c,lanes,src,dst,pool,stride", WIN_CASES)
+def test_avgpool_windowed(h, w, c, lanes, src, dst, pool, stride) -> None:
+    from accel.rtl.blocks.avgpool_win import AvgPoolWindowed
+
+    name = f"avgpool_win_{h}x{w}x{c}_p{lanes}_{pool[0]}{pool[1]}_s{stride[0]}{stride[1]}"
+    blk = AvgPoolWindowed(name, h, w, c, lanes, src, dst, pool, stride)
+    rng = np.random.default_rng(h * 10 + w)
+    x = rng.integers(src.min_raw, src.max_raw + 1, size=(FRAMES, h, w, c))
+    x[0] = src.max_raw
+    x[1] = src.min_raw
+    y, _ = kernels.avgpool(x, pool, stride, src, dst, blk.rounding, blk.overflow)
+    assert y.shape[1:] == blk.out_shape
+    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+                     {"s_axis": [pack(f, src, lanes) for f in x]}, [pack(f, dst, lanes) for f in y],
+                     frames_phase0=3, seed=c)
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
