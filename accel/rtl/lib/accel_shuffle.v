@@ -74,15 +74,26 @@ assign m_axis_tdata = perm[rd_beat * PD +: PD];
 /* verilator lint_on WIDTH */
 assign m_axis_tlast = (count == N_LAST);
 
+// pixel buffers: one write enable per beat slot (no variable part-select, which synthesises to shifters)
+genvar b;
+generate
+    for (b = 0; b < CB; b = b + 1) begin : slot
+        /* verilator lint_off WIDTH */
+        wire hit = in_fire && (wr_beat == b);
+        /* verilator lint_on WIDTH */
+        always @(posedge clk) begin
+            if (hit && !wr_sel) begin
+                pix0[b*PD +: PD] <= s_axis_tdata;
+            end
+            if (hit && wr_sel) begin
+                pix1[b*PD +: PD] <= s_axis_tdata;
+            end
+        end
+    end
+endgenerate
+
 always @(posedge clk) begin
     if (in_fire) begin
-        /* verilator lint_off WIDTH */
-        if (wr_sel) begin
-            pix1[wr_beat * PD +: PD] <= s_axis_tdata;
-        end else begin
-            pix0[wr_beat * PD +: PD] <= s_axis_tdata;
-        end
-        /* verilator lint_on WIDTH */
         if (wr_beat == B_LAST) begin
             wr_beat <= {BW{1'b0}};
             wr_sel <= !wr_sel;

@@ -49,7 +49,7 @@ end
 reg [CAP*DATA_W-1:0] q;
 reg [KW-1:0] cnt;
 reg [NW-1:0] count;
-reg [CAP*DATA_W-1:0] q_next;
+wire [CAP*DATA_W-1:0] q_next;
 reg [KW-1:0] cnt_out;
 
 wire in_fire = s_axis_tvalid && s_axis_tready;
@@ -61,13 +61,34 @@ assign m_axis_tlast = (count == N_LAST);
 
 always @* begin
     cnt_out = out_fire ? cnt - P_OUT_C : cnt;
-    q_next = out_fire ? (q >> (P_OUT * DATA_W)) : q;
-    if (in_fire) begin
-        /* verilator lint_off WIDTH */
-        q_next[cnt_out * DATA_W +: P_IN * DATA_W] = s_axis_tdata;
-        /* verilator lint_on WIDTH */
-    end
 end
+
+// next queue contents per entry: the entry P_OUT places up (after a read) or itself, unless the input beat
+// lands on it (lane j goes to entry cnt_out + j); per-entry muxes instead of a variable part-select shifter
+genvar i;
+generate
+    for (i = 0; i < CAP; i = i + 1) begin : ent
+        wire [DATA_W-1:0] kept;
+        if (i + P_OUT < CAP) begin : up
+            assign kept = out_fire ? q[(i + P_OUT)*DATA_W +: DATA_W] : q[i*DATA_W +: DATA_W];
+        end else begin : top
+            assign kept = out_fire ? {DATA_W{1'b0}} : q[i*DATA_W +: DATA_W];
+        end
+        reg [DATA_W-1:0] v;
+        integer j;
+        always @* begin
+            v = kept;
+            for (j = 0; j < P_IN; j = j + 1) begin
+                /* verilator lint_off WIDTH */
+                if (in_fire && (cnt_out + j == i)) begin
+                /* verilator lint_on WIDTH */
+                    v = s_axis_tdata[j*DATA_W +: DATA_W];
+                end
+            end
+        end
+        assign q_next[i*DATA_W +: DATA_W] = v;
+    end
+endgenerate
 
 always @(posedge clk) begin
     q <= q_next;
