@@ -165,7 +165,7 @@ def execute(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray], trace: 
         values[node.output] = y
         overflows[node.name] = count
         if not trace:  # free tensors nobody reads any more
-            for t in node.inputs:
+            for t in set(node.inputs):  # a node may read one tensor twice (add(x, x))
                 if last_use.get(t) == i and t not in keep:
                     del values[t]
     return ExecutionResult(
