@@ -120,8 +120,14 @@ def _shape(s: list[int]) -> str:
     return "x".join(map(str, s))
 
 
-def print_inspect_table(info: dict[str, Any]) -> None:
+def _console() -> Any:
+    """A rich console; output to a pipe or file gets a wide fixed width instead of rich's 80 columns."""
     from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 250)
+
+
+def print_inspect_table(info: dict[str, Any]) -> None:
     from rich.table import Table
 
     table = Table(title=f"{info['model']}: {info['totals']['nodes']} nodes", show_lines=False)
@@ -138,7 +144,7 @@ def print_inspect_table(info: dict[str, Any]) -> None:
     t = info["totals"]
     table.add_section()
     table.add_row("total", "", "", "", "", "", "", "", "", f"{t['macs']:,}", f"{t['parameters']:,}")
-    Console(width=None if sys.stdout.isatty() else 250).print(table)  # pipes get the full table
+    _console().print(table)
 
 
 # -- step: verify ----------------------------------------------------------------------
@@ -191,9 +197,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    console = Console()
+    console = _console()
     with console.status("building digits and converting it to an accel Graph ..."):
         model, graph = load_model("digits")
     info = inspect_graph(graph)
@@ -205,7 +209,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if metrics_path.is_file():
         m = json.loads(metrics_path.read_text())
         console.print(
-            f"digits test accuracy ({m['split']['n_test']} images of {m['dataset']}): "
+            f"digits test accuracy (models/digits_metrics.json; {m['split']['n_test']} images of {m['dataset']}): "
             f"float {m['float_test_accuracy']:.2%}, quantised {m['quantized_test_accuracy']:.2%}; "
             f"{info['totals']['parameters']:,} parameters, {info['totals']['macs']:,} MACs per image."
         )
@@ -272,8 +276,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _format_warning(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001 (warnings' signature)
+    """accel's own warnings (e.g. AccelPrecisionWarning) read as one line, like errors; others keep Python's form."""
+    if category.__module__.startswith("accel"):
+        return f"accel: warning: {' '.join(str(message).split())}\n"
+    return _python_formatwarning(message, category, filename, lineno, line)
+
+
+_python_formatwarning = warnings.formatwarning
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 mismatches found, 2 error)."""
+    warnings.formatwarning = _format_warning
     try:
         args = build_parser().parse_args(argv)
         return int(args.func(args))
