@@ -51,8 +51,15 @@ def yosys_exe() -> str:
 
 
 def _param(value) -> str:
-    """A ``chparam -set`` value: integers as they are, strings in double quotes."""
-    return f'"{value}"' if isinstance(value, str) else str(int(value))
+    """A ``chparam -set`` value: strings in double quotes, integers as signed 32-bit Verilog constants.
+
+    A bare decimal would become an unsigned constant in yosys, so parameter differences that are negative
+    (e.g. ``OUT_FRAC - IN_FRAC``) would wrap, unlike in Icarus and Verilator.
+    """
+    if isinstance(value, str):
+        return f'"{value}"'
+    v = int(value)
+    return f"32'sd{v}" if v >= 0 else f"-32'sd{-v}"
 
 
 def count_cells(stat: str) -> dict[str, int]:
