@@ -64,9 +64,8 @@ def _cases_inc() -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture(scope="session")
-def ap_table() -> dict[int, np.ndarray]:
-    """Run the compiled checker once; returns destination raw values by case id (cached binary per input hash)."""
+def run_ap_check() -> dict[int, np.ndarray]:
+    """Compile (once, cached per input hash) and run the checker; destination bit patterns by case id."""
     inc = _cases_inc()
     key = hashlib.sha256((CPP.read_text() + inc + str(AP_TYPES)).encode()).hexdigest()[:16]
     work = Path(tempfile.gettempdir()) / f"accel-ap-fixed-check-{key}"
@@ -85,6 +84,11 @@ def ap_table() -> dict[int, np.ndarray]:
         table[fields[0]] = np.array(fields[1:], dtype=np.int64)
     assert len(table) == len(CASES)
     return table
+
+
+@pytest.fixture(scope="session")
+def ap_table() -> dict[int, np.ndarray]:
+    return run_ap_check()
 
 
 def _all_raw(t: FixedType) -> np.ndarray:
@@ -125,3 +129,22 @@ def test_case_set_is_broad() -> None:
 def test_hls_parse_round_trip(t: FixedType) -> None:
     assert FixedType.parse(t.hls) == t
     assert FixedType.parse(f" {t.hls.replace(',', ' , ')} ") == t
+
+
+@pytest.mark.slow
+def test_cases_distinguish_every_mode(ap_table) -> None:
+    """The headers' own outputs differ between every pair of modes somewhere in the case set, so the exhaustive
+    comparison would notice a swapped rounding or overflow rule (ties and the symmetric minimum are exercised)."""
+    by_key = {(s, d, r, o): ap_table[i] for i, (s, d, r, o) in enumerate(CASES)}
+    for modes, make_key in [
+        (list(Rounding), lambda s, d, m: (s, d, m, Overflow.SATURATE)),
+        (list(Overflow), lambda s, d, m: (s, d, Rounding.TRUNCATE, m)),
+    ]:
+        for a, b in product(modes, modes):
+            if a is b:
+                continue
+            assert any(
+                not np.array_equal(by_key[make_key(s, d, a)], by_key[make_key(s, d, b)])
+                for s, d in product(SOURCES, DESTINATIONS)
+                if make_key(s, d, a) in by_key and make_key(s, d, b) in by_key
+            ), (a, b)
