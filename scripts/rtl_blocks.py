@@ -38,6 +38,7 @@ def representative() -> dict[str, tuple[str, dict]]:
     from accel.rtl.blocks.fifo import Fifo
     from accel.rtl.blocks.gap import GlobalAvgPool
     from accel.rtl.blocks.maxpool import MaxPool
+    from accel.rtl.blocks.maxpool_win import MaxPoolWindowed
     from accel.rtl.blocks.mvu import Mvu
     from accel.rtl.blocks.requant import Requant
     from accel.rtl.blocks.shuffle import ChannelShuffle
@@ -65,6 +66,8 @@ def representative() -> dict[str, tuple[str, dict]]:
         "accel_dwu": ("3x3 depthwise, 16 ch, PE 4", dwu.verilog_parameters(MEM_DIR)),
         "accel_maxpool": ("8x8x16, 2x2, 8b, 4 lanes", MaxPool(
             "q_mp", 8, 8, 16, 4, S8, (2, 2), (2, 2)).verilog_parameters()),
+        "accel_maxpool_win": ("8x8x16, 3x3/2 same, u8, 4 lanes", MaxPoolWindowed(
+            "q_mpw", 8, 8, 16, 4, FixedType(False, 8, 3), (3, 3), (2, 2), (0, 1, 0, 1)).verilog_parameters()),
         "accel_avgpool": ("8x8x16, 3x3 (N=9), 8b, 4 lanes", AvgPool(
             "q_ap", 9, 9, 16, 4, S8, S8, (3, 3), (3, 3)).verilog_parameters()),
         "accel_avgpool_win": ("9x9x16, 3x3/2 (N=9), 8b, 4 lanes", AvgPoolWindowed(

@@ -50,3 +50,35 @@ def test_maxpool_bad_parameters(kw, match) -> None:
     args.update(kw)
     with pytest.raises(AccelError, match=f"mp_bad.*{match}|{match}.*mp_bad|mp_bad"):
         MaxPool(**args).verilog_parameters()
+
+
+# overlapping windows: accel_window in front of the maximum; (h, w, c, lanes, type, pool, stride, pads)
+WIN_CASES = [
+    (7, 7, 4, 2, FixedType(False, 8, 3), (3, 3), (2, 2), (1, 1, 1, 1)),  # ResNet-style 3x3/2 'same', unsigned
+    (6, 5, 3, 3, FixedType(True, 4, 2), (2, 2), (1, 1), (0, 0, 0, 0)),  # signed, no padding
+    (5, 8, 2, 1, FixedType(False, 3, 3), (3, 2), (2, 1), (0, 1, 1, 0)),
+]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("h,w,c,lanes,dtype,pool,stride,pads", WIN_CASES)
+def test_maxpool_windowed(h, w, c, lanes, dtype, pool, stride, pads) -> None:
+    from accel.rtl.blocks.maxpool_win import MaxPoolWindowed
+
+    blk = MaxPoolWindowed(f"maxpool_win_{h}x{w}x{c}_p{lanes}_{pool[0]}{pool[1]}_s{stride[0]}{stride[1]}",
+                          h, w, c, lanes, dtype, pool, stride, pads)
+    rng = np.random.default_rng(h * 10 + c)
+    x = rng.integers(dtype.min_raw, dtype.max_raw + 1, size=(FRAMES, h, w, c))
+    y = kernels.maxpool(x, pool, stride, pads)
+    assert y.shape[1:] == blk.out_shape
+    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+                     {"s_axis": [pack(f, dtype, lanes) for f in x]}, [pack(f, dtype, lanes) for f in y],
+                     frames_phase0=3, seed=c)
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+
+
+def test_maxpool_windowed_refuses_signed_padding() -> None:
+    from accel.rtl.blocks.maxpool_win import MaxPoolWindowed
+
+    with pytest.raises(AccelError, match="mpw.*unsigned"):
+        MaxPoolWindowed("mpw", 7, 7, 4, 2, FixedType(True, 8, 3), (3, 3), (2, 2), (1, 1, 1, 1)).validate()

@@ -1,0 +1,75 @@
+"""accel_maxpool_win: max pooling with overlapping windows (e.g. ResNet's 3x3/2 'same' after a ReLU)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from accel import AccelError
+from accel.fixed import FixedType
+from accel.rtl.blocks._common import check_frame, check_pair, check_type
+from accel.rtl.blocks.window import Window
+
+
+@dataclass(frozen=True)
+class MaxPoolWindowed:
+    """One ``accel_maxpool_win``: part 1's ``accel_window`` feeding a per-window maximum.
+
+    ``accel_window`` pads with zeros.  Zero is the smallest unsigned value, so for unsigned types padding
+    never changes a maximum (as in ``kernels.maxpool``, where padding never wins); for signed types it
+    could, so padding is refused there.  Non-overlapping pooling is cheaper with
+    :class:`accel.rtl.blocks.maxpool.MaxPool`, which also handles signed padding.
+    """
+
+    name: str
+    height: int
+    width: int
+    channels: int
+    lanes: int
+    dtype: FixedType
+    pool: tuple[int, int]
+    stride: tuple[int, int]
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    module = "accel_maxpool_win"
+    sources = ("accel_window", "accel_pool_core", "accel_maxpool", "accel_maxpool_win")
+
+    @property
+    def window(self) -> Window:
+        return Window(self.name, (self.height, self.width, self.channels), self.pool, self.stride, self.pads,
+                      self.lanes, self.dtype.width)
+
+    @property
+    def out_shape(self) -> tuple[int, int, int]:
+        ho, wo, _ = self.window.out_shape
+        return ho, wo, self.channels
+
+    def validate(self) -> None:
+        check_frame(self.name, self.height, self.width, self.channels, self.lanes)
+        check_type(self.name, "element type", self.dtype)
+        check_pair(self.name, "pool", self.pool)
+        check_pair(self.name, "stride", self.stride)
+        if self.dtype.signed and any(self.pads):
+            raise AccelError(
+                f"{self.name}: padding {self.pads} with signed {self.dtype.hls} could let a zero win the maximum; "
+                "overlapping max pooling supports padding for unsigned types only (or stride == pool)."
+            )
+        self.window.validate()
+
+    def verilog_parameters(self) -> dict[str, int]:
+        self.validate()
+        pt, pb, pl, pr = self.pads
+        return {
+            "H": self.height, "W": self.width, "C": self.channels, "P": self.lanes,
+            "DATA_W": self.dtype.width, "SIGNED": int(self.dtype.signed),
+            "KH": self.pool[0], "KW": self.pool[1], "SH": self.stride[0], "SW": self.stride[1],
+            "PT": pt, "PB": pb, "PL": pl, "PR": pr,
+        }
+
+    def write_files(self, directory: Path) -> list[Path]:
+        """No graph-dependent constants."""
+        return []
+
+    def expected_cycles_per_frame(self) -> int:
+        """The window generator is the bottleneck."""
+        return self.window.expected_cycles_per_frame()

@@ -1,0 +1,77 @@
+// accel_maxpool_win: max pooling with overlapping windows (stride < pool): accel_window -> window maximum
+//
+// accel_window turns the (H, W, C) stream into (HO, WO, KH*KW*C) windows in (ky, kx, c) order; an
+// accel_maxpool then treats every window as one "row" of KH*KW pixels and takes its maximum.
+// accel_window pads with zeros, which never wins only for unsigned elements (every value is >= 0), so
+// padding is accepted for unsigned types only (the Python description enforces this; ResNet's 3x3/2
+// 'same' max pooling follows a ReLU and is unsigned).
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+module accel_maxpool_win #(
+    parameter H = 8,        // input height
+    parameter W = 8,        // input width
+    parameter C = 2,        // channels
+    parameter P = 1,        // lanes per beat (divides C)
+    parameter DATA_W = 8,   // element width (input = output type)
+    parameter SIGNED = 0,   // 1: elements are two's complement (then no padding)
+    parameter KH = 3,       // pool height
+    parameter KW = 3,       // pool width
+    parameter SH = 2,       // vertical stride
+    parameter SW = 2,       // horizontal stride
+    parameter PT = 0,       // zero rows above (unsigned only, < KH)
+    parameter PB = 1,       // zero rows below
+    parameter PL = 0,       // zero columns left
+    parameter PR = 1        // zero columns right
+) (
+    input  wire                clk,
+    input  wire                rst,
+    input  wire [P*DATA_W-1:0] s_axis_tdata,
+    input  wire                s_axis_tvalid,
+    output wire                s_axis_tready,
+    input  wire                s_axis_tlast,   // ignored: frames are counted
+    output wire [P*DATA_W-1:0] m_axis_tdata,
+    output wire                m_axis_tvalid,
+    input  wire                m_axis_tready,
+    output wire                m_axis_tlast
+);
+
+localparam HO = (H + PT + PB - KH) / SH + 1;  // output height
+localparam WO = (W + PL + PR - KW) / SW + 1;  // output width
+
+initial begin
+    if (SIGNED != 0 && (PT != 0 || PB != 0 || PL != 0 || PR != 0)) begin
+        $error("%m: zero padding could win the maximum of signed elements; pad only unsigned streams");
+        $finish;
+    end
+end
+
+wire [P*DATA_W-1:0] win_data;
+wire win_valid;
+wire win_ready;
+wire win_last;
+
+accel_window #(
+    .KH(KH), .KW(KW), .SH(SH), .SW(SW), .PT(PT), .PB(PB), .PL(PL), .PR(PR), .H(H), .W(W), .C(C), .P(P),
+    .DW(DATA_W)
+) window (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
+    .s_axis_tlast(s_axis_tlast),
+    .m_axis_tdata(win_data), .m_axis_tvalid(win_valid), .m_axis_tready(win_ready), .m_axis_tlast(win_last)
+);
+
+accel_maxpool #(
+    .H(HO * WO), .W(KH * KW), .C(C), .P(P), .DATA_W(DATA_W), .SIGNED(SIGNED), .PH(1), .PW(KH * KW),
+    .PT(0), .PL(0), .HO(HO * WO), .WO(1)
+) pool (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(win_data), .s_axis_tvalid(win_valid), .s_axis_tready(win_ready), .s_axis_tlast(win_last),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+    .m_axis_tlast(m_axis_tlast)
+);
+
+endmodule
+
+`resetall
