@@ -59,6 +59,10 @@ def load_model(spec: str) -> tuple[Any, Any]:
 
     path = Path(spec)
     if path.suffix.lower() in (".h5", ".hdf5", ".keras") or path.exists() or os.sep in spec:
+        if path.is_file():  # TensorFlow will be needed: keep its logger to errors (missing files fail fast)
+            import tensorflow as tf
+
+            tf.get_logger().setLevel("ERROR")
         return load_graph(path)
     import models
 

@@ -136,12 +136,14 @@ def test_bad_input_gives_one_line_error(tmp_path: Path, capsys, argv_of, names: 
     assert "Traceback" not in err
 
 
-def test_error_from_the_installed_command_has_no_traceback(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("make", "names"), [(_non_hdf5, "notes.h5"), (_unsupported_layer, "upconv")])
+def test_error_from_a_real_process_is_one_line(tmp_path: Path, make, names: str) -> None:
+    """In a fresh process TensorFlow's start-up logging must not add lines to stderr either."""
     import subprocess
     import sys
 
-    p = tmp_path / "junk.h5"
-    p.write_bytes(b"\x00" * 64)
-    r = subprocess.run([sys.executable, "-m", "accel.cli", "inspect", str(p)], capture_output=True, text=True)
+    argv = make(tmp_path)
+    r = subprocess.run([sys.executable, "-m", "accel.cli", *argv], capture_output=True, text=True)
     assert r.returncode == 2
-    assert r.stderr.startswith("accel: error: ") and "junk.h5" in r.stderr and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("accel: error: ") and names in lines[0], r.stderr
