@@ -110,3 +110,15 @@ def test_verify_exit_code_1_and_layer_named_on_mismatch(capsys, monkeypatch) -> 
     monkeypatch.setattr(cli, "verify", lambda *a, **k: bad)
     assert main(["verify", "digits", "--samples", "4"]) == 1
     assert "pw2" in capsys.readouterr().out
+
+
+def test_inspect_and_verify_an_h5_file(tmp_path, capsys) -> None:
+    """MODEL may be a saved .h5 file: it converts to the same graph as the zoo builder."""
+    path = tmp_path / "pointwise_head.h5"
+    models.build("pointwise_head", seed=0).save(str(path))
+    _, from_file = _json_out(capsys, ["inspect", str(path), "--json"])
+    _, from_zoo = _json_out(capsys, ["inspect", "pointwise_head", "--json"])
+    assert from_file["model"] == "pointwise_head"
+    assert from_file["layers"] == from_zoo["layers"] and from_file["totals"] == from_zoo["totals"]
+    code, result = _json_out(capsys, ["verify", str(path), "--samples", "32", "--json"])
+    assert code == 0 and result["mismatches"] == 0
