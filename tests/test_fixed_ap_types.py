@@ -72,9 +72,10 @@ def run_ap_check() -> dict[int, np.ndarray]:
     work.mkdir(exist_ok=True)
     exe = work / "ap_fixed_check"
     if not exe.exists():
-        (work / "cases.inc").write_text(inc)
+        cases = f"cases.{os.getpid()}.inc"  # per process: parallel pytest workers never share a half-written file
+        (work / cases).write_text(inc)
         tmp_exe = work / f"ap_fixed_check.{os.getpid()}"
-        cmd = ["g++", "-O1", "-std=c++14", f"-I{work}", f"-I{AP_TYPES}", '-DAP_CHECK_CASES="cases.inc"']
+        cmd = ["g++", "-O1", "-std=c++14", f"-I{work}", f"-I{AP_TYPES}", f'-DAP_CHECK_CASES="{cases}"']
         subprocess.run([*cmd, str(CPP), "-o", str(tmp_exe)], check=True, capture_output=True, text=True)
         os.replace(tmp_exe, exe)  # atomic: parallel sessions never see a half-written binary
     out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
