@@ -6,10 +6,10 @@
 module accel_requant #(
     parameter IN_WIDTH   = 16,  // input element width (1..32; >= 2 when signed)
     parameter IN_SIGNED  = 1,   // 1: input two's complement, 0: unsigned
-    parameter IN_FRAC    = 8,   // input fractional bits (may be negative)
+    parameter integer IN_FRAC  = 8,  // input fractional bits (may be negative; integer: a negative override stays signed)
     parameter OUT_WIDTH  = 8,   // output element width (1..32; >= 2 when signed)
     parameter OUT_SIGNED = 1,   // 1: output two's complement, 0: unsigned
-    parameter OUT_FRAC   = 4,   // output fractional bits (may be negative)
+    parameter integer OUT_FRAC = 4,  // output fractional bits (may be negative)
     parameter ROUNDING   = 0,   // 0 truncate (floor), 1 round half up, 2 round half to even
     parameter OVERFLOW   = 0,   // 0 wrap, 1 saturate, 2 symmetric saturate
     parameter RELU       = 0,   // 1: max(x, 0) before quantising
