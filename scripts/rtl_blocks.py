@@ -36,6 +36,7 @@ def representative() -> dict[str, tuple[str, dict]]:
     from accel.rtl.blocks.concat import Concat
     from accel.rtl.blocks.dwu import Dwu
     from accel.rtl.blocks.fifo import Fifo
+    from accel.rtl.blocks.fork import Fork
     from accel.rtl.blocks.gap import GlobalAvgPool
     from accel.rtl.blocks.maxpool import MaxPool
     from accel.rtl.blocks.maxpool_win import MaxPoolWindowed
@@ -58,6 +59,7 @@ def representative() -> dict[str, tuple[str, dict]]:
     he = Rounding.ROUND_HALF_EVEN
     blocks = {
         "accel_fifo": ("depth 16, 32 bits", Fifo("q_fifo", 16, 32).verilog_parameters()),
+        "accel_fork": ("3 outputs, 32 bits", Fork("q_fork", 32, 3).verilog_parameters()),
         "accel_requant": ("ap_fixed<20,8> -> <8,3>, 4 lanes", Requant(
             "q_rq", FixedType(True, 20, 8), S8, he, Overflow.SATURATE, True, (8, 8, 16), 4).verilog_parameters()),
         "accel_window": ("8x8x16, 3x3/1 same, 4 lanes", Window(
