@@ -1,0 +1,385 @@
+"""``accel report DIR``: per-layer work, folding, cycles and resource estimates of an RTL build, against the xc7z020.
+
+Why: before hours in Vivado a user needs to know whether the design fits a Pynq-Z2 and how fast it runs.
+Everything comes from the build directory: ``build.json`` (:mod:`accel.deploy.manifest`; the RTL backend adds
+``layers`` with MACs, parameters, PE/SIMD, expected cycles and the Verilog instances of each layer),
+``measured.json`` when the co-simulation (:mod:`accel.rtl.cosim`) has run (measured cycles per layer, latency,
+II), and yosys ``synth_xilinx -family xc7`` of every instance alone with its own parameters
+(:mod:`accel.rtl.synth`), cached in ``DIR/synth_cache.json`` by (module, parameters, file contents) so a
+second report is instant and an edited layer is the only one synthesised again.
+
+Resource units are the device's: LUT6 (logic + LUT-RAM sites), FF, DSP48E1 and BRAM36 (a RAMB18 counts 0.5).
+They are yosys estimates of each instance alone (no cross-boundary optimisation, no Vivado place & route);
+an instance yosys cannot synthesise is reported in its row and makes the totals a lower bound.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from accel import AccelError
+from accel.deploy.manifest import MANIFEST, read_manifest
+
+#: the capacity resource totals are compared with (Pynq-Z2's xc7z020clg400-1; TOOLCHAIN.md)
+DEVICE = "xc7z020"
+CAPACITY: dict[str, float] = {"LUT": 53200, "FF": 106400, "DSP": 220, "BRAM": 140}
+RESOURCES = ("LUT", "FF", "DSP", "BRAM")
+MEASURED = "measured.json"
+SYNTH_CACHE = "synth_cache.json"
+#: seconds one instance may take in yosys before its row says so
+SYNTH_TIMEOUT_S = 1800.0
+
+
+def make_report(
+    build_dir: Path,
+    *,
+    synth: bool = True,
+    chart: Path | None = None,
+    jobs: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """The report of an RTL build directory as JSON-ready data (see :func:`print_report` for the table).
+
+    ``synth``: run (or take from the cache) yosys per instance; ``chart``: write a PNG of cycles and resources
+    per layer there; ``jobs``: yosys runs at a time; ``progress``: called with one line per synthesised instance.
+    """
+    build_dir = Path(build_dir)
+    manifest = read_manifest(build_dir)
+    if manifest["backend"] == "hls":
+        raise AccelError(
+            f"{build_dir} is an HLS build; its resource and latency report comes from Vitis HLS's C synthesis "
+            f"report ({hls_report_path(build_dir, manifest)}), accel report covers RTL builds (--backend rtl)."
+        )
+    layers = manifest.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise AccelError(
+            f"{build_dir / MANIFEST} has no 'layers' list; rebuild the directory with `accel build --backend rtl`."
+        )
+    measured = _read_measured(build_dir)
+    per_layer_measured = _measured_cycles(measured)
+    rows = [_layer_row(layer, per_layer_measured) for layer in layers]
+    extra = manifest.get("instances") or []  # instances outside every layer (e.g. join FIFOs), if the build has any
+    if extra:
+        rows.append(_layer_row({"node": "(glue)", "op": "fifo/width", "instances": extra}, per_layer_measured))
+
+    synthesis: dict[str, Any] = {"enabled": bool(synth), "command": "synth_xilinx -family xc7", "device": DEVICE}
+    if synth:
+        synthesis.update(_synthesise(build_dir, rows, jobs, progress))
+    report: dict[str, Any] = {
+        "build_dir": str(build_dir),
+        "model": manifest["model"],
+        "backend": manifest["backend"],
+        "part": manifest["part"],
+        "clock_ns": manifest["clock_ns"],
+        "clock_mhz": 1000.0 / float(manifest["clock_ns"]),
+        "folding": manifest.get("folding"),
+        "synthesis": synthesis,
+        "layers": rows,
+    }
+    report["totals"] = _totals(rows, synth)
+    report["capacity"] = {"device": DEVICE, **CAPACITY}
+    report["utilisation_percent"] = (
+        {r: 100.0 * report["totals"][r] / CAPACITY[r] for r in RESOURCES} if synth else None
+    )
+    report["fits"], report["verdict"] = _verdict(report, synth)
+    report["performance"] = _performance(manifest, measured, report["totals"]["macs"], report["clock_mhz"])
+    report["chart"] = None
+    if chart is not None:
+        report["chart"] = str(write_chart(report, Path(chart)))
+    return report
+
+
+def hls_report_path(build_dir: Path, manifest: dict[str, Any]) -> Path:
+    """Where Vitis HLS writes the C synthesis report of an HLS build (``<project>_csynth.rpt``)."""
+    for key in ("csynth_report", "hls_report"):
+        if manifest.get(key):
+            return Path(build_dir) / manifest[key]
+    reports = manifest.get("reports") or {}
+    if isinstance(reports, dict) and reports.get("csynth"):
+        return Path(build_dir) / reports["csynth"]
+    project = manifest.get("project_name") or manifest.get("project") or "myproject"
+    top = manifest.get("top") or project
+    return Path(build_dir) / f"{project}_prj" / "solution1" / "syn" / "report" / f"{top}_csynth.rpt"
+
+
+# -- inputs ------------------------------------------------------------------------------------------------
+def _read_measured(build_dir: Path) -> dict[str, Any] | None:
+    path = Path(build_dir) / MEASURED
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise AccelError(f"{path} cannot be read as JSON ({exc}); run the co-simulation again.") from None
+    if not isinstance(data, dict):
+        raise AccelError(f"{path} is not a JSON object; run the co-simulation again.")
+    return data
+
+
+def _cycles_of(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, dict):
+        for key in ("measured_cycles", "cycles_per_frame", "cycles", "ii_cycles"):
+            if isinstance(value.get(key), (int, float)):
+                return value[key]
+    return None
+
+
+def _measured_cycles(measured: dict[str, Any] | None) -> dict[str, float]:
+    """node -> measured cycles per frame, from ``measured.json``'s ``layers`` (a mapping or a list of rows)."""
+    if not measured:
+        return {}
+    layers = measured.get("layers") or {}
+    out: dict[str, float] = {}
+    if isinstance(layers, dict):
+        for node, value in layers.items():
+            c = _cycles_of(value)
+            if c is not None:
+                out[str(node)] = c
+    elif isinstance(layers, list):
+        for row in layers:
+            if isinstance(row, dict) and "node" in row and _cycles_of(row) is not None:
+                out[str(row["node"])] = _cycles_of(row)
+    return out
+
+
+def _layer_row(layer: dict[str, Any], measured: dict[str, float]) -> dict[str, Any]:
+    node = str(layer.get("node", "?"))
+    return {
+        "node": node,
+        "op": layer.get("op", ""),
+        "macs": int(layer.get("macs") or 0),
+        "parameters": int(layer.get("parameters") or 0),
+        "pe": layer.get("pe"),
+        "simd": layer.get("simd"),
+        "expected_cycles": layer.get("expected_cycles"),
+        "measured_cycles": measured.get(node),
+        "instances": [
+            {"instance": str(i.get("instance", "?")), "module": str(i["module"]), "parameters": i.get("parameters", {})}
+            for i in layer.get("instances", [])
+        ],
+    }
+
+
+# -- synthesis ----------------------------------------------------------------------------------------------
+def _synthesise(
+    build_dir: Path, rows: list[dict[str, Any]], jobs: int, progress: Callable[[str], None] | None
+) -> dict[str, Any]:
+    """yosys per instance (cached), results written into the rows; returns the synthesis summary."""
+    from accel.rtl.synth import SynthCache, SynthJob, library_sources, run_jobs, yosys_exe, yosys_version
+
+    rtl_dir = (build_dir / "rtl").resolve()
+    modules = {inst["module"] for row in rows for inst in row["instances"]}
+    sources = library_sources(prefer=rtl_dir, extra=modules)
+    known = {p.stem for p in sources}
+    missing = sorted(modules - known)
+    if missing:
+        raise AccelError(
+            f"{build_dir}: no Verilog source for module(s) {', '.join(missing)} in {rtl_dir} or the accel library; "
+            "rebuild the directory with `accel build --backend rtl`."
+        )
+    flat = [(row, inst) for row in rows for inst in row["instances"]]
+    sjobs = [SynthJob(inst["module"], dict(inst["parameters"]), sources, rtl_dir, label=inst["instance"])
+             for _, inst in flat]  # fmt: skip
+    done = [0]
+
+    def tell(job: SynthJob, entry: dict) -> None:
+        done[0] += 1
+        if progress is not None:
+            what = entry.get("error") or ", ".join(f"{k} {v:g}" for k, v in entry["resources"].items())
+            progress(f"synthesised {job.label} ({job.module}): {what}")
+
+    cache = SynthCache.load(build_dir / SYNTH_CACHE)
+    t0 = time.monotonic()
+    results = run_jobs(sjobs, build_dir / "synth", cache=cache, parallel=max(1, int(jobs)), timeout=SYNTH_TIMEOUT_S,
+                       progress=tell)  # fmt: skip
+    failed = []
+    for (row, inst), res in zip(flat, results, strict=True):
+        if "error" in res:
+            inst["error"] = res["error"]
+            failed.append({"node": row["node"], "instance": inst["instance"], "module": inst["module"],
+                           "error": res["error"]})  # fmt: skip
+        else:
+            inst.update(res["resources"])
+        inst["cached"] = res["cached"]
+    for row in rows:
+        ok = [i for i in row["instances"] if "error" not in i]
+        for r in RESOURCES:
+            row[r] = sum(i[r] for i in ok)
+        row["failed_instances"] = [i["instance"] for i in row["instances"] if "error" in i]
+    exe = yosys_exe()
+    return {
+        "tool": yosys_version(exe),
+        "cache": str(build_dir / SYNTH_CACHE),
+        "instances": len(flat),
+        "synthesised": sum(1 for r in results if not r["cached"]),
+        "cached": sum(1 for r in results if r["cached"]),
+        "failed": failed,
+        "elapsed_s": time.monotonic() - t0,
+    }
+
+
+# -- totals, verdict, performance -----------------------------------------------------------------------------
+def _totals(rows: list[dict[str, Any]], synth: bool) -> dict[str, Any]:
+    totals: dict[str, Any] = {"macs": sum(r["macs"] for r in rows), "parameters": sum(r["parameters"] for r in rows)}
+    for r in RESOURCES:
+        totals[r] = sum(row[r] for row in rows) if synth else None
+    return totals
+
+
+def _verdict(report: dict[str, Any], synth: bool) -> tuple[bool | None, str]:
+    if not synth:
+        return None, "resources not estimated (synthesis off)"
+    pct = report["utilisation_percent"]
+    over = [r for r in RESOURCES if report["totals"][r] > CAPACITY[r]]
+    failed = report["synthesis"]["failed"]
+    if over:
+        return False, f"does not fit the {DEVICE}: " + ", ".join(f"{r} {pct[r]:.0f}%" for r in over)
+    if failed:
+        return None, (f"unknown: {len(failed)} instance(s) failed synthesis, the totals are a lower bound "
+                      f"(largest use {max(pct.values()):.0f}%)")  # fmt: skip
+    worst = max(RESOURCES, key=lambda r: pct[r])
+    return True, f"fits the {DEVICE} (largest use: {worst} {pct[worst]:.1f}%)"
+
+
+def _performance(
+    manifest: dict[str, Any], measured: dict[str, Any] | None, macs: int, clock_mhz: float
+) -> dict[str, Any]:
+    """II/latency (measured when ``measured.json`` exists, else the expected II), MACs per cycle, throughput."""
+    perf: dict[str, Any] = {"expected_ii_cycles": manifest.get("expected_ii_cycles"), "measured": measured is not None}
+    ii = lat = None
+    if measured is not None:
+        ii, lat = measured.get("ii_cycles"), measured.get("latency_cycles")
+        perf["frames"] = measured.get("frames") or measured.get("samples")
+    perf["ii_cycles"] = ii
+    perf["latency_cycles"] = lat
+    basis = ii if ii else perf["expected_ii_cycles"]
+    perf["ii_basis"] = "measured" if ii else ("expected" if basis else None)
+    if basis:
+        perf["macs_per_cycle"] = macs / basis
+        perf["inferences_per_s"] = clock_mhz * 1e6 / basis
+        perf["ii_us"] = basis / clock_mhz
+    else:
+        perf["macs_per_cycle"] = perf["inferences_per_s"] = perf["ii_us"] = None
+    perf["latency_us"] = lat / clock_mhz if lat else None
+    return perf
+
+
+# -- chart ---------------------------------------------------------------------------------------------------
+def write_chart(report: dict[str, Any], path: Path) -> Path:
+    """PNG: cycles per frame per layer (expected and measured), and resources per layer in % of the device."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = report["layers"]
+    names = [r["node"] for r in rows]
+    x = np.arange(len(rows))
+    synth = report["synthesis"]["enabled"]
+    fig, axes = plt.subplots(2 if synth else 1, 1, figsize=(max(8.0, 0.55 * len(rows) + 3), 8 if synth else 4.5),
+                             squeeze=False)  # fmt: skip
+    ax = axes[0][0]
+    exp = [r["expected_cycles"] or 0 for r in rows]
+    mea = [r["measured_cycles"] or 0 for r in rows]
+    ax.bar(x - 0.2, exp, 0.4, label="expected")
+    if any(mea):
+        ax.bar(x + 0.2, mea, 0.4, label="measured")
+    ii = report["performance"].get("ii_cycles") or report["performance"].get("expected_ii_cycles")
+    if ii:
+        ax.axhline(ii, color="grey", linestyle="--", linewidth=1, label=f"II {ii:,.0f}")
+    if any(v > 0 for v in exp + mea):
+        ax.set_yscale("log")
+    ax.set_ylabel("cycles per frame")
+    ax.set_title(f"{report['model']}: cycles per layer")
+    ax.set_xticks(x, names, rotation=60, ha="right", fontsize=7)
+    ax.legend(fontsize=8)
+    if synth:
+        ax = axes[1][0]
+        width = 0.2
+        for k, r in enumerate(RESOURCES):
+            ax.bar(x + (k - 1.5) * width, [100.0 * row[r] / CAPACITY[r] for row in rows], width, label=r)
+        ax.set_ylabel(f"% of {DEVICE}")
+        ax.set_title(f"resources per layer (yosys synth_xilinx estimates); verdict: {report['verdict']}", fontsize=9)
+        ax.set_xticks(x, names, rotation=60, ha="right", fontsize=7)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", dpi=110)
+    plt.close(fig)
+    return path
+
+
+# -- table ---------------------------------------------------------------------------------------------------
+def _num(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:,.1f}"
+    return f"{int(v):,}"
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """The report as a rich table: one row per layer, totals, the xc7z020 capacity and use, then the verdict."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 250)
+    synth = report["synthesis"]["enabled"]
+    table = Table(title=f"{report['model']}: RTL build {report['build_dir']} ({report['part']}, "
+                        f"{report['clock_mhz']:.1f} MHz)")  # fmt: skip
+    cols = ["node", "op", "MACs", "params", "PE", "SIMD", "exp. cycles", "meas. cycles"]
+    if synth:
+        cols += ["LUT", "FF", "DSP", "BRAM36"]
+    for c in cols:
+        table.add_column(c, justify="left" if c in ("node", "op") else "right", no_wrap=True)
+    for r in report["layers"]:
+        cells = [r["node"], r["op"], _num(r["macs"]), _num(r["parameters"]), _num(r["pe"]), _num(r["simd"]),
+                 _num(r["expected_cycles"]), _num(r["measured_cycles"])]  # fmt: skip
+        if synth:
+            res = [_num(r[k]) for k in RESOURCES]
+            if r["failed_instances"]:
+                res[0] = f"FAILED {', '.join(r['failed_instances'])} (+{res[0]})"
+            cells += res
+        table.add_row(*cells)
+    t = report["totals"]
+    perf = report["performance"]
+    table.add_section()
+    ii = perf["ii_cycles"] if perf["ii_cycles"] else None
+    total = ["total", "", _num(t["macs"]), _num(t["parameters"]), "", "", _num(perf["expected_ii_cycles"]), _num(ii)]
+    if synth:
+        total += [_num(t[k]) for k in RESOURCES]
+        table.add_row(*total)
+        cap = report["capacity"]
+        table.add_row(cap["device"], "capacity", "", "", "", "", "", "", *(_num(cap[k]) for k in RESOURCES))
+        pct = report["utilisation_percent"]
+        table.add_row("", "use", "", "", "", "", "", "", *(f"{pct[k]:.1f}%" for k in RESOURCES))
+    else:
+        table.add_row(*total)
+    console.print(table)
+    if synth:
+        s = report["synthesis"]
+        console.print(f"resources: yosys {s['command']} per instance ({s['tool']}); {s['synthesised']} synthesised, "
+                      f"{s['cached']} from {s['cache']} in {s['elapsed_s']:.1f} s", highlight=False)  # fmt: skip
+        for f in s["failed"]:
+            console.print(f"  failed: {f['node']} / {f['instance']} ({f['module']}): {f['error']}", highlight=False)
+    console.print(f"verdict: {report['verdict']}", highlight=False)
+    if perf["ii_basis"]:
+        basis = perf["ii_basis"]
+        ii_cycles = perf["ii_cycles"] if basis == "measured" else perf["expected_ii_cycles"]
+        line = (f"II ({basis}): {ii_cycles:,} cycles = {perf['ii_us']:.1f} us at {report['clock_mhz']:.1f} MHz, "
+                f"{perf['inferences_per_s']:,.0f} inferences/s, {perf['macs_per_cycle']:.1f} MACs/cycle")  # fmt: skip
+        if perf["latency_cycles"]:
+            line += f"; latency (measured): {perf['latency_cycles']:,} cycles = {perf['latency_us']:.1f} us"
+        console.print(line, highlight=False)
+    if not perf["measured"]:
+        console.print(f"no {MEASURED}: measured cycles come from `accel verify MODEL --against rtl`.", highlight=False)
+    if report.get("chart"):
+        console.print(f"chart: {report['chart']}", highlight=False)
