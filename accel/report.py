@@ -83,9 +83,7 @@ def make_report(
     }
     report["totals"] = _totals(rows, synth)
     report["capacity"] = {"device": DEVICE, **CAPACITY}
-    report["utilisation_percent"] = (
-        {r: 100.0 * report["totals"][r] / CAPACITY[r] for r in RESOURCES} if synth else None
-    )
+    report["utilisation_percent"] = {r: 100.0 * report["totals"][r] / CAPACITY[r] for r in RESOURCES} if synth else None
     report["fits"], report["verdict"] = _verdict(report, synth)
     report["performance"] = _performance(manifest, measured, report["totals"]["macs"], report["clock_mhz"])
     report["chart"] = None
