@@ -2,8 +2,13 @@
 
     accel zoo [--json]                       list the built-in models
     accel inspect MODEL [--json]             per-node shapes, exact types, MACs, parameters
-    accel verify MODEL --against qkeras ...  bit-exact check of the reference against QKeras
-    accel demo                               inspect + verify the trained `digits` model
+    accel verify MODEL --against X ...       bit-exact check of the reference against QKeras, the hls4ml
+                                             C simulation (hls) or the RTL co-simulation (rtl)
+    accel build MODEL --backend hls|rtl -o DIR [--board pynq-z2]
+                                             write a firmware project (and the Pynq-Z2 Vivado flow)
+    accel report DIR                         per-layer cycles and resources of an RTL build
+    accel package DIR                        the folder/tarball to copy to the board
+    accel demo                               the whole flow on the trained `digits` model
 
 MODEL is a zoo name or a path to a Keras ``.h5`` file.  Every :class:`accel.AccelError`
 becomes one line ``accel: error: <sentence>`` on stderr and exit status 2; any other
@@ -23,11 +28,10 @@ from typing import Any
 
 from accel import AccelError, __version__
 
-#: backends named by `verify --against` that this version cannot run yet
-UNAVAILABLE_BACKENDS = {
-    "hls": "the HLS (hls4ml C simulation) backend",
-    "rtl": "the RTL network backend",
-}
+#: what `verify --against` can compare the reference with
+VERIFY_TARGETS = ("qkeras", "hls", "rtl")
+BACKENDS = ("hls", "rtl")
+BOARDS = ("pynq-z2",)
 EXIT_MISMATCH = 1
 EXIT_ERROR = 2
 
@@ -152,15 +156,25 @@ def print_inspect_table(info: dict[str, Any]) -> None:
 
 
 # -- step: verify ----------------------------------------------------------------------
-def verify(model: Any, graph: Any, against: str, samples: int, seed: int) -> dict[str, Any]:
-    if against in UNAVAILABLE_BACKENDS:
-        raise AccelError(
-            f"verification against '{against}' is not available in this version ({UNAVAILABLE_BACKENDS[against]} "
-            "is not wired to the CLI yet); supported: --against qkeras."
-        )
-    from accel.verify import verify_against_qkeras
+def verify(model: Any, graph: Any, against: str, samples: int, seed: int, *, io: str = "stream",
+           simulator: str | None = None, folding: str | None = None, output_dir: str | None = None) -> dict[str, Any]:
+    """One bit-exact comparison of the reference with ``against``; the JSON-ready result."""
+    if against == "qkeras":
+        from accel.verify import verify_against_qkeras
 
-    return verify_against_qkeras(model, graph, samples=samples, seed=seed).to_json()
+        return verify_against_qkeras(model, graph, samples=samples, seed=seed).to_json()
+    if against == "hls":
+        from accel.hls import verify_against_hls
+
+        result = verify_against_hls(model, graph, samples, io_type=io, seed=seed, output_dir=output_dir)
+        return {**result.to_json(), "io_type": f"io_{io}"}
+    if against == "rtl":
+        from accel.rtl.cosim import verify_against_rtl
+
+        return verify_against_rtl(
+            model, graph, samples, seed=seed, folding=folding, output_dir=output_dir, simulator=simulator
+        ).to_json()
+    raise AccelError(f"verification against '{against}' is unknown; supported: {', '.join(VERIFY_TARGETS)}.")
 
 
 def describe_verify(result: dict[str, Any]) -> str:
@@ -192,12 +206,85 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    if args.against in UNAVAILABLE_BACKENDS:  # answer before the slow model load
-        verify(None, None, args.against, args.samples, args.seed)
     model, graph = load_model(args.model)
-    result = verify(model, graph, args.against, args.samples, args.seed)
+    result = verify(model, graph, args.against, args.samples, args.seed, io=args.io, simulator=args.sim,
+                    folding=args.folding, output_dir=args.output_dir)  # fmt: skip
     print(json.dumps(result) if args.json else describe_verify(result))
     return EXIT_MISMATCH if result["mismatches"] else 0
+
+
+def build(model: Any, graph: Any, backend: str, out_dir: Path, *, board: str | None = None, part: str | None = None,
+          clock_ns: float = 10.0, io: str = "stream", folding: str | None = None) -> dict[str, Any]:
+    """Write the backend's project into ``out_dir`` (and the board flow on top); a JSON-ready summary."""
+    part = part or "xc7z020clg400-1"
+    summary: dict[str, Any] = {"model": graph.name, "backend": backend, "dir": str(out_dir)}
+    if backend == "hls":
+        from accel.hls.project import build_hls_project, csim_project
+
+        summary["manifest"] = build_hls_project(model, graph, out_dir, part=part, clock_ns=clock_ns, io_type=io)
+        summary["csim"] = csim_project(out_dir)
+    elif backend == "rtl":
+        from accel.rtl.network import build_rtl
+
+        summary["manifest"] = build_rtl(graph, out_dir, folding=folding, part=part, clock_ns=clock_ns)
+    else:
+        raise AccelError(f"backend '{backend}' is unknown; supported: {', '.join(BACKENDS)}.")
+    if board is not None:
+        from accel.deploy.board import write_board_flow
+
+        summary["board"] = write_board_flow(out_dir, board=board, clock_ns=clock_ns)
+    return summary
+
+
+def describe_build(summary: dict[str, Any]) -> str:
+    """A few human lines about what `accel build` wrote and what to run next."""
+    m = summary["manifest"]
+    lines = [f"{summary['model']}: {summary['backend']} project in {summary['dir']} "
+             f"(top {m['top']}, part {m['part']}, {m['clock_ns']} ns clock, {len(m['files'])} files)."]  # fmt: skip
+    csim = summary.get("csim")
+    if csim is not None:
+        verdict = "passed" if csim.get("ok") else "FAILED"
+        lines.append(f"C simulation of the AXI-Stream top on the reference vectors {verdict} "
+                     f"({csim.get('frames')} frames, {csim.get('seconds', 0):.1f} s).")  # fmt: skip
+    if "expected_ii_cycles" in m:
+        lines.append(f"expected initiation interval: {m['expected_ii_cycles']:,} cycles per frame.")
+    lines.append(f"vendor step (needs Xilinx tools, not run here): {m['ip']['make']}")
+    board = summary.get("board")
+    if board is not None:
+        script = board.get("script", "board/build_bitstream.sh")
+        lines.append(f"board flow for {board.get('board', 'the board')} (needs Vivado): {script}")
+    return "\n".join(lines)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    model, graph = load_model(args.model)
+    part = args.part
+    if args.board is not None and part is None:
+        part = "xc7z020clg400-1"  # the Pynq-Z2's part
+    summary = build(model, graph, args.backend, Path(args.output), board=args.board, part=part,
+                    clock_ns=args.clock_ns, io=args.io, folding=args.folding)  # fmt: skip
+    print(json.dumps(summary, indent=1, default=str) if args.json else describe_build(summary))
+    csim = summary.get("csim")
+    return EXIT_MISMATCH if csim is not None and not csim.get("ok") else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from accel.report import make_report, print_report
+
+    report = make_report(Path(args.dir), synth=not args.no_synth, chart=Path(args.chart) if args.chart else None)
+    if args.json:
+        print(json.dumps(report, indent=1, default=str))
+    else:
+        print_report(report)
+    return 0
+
+
+def cmd_package(args: argparse.Namespace) -> int:
+    from accel.deploy.package import package
+
+    path = package(Path(args.dir), Path(args.output) if args.output else None)
+    print(json.dumps({"bundle": str(path)}) if args.json else f"board bundle: {path}")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -248,9 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     model_help = "a zoo model name (see `accel zoo`) or a path to a Keras .h5 file"
     p = _Parser(
         prog="accel",
-        description="Quantised QKeras pointwise/depthwise CNNs to bit-exact FPGA hardware. This version converts a "
-        "model to accel's typed integer graph, inspects it and verifies its NumPy integer reference against QKeras; "
-        "the HLS and RTL network backends are not wired to this command yet.",
+        description="Quantised QKeras pointwise/depthwise CNNs to bit-exact FPGA hardware: accel converts a model to "
+        "a typed integer graph, builds hls4ml firmware or its own Verilog for it, and proves every output bit-exact "
+        "against a NumPy integer reference (QKeras, HLS C simulation, RTL co-simulation).",
         epilog="MODEL is a zoo name or a Keras .h5 file. Exit status: 0 success, 1 verify found differing outputs, "
         "2 error (one line 'accel: error: ...' on stderr).",
     )
@@ -268,17 +355,58 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser(
         "verify",
-        help="compare the NumPy integer reference with QKeras on random inputs, bit for bit",
-        description="Exit status: 0 all outputs equal, 1 some differ, 2 error. "
-        "--against hls and rtl are reserved for backends this version does not run yet.",
+        help="compare the NumPy integer reference with QKeras, the HLS C simulation or the RTL co-simulation",
+        description="Feeds the same random inputs (on the input quantiser's grid) to the reference and to the chosen "
+        "implementation and compares every output integer. Exit status: 0 all outputs equal, 1 some differ, 2 error.",
     )
     s.add_argument("model", metavar="MODEL", help=model_help)
-    s.add_argument("--against", choices=["qkeras", *UNAVAILABLE_BACKENDS], default="qkeras",
-                   help="what to compare the reference with (default: qkeras; hls/rtl: not available yet)")  # fmt: skip
+    s.add_argument("--against", choices=VERIFY_TARGETS, default="qkeras",
+                   help="qkeras: QKeras predict; hls: hls4ml C simulation compiled with g++; "
+                   "rtl: accel's Verilog co-simulated with cocotb (default: qkeras)")  # fmt: skip
     s.add_argument("--samples", type=_positive_int, default=1000, help="number of random inputs (default: 1000)")
     s.add_argument("--seed", type=_int, default=0, help="random seed of the inputs (default: 0)")
+    s.add_argument("--io", choices=["stream", "parallel"], default="stream",
+                   help="hls4ml io type for --against hls (default: stream)")  # fmt: skip
+    s.add_argument("--sim", choices=["icarus", "verilator"], default=None,
+                   help="simulator for --against rtl (default: icarus)")  # fmt: skip
+    s.add_argument("--folding", metavar="FILE", default=None,
+                   help="PE/SIMD per node (JSON or YAML) for --against rtl (default: the balanced folding)")
+    s.add_argument("--output-dir", metavar="DIR", default=None,
+                   help="keep the generated HLS project / RTL build here (default: a temporary directory)")
     s.add_argument("--json", action="store_true", help="print one JSON object with the result")
     s.set_defaults(func=cmd_verify)
+
+    s = sub.add_parser(
+        "build",
+        help="write a firmware project: hls4ml/Vitis HLS (hls) or accel's Verilog (rtl), optionally the board flow",
+        description="hls: the hls4ml project with the AXI4-Stream top accel_top, reference vectors in tb_data and "
+        "a Vitis HLS script, and the top's C simulation is run here. rtl: the Verilog top accel_top, ROMs, file list "
+        "and a Vivado IP packaging script. --board adds the Vivado block design and bitstream flow. The Xilinx "
+        "steps are written, not run: DIR/README.md gives their commands.",
+    )
+    s.add_argument("model", metavar="MODEL", help=model_help)
+    s.add_argument("--backend", choices=BACKENDS, required=True, help="hls (hls4ml) or rtl (accel's Verilog)")
+    s.add_argument("-o", "--output", metavar="DIR", required=True, help="directory to write the project into")
+    s.add_argument("--board", choices=BOARDS, default=None, help="also write the board's Vivado flow")
+    s.add_argument("--part", default=None, help="FPGA part (default: xc7z020clg400-1, the Pynq-Z2's)")
+    s.add_argument("--clock-ns", type=float, default=10.0, help="target clock period in ns (default: 10)")
+    s.add_argument("--io", choices=["stream", "parallel"], default="stream", help="hls4ml io type (hls backend)")
+    s.add_argument("--folding", metavar="FILE", default=None, help="PE/SIMD per node, JSON or YAML (rtl backend)")
+    s.add_argument("--json", action="store_true", help="print one JSON object describing the build")
+    s.set_defaults(func=cmd_build)
+
+    s = sub.add_parser("report", help="per-layer MACs, parameters, PE/SIMD, cycles and yosys resources of an RTL build")
+    s.add_argument("dir", metavar="DIR", help="a directory written by `accel build --backend rtl`")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--chart", metavar="PNG", default=None, help="also draw cycles and resources per layer")
+    s.add_argument("--no-synth", action="store_true", help="skip the yosys estimates (cycles only)")
+    s.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("package", help="the folder and tarball to copy to the board (bitstream, driver, self-test)")
+    s.add_argument("dir", metavar="DIR", help="a directory written by `accel build ... --board pynq-z2`")
+    s.add_argument("-o", "--output", metavar="OUT", default=None, help="where to write the bundle (default: DIR)")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=cmd_package)
 
     s = sub.add_parser("demo", help="inspect the trained digits model and verify it against QKeras")
     s.add_argument("--samples", type=_positive_int, default=1000, help="number of random inputs (default: 1000)")

@@ -24,13 +24,16 @@ def test_help_runs_fast_without_tensorflow() -> None:
     assert r.returncode == 0, r.stderr
     r = subprocess.run([sys.executable, "-m", "accel.cli", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "usage: accel" in r.stdout
-    for command in ("zoo", "inspect", "verify", "demo"):
+    for command in ("zoo", "inspect", "verify", "build", "report", "package", "demo"):
         assert command in r.stdout
 
 
 def test_help_of_each_command_names_its_options(capsys) -> None:
-    for command, options in [("verify", ["--against", "--samples", "--seed", "--json"]), ("inspect", ["--json"]),
-                             ("zoo", ["--json"]), ("demo", ["--samples"])]:  # fmt: skip
+    for command, options in [("verify", ["--against", "--samples", "--seed", "--io", "--sim", "--folding", "--json"]),
+                             ("inspect", ["--json"]), ("zoo", ["--json"]), ("demo", ["--samples"]),
+                             ("build", ["--backend", "--board", "--part", "--clock-ns", "--io", "--folding", "--json"]),
+                             ("report", ["--json", "--chart", "--no-synth"]),
+                             ("package", ["--output", "--json"])]:  # fmt: skip
         with pytest.raises(SystemExit) as e:
             main([command, "--help"])
         assert e.value.code == 0
@@ -122,3 +125,14 @@ def test_inspect_and_verify_an_h5_file(tmp_path, capsys) -> None:
     assert from_file["layers"] == from_zoo["layers"] and from_file["totals"] == from_zoo["totals"]
     code, result = _json_out(capsys, ["verify", str(path), "--samples", "32", "--json"])
     assert code == 0 and result["mismatches"] == 0
+
+
+@pytest.mark.hls
+def test_verify_against_hls_from_the_command_line(capsys, tmp_path) -> None:
+    """The CLI path to the hls4ml C simulation (every zoo model is covered at API level in test_hls.py)."""
+    argv = ["verify", "pointwise_head", "--against", "hls", "--io", "stream", "--samples", "200", "--json",
+            "--output-dir", str(tmp_path / "hls")]  # fmt: skip
+    code, result = _json_out(capsys, argv)
+    assert code == 0, result
+    assert result["against"] == "hls" and result["io_type"] == "io_stream" and result["samples"] == 200
+    assert result["mismatches"] == 0 and result["model"] == "pointwise_head"

@@ -117,8 +117,9 @@ CASES = [
     ("bad-samples", lambda tmp: ["verify", "digits", "--samples", "-3"], "--samples"),
     ("non-numeric-samples", lambda tmp: ["verify", "digits", "--samples", "many"], "--samples"),
     ("unknown-backend", lambda tmp: ["verify", "digits", "--against", "gpu"], "--against"),
-    ("hls-not-available", lambda tmp: ["verify", "digits", "--against", "hls"], "hls"),
-    ("rtl-not-available", lambda tmp: ["verify", "digits", "--against", "rtl"], "rtl"),
+    ("unknown-hls-io-type", lambda tmp: ["verify", "digits", "--against", "hls", "--io", "axi"], "--io"),
+    ("build-without-backend", lambda tmp: ["build", "digits", "-o", str(tmp / "out")], "--backend"),
+    ("unknown-board", lambda tmp: ["build", "digits", "--backend", "rtl", "--board", "zcu", "-o", str(tmp)], "zcu"),
     ("unknown-command", lambda tmp: ["synthesize", "digits"], "synthesize"),
 ]
 
