@@ -173,18 +173,18 @@ def _synthesise(
     from accel.rtl.synth import SynthCache, SynthJob, library_sources, run_jobs, yosys_exe, yosys_version
 
     rtl_dir = (build_dir / "rtl").resolve()
-    modules = {inst["module"] for row in rows for inst in row["instances"]}
-    sources = library_sources(prefer=rtl_dir, extra=modules)
-    known = {p.stem for p in sources}
-    missing = sorted(modules - known)
+    flat = [(row, inst) for row in rows for inst in row["instances"]]
+    sources = {m: library_sources(prefer=rtl_dir, extra=[m]) for m in {inst["module"] for _, inst in flat}}
+    missing = sorted(m for m, srcs in sources.items() if m not in {p.stem for p in srcs})
     if missing:
         raise AccelError(
             f"{build_dir}: no Verilog source for module(s) {', '.join(missing)} in {rtl_dir} or the accel library; "
             "rebuild the directory with `accel build --backend rtl`."
         )
-    flat = [(row, inst) for row in rows for inst in row["instances"]]
-    sjobs = [SynthJob(inst["module"], dict(inst["parameters"]), sources, rtl_dir, label=inst["instance"])
-             for _, inst in flat]  # fmt: skip
+    sjobs = [
+        SynthJob(inst["module"], dict(inst["parameters"]), sources[inst["module"]], rtl_dir, label=inst["instance"])
+        for _, inst in flat
+    ]
     done = [0]
 
     def tell(job: SynthJob, entry: dict) -> None:

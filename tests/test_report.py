@@ -1,0 +1,241 @@
+"""accel.report: per-layer table, yosys estimates per instance (cached), totals vs the xc7z020, chart, refusals.
+
+Most tests use a small build directory assembled here from the block descriptions (accel.rtl.blocks) and a
+hand-written build.json, so the report is tested on its own contract (accel.deploy.manifest + the RTL
+backend's ``layers``), independent of the network generator; one test runs on a generated build.
+Resource counts are not compared with numbers copied from yosys: the checks are structural (a multiplier
+array maps to DSPs or LUTs, totals are the sums of the rows, percentages are against the capacity).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accel import AccelError
+from accel.deploy.manifest import stream_spec, write_manifest
+from accel.fixed import FixedType, Overflow, Rounding
+from accel.report import CAPACITY, RESOURCES, make_report, print_report
+from accel.rtl import LIB_DIR
+from accel.rtl.blocks.fifo import Fifo
+from accel.rtl.blocks.mvu import Mvu
+from accel.rtl.blocks.requant import Requant
+from accel.rtl.synth import SynthJob, library_sources
+
+needs_yosys = pytest.mark.skipif(shutil.which("yosys") is None, reason="needs a native yosys (make system)")
+
+S8 = FixedType(True, 8, 3)
+ACC = FixedType(True, 20, 8)
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _manifest(layers: list[dict], backend: str = "rtl") -> dict:
+    return {
+        "backend": backend, "model": "hand", "part": "xc7z020clg400-1", "clock_ns": 8.0, "top": "accel_top",
+        "input": stream_spec("x", (2, 2, 8), S8, 2), "output": stream_spec("q0", (2, 2, 4), S8, 2),
+        "ports": {"clock": "clk", "reset": "rst", "reset_active_low": False, "s_axis": "s_axis", "m_axis": "m_axis"},
+        "ip": {"vlnv": "accel:user:accel_top:1.0", "repo": "ip", "make": "make ip"}, "files": [],
+        "layers": layers, "expected_ii_cycles": max((la["expected_cycles"] for la in layers), default=0),
+    }  # fmt: skip
+
+
+def hand_build(directory: Path) -> dict:
+    """A two-layer build: a 8->4 pointwise MVU (PE 2 x SIMD 2) and a requantiser + FIFO; returns its manifest."""
+    rtl = directory / "rtl"
+    rtl.mkdir(parents=True, exist_ok=True)
+    for p in LIB_DIR.glob("accel_*.v"):
+        shutil.copy(p, rtl)
+    rng = np.random.default_rng(3)
+    mvu = Mvu("pw0", rng.integers(-128, 128, (8, 4)), rng.integers(-50, 50, 4), S8, FixedType(True, 8, 1), ACC,
+              0, 0, 4, simd=2, pe=2)  # fmt: skip
+    mvu.write_files(rtl)
+    rq = Requant("q0", ACC, S8, Rounding.ROUND_HALF_EVEN, Overflow.SATURATE, True, (2, 2, 4), 2)
+    fifo = Fifo("f0", 4, 16, 8)
+    layers = [
+        {"node": "pw0", "op": "conv2d", "macs": 4 * 8 * 4, "parameters": 8 * 4 + 4, "pe": 2, "simd": 2,
+         "expected_cycles": mvu.expected_cycles_per_frame(),
+         "instances": [{"instance": "u_pw0", "module": "accel_mvu", "parameters": mvu.verilog_parameters(Path("."))}]},
+        {"node": "q0", "op": "quantize", "macs": 0, "parameters": 0, "pe": None, "simd": None,
+         "expected_cycles": rq.expected_cycles_per_frame(),
+         "instances": [{"instance": "u_q0", "module": "accel_requant", "parameters": rq.verilog_parameters()},
+                       {"instance": "u_f0", "module": "accel_fifo", "parameters": fifo.verilog_parameters()}]},
+    ]  # fmt: skip
+    manifest = _manifest(layers)
+    write_manifest(directory, manifest)
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def synthesised(tmp_path_factory) -> tuple[Path, dict, float, dict, float]:
+    """(build dir, first report, its seconds, second report, its seconds): yosys runs once per module."""
+    d = tmp_path_factory.mktemp("report") / "build"
+    hand_build(d)
+    t0 = time.monotonic()
+    first = make_report(d, chart=d / "chart.png")
+    t1 = time.monotonic()
+    second = make_report(d)
+    t2 = time.monotonic()
+    return d, first, t1 - t0, second, t2 - t1
+
+
+@needs_yosys
+def test_rows_follow_the_manifest(synthesised) -> None:
+    d, rep, _, _, _ = synthesised
+    manifest = json.loads((d / "build.json").read_text())
+    assert [r["node"] for r in rep["layers"]] == [la["node"] for la in manifest["layers"]]
+    for row, la in zip(rep["layers"], manifest["layers"], strict=True):
+        assert (row["macs"], row["parameters"], row["pe"], row["simd"], row["expected_cycles"]) == (
+            la["macs"], la["parameters"], la["pe"], la["simd"], la["expected_cycles"])  # fmt: skip
+        assert row["measured_cycles"] is None  # no measured.json yet
+        assert [i["instance"] for i in row["instances"]] == [i["instance"] for i in la["instances"]]
+    assert not rep["synthesis"]["failed"]
+
+
+@needs_yosys
+def test_resources_are_positive_where_hardware_exists(synthesised) -> None:
+    _, rep, _, _, _ = synthesised
+    mvu, q = rep["layers"]
+    # 4 parallel 8x8 multipliers with accumulators: DSPs or LUTs, and registers
+    assert mvu["DSP"] > 0 or mvu["LUT"] >= 4 * 8
+    assert mvu["LUT"] > 0 and mvu["FF"] > 0
+    assert q["LUT"] > 0 and q["FF"] > 0 and q["DSP"] == 0
+    for row in rep["layers"]:  # a row is the sum of its instances
+        for r in RESOURCES:
+            assert row[r] == sum(i[r] for i in row["instances"])
+            assert row[r] >= 0
+
+
+@needs_yosys
+def test_totals_percentages_and_verdict(synthesised) -> None:
+    _, rep, _, _, _ = synthesised
+    t = rep["totals"]
+    assert t["macs"] == 128 and t["parameters"] == 36
+    for r in RESOURCES:
+        assert t[r] == sum(row[r] for row in rep["layers"])
+        assert rep["utilisation_percent"][r] == pytest.approx(100.0 * t[r] / CAPACITY[r])
+    assert CAPACITY == {"LUT": 53200, "FF": 106400, "DSP": 220, "BRAM": 140}
+    assert rep["fits"] is True and rep["verdict"].startswith("fits the xc7z020")
+    json.dumps(rep)  # --json ready
+
+
+@needs_yosys
+def test_chart_is_a_png(synthesised) -> None:
+    d, rep, _, _, _ = synthesised
+    assert rep["chart"] == str(d / "chart.png")
+    data = (d / "chart.png").read_bytes()
+    assert data.startswith(PNG_MAGIC) and len(data) > 5000
+
+
+@needs_yosys
+def test_second_report_is_served_from_the_cache(synthesised) -> None:
+    d, first, t_first, second, t_second = synthesised
+    assert first["synthesis"]["synthesised"] == 3 and first["synthesis"]["cached"] == 0
+    assert second["synthesis"]["synthesised"] == 0 and second["synthesis"]["cached"] == 3
+    assert (d / "synth_cache.json").is_file()
+    assert [(r[k] for k in RESOURCES) for r in first["layers"]] and all(
+        a[k] == b[k] for a, b in zip(first["layers"], second["layers"], strict=True) for k in RESOURCES
+    )
+    assert t_second < 5.0 < t_first or t_second < t_first / 4, (t_first, t_second)
+
+
+@needs_yosys
+def test_print_report(synthesised, capsys) -> None:
+    _, rep, _, _, _ = synthesised
+    print_report(rep)
+    out = capsys.readouterr().out
+    for word in ("pw0", "q0", "u_pw0" if rep["synthesis"]["failed"] else "total", "xc7z020", "53,200", "verdict: fits"):
+        assert word in out
+
+
+def test_cache_key_tracks_parameters_and_rom_contents(tmp_path) -> None:
+    """A changed parameter or ROM image is synthesised again; the same job reuses the cached result."""
+    hand_build(tmp_path)
+    layer = json.loads((tmp_path / "build.json").read_text())["layers"][0]
+    params = layer["instances"][0]["parameters"]
+    srcs = library_sources(prefer=tmp_path / "rtl")
+    job = SynthJob("accel_mvu", params, srcs, tmp_path / "rtl")
+    key = job.key("yosys X")
+    assert set(job.param_files()) == {"WEIGHT_FILE", "BIAS_FILE"}
+    assert SynthJob("accel_mvu", dict(params), srcs, tmp_path / "rtl").key("yosys X") == key
+    assert SynthJob("accel_mvu", {**params, "PIXELS": 8}, srcs, tmp_path / "rtl").key("yosys X") != key
+    assert job.key("yosys Y") != key
+    bias = tmp_path / "rtl" / params["BIAS_FILE"]
+    bias.write_text(bias.read_text().replace("0", "1", 1))
+    assert job.key("yosys X") != key
+
+
+def test_measured_cycles_and_performance(tmp_path) -> None:
+    """measured.json (accel.rtl.cosim's format) fills the measured column, latency, II and MACs per cycle."""
+    hand_build(tmp_path)
+    (tmp_path / "measured.json").write_text(json.dumps({
+        "model": "hand", "frames": 5, "latency_cycles": 50, "ii_cycles": 20, "expected_ii_cycles": 8,
+        "layers": [{"node": "pw0", "expected_cycles": 8, "measured_cycles": 9, "instances": {"u_pw0": 9}},
+                   {"node": "q0", "expected_cycles": 4, "measured_cycles": None, "instances": {}}],
+    }))  # fmt: skip
+    rep = make_report(tmp_path, synth=False)
+    assert [r["measured_cycles"] for r in rep["layers"]] == [9, None]
+    p = rep["performance"]
+    assert (p["ii_cycles"], p["latency_cycles"], p["ii_basis"]) == (20, 50, "measured")
+    assert p["macs_per_cycle"] == 128 / 20
+    assert p["inferences_per_s"] == pytest.approx(125e6 / 20)  # 8 ns clock
+    assert p["latency_us"] == pytest.approx(50 * 8e-3)
+    assert rep["totals"]["LUT"] is None and rep["fits"] is None and "synthesis" in rep and rep["chart"] is None
+
+
+def test_without_synthesis_or_measurements(tmp_path, capsys) -> None:
+    hand_build(tmp_path)
+    rep = make_report(tmp_path, synth=False, chart=tmp_path / "c.png")
+    assert rep["performance"]["ii_basis"] == "expected" and rep["performance"]["ii_cycles"] is None
+    assert rep["performance"]["expected_ii_cycles"] == 4 * (8 // 2) * (4 // 2)  # MVU: pixels x SF x NF
+    assert rep["performance"]["macs_per_cycle"] == 128 / 32
+    assert (tmp_path / "c.png").read_bytes().startswith(PNG_MAGIC)
+    assert not (tmp_path / "synth_cache.json").exists()
+    print_report(rep)
+    out = capsys.readouterr().out
+    assert "pw0" in out and "not estimated" in out and "LUT" not in out
+
+
+@needs_yosys
+def test_a_failing_instance_is_reported_not_raised(tmp_path) -> None:
+    """An instance yosys rejects shows up in its row and in the summary; the totals become a lower bound."""
+    hand_build(tmp_path)
+    (tmp_path / "rtl" / "accel_broken.v").write_text("module accel_broken (input wire clk);\n  assign = ;\nendmodule\n")
+    manifest = json.loads((tmp_path / "build.json").read_text())
+    manifest["layers"] = [{"node": "bad", "op": "add", "macs": 0, "parameters": 0, "pe": None, "simd": None,
+                           "expected_cycles": 1, "instances": [{"instance": "u_bad", "module": "accel_broken",
+                                                                "parameters": {}}]}]  # fmt: skip
+    write_manifest(tmp_path, manifest)
+    rep = make_report(tmp_path)
+    (fail,) = rep["synthesis"]["failed"]
+    assert (fail["node"], fail["instance"], fail["module"]) == ("bad", "u_bad", "accel_broken")
+    assert "ERROR" in fail["error"]
+    assert rep["layers"][0]["failed_instances"] == ["u_bad"]
+    assert rep["fits"] is None and rep["verdict"].startswith("unknown")
+
+
+def test_refuses_a_directory_that_is_not_a_build(tmp_path) -> None:
+    with pytest.raises(AccelError, match="not an accel build directory"):
+        make_report(tmp_path)
+
+
+def test_refuses_an_hls_build_and_names_the_csynth_report(tmp_path) -> None:
+    m = _manifest([])
+    m["backend"] = "hls"
+    del m["layers"]
+    write_manifest(tmp_path, m)
+    with pytest.raises(AccelError, match=r"HLS build.*Vitis HLS.*csynth\.rpt") as exc:
+        make_report(tmp_path)
+    assert str(tmp_path) in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_refuses_an_rtl_manifest_without_layers(tmp_path) -> None:
+    m = _manifest([])
+    del m["layers"]
+    write_manifest(tmp_path, m)
+    with pytest.raises(AccelError, match="no 'layers'"):
+        make_report(tmp_path)
