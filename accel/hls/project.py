@@ -1,0 +1,313 @@
+"""``accel build MODEL --backend hls``: an hls4ml firmware project inside an AXI4-Stream top, with its proof.
+
+A build directory holds everything a Vitis HLS user needs, and everything accel needs to check it
+without Xilinx tools:
+
+* ``hls4ml/``: the hls4ml project of :func:`accel.hls.convert` (exact types from the Graph);
+* ``accel_top.{h,cpp}``: the AXI4-Stream wrapper rendered from ``hls_templates/``.  It implements the
+  stream contract of :mod:`accel.deploy.stream` (the one packer), so the same byte images drive the
+  RTL backend, the PYNQ driver and this wrapper;
+* ``tb_data/``: random frames and the NumPy reference's outputs as DMA byte images (for the wrapper's
+  testbench) and as hls4ml's float text (for hls4ml's own testbench);
+* ``accel_top_test.cpp``: the wrapper testbench, which checks every output byte and TLAST exactly;
+* ``build_hls.tcl`` and ``README.md``: the vendor steps (csim, synthesis, co-simulation, IP export);
+* ``build.json``: the manifest (:mod:`accel.deploy.manifest`) the board flow reads.
+
+:func:`csim_project` compiles the wrapper testbench with g++ against hls4ml's bundled ``ap_types``
+and runs it: the C simulation of exactly the C++ that Vitis HLS would synthesise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accel import AccelError
+from accel.deploy.manifest import read_manifest, stream_spec, stream_type, write_manifest
+from accel.deploy.stream import pack, to_bytes
+from accel.fixed import FixedType
+from accel.ir import Graph
+
+from .extensions import TEMPLATE_DIR
+from .verify import CSIM_OPT
+
+TOP = "accel_top"
+VITIS_PROJECT = "accel_top_prj"
+IP_REPO = f"{VITIS_PROJECT}/solution1/impl/ip"
+VLNV = "xilinx.com:hls:accel_top:1.0"
+PORTS = {"clock": "ap_clk", "reset": "ap_rst_n", "reset_active_low": True, "s_axis": "s_axis", "m_axis": "m_axis"}
+#: widest beat (bits, before byte padding) the lane choice aims for: a whole pixel when it fits
+MAX_BEAT_BITS = 64
+CSIM_DIR = "csim"
+CSIM_BINARY = f"{CSIM_DIR}/accel_top_test"
+#: the wrapper testbench's vector files inside tb_data/
+TB_IN, TB_OUT, TB_LAST = "axis_in.bin", "axis_out.bin", "axis_out_last.bin"
+TB_GOT, TB_GOT_LAST = "axis_out_csim.bin", "axis_out_csim_last.bin"
+
+
+def choose_lanes(channels: int, width: int, max_bits: int = MAX_BEAT_BITS) -> int:
+    """Elements per beat: all channels of a pixel when they fit ``max_bits``, else the largest divisor of C that does.
+
+    A divisor of C keeps one pixel per beat (the stream contract); one lane is the floor even when
+    a single element is wider than ``max_bits``.
+    """
+    return max((d for d in range(1, channels + 1) if channels % d == 0 and d * width <= max_bits), default=1)
+
+
+def hls4ml_ap_types() -> Path:
+    """hls4ml's bundled ``ap_types`` headers (ap_fixed.h, ap_int.h, hls_stream.h), used for g++ C simulation."""
+    import hls4ml
+
+    path = Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types"
+    if not (path / "ap_fixed.h").is_file() or not (path / "hls_stream.h").is_file():
+        raise AccelError(f"hls4ml's ap_types headers are missing from {path}; reinstall hls4ml 1.3.0.")
+    return path
+
+
+def _render(template: str, values: dict[str, Any]) -> str:
+    """``hls_templates/<template>`` with every ``@KEY@`` replaced; a placeholder left over is a bug here."""
+    text = (TEMPLATE_DIR / template).read_text()
+    for key, value in values.items():
+        text = text.replace(f"@{key}@", str(value))
+    left = sorted(set(re.findall(r"@([A-Z_]+)@", text)))
+    if left:
+        raise RuntimeError(f"hls_templates/{template}: placeholders {left} were not filled")
+    return text
+
+
+def _float_lines(raw: np.ndarray, dtype: FixedType) -> str:
+    """hls4ml's testbench text: one frame per line, the exact float values separated by spaces."""
+    values = dtype.to_float(raw.reshape(raw.shape[0], -1))
+    return "".join(" ".join(repr(float(v)) for v in row) + "\n" for row in values)
+
+
+def _single_io(graph: Graph) -> tuple[str, str]:
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise AccelError(
+            f"graph {graph.name} has {len(graph.inputs)} inputs and {len(graph.outputs)} outputs; "
+            "the AXI4-Stream top supports exactly one input and one output."
+        )
+    return graph.inputs[0], graph.outputs[0]
+
+
+def _check_args(part: str, clock_ns: float, tb_samples: int) -> None:
+    if not isinstance(part, str) or not re.fullmatch(r"x[a-z0-9]+-[a-z0-9-]+", part.strip().lower()):
+        raise AccelError(f"FPGA part '{part}' is not a Xilinx part name; give one like xc7z020clg400-1.")
+    if not float(clock_ns) > 0:
+        raise AccelError(f"clock period {clock_ns} ns is not supported; it must be a positive number of ns.")
+    if int(tb_samples) < 1:
+        raise AccelError(f"{tb_samples} testbench samples requested; at least 1 is needed.")
+
+
+def _template_values(graph: Graph, project: str, io_type: str, specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    values: dict[str, Any] = {"MODEL": graph.name, "PROJECT": project, "IO_STREAM": int(io_type == "io_stream")}
+    for side, spec in specs.items():
+        dtype = stream_type(spec)
+        values.update({
+            f"{side}_NAME": spec["name"], f"{side}_SHAPE": "x".join(str(s) for s in spec["shape"]),
+            f"{side}_TYPE": spec["type"], f"{side}_W": dtype.width, f"{side}_LANES": spec["lanes"],
+            f"{side}_ELEMENTS": int(np.prod(spec["shape"])), f"{side}_BEATS": spec["beats_per_frame"],
+            f"{side}_BYTES": spec["beat_bytes"], f"{side}_TDATA": spec["tdata_bits"],
+        })  # fmt: skip
+    return values
+
+
+def _write_vectors(out_dir: Path, graph: Graph, specs: dict[str, dict[str, Any]], samples: int, seed: int) -> None:
+    """tb_data/: byte images + TLAST flags for the wrapper testbench, float text for hls4ml's testbench."""
+    from accel.reference import execute
+    from accel.verify import random_inputs
+
+    raw_in = random_inputs(graph, samples, seed)
+    raw_out = execute(graph, raw_in).outputs[graph.outputs[0]]
+    tb = out_dir / "tb_data"
+    tb.mkdir(parents=True, exist_ok=True)
+    images = {}
+    for side, raw, fname in (("IN", raw_in, TB_IN), ("OUT", raw_out, TB_OUT)):
+        spec = specs[side]
+        dtype = stream_type(spec)
+        images[side] = to_bytes(pack(raw, dtype, spec["lanes"]), dtype, spec["lanes"])
+        (tb / fname).write_bytes(images[side])
+    per_frame = specs["OUT"]["beats_per_frame"]
+    last = np.zeros((samples, per_frame), dtype=np.uint8)
+    last[:, -1] = 1
+    (tb / TB_LAST).write_bytes(last.tobytes())
+    hls_tb = out_dir / "hls4ml" / "tb_data"
+    hls_tb.mkdir(parents=True, exist_ok=True)
+    for name, raw, side in (("tb_input_features.dat", raw_in, "IN"), ("tb_output_predictions.dat", raw_out, "OUT")):
+        text = _float_lines(raw, stream_type(specs[side]))
+        (tb / name).write_text(text)
+        (hls_tb / name).write_text(text)
+
+
+def _gxx_command(out_dir: Path, project: str, opt: str = CSIM_OPT) -> list[str]:
+    """The g++ command line of the wrapper C simulation, relative to ``out_dir`` (also printed in README)."""
+    return [
+        "g++", opt, "-std=c++14", "-w", f"-I{CSIM_DIR}/include", f"-I{hls4ml_ap_types()}", "-I.", "-Ihls4ml/firmware",
+        '-DWEIGHTS_DIR="hls4ml/firmware/weights"',
+        "accel_top.cpp", "accel_top_test.cpp", f"hls4ml/firmware/{project}.cpp", "-o", CSIM_BINARY,
+    ]  # fmt: skip
+
+
+def build_hls_project(
+    model: Any,
+    graph: Graph,
+    out_dir: Path,
+    *,
+    part: str = "xc7z020clg400-1",
+    clock_ns: float = 10.0,
+    io_type: str = "io_stream",
+    strategy: str = "Latency",
+    reuse_factor: int = 1,
+    tb_samples: int = 16,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Write the hls4ml project, the AXI4-Stream wrapper, test vectors, Tcl, README and build.json; the manifest.
+
+    ``model`` is the QKeras model ``graph`` came from (may be None: the Graph is the authority).
+    Nothing is compiled here; :func:`csim_project` runs the C simulation.
+    """
+    from accel.hls import _io, _project, convert
+
+    _check_args(part, clock_ns, tb_samples)
+    io_type = _io(io_type)
+    in_name, out_name = _single_io(graph)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    project = _project(graph.name)
+
+    specs = {}
+    for side, tensor in (("IN", in_name), ("OUT", out_name)):
+        t = graph.tensors[tensor]
+        lanes = choose_lanes(t.shape[-1], t.dtype.width)
+        specs[side] = stream_spec(tensor, t.shape, t.dtype, lanes)
+
+    hls_dir = out_dir / "hls4ml"
+    if hls_dir.exists():
+        shutil.rmtree(hls_dir)  # a stale firmware/ from another model would otherwise be compiled in
+    hmodel = convert(model, graph, io_type=io_type, strategy=strategy, reuse_factor=reuse_factor,
+                     output_dir=hls_dir, project_name=project, part=part, clock_period=clock_ns)  # fmt: skip
+    hmodel.write()
+    _write_vectors(out_dir, graph, specs, int(tb_samples), int(seed))
+
+    values = _template_values(graph, project, io_type, specs)
+    values.update({
+        "PART": part, "CLOCK_NS": f"{float(clock_ns):g}", "PRJ": VITIS_PROJECT, "IP_REPO": IP_REPO, "VLNV": VLNV,
+        "IO_TYPE": io_type, "STRATEGY": strategy, "REUSE": int(reuse_factor), "SAMPLES": int(tb_samples),
+        "SEED": int(seed), "GXX": " ".join(shlex.quote(a) for a in _gxx_command(out_dir, project)),
+    })  # fmt: skip
+    for template, target in (("accel_top.h.tmpl", "accel_top.h"), ("accel_top.cpp.tmpl", "accel_top.cpp"),
+                             ("accel_top_test.cpp.tmpl", "accel_top_test.cpp"),
+                             ("build_hls.tcl.tmpl", "build_hls.tcl"), ("README.md.tmpl", "README.md")):  # fmt: skip
+        (out_dir / target).write_text(_render(template, values))
+    include = out_dir / CSIM_DIR / "include"
+    include.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(TEMPLATE_DIR / "csim" / "ap_axi_sdata.h", include / "ap_axi_sdata.h")
+
+    written = sorted(
+        p.relative_to(out_dir).as_posix()
+        for p in out_dir.rglob("*")
+        if p.is_file() and p.name != "build.json" and not p.relative_to(out_dir).as_posix().startswith(CSIM_BINARY)
+        and p.name not in (TB_GOT, TB_GOT_LAST)
+    )  # fmt: skip
+    manifest = {
+        "backend": "hls",
+        "model": graph.name,
+        "part": part,
+        "clock_ns": float(clock_ns),
+        "top": TOP,
+        "input": specs["IN"],
+        "output": specs["OUT"],
+        "ports": dict(PORTS),
+        "ip": {"vlnv": VLNV, "repo": IP_REPO, "make": "vitis_hls -f build_hls.tcl"},
+        "files": written,
+        "hls": {
+            "io_type": io_type, "strategy": strategy, "reuse_factor": int(reuse_factor), "project": project,
+            "hls4ml_dir": "hls4ml", "tb_samples": int(tb_samples), "seed": int(seed),
+            "csim": " ".join(shlex.quote(a) for a in _gxx_command(out_dir, project)),
+        },  # fmt: skip
+    }
+    write_manifest(out_dir, manifest)
+    return manifest
+
+
+def _stale(binary: Path, sources: list[Path]) -> bool:
+    if not binary.is_file():
+        return True
+    built = binary.stat().st_mtime
+    return any(s.stat().st_mtime > built for s in sources)
+
+
+def compile_csim(out_dir: Path, opt: str = CSIM_OPT, force: bool = False) -> float:
+    """g++-compile the wrapper testbench of a build directory (unless up to date); seconds spent (0 when skipped)."""
+    out_dir = Path(out_dir)
+    manifest = read_manifest(out_dir)
+    if manifest["backend"] != "hls":
+        raise AccelError(f"{out_dir} is a {manifest['backend']} build; C simulation needs an hls build.")
+    project = manifest["hls"]["project"]
+    sources = [out_dir / f for f in ("accel_top.cpp", "accel_top.h", "accel_top_test.cpp")]
+    sources += sorted((out_dir / "hls4ml" / "firmware").glob("*.[ch]*"))
+    missing = [s for s in sources[:3] if not s.is_file()]
+    if missing:
+        raise AccelError(f"{out_dir} lacks {missing[0].name}; rebuild it with `accel build MODEL --backend hls`.")
+    binary = out_dir / CSIM_BINARY
+    if not force and not _stale(binary, sources):
+        return 0.0
+    if shutil.which("g++") is None:
+        raise AccelError("g++ is not installed; the HLS C simulation needs it (e.g. apt-get install g++).")
+    cmd = _gxx_command(out_dir, project, opt)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=out_dir, capture_output=True, text=True)
+    if proc.returncode != 0:
+        errors = [ln for ln in proc.stderr.splitlines() if "error" in ln.lower()] or proc.stderr.splitlines()[-1:]
+        first = errors[0].strip() if errors else f"exit status {proc.returncode}"
+        raise AccelError(f"g++ could not compile the C simulation of {out_dir}/accel_top.cpp: {first}")
+    return time.perf_counter() - t0
+
+
+_SUMMARY = re.compile(r"frames=(\d+) beats_checked=(\d+) errors=(\d+) loop_seconds=([0-9.]+)")
+
+
+def csim_project(out_dir: Path, opt: str = CSIM_OPT, timeout: float = 3600.0) -> dict[str, Any]:
+    """Compile (if needed) and run the wrapper testbench of an hls build directory.
+
+    Returns ``ok`` (every output byte, TLAST, TKEEP and beat count equal to the reference's byte
+    image), ``frames``, ``beats_checked``, ``errors``, ``seconds`` (compile + run wall time),
+    ``compile_seconds``, ``run_seconds`` and ``loop_seconds`` (time inside ``accel_top`` calls only),
+    and the testbench's ``log`` lines.  AccelError when g++ fails or the testbench cannot run.
+    """
+    out_dir = Path(out_dir)
+    t0 = time.perf_counter()
+    compile_s = compile_csim(out_dir, opt)
+    t1 = time.perf_counter()
+    env = dict(os.environ)
+    try:
+        proc = subprocess.run([str((out_dir / CSIM_BINARY).resolve())], cwd=out_dir, capture_output=True, text=True,
+                              timeout=timeout, env=env)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise AccelError(f"the C simulation of {out_dir} did not finish in {timeout:g} s.") from None
+    run_s = time.perf_counter() - t1
+    log = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    m = _SUMMARY.search(proc.stdout)
+    if m is None:
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
+        raise AccelError(f"the C simulation of {out_dir} stopped without a summary: {tail[0].strip()}")
+    frames, beats, errors, loop_s = int(m[1]), int(m[2]), int(m[3]), float(m[4])
+    return {
+        "ok": proc.returncode == 0 and errors == 0 and frames > 0,
+        "frames": frames,
+        "beats_checked": beats,
+        "errors": errors,
+        "seconds": round(time.perf_counter() - t0, 3),
+        "compile_seconds": round(compile_s, 3),
+        "run_seconds": round(run_s, 3),
+        "loop_seconds": loop_s,
+        "log": log[-12:],
+    }
