@@ -1,0 +1,220 @@
+"""Board flow: from an ``accel build`` directory (either backend) to a Vivado project, bitstream and ``.hwh``.
+
+Why one writer: the HLS and RTL backends differ only in facts the manifest already states (IP VLNV and
+repository, port names, reset polarity, the command that makes the IP).  So the Tcl lives as real files in
+``hls_templates/pynq/`` (the same for every build), and this module writes only the data they read:
+``board/settings.tcl``.  Written into ``build_dir/board/``:
+
+* ``settings.tcl``       model/board facts as Tcl variables (from ``build.json`` and the board table)
+* ``<board>_ps7.tcl``    the board's PS7 preset (DDR, MIO, crystal), explicit so no board files are needed
+* ``block_design.tcl``   PS7 + AXI DMA (simple mode) + accelerator + resets + interconnects, wrapper
+* ``build.tcl``          synthesis, implementation, bitstream; copies ``<name>.bit``/``.hwh`` and reports to output/
+* ``build_bitstream.sh`` the backend's IP step (``ip.make``), then both Vivado steps
+* ``board.json``         what was chosen (part, FCLK0 actually reachable, DMA widths) for reports and the bundle
+
+The DMA moves one frame per transfer: in simple mode S2MM ends a transfer at TLAST, and the stream contract
+puts TLAST on the last beat of every frame (:mod:`accel.deploy.stream`), so the driver sends and receives
+frame by frame and the hardware sees exactly the framing the co-simulation checked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shlex
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accel import AccelError
+from accel.deploy.manifest import read_manifest
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "hls_templates" / "pynq"
+BOARD_DIR = "board"
+BD_NAME = "accel_bd"
+PROJECT = "accel_board"
+#: AXI DMA buffer length register width (its maximum): one transfer may move up to 2**26 - 1 bytes.
+DMA_LENGTH_BITS = 26
+#: Stream widths the AXI DMA accepts on M_AXIS_MM2S / S_AXIS_S2MM.
+DMA_STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
+#: The PS7 IO PLL that FCLK0 divides (two 6-bit dividers) on the Pynq-Z2 preset.
+IO_PLL_MHZ = 1000.0
+
+
+@dataclass(frozen=True)
+class Board:
+    """A supported board: its part and the PS7 preset file in hls_templates/pynq/."""
+
+    name: str
+    part: str
+    ps7_preset: str
+    hp0_data_width: int = 64
+
+
+BOARDS = {"pynq-z2": Board("pynq-z2", "xc7z020clg400-1", "pynq_z2_ps7.tcl")}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def fclk_mhz(clock_ns: float) -> tuple[float, int, int]:
+    """The fastest FCLK0 not faster than ``1000/clock_ns`` MHz that the IO PLL dividers reach: (MHz, d0, d1).
+
+    Why: the PS cannot make every frequency; rounding down keeps the accelerator within the period its
+    backend was built for.
+    """
+    if not 4.0 <= clock_ns <= 100.0:
+        raise AccelError(f"clock period {clock_ns} ns is outside what FCLK0 can drive; supported: 4 to 100 ns.")
+    n = math.ceil(IO_PLL_MHZ * clock_ns / 1000.0 - 1e-9)
+    while True:
+        for d0 in range(1, 64):
+            if n % d0 == 0 and n // d0 < 64:
+                return IO_PLL_MHZ / n, d0, n // d0
+        n += 1
+
+
+def _tcl_word(value: Any, what: str) -> str:
+    text = str(value)
+    if any(c in text for c in "{}\\\n\r"):
+        raise AccelError(f"{what} '{text}' contains braces, backslashes or newlines; Tcl settings cannot hold them.")
+    return "{" + text + "}"
+
+
+def _dma_width(spec: dict[str, Any], side: str, path: Path) -> int:
+    bits = int(spec["tdata_bits"])
+    if bits not in DMA_STREAM_WIDTHS:
+        raise AccelError(
+            f"{path}: the {side} stream is {bits} bits wide ({spec['lanes']} lanes of {spec['type']}), but an AXI "
+            f"DMA stream must be one of {', '.join(map(str, DMA_STREAM_WIDTHS))} bits; choose lanes accordingly."
+        )
+    if int(spec["bytes_per_frame"]) >= 1 << DMA_LENGTH_BITS:
+        raise AccelError(
+            f"{path}: one {side} frame is {spec['bytes_per_frame']} bytes, more than one AXI DMA transfer "
+            f"(2^{DMA_LENGTH_BITS} - 1 bytes); only smaller frames are supported."
+        )
+    return bits
+
+
+def make_command(manifest: dict[str, Any]) -> str:
+    """The backend's IP step (``ip.make``) as one shell command line."""
+    make = manifest["ip"]["make"]
+    return make if isinstance(make, str) else shlex.join(str(w) for w in make)
+
+
+def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float | None = None) -> dict[str, Any]:
+    """Write ``build_dir/board/`` (see module doc) for ``board``; returns the board summary (also board.json)."""
+    build_dir = Path(build_dir)
+    if board not in BOARDS:
+        raise AccelError(f"board '{board}' is not supported; supported boards: {', '.join(BOARDS)}.")
+    spec = BOARDS[board]
+    manifest = read_manifest(build_dir)
+    mpath = build_dir / "build.json"
+    if manifest["part"] != spec.part:
+        raise AccelError(
+            f"{mpath}: the {manifest['backend']} project targets {manifest['part']}, but {board} carries {spec.part}; "
+            f"rebuild with part {spec.part}."
+        )
+    period = float(manifest["clock_ns"] if clock_ns is None else clock_ns)
+    if clock_ns is not None and clock_ns < float(manifest["clock_ns"]):
+        raise AccelError(
+            f"clock period {clock_ns} ns is shorter than the {manifest['clock_ns']} ns the {manifest['backend']} "
+            "project was built for; only equal or longer periods are supported."
+        )
+    mhz, d0, d1 = fclk_mhz(period)
+    ports = manifest["ports"]
+    for key in ("clock", "reset", "s_axis", "m_axis"):
+        if not _NAME.match(str(ports[key])):
+            raise AccelError(f"{mpath}: port name ports.{key} = '{ports[key]}' is not a plain HDL identifier.")
+    in_bits = _dma_width(manifest["input"], "input", mpath)
+    out_bits = _dma_width(manifest["output"], "output", mpath)
+    ip = manifest["ip"]
+    for key in ("vlnv", "repo", "make"):
+        if key not in ip:
+            raise AccelError(f"{mpath} lacks ip.{key}; the board flow needs ip.vlnv, ip.repo and ip.make.")
+    make = make_command(manifest)
+    output_name = re.sub(r"[^A-Za-z0-9_]", "_", str(manifest["model"])) or "accel"
+
+    settings = {
+        "accel_model": manifest["model"],
+        "accel_backend": manifest["backend"],
+        "accel_board": board,
+        "accel_part": spec.part,
+        "accel_ps7_preset_file": spec.ps7_preset,
+        "accel_project": PROJECT,
+        "accel_bd_name": BD_NAME,
+        "accel_output_name": output_name,
+        "accel_fclk_mhz": f"{mhz:.6g}",
+        "accel_hp0_data_width": spec.hp0_data_width,
+        "accel_ip_vlnv": ip["vlnv"],
+        "accel_ip_repo": ip["repo"],
+        "accel_ip_make": make,
+        "accel_port_clock": ports["clock"],
+        "accel_port_reset": ports["reset"],
+        "accel_reset_active_low": int(bool(ports["reset_active_low"])),
+        "accel_port_s_axis": ports["s_axis"],
+        "accel_port_m_axis": ports["m_axis"],
+        "accel_in_tdata_bits": in_bits,
+        "accel_out_tdata_bits": out_bits,
+        "accel_dma_mm2s_mm_width": max(32, in_bits),
+        "accel_dma_s2mm_mm_width": max(32, out_bits),
+        "accel_dma_length_bits": DMA_LENGTH_BITS,
+    }
+    out = build_dir / BOARD_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [f"# accel board settings for {manifest['model']} ({manifest['backend']} backend) on {board}.",
+             "# Written by accel.deploy.board from ../build.json; the .tcl files next to it read only these.", ""]
+    lines += [f"set {k} {_tcl_word(v, k)}" for k, v in settings.items()]
+    (out / "settings.tcl").write_text("\n".join(lines) + "\n")
+    for name in ("block_design.tcl", "build.tcl", spec.ps7_preset):
+        shutil.copyfile(TEMPLATE_DIR / name, out / name)
+    script = out / "build_bitstream.sh"
+    script.write_text(_shell_script(make, output_name))
+    script.chmod(0o755)
+
+    summary = {
+        "board": board,
+        "part": spec.part,
+        "clock_ns": period,
+        "fclk0_mhz": mhz,
+        "fclk0_dividers": [d0, d1],
+        "dma": {"mode": "simple", "length_bits": DMA_LENGTH_BITS, "mm2s_tdata_bits": in_bits,
+                "s2mm_tdata_bits": out_bits, "transfer": "one frame per transfer (TLAST ends an S2MM transfer)"},
+        "overlay": {"dma": "axi_dma_0", "accelerator": "accel_0"},
+        "bitstream": f"{BOARD_DIR}/output/{output_name}.bit",
+        "hwh": f"{BOARD_DIR}/output/{output_name}.hwh",
+        "files": [f"{BOARD_DIR}/{n}" for n in
+                  ("settings.tcl", spec.ps7_preset, "block_design.tcl", "build.tcl", "build_bitstream.sh")],
+        "command": f"{BOARD_DIR}/build_bitstream.sh",
+    }
+    (out / "board.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def _shell_script(make: str, output_name: str) -> str:
+    """build_bitstream.sh: the same script for both backends; only the IP step's command line differs."""
+    tools = []
+    for tool in (shlex.split(make)[0], "vivado"):
+        if tool not in tools:
+            tools.append(tool)
+    checks = "\n".join(f"need {shlex.quote(t)}" for t in tools)
+    return f"""#!/usr/bin/env bash
+# accel: build the Pynq bitstream of this build directory (IP step, block design, bitstream).
+# Needs the Xilinx tools on PATH (source <Xilinx install>/settings64.sh first).  ACCEL_VIVADO_JOBS sets parallelism.
+set -euo pipefail
+here="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
+build="$(cd "$here/.." && pwd)"
+need() {{
+  if ! command -v "$1" >/dev/null 2>&1; then
+    echo "build_bitstream.sh: $1 is not on PATH; source the Xilinx settings64.sh that provides it and rerun." >&2
+    exit 127
+  fi
+}}
+{checks}
+echo {shlex.quote("[1/3] IP: " + make)}
+(cd "$build" && {make})
+echo "[2/3] block design"
+(cd "$here" && vivado -mode batch -nojournal -nolog -source block_design.tcl)
+echo "[3/3] synthesis, implementation, bitstream"
+(cd "$here" && vivado -mode batch -nojournal -nolog -source build.tcl)
+echo "accel: $here/output/{output_name}.bit and {output_name}.hwh are ready"
+"""

@@ -1,0 +1,208 @@
+"""Pynq-Z2 board flow: generated Tcl runs to its end in tclsh with Vivado stubbed, and matches the manifest.
+
+The fake build directories below carry exactly what each backend's manifest states (port names, reset
+polarity, IP VLNV/repo/make step) plus a small IP-step Tcl of that backend's kind, so the board writer and the
+checker are tested independently of the backends; when a real backend build is possible it is checked too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from accel import AccelError
+from accel.deploy.board import fclk_mhz, write_board_flow
+from accel.deploy.manifest import stream_spec, write_manifest
+from accel.deploy.tclcheck import check_flow, run_tcl
+from accel.fixed import FixedType
+
+BACKENDS = {
+    "hls": {
+        "ports": {"clock": "ap_clk", "reset": "ap_rst_n", "reset_active_low": True, "s_axis": "s_axis",
+                  "m_axis": "m_axis"},
+        "ip": {"vlnv": "xilinx.com:hls:accel_top:1.0", "repo": "accel_hls/solution1/impl/ip",
+               "make": "vitis_hls -f build_hls.tcl"},
+        "tcl": ("build_hls.tcl", """open_project accel_hls
+set_top accel_top
+add_files firmware/accel_top.cpp -cflags "-std=c++14"
+open_solution solution1
+set_part xc7z020clg400-1
+create_clock -period 10
+csynth_design
+export_design -format ip_catalog
+exit
+"""),
+        "sources": ["firmware/accel_top.cpp"],
+    },
+    "rtl": {
+        "ports": {"clock": "clk", "reset": "rst", "reset_active_low": False, "s_axis": "s_axis",
+                  "m_axis": "m_axis"},
+        "ip": {"vlnv": "accel:accel:accel_top:1.0", "repo": "ip",
+               "make": "vivado -mode batch -source vivado/package_ip.tcl"},
+        "tcl": ("vivado/package_ip.tcl", """set here [file dirname [file normalize [info script]]]
+create_project -in_memory -part xc7z020clg400-1
+read_verilog [file join $here .. rtl accel_top.v]
+ipx::package_project -root_dir [file join $here .. ip] -vendor accel -library accel -taxonomy /UserIP
+ipx::save_core [ipx::current_core]
+"""),
+        "sources": ["rtl/accel_top.v"],
+    },
+}
+
+
+def fake_build(tmp: Path, backend: str, *, in_lanes: int = 1, **override) -> Path:
+    """A build directory as ``backend`` writes it (manifest + its IP-step Tcl + the sources that Tcl reads)."""
+    b = BACKENDS[backend]
+    d = tmp / f"build_{backend}"
+    d.mkdir(parents=True, exist_ok=True)
+    tcl_name, tcl = b["tcl"]
+    (d / tcl_name).parent.mkdir(parents=True, exist_ok=True)
+    (d / tcl_name).write_text(tcl)
+    for s in b["sources"]:
+        (d / s).parent.mkdir(parents=True, exist_ok=True)
+        (d / s).write_text("// fake\n")
+    manifest = {
+        "backend": backend,
+        "model": "digits",
+        "part": "xc7z020clg400-1",
+        "clock_ns": 10.0,
+        "top": "accel_top",
+        "input": stream_spec("input", (8, 8, 2), FixedType(False, 8, 0), in_lanes),
+        "output": stream_spec("output", (1, 1, 10), FixedType(True, 16, 6), 1),
+        "ports": dict(b["ports"]),
+        "ip": dict(b["ip"]),
+        "files": [tcl_name, *b["sources"]],
+    }
+    for k, v in override.items():
+        manifest[k] = v
+    write_manifest(d, manifest)
+    return d
+
+
+@pytest.mark.parametrize("backend", ["hls", "rtl"])
+def test_flow_checks_pass(tmp_path: Path, backend: str) -> None:
+    d = fake_build(tmp_path, backend)
+    summary = write_board_flow(d)
+    assert summary["fclk0_mhz"] == 100.0 and summary["dma"]["mm2s_tdata_bits"] == 8
+    check = check_flow(d)
+    assert check.ok, check.problems
+    # the script's own order: IP step in the build dir, then the two Vivado steps in board/
+    tools = [(t, Path(cwd), argv[-1]) for t, cwd, argv in check.steps]
+    assert tools == [
+        (BACKENDS[backend]["ip"]["make"].split()[0], d.resolve(), BACKENDS[backend]["tcl"][0].split("/")[-1]
+         if backend == "hls" else "vivado/package_ip.tcl"),
+        ("vivado", (d / "board").resolve(), "block_design.tcl"),
+        ("vivado", (d / "board").resolve(), "build.tcl"),
+    ]
+    assert [r.completed for r in check.runs] == [True, True, True]
+    bd = check.runs[1]
+    reset = [c.args for c in bd.named("connect_bd_net") if f"accel_0/{BACKENDS[backend]['ports']['reset']}" in c.args]
+    want = "rst_fclk0/peripheral_aresetn" if backend == "hls" else "rst_fclk0/peripheral_reset"
+    assert reset == [[want, f"accel_0/{BACKENDS[backend]['ports']['reset']}"]]
+    build = check.runs[2]
+    copies = [Path(c.args[-1]).name for c in build.named("file copy")]
+    assert copies == ["digits.bit", "digits.hwh"]
+
+
+def test_dma_width_follows_manifest(tmp_path: Path) -> None:
+    d = fake_build(tmp_path, "rtl", in_lanes=2)  # 2 x 8 bits -> 16-bit TDATA
+    write_board_flow(d)
+    check = check_flow(d)
+    assert check.ok, check.problems
+    dicts = [c.args for c in check.runs[1].named("@dict") if c.args[0] == "/axi_dma_0"]
+    kv = dict(zip(dicts[0][1::2], dicts[0][2::2], strict=True))
+    assert kv["CONFIG.c_m_axis_mm2s_tdata_width"] == "16" and kv["CONFIG.c_s_axis_s2mm_tdata_width"] == "16"
+
+
+def _edit_settings(d: Path, key: str, value: str) -> None:
+    s = d / "board" / "settings.tcl"
+    new = f"set {key} {{{value}}}"
+    lines = [new if line.startswith(f"set {key} ") else line for line in s.read_text().splitlines()]
+    s.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    "key,value,expect",
+    [
+        ("accel_port_s_axis", "in_r", "manifest's ports"),  # port name not the IP's
+        ("accel_port_reset", "ap_rst", "manifest's ports"),
+        ("accel_reset_active_low", "0", "polarity"),  # hls: active-low reset wired to peripheral_reset
+        ("accel_in_tdata_bits", "32", "tdata_bits"),  # DMA width differs from the stream
+        ("accel_ip_repo", "accel_hls/impl/ip", "ip.repo"),
+        ("accel_ps7_preset_file", "missing_ps7.tcl", "did not run to its end"),
+    ],
+)
+def test_check_fails_on_mismatch(tmp_path: Path, key: str, value: str, expect: str) -> None:
+    d = fake_build(tmp_path, "hls")
+    write_board_flow(d)
+    _edit_settings(d, key, value)
+    check = check_flow(d)
+    assert not check.ok
+    assert any(expect in p for p in check.problems), check.problems
+
+
+def test_manifest_with_wrong_port_name_fails(tmp_path: Path) -> None:
+    """The flow is written from a manifest, then the manifest is corrected to the IP's true port: mismatch."""
+    d = fake_build(tmp_path, "rtl")
+    write_board_flow(d)
+    m = json.loads((d / "build.json").read_text())
+    m["ports"]["m_axis"] = "m_axis_out"
+    (d / "build.json").write_text(json.dumps(m))
+    check = check_flow(d)
+    assert any("m_axis_out" in p for p in check.problems), check.problems
+
+
+def test_missing_source_in_ip_step_fails(tmp_path: Path) -> None:
+    d = fake_build(tmp_path, "hls")
+    write_board_flow(d)
+    (d / "firmware" / "accel_top.cpp").unlink()
+    check = check_flow(d)
+    assert any("accel_top.cpp" in p and "does not exist" in p for p in check.problems), check.problems
+
+
+def test_typo_command_fails(tmp_path: Path) -> None:
+    script = tmp_path / "x.tcl"
+    script.write_text("create_project p ./p -part xc7z020clg400-1\nconect_bd_net a b\n")
+    run = run_tcl(script, cwd=tmp_path)
+    assert not run.completed and "conect_bd_net" in run.output
+    script.write_text("create_bd_design d\nconnect_bd_net [get_bd_pins nocell/clk] [get_bd_pins x/y]\n")
+    run = run_tcl(script, cwd=tmp_path)
+    assert not run.completed and "nocell" in run.output
+
+
+def test_build_script_without_vivado(tmp_path: Path) -> None:
+    d = fake_build(tmp_path, "hls")
+    write_board_flow(d)
+    env = dict(os.environ, PATH="/usr/bin:/bin")
+    proc = subprocess.run(["bash", str(d / "board" / "build_bitstream.sh")], env=env, capture_output=True, text=True)
+    assert proc.returncode == 127
+    assert "vitis_hls is not on PATH" in proc.stderr
+
+
+def test_refusals(tmp_path: Path) -> None:
+    d = fake_build(tmp_path, "rtl")
+    with pytest.raises(AccelError, match="board 'zcu104' is not supported; supported boards: pynq-z2"):
+        write_board_flow(d, board="zcu104")
+    with pytest.raises(AccelError, match="shorter than"):
+        write_board_flow(d, clock_ns=5.0)
+    d3 = fake_build(tmp_path / "three", "rtl", in_lanes=1,
+                    input=stream_spec("input", (4, 4, 3), FixedType(False, 8, 0), 3))  # 24-bit TDATA
+    with pytest.raises(AccelError, match="24 bits wide"):
+        write_board_flow(d3)
+    dp = fake_build(tmp_path / "part", "rtl", part="xc7a35tcpg236-1")
+    with pytest.raises(AccelError, match="carries xc7z020clg400-1"):
+        write_board_flow(dp)
+
+
+def test_fclk_rounds_down_to_reachable() -> None:
+    assert fclk_mhz(10.0) == (100.0, 1, 10)
+    mhz, d0, d1 = fclk_mhz(7.0)  # 142.857 MHz = 1000 / 7
+    assert d0 * d1 == 7 and abs(mhz - 1000 / 7) < 1e-9
+    mhz, d0, d1 = fclk_mhz(6.4)  # 156.25 MHz is not reachable: next slower is 1000/7
+    assert mhz <= 1000 / 6.4 and d0 * d1 == 7
+    with pytest.raises(AccelError):
+        fclk_mhz(2.0)
