@@ -1,0 +1,283 @@
+"""PYNQ driver of an accel accelerator: ``Accelerator(bitfile).predict(x)`` on the board.
+
+Why it looks like this
+----------------------
+* **One byte path.**  Inputs are packed with :mod:`accel.deploy.stream` (``pack`` -> ``to_bytes``) and outputs
+  decoded with ``from_bytes`` -> ``unpack``: the same functions the testbenches and the co-simulation use, so
+  the bytes the driver hands the DMA are the bytes the verified hardware consumes.
+* **A transport seam.**  Moving bytes is a :class:`Transport`: :class:`PynqDmaTransport` on the board (the only
+  place that imports ``pynq``, so accel imports without it), :class:`accel.deploy.sim_transport.SimTransport`
+  (RTL co-simulation) and :class:`~accel.deploy.sim_transport.ReferenceTransport` (NumPy reference) here.
+* **Time-outs, not hangs.**  Every transfer runs under a deadline; a DMA that never goes idle (wrong bitstream,
+  stuck accelerator) raises :class:`accel.AccelError` naming the bitfile and the stream that did not answer.
+* **Exact inputs.**  Float inputs must lie on the input type's grid (:meth:`FixedType.from_float` refuses
+  anything else); integer inputs are raw values and give raw outputs.
+
+The DMA is in simple mode and the stream contract puts TLAST on every frame's last beat, which ends an S2MM
+transfer; so the board transport moves one frame per DMA transfer (see :mod:`accel.deploy.board`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from accel import AccelError
+from accel.deploy.stream import from_bytes, pack, to_bytes, unpack
+from accel.fixed import FixedType
+
+STREAM_KEYS = ("shape", "type", "lanes", "beat_bytes", "beats_per_frame", "bytes_per_frame")
+
+
+class TransportTimeout(Exception):
+    """Raised by a transport when a stream does not complete before its deadline (``stream`` names it)."""
+
+    def __init__(self, stream: str, detail: str = "") -> None:
+        super().__init__(f"{stream} {detail}".strip())
+        self.stream = stream
+        self.detail = detail
+
+
+class Transport(Protocol):
+    """Moves the byte image of ``frames`` whole frames to the accelerator and returns its output bytes.
+
+    ``transfer`` must return exactly ``receive_bytes`` bytes or raise; it should raise :class:`TransportTimeout`
+    when the hardware does not answer within ``timeout_s`` (the driver also enforces the deadline itself).
+    """
+
+    def transfer(self, data: bytes, receive_bytes: int, frames: int, timeout_s: float) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class PynqDmaTransport:
+    """The board transport: PYNQ overlay with an AXI DMA in simple mode, one DMA transfer per frame."""
+
+    def __init__(self, bitfile: Path, in_frame_bytes: int, out_frame_bytes: int, *, dma: str = "axi_dma_0") -> None:
+        try:
+            import pynq  # only on the board
+        except ImportError:
+            raise AccelError(
+                f"{bitfile}: the pynq package is not installed; the DMA transport runs on a PYNQ board "
+                "(elsewhere pass transport=SimTransport(build_dir) or ReferenceTransport(...))."
+            ) from None
+        self.bitfile = Path(bitfile)
+        self.overlay = pynq.Overlay(str(bitfile))
+        if not hasattr(self.overlay, dma):
+            raise AccelError(f"{bitfile}: the overlay has no {dma}; accel bitstreams name their DMA {dma}.")
+        self.dma = getattr(self.overlay, dma)
+        self._allocate = pynq.allocate
+        self.in_frame_bytes, self.out_frame_bytes = int(in_frame_bytes), int(out_frame_bytes)
+        self._in = self._out = None
+        self._frames = 0
+
+    def _buffers(self, frames: int) -> tuple[Any, Any]:
+        if frames > self._frames:
+            self.close()
+            self._in = self._allocate(shape=(frames * self.in_frame_bytes,), dtype=np.uint8)
+            self._out = self._allocate(shape=(frames * self.out_frame_bytes,), dtype=np.uint8)
+            self._frames = frames
+        return self._in, self._out
+
+    @staticmethod
+    def _wait(channel: Any, deadline: float, stream: str, frame: int) -> None:
+        while not channel.idle:
+            if time.monotonic() > deadline:
+                raise TransportTimeout(stream, f"did not finish frame {frame}")
+            if getattr(channel, "error", False):
+                raise TransportTimeout(stream, f"reported a DMA error on frame {frame}")
+
+    def transfer(self, data: bytes, receive_bytes: int, frames: int, timeout_s: float) -> bytes:
+        deadline = time.monotonic() + timeout_s
+        inb, outb = self._buffers(frames)
+        inb[: len(data)] = np.frombuffer(data, dtype=np.uint8)
+        inb.flush()
+        send, recv = self.dma.sendchannel, self.dma.recvchannel
+        ib, ob = self.in_frame_bytes, self.out_frame_bytes
+        for f in range(frames):
+            recv.transfer(outb, start=f * ob, nbytes=ob)
+            send.transfer(inb, start=f * ib, nbytes=ib)
+            self._wait(send, deadline, "input stream (DMA MM2S)", f)
+            self._wait(recv, deadline, "output stream (DMA S2MM)", f)
+        outb.invalidate()
+        return bytes(outb[:receive_bytes])
+
+    def close(self) -> None:
+        for buf in (self._in, self._out):
+            if buf is not None and hasattr(buf, "freebuffer"):
+                buf.freebuffer()
+        self._in = self._out = None
+        self._frames = 0
+
+
+def load_metadata(bitfile: Path, metadata: dict[str, Any] | str | Path | None = None) -> dict[str, Any]:
+    """The model metadata (a build manifest): given, or ``<bitfile>.json`` / ``build.json`` beside or above it."""
+    bitfile = Path(bitfile)
+    if isinstance(metadata, dict):
+        meta, where = metadata, "the metadata passed in"
+    else:
+        if metadata is not None:
+            candidates = [Path(metadata)]
+        elif bitfile.is_dir():
+            candidates = [bitfile / "build.json"]
+        else:
+            candidates = [bitfile.with_suffix(".json"), *(p / "build.json" for p in list(bitfile.parents)[:3])]
+        found = next((p for p in candidates if p.is_file()), None)
+        if found is None:
+            raise AccelError(
+                f"{bitfile}: no model metadata found (looked for {', '.join(str(p) for p in candidates)}); "
+                "copy the bundle's metadata JSON next to the bitstream or pass metadata=."
+            )
+        try:
+            meta = json.loads(found.read_text())
+        except ValueError as exc:
+            raise AccelError(f"{found} is not valid JSON ({exc}); regenerate it with `accel package`.") from None
+        where = str(found)
+    for side in ("input", "output"):
+        missing = [k for k in STREAM_KEYS if k not in meta.get(side, {})]
+        if missing:
+            raise AccelError(f"{where}: {side} stream lacks {', '.join(missing)}; it must be an accel build manifest.")
+    return meta
+
+
+class Accelerator:
+    """An accel accelerator: ``predict`` float or raw-integer batches, ``benchmark`` the byte path."""
+
+    def __init__(
+        self,
+        bitfile: str | Path,
+        *,
+        transport: Transport | None = None,
+        timeout_s: float = 5.0,
+        metadata: dict[str, Any] | str | Path | None = None,
+        chunk_frames: int = 256,
+    ) -> None:
+        self.bitfile = Path(bitfile)
+        self.meta = load_metadata(self.bitfile, metadata)
+        self.timeout_s = float(timeout_s)
+        self.chunk_frames = max(1, int(chunk_frames))
+        spec_in, spec_out = self.meta["input"], self.meta["output"]
+        self.in_shape = tuple(int(s) for s in spec_in["shape"])
+        self.out_shape = tuple(int(s) for s in spec_out["shape"])
+        self.in_type, self.out_type = FixedType.parse(spec_in["type"]), FixedType.parse(spec_out["type"])
+        self.in_lanes, self.out_lanes = int(spec_in["lanes"]), int(spec_out["lanes"])
+        self.in_frame_bytes, self.out_frame_bytes = int(spec_in["bytes_per_frame"]), int(spec_out["bytes_per_frame"])
+        if transport is None:
+            if not self.bitfile.is_file():
+                raise AccelError(f"{self.bitfile} does not exist; give the .bit file (with its .hwh beside it).")
+            transport = PynqDmaTransport(self.bitfile, self.in_frame_bytes, self.out_frame_bytes)
+        self.transport = transport
+
+    # -- conversions ---------------------------------------------------------------------------------
+    def to_raw(self, x: Any) -> tuple[np.ndarray, bool]:
+        """Raw int64 (N, H, W, C) input and whether the caller gave raw integers (True) or floats (False)."""
+        arr = np.asarray(x)
+        if arr.dtype.kind in "iu":
+            raw, is_raw = arr.astype(np.int64), True
+        elif arr.dtype.kind == "f":
+            raw, is_raw = self.in_type.from_float(arr, what=f"input of {self.meta.get('model', 'the model')}"), False
+        else:
+            raise AccelError(f"input of dtype {arr.dtype} is not supported; give floats or raw integers.")
+        if raw.shape == self.in_shape:
+            raw = raw[None]
+        if raw.ndim != 4 or raw.shape[1:] != self.in_shape:
+            raise AccelError(
+                f"input of shape {arr.shape} does not match the accelerator's {self.in_shape}; give (H, W, C) or "
+                f"(N, H, W, C) = (N, {', '.join(map(str, self.in_shape))})."
+            )
+        return raw, is_raw
+
+    # -- running -------------------------------------------------------------------------------------
+    def _transfer(self, data: bytes, frames: int) -> bytes:
+        """One transport call under the deadline, whatever the transport does (a thread watches it)."""
+        want = frames * self.out_frame_bytes
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["out"] = self.transport.transfer(data, want, frames, self.timeout_s)
+            except BaseException as exc:  # handed to the caller's thread
+                box["err"] = exc
+
+        t = threading.Thread(target=work, name="accel-transfer", daemon=True)
+        t.start()
+        t.join(self.timeout_s * 1.05 + 0.1)  # a little slack so the transport's own time-out message wins
+        if t.is_alive():
+            raise AccelError(
+                f"{self.bitfile}: the accelerator did not return the output stream ({want} bytes for {frames} "
+                f"frames) within {self.timeout_s:g} s; check that this bitstream is loaded and its DMA is idle."
+            )
+        if "err" in box:
+            err = box["err"]
+            if isinstance(err, TransportTimeout):
+                raise AccelError(
+                    f"{self.bitfile}: the {err.stream} {err.detail or 'did not answer'} within {self.timeout_s:g} s; "
+                    "reload the overlay and check the bitstream matches this model."
+                ) from None
+            if isinstance(err, AccelError):
+                raise err
+            raise AccelError(f"{self.bitfile}: the transfer failed ({type(err).__name__}: {err}).") from err
+        out = box["out"]
+        if len(out) != want:
+            raise AccelError(
+                f"{self.bitfile}: the output stream returned {len(out)} bytes for {frames} frames, expected {want}."
+            )
+        return out
+
+    def run_raw(self, raw: np.ndarray, stages: dict[str, float] | None = None) -> np.ndarray:
+        """Raw (N, H, W, C) in -> raw (N, *out_shape) out, through pack -> transport -> unpack."""
+        n = raw.shape[0]
+        outs = []
+        for s in range(0, n, self.chunk_frames):
+            chunk = raw[s : s + self.chunk_frames]
+            t0 = time.perf_counter()
+            data = to_bytes(pack(chunk, self.in_type, self.in_lanes), self.in_type, self.in_lanes)
+            t1 = time.perf_counter()
+            out = self._transfer(data, len(chunk))
+            t2 = time.perf_counter()
+            beats = from_bytes(out, self.out_type, self.out_lanes)
+            outs.append(unpack(beats, (len(chunk), *self.out_shape), self.out_type, self.out_lanes))
+            t3 = time.perf_counter()
+            if stages is not None:
+                stages["pack"] = stages.get("pack", 0.0) + t1 - t0
+                stages["transfer"] = stages.get("transfer", 0.0) + t2 - t1
+                stages["unpack"] = stages.get("unpack", 0.0) + t3 - t2
+        return np.concatenate(outs) if outs else np.zeros((0, *self.out_shape), dtype=np.int64)
+
+    def predict(self, x: Any) -> np.ndarray:
+        """Outputs for a batch: floats for float inputs (exact, on the input grid), raw ints for integer inputs."""
+        raw, is_raw = self.to_raw(x)
+        y = self.run_raw(raw)
+        single = np.asarray(x).ndim == 3
+        y = y[0] if single else y
+        return y if is_raw else self.out_type.to_float(y)
+
+    def benchmark(self, n: int = 1000, *, seed: int = 0) -> dict[str, Any]:
+        """Run ``n`` random in-range raw frames; inferences/s and seconds per stage (pack, transfer, unpack)."""
+        rng = np.random.default_rng(seed)
+        raw = rng.integers(self.in_type.min_raw, self.in_type.max_raw + 1, size=(n, *self.in_shape), dtype=np.int64)
+        stages: dict[str, float] = {}
+        t0 = time.perf_counter()
+        self.run_raw(raw, stages)
+        total = time.perf_counter() - t0
+        return {
+            "frames": n,
+            "seconds": total,
+            "inferences_per_s": n / total if total > 0 else float("inf"),
+            "stages_s": stages,
+            "per_frame_us": {k: 1e6 * v / n for k, v in stages.items()},
+        }
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def __enter__(self) -> Accelerator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

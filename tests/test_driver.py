@@ -1,0 +1,257 @@
+"""The PYNQ driver: exact byte path, float/raw batches, board DMA code against a fake pynq, time-outs.
+
+The expected outputs always come from :func:`accel.reference.execute`; the expected byte images are built
+by hand with NumPy (independent of the packer), so a driver that bypassed or misused the packer fails.
+The end-to-end test runs the driver against the RTL co-simulation of a real build (``SimTransport``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accel import AccelError
+from accel.deploy.driver import Accelerator, TransportTimeout, load_metadata
+from accel.deploy.manifest import stream_spec
+from accel.deploy.sim_transport import ReferenceTransport
+from accel.fixed import FixedType, Overflow
+from accel.ir import GraphBuilder
+from accel.reference import execute
+
+X_T = FixedType(True, 8, 3)
+
+
+def small_graph():
+    """(4, 4, 2) ap_fixed<8,3> -> saturate to ap_fixed<6,2> -> add(q, q): a tiny exact graph, no TensorFlow."""
+    b = GraphBuilder("tiny")
+    b.input("x", (4, 4, 2), X_T)
+    b.add("q", "quantize", ["x"], {"out_type": FixedType(True, 6, 2), "overflow": Overflow.SATURATE})
+    g = b.build([b.add("s", "add", ["q", "q"])])
+    out = g.tensors["s"]
+    manifest = {
+        "backend": "rtl", "model": "tiny", "part": "xc7z020clg400-1", "clock_ns": 10.0, "top": "accel_top",
+        "input": stream_spec("input", (4, 4, 2), X_T, 2),
+        "output": stream_spec("output", out.shape, out.dtype, 1),
+        "ports": {}, "ip": {}, "files": [],
+    }  # fmt: skip
+    return g, manifest
+
+
+def rand_raw(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(X_T.min_raw, X_T.max_raw + 1, size=(n, 4, 4, 2), dtype=np.int64)
+    x.flat[0], x.flat[1] = X_T.min_raw, X_T.max_raw
+    return x
+
+
+class Spy:
+    """Wraps a transport and keeps every call's bytes."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls = inner, []
+
+    def transfer(self, data, receive_bytes, frames, timeout_s):
+        out = self.inner.transfer(data, receive_bytes, frames, timeout_s)
+        self.calls.append((data, receive_bytes, frames, out))
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+def test_predict_raw_and_float_equal_reference(tmp_path: Path) -> None:
+    g, m = small_graph()
+    spy = Spy(ReferenceTransport(g, m))
+    acc = Accelerator(tmp_path / "tiny.bit", transport=spy, metadata=m, chunk_frames=2)
+    x = rand_raw(5)
+    want = execute(g, x).outputs["s"]
+    got = acc.predict(x)
+    assert got.dtype.kind == "i" and np.array_equal(got, want)
+    # bytes on the wire: lanes 2 of 8-bit two's complement, row-major, one byte per element (built by hand)
+    sent = b"".join(c[0] for c in spy.calls)
+    assert sent == (x & 0xFF).astype(np.uint8).tobytes()
+    assert [c[2] for c in spy.calls] == [2, 2, 1]  # chunks of chunk_frames
+    # floats in -> floats out, exactly the reference's values
+    out_t = g.tensors["s"].dtype
+    yf = acc.predict(X_T.to_float(x))
+    assert np.array_equal(yf, out_t.to_float(want))
+    # one (H, W, C) frame -> one output frame
+    assert np.array_equal(acc.predict(x[3]), want[3])
+
+
+def test_predict_refuses_bad_inputs(tmp_path: Path) -> None:
+    g, m = small_graph()
+    acc = Accelerator(tmp_path / "tiny.bit", transport=ReferenceTransport(g, m), metadata=m)
+    xf = X_T.to_float(rand_raw(1))
+    xf[0, 0, 0, 0] += 2.0**-6  # half an LSB of ap_fixed<8,3> (5 fractional bits): off the grid
+    with pytest.raises(AccelError, match="not exactly representable in ap_fixed<8,3>"):
+        acc.predict(xf)
+    with pytest.raises(AccelError, match=r"does not match the accelerator's \(4, 4, 2\)"):
+        acc.predict(np.zeros((2, 4, 4, 3), dtype=np.int64))
+    with pytest.raises(AccelError, match="do not fit ap_fixed<8,3>"):
+        acc.predict(np.full((1, 4, 4, 2), 128, dtype=np.int64))
+
+
+def test_short_answer_is_an_error(tmp_path: Path) -> None:
+    g, m = small_graph()
+
+    class Short:
+        def transfer(self, data, receive_bytes, frames, timeout_s):
+            return b"\0" * (receive_bytes - 1)
+
+        def close(self):
+            pass
+
+    acc = Accelerator(tmp_path / "tiny.bit", transport=Short(), metadata=m)
+    with pytest.raises(AccelError, match="returned 31 bytes for 1 frames, expected 32"):
+        acc.predict(rand_raw(1))
+
+
+def test_transport_that_never_answers_times_out(tmp_path: Path) -> None:
+    g, m = small_graph()
+    never = threading.Event()
+
+    class Hang:
+        def transfer(self, data, receive_bytes, frames, timeout_s):
+            never.wait()  # a DMA that never completes and a transport that ignores its deadline
+
+        def close(self):
+            pass
+
+    acc = Accelerator(tmp_path / "tiny.bit", transport=Hang(), metadata=m, timeout_s=0.3)
+    t0 = time.monotonic()
+    with pytest.raises(AccelError, match=r"tiny\.bit: the accelerator did not return the output stream"):
+        acc.predict(rand_raw(2))
+    assert time.monotonic() - t0 < 1.5
+    never.set()
+
+    class Late:
+        def transfer(self, data, receive_bytes, frames, timeout_s):
+            raise TransportTimeout("output stream (DMA S2MM)", "did not finish frame 0")
+
+        def close(self):
+            pass
+
+    acc = Accelerator(tmp_path / "tiny.bit", transport=Late(), metadata=m, timeout_s=0.3)
+    with pytest.raises(AccelError, match=r"tiny\.bit: the output stream \(DMA S2MM\) did not finish frame 0"):
+        acc.predict(rand_raw(1))
+
+
+# -- the board transport, against a fake pynq -------------------------------------------------------------------
+class FakeBuffer(np.ndarray):
+    def flush(self):
+        pass
+
+    def invalidate(self):
+        pass
+
+    def freebuffer(self):
+        pass
+
+
+def fake_pynq(graph, manifest, *, hang: bool = False):
+    """A pynq module whose Overlay has an axi_dma_0 in simple mode; the 'hardware' is the reference."""
+    ref = ReferenceTransport(graph, manifest)
+    ib, ob = manifest["input"]["bytes_per_frame"], manifest["output"]["bytes_per_frame"]
+    log = []
+
+    class Channel:
+        def __init__(self) -> None:
+            self.idle, self.error, self.target = True, False, None
+
+    class Dma:
+        def __init__(self) -> None:
+            self.sendchannel, self.recvchannel = Channel(), Channel()
+            send, recv = self.sendchannel, self.recvchannel
+
+            def recv_transfer(array, start=0, nbytes=0):
+                recv.idle, recv.target = False, (array, start, nbytes)
+                log.append(("recv", start, nbytes))
+
+            def send_transfer(array, start=0, nbytes=0):
+                log.append(("send", start, nbytes))
+                assert nbytes == ib and recv.target is not None, "one whole frame per transfer, receive armed first"
+                if hang:
+                    send.idle = False
+                    return
+                out = ref.transfer(bytes(array[start : start + nbytes]), ob, 1, 1.0)
+                arr, rstart, rn = recv.target
+                assert rn == ob
+                arr[rstart : rstart + rn] = np.frombuffer(out, dtype=np.uint8)
+                recv.idle = True
+
+            send.transfer, recv.transfer = send_transfer, recv_transfer
+
+    class Overlay:
+        def __init__(self, path: str) -> None:
+            self.path = path
+            self.axi_dma_0 = Dma()
+
+    mod = types.ModuleType("pynq")
+    mod.Overlay = Overlay
+    mod.allocate = lambda shape, dtype: np.zeros(shape, dtype=dtype).view(FakeBuffer)
+    return mod, log
+
+
+def test_pynq_transport_frame_by_frame(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    g, m = small_graph()
+    mod, log = fake_pynq(g, m)
+    monkeypatch.setitem(sys.modules, "pynq", mod)
+    bit = tmp_path / "tiny.bit"
+    bit.write_bytes(b"bit")
+    (tmp_path / "tiny.json").write_text(json.dumps(m))  # metadata found next to the bitfile
+    acc = Accelerator(bit)
+    x = rand_raw(3, seed=4)
+    assert np.array_equal(acc.predict(x), execute(g, x).outputs["s"])
+    ib, ob = m["input"]["bytes_per_frame"], m["output"]["bytes_per_frame"]
+    assert log == [e for f in range(3) for e in (("recv", f * ob, ob), ("send", f * ib, ib))]
+    bench = acc.benchmark(n=20)
+    assert bench["frames"] == 20 and bench["inferences_per_s"] > 0
+    assert set(bench["stages_s"]) == {"pack", "transfer", "unpack"}
+
+
+def test_pynq_transport_times_out_when_dma_never_idles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    g, m = small_graph()
+    mod, _ = fake_pynq(g, m, hang=True)
+    monkeypatch.setitem(sys.modules, "pynq", mod)
+    bit = tmp_path / "tiny.bit"
+    bit.write_bytes(b"bit")
+    acc = Accelerator(bit, metadata=m, timeout_s=0.3)
+    t0 = time.monotonic()
+    with pytest.raises(AccelError, match=r"tiny\.bit: the input stream \(DMA MM2S\) did not finish frame 0"):
+        acc.predict(rand_raw(1))
+    assert time.monotonic() - t0 < 1.5
+
+
+def test_imports_without_pynq_and_says_so(tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['pynq'] = None\n"
+        "import accel, accel.deploy.driver, accel.deploy.sim_transport, accel.deploy.board, accel.deploy.package\n"
+        "from accel import AccelError\n"
+        f"open({str(tmp_path / 'x.bit')!r}, 'wb').write(b'b')\n"
+        "try:\n"
+        f"    accel.deploy.driver.Accelerator({str(tmp_path / 'x.bit')!r}, metadata={small_graph()[1]!r})\n"
+        "except AccelError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "the pynq package is not installed" in out
+
+
+def test_metadata_lookup(tmp_path: Path) -> None:
+    g, m = small_graph()
+    with pytest.raises(AccelError, match="no model metadata found"):
+        load_metadata(tmp_path / "a.bit")
+    (tmp_path / "build.json").write_text(json.dumps(m))
+    assert load_metadata(tmp_path / "a.bit")["model"] == "tiny"
+    bad = dict(m, input={"shape": [4, 4, 2]})
+    with pytest.raises(AccelError, match="input stream lacks type, lanes"):
+        load_metadata(tmp_path / "a.bit", bad)
