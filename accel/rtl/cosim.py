@@ -165,7 +165,7 @@ def harness_verilog(manifest: dict[str, Any], sources: list[Path]) -> str:
         "    input  wire        clk,",
         "    input  wire        rst,",
         "    input  wire        finish,     // flush the logs",
-        "    input  wire        trace,      // log every instance's output beats",
+        "    input  wire        trace_on,   // log every instance's output beats",
         "    input  wire [31:0] n_in,       // input beats in total",
         "    input  wire [31:0] per_in,     // input beats per frame",
         "    input  wire [31:0] n_out,      // output beats expected",
@@ -270,7 +270,7 @@ def harness_verilog(manifest: dict[str, Any], sources: list[Path]) -> str:
             "            end else begin",
             f"                busy_{k} <= busy_{k} + {{31'd0, !stall_{k}}};",
             "            end",
-            f'            if (trace && mhs_{k}) $fwrite(ftr, "{k} %h\\n", {p}.m_axis_tdata);',
+            f'            if (trace_on && mhs_{k}) $fwrite(ftr, "{k} %h\\n", {p}.m_axis_tdata);',
             "        end",
             "    end",
         ]
@@ -293,7 +293,7 @@ try:  # cocotb is a dev dependency; without it only the simulator-side test is u
         cfg = json.loads((run_dir / "cfg.json").read_text())
         for key in ("n_in", "per_in", "n_out", "clean_in", "clean_out", "valid_thr", "ready_thr", "seed"):
             getattr(dut, key).value = int(cfg[key])
-        dut.trace.value = int(cfg["trace"])
+        dut.trace_on.value = int(cfg["trace"])
         dut.finish.value = 0
         dut.rst.value = 1
         cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
@@ -718,33 +718,65 @@ def verify_against_rtl(
     folding: Any = None,
     output_dir: str | Path | None = None,
     simulator: str | None = None,
-    max_trace: int = 4,
+    trace_layers: bool = True,
 ) -> RtlVerifyResult:
-    """Build the RTL for ``graph``, co-simulate ``samples`` random frames back to back, compare exactly.
+    """Build the RTL for ``graph`` (:func:`accel.rtl.network.build_rtl` into ``output_dir``, a temporary
+    directory by default) and co-simulate it against the reference: see :func:`verify_build`.
 
-    The first half of the frames (at least one) streams at full rate: ``latency_cycles`` is frame 0's
-    first input beat to its last output beat (inclusive) and ``ii_cycles`` the median interval between
-    consecutive stall-free frames' last output beats.  The other frames run with random valid gaps and
-    output backpressure.  Every output value is compared with :func:`accel.reference.execute` by ``==``,
-    and the beat count and TLAST positions are checked.  On a mismatch, up to ``max_trace`` failing
-    frames are re-simulated with every layer's output stream recorded, and the first layer (in build
-    order) whose stream differs from the reference tensor is named in ``first_divergence`` (``expected``
-    is the reference's value, ``got`` the RTL's, ``index`` (sample, h, w, c)).  ``model`` is not needed
-    (the graph is the specification); it is accepted for symmetry with the other verifiers.
+    ``model`` is not needed (the graph is the specification); it is accepted for symmetry with the other
+    verifiers.  ``elapsed_s`` includes the RTL generation and the simulator compile.
     """
-    from accel.reference import execute
     from accel.rtl.network import build_rtl
-    from accel.verify import random_inputs
 
     del model
     t0 = time.perf_counter()
+    _check_graph(graph, samples)
+    out_dir = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix=f"accel_rtl_{graph.name}_"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    build_rtl(graph, out_dir, folding=folding)
+    result = verify_build(graph, out_dir, samples, seed, simulator=simulator, trace_layers=trace_layers)
+    result.elapsed_s = round(time.perf_counter() - t0, 3)
+    return result
+
+
+def _check_graph(graph: Graph, samples: int) -> None:
     if samples < 1:
         raise AccelError(f"--samples must be at least 1, got {samples}.")
     if len(graph.outputs) != 1:
         raise AccelError(f"graph {graph.name} has {len(graph.outputs)} outputs; the RTL top supports exactly one.")
-    out_dir = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix=f"accel_rtl_{graph.name}_"))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    manifest = build_rtl(graph, out_dir, folding=folding)
+
+
+def verify_build(
+    graph: Graph,
+    build_dir: str | Path,
+    samples: int,
+    seed: int = 0,
+    *,
+    simulator: str | None = None,
+    trace_layers: bool = True,
+) -> RtlVerifyResult:
+    """Co-simulate an existing RTL build of ``graph`` on ``samples`` random frames back to back; compare exactly.
+
+    Inputs are :func:`accel.verify.random_inputs` (``seed``), packed with the manifest's input spec.  The
+    first half of the frames (at least one) streams at full rate: ``latency_cycles`` is frame 0's first
+    input beat to its last output beat (inclusive) and ``ii_cycles`` the median interval between
+    consecutive stall-free frames' last output beats.  The other frames run with random valid gaps and
+    output backpressure.  Every output value is compared with :func:`accel.reference.execute` by ``==``,
+    and the beat count and TLAST positions are checked (a fault counts the frames it spoils as
+    mismatches and is described in ``problems``).  On a mismatch (with ``trace_layers``) the frames up to
+    the first failing one are re-simulated exactly as before (same stalls, same seed) with every layer's
+    output stream recorded, and the first layer (in build order) whose stream differs from the reference
+    tensor is named in ``first_divergence`` (``expected`` is the reference's value, ``got`` the RTL's,
+    ``index`` (sample, h, w, c)); without a diverging layer the first differing output is named.
+    Writes ``build_dir/measured.json``.
+    """
+    from accel.reference import execute
+    from accel.verify import random_inputs
+
+    t0 = time.perf_counter()
+    _check_graph(graph, samples)
+    out_dir = Path(build_dir)
+    manifest = read_manifest(out_dir)
     in_spec, out_spec = manifest["input"], manifest["output"]
     in_type, out_type = stream_type(in_spec), stream_type(out_spec)
     raw = random_inputs(graph, samples, seed)
@@ -790,11 +822,10 @@ def verify_against_rtl(
         bad_samples[-1] = True  # a stream fault with all values right (e.g. an extra beat) still fails
     if first is None and problems:
         first = {"layer": None, "node": out_name, "index": None, "expected": None, "got": None, "stream": problems[0]}
-    if bad_samples.any() and sim.completed:
-        idx = np.flatnonzero(bad_samples)[:max_trace]
-        layer_first = _trace_divergence(out_dir, manifest, graph, raw[idx], sim.simulator, seed)
+    if bad_samples.any() and sim.completed and trace_layers:
+        f0 = int(np.flatnonzero(bad_samples)[0])
+        layer_first = _trace_divergence(out_dir, manifest, graph, raw[: f0 + 1], sim.simulator, seed, clean)
         if layer_first is not None:
-            layer_first["index"][0] = int(idx[layer_first["index"][0]])
             first = layer_first
     table = _layer_table(manifest, sim)
     write_measured(out_dir, manifest, sim, table)
@@ -819,8 +850,9 @@ def verify_against_rtl(
 
 
 def _trace_divergence(out_dir: Path, manifest: dict[str, Any], graph: Graph, raw: np.ndarray, simulator: str,
-                      seed: int) -> dict[str, Any] | None:  # fmt: skip
-    """Re-simulate ``raw`` with every instance's output recorded; the first layer whose stream differs.
+                      seed: int, clean: int) -> dict[str, Any] | None:  # fmt: skip
+    """Re-simulate the frames ``raw`` (a prefix of the run: same seed and stall pattern, so the same
+    behaviour) with every instance's output recorded; the first layer whose stream differs.
 
     A layer's tensor is compared with the stream of its last instance whose beat count fits the tensor
     (lanes = elements per frame / beats per frame, element type = the node's output type).
@@ -830,8 +862,7 @@ def _trace_divergence(out_dir: Path, manifest: dict[str, Any], graph: Graph, raw
     in_spec = manifest["input"]
     frames = raw.shape[0]
     beats = pack(raw, stream_type(in_spec), int(in_spec["lanes"]))
-    sim = simulate(out_dir, beats, frames, simulator=simulator, seed=seed, in_gaps=False, out_backpressure=False,
-                   trace=True)  # fmt: skip
+    sim = simulate(out_dir, beats, frames, simulator=simulator, seed=seed, clean_frames=clean, trace=True)
     tensors = execute(graph, raw, trace=True).tensors
     for layer in manifest.get("layers", []):
         node = layer["node"]

@@ -37,9 +37,14 @@ def _params(d: dict) -> str:
     return ", ".join(f".{k}({v})" for k, v in d.items())
 
 
-def write_hand_build(out_dir: Path, flip_beat: int | None = None, drop_tlast: bool = False) -> dict:
-    """Write rtl/accel_top.v, rtl/filelist.f and build.json; ``flip_beat`` flips bit 0 of that output beat
-    (counted from reset), ``drop_tlast`` never raises the top's TLAST -- both are faults the harness must see."""
+def write_hand_build(out_dir: Path, flip_beat: int | None = None, drop_tlast: bool = False,
+                     flip_input_frame: int | None = None) -> dict:  # fmt: skip
+    """Write rtl/accel_top.v, rtl/filelist.f and build.json.
+
+    Faults the harness must see: ``flip_beat`` flips bit 0 of that output beat (counted from reset);
+    ``drop_tlast`` never raises the top's TLAST; ``flip_input_frame`` flips bit 6 of every element of that
+    input frame before the requantiser (so the first layer, ``q``, diverges).
+    """
     out_dir = Path(out_dir)
     rtl = out_dir / "rtl"
     rtl.mkdir(parents=True, exist_ok=True)
@@ -48,6 +53,10 @@ def write_hand_build(out_dir: Path, flip_beat: int | None = None, drop_tlast: bo
     ho, wo, c = mp.out_shape
     iw, ow = LANES * IN_TYPE.width, LANES * OUT_TYPE.width
     flip = (f"(out_count == 32'd{flip_beat}) ? 1'b1 : 1'b0" if flip_beat is not None else "1'b0")
+    per_in = SHAPE[0] * SHAPE[1] * SHAPE[2] // LANES
+    bit6 = "".join(f" | ({iw}'d64 << {k * IN_TYPE.width})" for k in range(LANES))
+    in_flip = (f"(in_count / {per_in} == {flip_input_frame}) ? ({iw}'d0{bit6}) : {iw}'d0"
+               if flip_input_frame is not None else f"{iw}'d0")
     top = f"""// hand-written accel_top for the co-simulation self-test
 `timescale 1ns / 1ps
 `default_nettype none
@@ -67,14 +76,20 @@ module accel_top (
     wire q_tvalid, q_tready, q_tlast;
     wire [{ow - 1}:0] p_tdata;
     wire p_tlast;
-    reg [31:0] out_count;
+    reg [31:0] out_count, in_count;
     always @(posedge clk) begin
-        if (rst) out_count <= 0;
-        else if (m_axis_tvalid && m_axis_tready) out_count <= out_count + 1;
+        if (rst) begin
+            out_count <= 0;
+            in_count <= 0;
+        end else begin
+            if (m_axis_tvalid && m_axis_tready) out_count <= out_count + 1;
+            if (s_axis_tvalid && s_axis_tready) in_count <= in_count + 1;
+        end
     end
+    wire [{iw - 1}:0] x_tdata = s_axis_tdata[{iw - 1}:0] ^ ({in_flip});
     accel_requant #({_params(rq.verilog_parameters())}) u_q_requant (
         .clk(clk), .rst(rst),
-        .s_axis_tdata(s_axis_tdata[{iw - 1}:0]), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
+        .s_axis_tdata(x_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
         .s_axis_tlast(s_axis_tlast),
         .m_axis_tdata(q_tdata), .m_axis_tvalid(q_tvalid), .m_axis_tready(q_tready), .m_axis_tlast(q_tlast));
     accel_maxpool #({_params(mp.verilog_parameters())}) u_p_maxpool (

@@ -1,0 +1,156 @@
+"""Whole-network co-simulation (:mod:`accel.rtl.cosim`): harness self-test on a hand-written top, fault
+detection (a flipped output bit, a flipped input bit inside the network, a missing TLAST), and -- with the
+network generator (:mod:`accel.rtl.network`) -- every zoo model bit-exact against the reference.
+
+Expected values always come from :func:`accel.reference.execute` and :func:`accel.deploy.stream.pack`,
+never from the code under test.  Zoo models use Icarus unless ``ACCEL_SIM`` says otherwise; the big ones
+(see ``VERILATOR_MODELS``) use Verilator because Icarus is too slow for them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from accel import AccelError
+from accel.deploy.stream import pack
+from accel.reference import execute
+from accel.rtl.cosim import simulate, verify_build
+from accel.verify import random_inputs
+from rtl_tests.common import BUILD_ROOT
+from rtl_tests.network.hand_top import IN_TYPE, LANES, OUT_TYPE, hand_graph, write_hand_build
+
+FRAMES = 6
+#: allowed deviation of a measured per-layer / II figure from the generator's expectation
+CYCLE_MARGIN_REL = 0.15
+CYCLE_MARGIN_ABS = 16
+
+
+def _close(measured: int | None, expected: int) -> bool:
+    return measured is not None and abs(measured - expected) <= CYCLE_MARGIN_REL * expected + CYCLE_MARGIN_ABS
+
+
+def _hand_dir(name: str) -> Path:
+    d = BUILD_ROOT / "network" / name
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("simulator", ["icarus", pytest.param("verilator", marks=pytest.mark.slow)])
+def test_harness_hand_top(simulator: str) -> None:
+    """Beats out equal the packed reference; TLAST on every frame end; cycles as the blocks promise."""
+    graph = hand_graph()
+    d = _hand_dir(f"hand_{simulator}")
+    write_hand_build(d)
+    raw = random_inputs(graph, FRAMES, 3)
+    expected = pack(execute(graph, raw).outputs["p"], OUT_TYPE, LANES)
+    t0 = time.perf_counter()
+    res = simulate(d, pack(raw, IN_TYPE, LANES), FRAMES, simulator=simulator, seed=3, clean_frames=3)
+    print(f"[time] hand top {simulator}: {time.perf_counter() - t0:.1f} s (compile {res.compile_s} s)")
+    assert res.completed
+    assert res.out_beats == expected
+    per = len(expected) // FRAMES
+    assert res.tlast_positions == [(f + 1) * per - 1 for f in range(FRAMES)]
+    assert len(res.frame_first_in) == FRAMES and len(res.frame_last_out) == FRAMES
+    # 48 input beats per frame, both blocks take one beat per cycle: II 48, latency a few cycles more
+    assert res.ii_cycles == 48, res.frame_last_out
+    assert 48 <= res.latency_cycles <= 60, res.latencies
+    assert res.layer_cycles() == {"q": 48, "p": 48}
+    # later frames ran with gaps and backpressure: they take longer but are still exact (checked above)
+    assert res.frame_last_out[-1] - res.frame_last_out[-2] > 48
+    # the cached compile is reused
+    again = simulate(d, pack(raw[:1], IN_TYPE, LANES), 1, simulator=simulator, in_gaps=False, out_backpressure=False)
+    assert again.compile_s == 0.0 and again.out_beats == expected[:per]
+
+
+@pytest.mark.rtl
+def test_simulate_refuses_partial_frames() -> None:
+    d = _hand_dir("hand_icarus")
+    write_hand_build(d)
+    with pytest.raises(AccelError, match="not 2 frames of 48 beats"):
+        simulate(d, [0] * 50, 2)
+    with pytest.raises(AccelError, match="does not fit the 32-bit"):
+        simulate(d, [1 << 32] * 48, 1)
+    with pytest.raises(AccelError, match="simulator 'modelsim' is not supported"):
+        simulate(d, [0] * 48, 1, simulator="modelsim")
+
+
+@pytest.mark.rtl
+def test_verify_build_hand_top_exact() -> None:
+    graph = hand_graph()
+    d = _hand_dir("verify_ok")
+    write_hand_build(d)
+    r = verify_build(graph, d, 8, seed=1)
+    j = r.to_json()
+    assert j["against"] == "rtl" and j["mismatches"] == 0 and j["mismatched_values"] == 0, j
+    assert j["first_divergence"] is None and j["problems"] == []
+    assert j["ii_cycles"] == 48 and j["expected_ii_cycles"] == 48
+    for key in ("model", "samples", "elapsed_s", "latency_cycles", "simulator", "layers"):
+        assert key in j
+    assert [(row["node"], row["expected_cycles"], row["measured_cycles"]) for row in j["layers"]] == [
+        ("q", 48, 48), ("p", 48, 48)]  # fmt: skip
+    measured = json.loads((d / "measured.json").read_text())
+    assert measured["ii_cycles"] == 48 and [row["measured_cycles"] for row in measured["layers"]] == [48, 48]
+
+
+@pytest.mark.rtl
+def test_flipped_output_bit_is_a_mismatch() -> None:
+    """One flipped LSB on output beat 13 (frame 1, pixel (0, 0), channel 3) must be reported, with its position."""
+    graph = hand_graph()
+    d = _hand_dir("flip_out")
+    write_hand_build(d, flip_beat=13)
+    r = verify_build(graph, d, 4, seed=2)
+    assert r.mismatches == 1 and r.mismatched_values == 1, r.to_json()
+    fd = r.first_divergence
+    assert fd["node"] == "p" and fd["index"] == [1, 0, 0, 3], fd
+    assert abs(fd["expected"] - fd["got"]) == 2.0**-OUT_TYPE.frac
+    raw = random_inputs(graph, 4, 2)
+    assert fd["expected"] == OUT_TYPE.to_float(execute(graph, raw).outputs["p"][1, 0, 0, 3])
+
+
+@pytest.mark.rtl
+def test_fault_inside_network_names_first_layer() -> None:
+    """A corrupted input frame 2 makes the first layer diverge; the per-layer trace must name q, not p."""
+    graph = hand_graph()
+    d = _hand_dir("flip_in")
+    write_hand_build(d, flip_input_frame=2)
+    r = verify_build(graph, d, 4, seed=4)
+    assert r.mismatches == 1, r.to_json()
+    fd = r.first_divergence
+    assert fd["node"] == "q" and fd["instance"] == "u_q_requant" and fd["index"][0] == 2, fd
+    assert fd["expected"] != fd["got"]
+
+
+@pytest.mark.rtl
+def test_missing_tlast_is_reported() -> None:
+    graph = hand_graph()
+    d = _hand_dir("no_tlast")
+    write_hand_build(d, drop_tlast=True)
+    r = verify_build(graph, d, 3, seed=0)
+    assert r.mismatches == 3 and r.mismatched_values == 0
+    assert any("TLAST" in p for p in r.problems), r.problems
+    assert not r.ok
+
+
+# ---- whole zoo through the generator ------------------------------------------------------------------
+
+
+def _generator_available() -> bool:
+    try:
+        from accel.rtl.network import build_rtl  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_generator = pytest.mark.skipif(not _generator_available(), reason="accel.rtl.network is not there yet")
+
+
+def _zoo_names() -> list[str]:
+    import models
+
+    return models.names()
