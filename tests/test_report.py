@@ -239,3 +239,17 @@ def test_refuses_an_rtl_manifest_without_layers(tmp_path) -> None:
     write_manifest(tmp_path, m)
     with pytest.raises(AccelError, match="no 'layers'"):
         make_report(tmp_path)
+
+
+def test_cli_report_json_and_refusal(tmp_path, capsys) -> None:
+    """`accel report DIR --json --no-synth` prints the report object; a non-build exits 2 with one line."""
+    from accel.cli import main
+
+    hand_build(tmp_path / "b")
+    assert main(["report", str(tmp_path / "b"), "--json", "--no-synth", "--chart", str(tmp_path / "c.png")]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert [r["node"] for r in rep["layers"]] == ["pw0", "q0"] and rep["totals"]["macs"] == 128
+    assert (tmp_path / "c.png").read_bytes().startswith(PNG_MAGIC)
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("accel: error:") and "not an accel build directory" in err and "\n" not in err
