@@ -1,0 +1,178 @@
+"""``accel package DIR``: the folder (and tarball) to copy to a Pynq board.
+
+Why a bundle: the board runs Python with PYNQ but not TensorFlow, hls4ml or the rest of accel.  The bundle
+carries the bitstream pair PYNQ loads (``<name>.bit`` + ``<name>.hwh``), a minimal importable ``accel``
+package made of the *real* driver files (driver, stream packer, manifest, fixed-point types: copied, never
+rewritten, so the board packs bytes exactly as the tested code does), the model metadata (the build
+manifest: shapes, types, packing), self-test vectors computed by the NumPy reference, and
+``run_on_board.py`` which checks the hardware against those vectors exactly and then benchmarks it.
+
+Layout of ``build_dir/pynq_bundle/`` (and ``pynq_bundle.tar.gz`` beside it)::
+
+    README.md                  what is here, how to run it, what is missing
+    bundle.json                file names and self-test facts (read by run_on_board.py)
+    <name>.bit, <name>.hwh     when board/output/ has them (see README otherwise)
+    <name>.json                model metadata = build.json (+ the board summary)
+    selftest_input.npy         raw int64 (N, H, W, C) inputs
+    selftest_expected.npy      raw int64 (N, H, W, C) reference outputs
+    run_on_board.py            self-test (exact) + benchmark; --transport sim|reference for this machine
+    accel/__init__.py, accel/fixed.py, accel/deploy/{__init__,driver,stream,manifest}.py
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import accel
+from accel import AccelError
+from accel.deploy.board import BOARD_DIR, TEMPLATE_DIR
+from accel.deploy.manifest import read_manifest, stream_type
+
+BUNDLE = "pynq_bundle"
+#: the driver's files, copied as they are: (source relative to the accel package, path inside the bundle)
+DRIVER_FILES = ("__init__.py", "fixed.py", "deploy/__init__.py", "deploy/driver.py", "deploy/stream.py",
+                "deploy/manifest.py")  # fmt: skip
+
+
+def _zoo_graph(model: str) -> Any:
+    import models
+    from accel.frontend import to_graph
+
+    if model not in models.names():
+        raise AccelError(
+            f"model '{model}' is not in the zoo, so its reference outputs cannot be recomputed; pass graph= to "
+            "package() (the self-test vectors come from the reference)."
+        )
+    return to_graph(models.build(model), model)
+
+
+def selftest_vectors(graph: Any, manifest: dict[str, Any], frames: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded in-range raw inputs (both range ends included) and the reference's raw outputs for them."""
+    from accel.reference import execute
+
+    si, so = manifest["input"], manifest["output"]
+    x_spec, y_spec = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
+    ti, to = stream_type(si), stream_type(so)
+    if tuple(x_spec.shape) != tuple(si["shape"]) or x_spec.dtype != ti:
+        raise AccelError(
+            f"graph {graph.name} takes {x_spec.shape} {x_spec.dtype.hls}, but the build's input stream is "
+            f"{tuple(si['shape'])} {ti.hls}; package the build with the graph it was made from."
+        )
+    if int(np.prod(y_spec.shape)) != int(np.prod(so["shape"])) or y_spec.dtype != to:
+        raise AccelError(
+            f"graph {graph.name} gives {y_spec.shape} {y_spec.dtype.hls}, but the build's output stream is "
+            f"{tuple(so['shape'])} {to.hls}; package the build with the graph it was made from."
+        )
+    rng = np.random.default_rng(seed)
+    x = rng.integers(ti.min_raw, ti.max_raw + 1, size=(frames, *si["shape"]), dtype=np.int64)
+    x[0].flat[0], x[0].flat[-1] = ti.min_raw, ti.max_raw
+    y = execute(graph, x).outputs[graph.outputs[0]].reshape((frames, *so["shape"]))
+    return x, y
+
+
+def package(build_dir: Path, out: Path | None = None, *, graph: Any = None, frames: int = 8, seed: int = 0) -> Path:
+    """Write the bundle folder (``out`` or ``build_dir/pynq_bundle``) and ``<folder>.tar.gz``; returns the folder.
+
+    ``graph`` is the accel Graph the build was made from; by default it is rebuilt from the zoo by the
+    manifest's model name.
+    """
+    build_dir = Path(build_dir)
+    manifest = read_manifest(build_dir)
+    board_json = build_dir / BOARD_DIR / "board.json"
+    board = json.loads(board_json.read_text()) if board_json.is_file() else None
+    name = Path(board["bitstream"]).stem if board else "".join(c if c.isalnum() or c == "_" else "_"
+                                                                for c in str(manifest["model"]))  # fmt: skip
+    if graph is None:
+        graph = _zoo_graph(manifest["model"])
+    x, y = selftest_vectors(graph, manifest, frames, seed)
+
+    dest = Path(out) if out is not None else build_dir / BUNDLE
+    if dest.exists():
+        shutil.rmtree(dest)
+    (dest / "accel" / "deploy").mkdir(parents=True)
+    src_pkg = Path(accel.__file__).resolve().parent
+    for rel in DRIVER_FILES:
+        shutil.copyfile(src_pkg / rel, dest / "accel" / rel)
+    shutil.copyfile(TEMPLATE_DIR / "run_on_board.py", dest / "run_on_board.py")
+    (dest / "run_on_board.py").chmod(0o755)
+    np.save(dest / "selftest_input.npy", x)
+    np.save(dest / "selftest_expected.npy", y)
+    meta = dict(manifest)
+    if board:
+        meta["board"] = board
+    (dest / f"{name}.json").write_text(json.dumps(meta, indent=1) + "\n")
+
+    found = {}
+    for ext in ("bit", "hwh"):
+        src = build_dir / BOARD_DIR / "output" / f"{name}.{ext}"
+        if src.is_file():
+            shutil.copyfile(src, dest / src.name)
+            found[ext] = src.name
+    bundle = {
+        "model": manifest["model"],
+        "backend": manifest["backend"],
+        "bitstream": found.get("bit"),
+        "hwh": found.get("hwh"),
+        "bitstream_name": f"{name}.bit",
+        "metadata": f"{name}.json",
+        "selftest": {"input": "selftest_input.npy", "expected": "selftest_expected.npy", "frames": frames,
+                     "seed": seed, "output": "raw integers of the output type, compared exactly"},
+        "accel_version": accel.__version__,
+    }
+    (dest / "bundle.json").write_text(json.dumps(bundle, indent=1) + "\n")
+    (dest / "README.md").write_text(_readme(manifest, bundle, board, build_dir))
+
+    tar_path = dest.with_name(dest.name + ".tar.gz")
+    with tarfile.open(tar_path, "w:gz") as tar:
+        tar.add(dest, arcname=dest.name)
+    return dest
+
+
+def _readme(manifest: dict[str, Any], bundle: dict[str, Any], board: dict[str, Any] | None, build_dir: Path) -> str:
+    si, so = manifest["input"], manifest["output"]
+    if bundle["bitstream"] and bundle["hwh"]:
+        bit = f"`{bundle['bitstream']}` and `{bundle['hwh']}` (load together by PYNQ's Overlay)."
+    else:
+        tools = "Vivado and Vitis HLS" if manifest["backend"] == "hls" else "Vivado"
+        how = (f"run `{build_dir}/{board['command']}` (needs {tools} on PATH) and package again" if board else
+               f"run `accel build {manifest['model']} --board pynq-z2 --backend {manifest['backend']} -o DIR`, then "
+               "`DIR/board/build_bitstream.sh`, then `accel package DIR`")
+        bit = (f"**absent**: this bundle has no `{bundle['bitstream_name']}`/`.hwh` yet. To build them, {how}. "
+               "The self-test can still run here with `--transport sim` or `--transport reference`.")
+    fclk = f"{board['fclk0_mhz']:.6g} MHz" if board else "see the build"
+    return f"""# {manifest['model']} on a Pynq-Z2 ({manifest['backend']} backend)
+
+Bitstream: {bit}
+
+## Run on the board
+Copy this folder to the board (e.g. `scp -r {BUNDLE} xilinx@pynq:`), then as root on the board:
+
+    python3 run_on_board.py              # exact self-test ({bundle['selftest']['frames']} frames), then benchmark
+    python3 run_on_board.py --benchmark 0
+
+Exit status 0 means every output equals the NumPy reference bit for bit.
+
+## Use from Python
+
+    from accel.deploy.driver import Accelerator
+    acc = Accelerator("{bundle['bitstream_name']}")        # metadata from {bundle['metadata']}
+    y = acc.predict(x)   # x: floats on the input grid, or raw integers -> raw integers
+
+## The accelerator
+- input  `{si['name']}`: {tuple(si['shape'])} {si['type']}, {si['lanes']} lanes, {si['tdata_bits']}-bit TDATA,
+  {si['beats_per_frame']} beats = {si['bytes_per_frame']} bytes per frame
+- output `{so['name']}`: {tuple(so['shape'])} {so['type']}, {so['lanes']} lanes, {so['tdata_bits']}-bit TDATA,
+  {so['beats_per_frame']} beats = {so['bytes_per_frame']} bytes per frame
+- clock: FCLK0 {fclk}; AXI DMA `axi_dma_0` in simple mode, one frame per transfer
+- packing: `accel/deploy/stream.py` (the same code the testbenches use); full facts in `{bundle['metadata']}`
+
+## Check on a development machine (no board)
+    python run_on_board.py --transport sim --build BUILD_DIR        # RTL co-simulation (rtl builds)
+    python run_on_board.py --transport reference --build BUILD_DIR  # NumPy reference (zoo models)
+"""

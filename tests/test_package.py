@@ -1,0 +1,135 @@
+"""``accel package``: bundle contents, the bundled driver imports on its own, run_on_board.py self-test passes
+exactly against a stand-in transport and fails when the outputs differ."""
+
+from __future__ import annotations
+
+import filecmp
+import importlib.util
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import accel
+from accel.deploy.board import write_board_flow
+from accel.deploy.manifest import stream_spec, write_manifest
+from accel.deploy.package import DRIVER_FILES, package
+from accel.deploy.sim_transport import ReferenceTransport
+from accel.reference import execute
+from tests.test_board_flow import BACKENDS
+from tests.test_driver import small_graph
+
+
+def tiny_build(tmp: Path, *, board: bool = True) -> tuple[Path, object]:
+    g, m = small_graph()
+    d = tmp / "build"
+    d.mkdir()
+    m = dict(m, ports=BACKENDS["rtl"]["ports"], ip=BACKENDS["rtl"]["ip"])
+    write_manifest(d, m)
+    if board:
+        write_board_flow(d)
+    return d, g
+
+
+def load_runner(bundle: Path):
+    spec = importlib.util.spec_from_file_location("run_on_board_under_test", bundle / "run_on_board.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_bundle_contents_without_bitstream(tmp_path: Path) -> None:
+    d, g = tiny_build(tmp_path)
+    b = package(d, graph=g)
+    assert b == d / "pynq_bundle"
+    names = sorted(str(p.relative_to(b)) for p in b.rglob("*") if p.is_file())
+    assert names == sorted(["README.md", "bundle.json", "tiny.json", "run_on_board.py", "selftest_input.npy",
+                            "selftest_expected.npy", *(f"accel/{r}" for r in DRIVER_FILES)])  # fmt: skip
+    src = Path(accel.__file__).parent
+    for rel in DRIVER_FILES:  # real files, not rewrites
+        assert filecmp.cmp(src / rel, b / "accel" / rel, shallow=False), rel
+    x, y = np.load(b / "selftest_input.npy"), np.load(b / "selftest_expected.npy")
+    assert x.dtype == np.int64 and x.shape == (8, 4, 4, 2)
+    assert np.array_equal(y, execute(g, x).outputs["s"])
+    meta = json.loads((b / "tiny.json").read_text())
+    assert meta["input"] == json.loads((d / "build.json").read_text())["input"] and meta["board"]["fclk0_mhz"] == 100
+    readme = (b / "README.md").read_text()
+    assert "**absent**" in readme and "board/build_bitstream.sh" in readme
+    with tarfile.open(d / "pynq_bundle.tar.gz") as tar:
+        assert "pynq_bundle/run_on_board.py" in tar.getnames()
+    assert json.loads((b / "bundle.json").read_text())["bitstream"] is None
+
+
+def test_bundle_with_bitstream(tmp_path: Path) -> None:
+    d, g = tiny_build(tmp_path)
+    out = d / "board" / "output"
+    out.mkdir()
+    (out / "tiny.bit").write_bytes(b"BIT")
+    (out / "tiny.hwh").write_text("<hwh/>")
+    b = package(d, tmp_path / "elsewhere" / "bundle", graph=g)
+    assert (b / "tiny.bit").read_bytes() == b"BIT" and (b / "tiny.hwh").is_file()
+    assert (tmp_path / "elsewhere" / "bundle.tar.gz").is_file()
+    assert "absent" not in (b / "README.md").read_text()
+
+
+def test_run_on_board_self_test_passes_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    d, g = tiny_build(tmp_path)
+    b = package(d, graph=g)
+    m = json.loads((d / "build.json").read_text())
+    runner = load_runner(b)
+    assert runner.main(["--benchmark", "5"], transport=ReferenceTransport(g, m)) == 0
+    out = capsys.readouterr().out
+    assert "8/8 frames exact" in out and "inferences/s" in out
+
+    class Corrupt(ReferenceTransport):
+        def transfer(self, data, receive_bytes, frames, timeout_s):
+            out = bytearray(super().transfer(data, receive_bytes, frames, timeout_s))
+            out[-1] ^= 1  # one bit of the last frame
+            return bytes(out)
+
+    assert runner.main(["--benchmark", "0"], transport=Corrupt(g, m)) == 1
+    assert "7/8 frames exact" in capsys.readouterr().out
+
+
+def test_bundled_driver_imports_alone(tmp_path: Path) -> None:
+    """With the bundle first on sys.path and no pynq, the bundled accel is used and says pynq is missing."""
+    d, g = tiny_build(tmp_path)
+    b = package(d, graph=g)
+    (b / "tiny.bit").write_bytes(b"BIT")
+    (b / "bundle.json").write_text(json.dumps(dict(json.loads((b / "bundle.json").read_text()), bitstream="tiny.bit")))
+    code = ("import sys; sys.modules['pynq'] = None\n"
+            "import runpy, accel\n"
+            f"assert accel.__file__.startswith({str(b)!r}), accel.__file__\n"
+            f"sys.argv = ['run_on_board.py']\n"
+            f"runpy.run_path({str(b / 'run_on_board.py')!r}, run_name='__main__')\n")  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", code], cwd=b, capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert "the pynq package is not installed" in proc.stdout
+
+
+@pytest.mark.slow
+def test_run_on_board_reference_transport_digits(tmp_path: Path) -> None:
+    """A digits build (its manifest as a backend writes it), packaged with the zoo graph, self-tested by the
+    bundle's own script in a fresh process through the NumPy reference."""
+    import models
+    from accel.frontend import to_graph
+
+    g = to_graph(models.build("digits"), "digits")
+    xs, ys = g.tensors[g.inputs[0]], g.tensors[g.outputs[0]]
+    d = tmp_path / "digits"
+    d.mkdir()
+    write_manifest(d, {
+        "backend": "rtl", "model": "digits", "part": "xc7z020clg400-1", "clock_ns": 10.0, "top": "accel_top",
+        "input": stream_spec("input", xs.shape, xs.dtype, 1), "output": stream_spec("output", ys.shape, ys.dtype, 1),
+        "ports": BACKENDS["rtl"]["ports"], "ip": BACKENDS["rtl"]["ip"], "files": [],
+    })  # fmt: skip
+    write_board_flow(d)
+    b = package(d)  # graph from the zoo by the manifest's model name
+    proc = subprocess.run([sys.executable, str(b / "run_on_board.py"), "--transport", "reference", "--build", str(d),
+                           "--benchmark", "16"], capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "self-test digits via reference: 8/8 frames exact" in proc.stdout
