@@ -211,12 +211,8 @@ def build_hls_project(
     include.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(TEMPLATE_DIR / "csim" / "ap_axi_sdata.h", include / "ap_axi_sdata.h")
 
-    written = sorted(
-        p.relative_to(out_dir).as_posix()
-        for p in out_dir.rglob("*")
-        if p.is_file() and p.name != "build.json" and not p.relative_to(out_dir).as_posix().startswith(CSIM_BINARY)
-        and p.name not in (TB_GOT, TB_GOT_LAST)
-    )  # fmt: skip
+    written = sorted(rel for rel in (p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file())
+                     if _ours(rel))  # fmt: skip
     manifest = {
         "backend": "hls",
         "model": graph.name,
@@ -238,37 +234,66 @@ def build_hls_project(
     return manifest
 
 
-def _stale(binary: Path, sources: list[Path]) -> bool:
-    if not binary.is_file():
-        return True
-    built = binary.stat().st_mtime
-    return any(s.stat().st_mtime > built for s in sources)
+def _ours(rel: str) -> bool:
+    """Whether a path in a build directory was written by :func:`build_hls_project` (not by a C simulation)."""
+    if rel == "build.json" or rel.rsplit("/", 1)[-1] in (TB_GOT, TB_GOT_LAST):
+        return False
+    return not rel.startswith(f"{CSIM_DIR}/") or rel.startswith(f"{CSIM_DIR}/include/")
+
+
+def _newest(paths: list[Path]) -> float:
+    return max((p.stat().st_mtime for p in paths), default=0.0)
 
 
 def compile_csim(out_dir: Path, opt: str = CSIM_OPT, force: bool = False) -> float:
-    """g++-compile the wrapper testbench of a build directory (unless up to date); seconds spent (0 when skipped)."""
+    """g++-compile the wrapper testbench of a build directory; seconds spent (0 when everything is up to date).
+
+    The three translation units are compiled to objects in ``csim/`` separately, each only when a
+    file it depends on changed: hls4ml's firmware (the slow one) is not recompiled when only the
+    wrapper or its testbench changed.  The result equals :func:`_gxx_command`'s single command.
+    """
     out_dir = Path(out_dir)
     manifest = read_manifest(out_dir)
-    if manifest["backend"] != "hls":
-        raise AccelError(f"{out_dir} is a {manifest['backend']} build; C simulation needs an hls build.")
+    if manifest["backend"] != "hls" or "hls" not in manifest:
+        raise AccelError(f"{out_dir} is a {manifest['backend']} build; the HLS C simulation needs an hls build.")
     project = manifest["hls"]["project"]
-    sources = [out_dir / f for f in ("accel_top.cpp", "accel_top.h", "accel_top_test.cpp")]
-    sources += sorted((out_dir / "hls4ml" / "firmware").glob("*.[ch]*"))
-    missing = [s for s in sources[:3] if not s.is_file()]
+    firmware = out_dir / "hls4ml" / "firmware"
+    wrapper = [out_dir / f for f in ("accel_top.cpp", "accel_top.h", "accel_top_test.cpp")]
+    missing = [p for p in [*wrapper, firmware / f"{project}.cpp"] if not p.is_file()]
     if missing:
-        raise AccelError(f"{out_dir} lacks {missing[0].name}; rebuild it with `accel build MODEL --backend hls`.")
-    binary = out_dir / CSIM_BINARY
-    if not force and not _stale(binary, sources):
-        return 0.0
+        raise AccelError(f"{out_dir} lacks {missing[0].relative_to(out_dir)}; rebuild it with `accel build MODEL "
+                         "--backend hls`.")  # fmt: skip
     if shutil.which("g++") is None:
         raise AccelError("g++ is not installed; the HLS C simulation needs it (e.g. apt-get install g++).")
-    cmd = _gxx_command(out_dir, project, opt)
+    fw_files = [p for p in firmware.rglob("*") if p.is_file() and p.suffix in (".h", ".cpp", ".hpp")]
+    header_deps = [out_dir / "accel_top.h", *fw_files]
+    full = _gxx_command(out_dir, project, opt)
+    flags = full[: full.index("accel_top.cpp")]
+    units = [("accel_top.cpp", "accel_top.o"), ("accel_top_test.cpp", "accel_top_test.o"),
+             (f"hls4ml/firmware/{project}.cpp", "model.o")]  # fmt: skip
+    (out_dir / CSIM_DIR).mkdir(exist_ok=True)
+    spent = 0.0
+    relink = force or not (out_dir / CSIM_BINARY).is_file()
+    for src, obj in units:
+        obj_path = out_dir / CSIM_DIR / obj
+        deps = [out_dir / src, *(fw_files if obj == "model.o" else header_deps)]
+        if force or not obj_path.is_file() or _newest(deps) > obj_path.stat().st_mtime:
+            spent += _gxx(out_dir, [*flags, "-c", src, "-o", f"{CSIM_DIR}/{obj}"], src)
+            relink = True
+    if relink:
+        objs = [f"{CSIM_DIR}/{obj}" for _, obj in units]
+        spent += _gxx(out_dir, ["g++", *objs, "-o", CSIM_BINARY], "the C simulation binary")
+    return spent
+
+
+def _gxx(out_dir: Path, cmd: list[str], what: str) -> float:
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=out_dir, capture_output=True, text=True)
     if proc.returncode != 0:
-        errors = [ln for ln in proc.stderr.splitlines() if "error" in ln.lower()] or proc.stderr.splitlines()[-1:]
+        lines = proc.stderr.splitlines()
+        errors = [ln for ln in lines if "error" in ln.lower()] or lines[-1:]
         first = errors[0].strip() if errors else f"exit status {proc.returncode}"
-        raise AccelError(f"g++ could not compile the C simulation of {out_dir}/accel_top.cpp: {first}")
+        raise AccelError(f"g++ could not compile {what} in {out_dir}: {first}")
     return time.perf_counter() - t0
 
 
