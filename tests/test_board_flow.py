@@ -113,8 +113,10 @@ def test_dma_width_follows_manifest(tmp_path: Path) -> None:
     write_board_flow(d)
     check = check_flow(d)
     assert check.ok, check.problems
-    dicts = [c.args for c in check.runs[1].named("@dict") if c.args[0] == "/axi_dma_0"]
-    kv = dict(zip(dicts[0][1::2], dicts[0][2::2], strict=True))
+    kv = {}
+    for c in check.runs[1].named("@dict"):
+        if c.args[0] == "/axi_dma_0":
+            kv.update(zip(c.args[1::2], c.args[2::2], strict=True))
     assert kv["CONFIG.c_m_axis_mm2s_tdata_width"] == "16" and kv["CONFIG.c_s_axis_s2mm_tdata_width"] == "16"
 
 
