@@ -69,7 +69,9 @@ def make_report(
 
     synthesis: dict[str, Any] = {"enabled": bool(synth), "command": "synth_xilinx -family xc7", "device": DEVICE}
     if synth:
-        synthesis.update(_synthesise(build_dir, rows, jobs, progress))
+        if progress is None and sys.stderr.isatty():  # a long first run on a terminal says what it is doing
+            progress = _stderr_progress
+        synthesis.update(_synthesise(build_dir, rows, jobs, progress, str(manifest["top"])))
     report: dict[str, Any] = {
         "build_dir": str(build_dir),
         "model": manifest["model"],
@@ -90,6 +92,10 @@ def make_report(
     if chart is not None:
         report["chart"] = str(write_chart(report, Path(chart)))
     return report
+
+
+def _stderr_progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def hls_report_path(build_dir: Path, manifest: dict[str, Any]) -> Path:
@@ -166,15 +172,26 @@ def _layer_row(layer: dict[str, Any], measured: dict[str, float]) -> dict[str, A
 
 
 # -- synthesis ----------------------------------------------------------------------------------------------
+def _sources(rtl_dir: Path, module: str, top: str) -> tuple[Path, ...]:
+    """Verilog a module is synthesised from: the build's own copies in ``rtl/`` (all but the generated top, so a
+    change elsewhere in the network does not invalidate the cache), else the accel library."""
+    from accel.rtl.synth import library_sources
+
+    own = sorted(p.resolve() for p in rtl_dir.glob("*.v") if p.stem != top)
+    if any(p.stem == module for p in own):
+        return tuple(own)
+    return library_sources(prefer=rtl_dir, extra=[module])
+
+
 def _synthesise(
-    build_dir: Path, rows: list[dict[str, Any]], jobs: int, progress: Callable[[str], None] | None
+    build_dir: Path, rows: list[dict[str, Any]], jobs: int, progress: Callable[[str], None] | None, top: str
 ) -> dict[str, Any]:
     """yosys per instance (cached), results written into the rows; returns the synthesis summary."""
-    from accel.rtl.synth import SynthCache, SynthJob, library_sources, run_jobs, yosys_exe, yosys_version
+    from accel.rtl.synth import SynthCache, SynthJob, run_jobs, yosys_exe, yosys_version
 
     rtl_dir = (build_dir / "rtl").resolve()
     flat = [(row, inst) for row in rows for inst in row["instances"]]
-    sources = {m: library_sources(prefer=rtl_dir, extra=[m]) for m in {inst["module"] for _, inst in flat}}
+    sources = {m: _sources(rtl_dir, m, top) for m in {inst["module"] for _, inst in flat}}
     missing = sorted(m for m, srcs in sources.items() if m not in {p.stem for p in srcs})
     if missing:
         raise AccelError(

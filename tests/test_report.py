@@ -28,6 +28,8 @@ from accel.rtl.blocks.requant import Requant
 from accel.rtl.synth import SynthJob, library_sources
 
 needs_yosys = pytest.mark.skipif(shutil.which("yosys") is None, reason="needs a native yosys (make system)")
+#: the tests on the synthesised hand build share one fixture: three yosys runs, ~20 s idle, a minute on a busy box
+synth_slow = pytest.mark.slow
 
 S8 = FixedType(True, 8, 3)
 ACC = FixedType(True, 20, 8)
@@ -83,6 +85,7 @@ def synthesised(tmp_path_factory) -> tuple[Path, dict, float, dict, float]:
     return d, first, t1 - t0, second, t2 - t1
 
 
+@synth_slow
 @needs_yosys
 def test_rows_follow_the_manifest(synthesised) -> None:
     d, rep, _, _, _ = synthesised
@@ -96,6 +99,7 @@ def test_rows_follow_the_manifest(synthesised) -> None:
     assert not rep["synthesis"]["failed"]
 
 
+@synth_slow
 @needs_yosys
 def test_resources_are_positive_where_hardware_exists(synthesised) -> None:
     _, rep, _, _, _ = synthesised
@@ -110,6 +114,7 @@ def test_resources_are_positive_where_hardware_exists(synthesised) -> None:
             assert row[r] >= 0
 
 
+@synth_slow
 @needs_yosys
 def test_totals_percentages_and_verdict(synthesised) -> None:
     _, rep, _, _, _ = synthesised
@@ -123,6 +128,7 @@ def test_totals_percentages_and_verdict(synthesised) -> None:
     json.dumps(rep)  # --json ready
 
 
+@synth_slow
 @needs_yosys
 def test_chart_is_a_png(synthesised) -> None:
     d, rep, _, _, _ = synthesised
@@ -131,6 +137,7 @@ def test_chart_is_a_png(synthesised) -> None:
     assert data.startswith(PNG_MAGIC) and len(data) > 5000
 
 
+@synth_slow
 @needs_yosys
 def test_second_report_is_served_from_the_cache(synthesised) -> None:
     d, first, t_first, second, t_second = synthesised
@@ -143,6 +150,7 @@ def test_second_report_is_served_from_the_cache(synthesised) -> None:
     assert t_second < 5.0 < t_first or t_second < t_first / 4, (t_first, t_second)
 
 
+@synth_slow
 @needs_yosys
 def test_print_report(synthesised, capsys) -> None:
     _, rep, _, _, _ = synthesised
