@@ -120,6 +120,28 @@ def test_dma_width_follows_manifest(tmp_path: Path) -> None:
     assert kv["CONFIG.c_m_axis_mm2s_tdata_width"] == "16" and kv["CONFIG.c_s_axis_s2mm_tdata_width"] == "16"
 
 
+@pytest.mark.parametrize("backend", ["hls", "rtl"])
+def test_width_converter_when_dma_cannot_take_the_width(tmp_path: Path, backend: str) -> None:
+    """3 lanes of 8 bits (24-bit TDATA) in, 5 lanes of 8 bits (40) out: converters 4 -> 3 and 5 -> 8 bytes."""
+    d = fake_build(tmp_path, backend, input=stream_spec("input", (4, 4, 3), FixedType(False, 8, 0), 3),
+                   output=stream_spec("output", (1, 1, 10), FixedType(True, 8, 5), 5))
+    summary = write_board_flow(d)
+    assert summary["width_converters"] == {"input": [32, 24], "output": [40, 64]}
+    check = check_flow(d)
+    assert check.ok, check.problems
+    bd = check.runs[1]
+    conv = {c.args[0]: dict(zip(c.args[1::2], c.args[2::2], strict=True)) for c in bd.named("@dict")
+            if c.args[0].startswith("/axis_")}
+    assert conv["/axis_in_width"]["CONFIG.S_TDATA_NUM_BYTES"] == "4"
+    assert conv["/axis_in_width"]["CONFIG.M_TDATA_NUM_BYTES"] == "3"
+    assert conv["/axis_out_width"]["CONFIG.S_TDATA_NUM_BYTES"] == "5"
+    assert conv["/axis_out_width"]["CONFIG.M_TDATA_NUM_BYTES"] == "8"
+    _edit_settings(d, "accel_in_convert", "0")  # wire the 24-bit accelerator straight to a 32-bit DMA stream
+    check = check_flow(d)
+    assert any("c_m_axis_mm2s_tdata_width is 32, but the input stream's tdata_bits is 24" in p
+               for p in check.problems), check.problems
+
+
 def _edit_settings(d: Path, key: str, value: str) -> None:
     s = d / "board" / "settings.tcl"
     new = f"set {key} {{{value}}}"
@@ -133,7 +155,7 @@ def _edit_settings(d: Path, key: str, value: str) -> None:
         ("accel_port_s_axis", "in_r", "manifest's ports"),  # port name not the IP's
         ("accel_port_reset", "ap_rst", "manifest's ports"),
         ("accel_reset_active_low", "0", "polarity"),  # hls: active-low reset wired to peripheral_reset
-        ("accel_in_tdata_bits", "32", "tdata_bits"),  # DMA width differs from the stream
+        ("accel_dma_mm2s_tdata_bits", "32", "tdata_bits"),  # DMA width differs from the stream
         ("accel_ip_repo", "accel_hls/impl/ip", "ip.repo"),
         ("accel_ps7_preset_file", "missing_ps7.tcl", "did not run to its end"),
     ],
@@ -191,10 +213,12 @@ def test_refusals(tmp_path: Path) -> None:
         write_board_flow(d, board="zcu104")
     with pytest.raises(AccelError, match="shorter than"):
         write_board_flow(d, clock_ns=5.0)
-    d3 = fake_build(tmp_path / "three", "rtl", in_lanes=1,
-                    input=stream_spec("input", (4, 4, 3), FixedType(False, 8, 0), 3))  # 24-bit TDATA
-    with pytest.raises(AccelError, match="24 bits wide"):
-        write_board_flow(d3)
+    d9 = fake_build(tmp_path / "nine", "rtl", input=stream_spec("input", (4, 4, 1), FixedType(False, 9, 0), 1))
+    with pytest.raises(AccelError, match="supports whole bytes"):  # the manifest claims a 9-bit TDATA
+        d9m = json.loads((d9 / "build.json").read_text())
+        d9m["input"]["tdata_bits"] = 9
+        (d9 / "build.json").write_text(json.dumps(d9m))
+        write_board_flow(d9)
     dp = fake_build(tmp_path / "part", "rtl", part="xc7a35tcpg236-1")
     with pytest.raises(AccelError, match="carries xc7z020clg400-1"):
         write_board_flow(dp)

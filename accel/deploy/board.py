@@ -81,18 +81,24 @@ def _tcl_word(value: Any, what: str) -> str:
 
 
 def _dma_width(spec: dict[str, Any], side: str, path: Path) -> int:
+    """The DMA's stream width for a stream of ``tdata_bits``: equal when the DMA accepts it, else the next wider one.
+
+    Why: an AXI DMA stream is 8, 16, 32, ... 1024 bits, while a backend may choose e.g. 3 lanes of 8 bits
+    (24 bits).  Then an AXI4-Stream data width converter sits between DMA and accelerator; it repacks the
+    byte stream without gaps, so the DMA's byte image is still :func:`accel.deploy.stream.to_bytes`' image.
+    """
     bits = int(spec["tdata_bits"])
-    if bits not in DMA_STREAM_WIDTHS:
+    if bits % 8 or bits > DMA_STREAM_WIDTHS[-1]:
         raise AccelError(
-            f"{path}: the {side} stream is {bits} bits wide ({spec['lanes']} lanes of {spec['type']}), but an AXI "
-            f"DMA stream must be one of {', '.join(map(str, DMA_STREAM_WIDTHS))} bits; choose lanes accordingly."
+            f"{path}: the {side} stream is {bits} bits wide ({spec['lanes']} lanes of {spec['type']}); the board "
+            f"flow supports whole bytes up to {DMA_STREAM_WIDTHS[-1]} bits."
         )
     if int(spec["bytes_per_frame"]) >= 1 << DMA_LENGTH_BITS:
         raise AccelError(
             f"{path}: one {side} frame is {spec['bytes_per_frame']} bytes, more than one AXI DMA transfer "
             f"(2^{DMA_LENGTH_BITS} - 1 bytes); only smaller frames are supported."
         )
-    return bits
+    return next(w for w in DMA_STREAM_WIDTHS if w >= bits)
 
 
 def make_command(manifest: dict[str, Any]) -> str:
@@ -125,8 +131,8 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
     for key in ("clock", "reset", "s_axis", "m_axis"):
         if not _NAME.match(str(ports[key])):
             raise AccelError(f"{mpath}: port name ports.{key} = '{ports[key]}' is not a plain HDL identifier.")
-    in_bits = _dma_width(manifest["input"], "input", mpath)
-    out_bits = _dma_width(manifest["output"], "output", mpath)
+    in_bits, out_bits = int(manifest["input"]["tdata_bits"]), int(manifest["output"]["tdata_bits"])
+    in_dma, out_dma = _dma_width(manifest["input"], "input", mpath), _dma_width(manifest["output"], "output", mpath)
     ip = manifest["ip"]
     for key in ("vlnv", "repo", "make"):
         if key not in ip:
@@ -155,8 +161,12 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
         "accel_port_m_axis": ports["m_axis"],
         "accel_in_tdata_bits": in_bits,
         "accel_out_tdata_bits": out_bits,
-        "accel_dma_mm2s_mm_width": max(32, in_bits),
-        "accel_dma_s2mm_mm_width": max(32, out_bits),
+        "accel_dma_mm2s_tdata_bits": in_dma,
+        "accel_dma_s2mm_tdata_bits": out_dma,
+        "accel_in_convert": int(in_dma != in_bits),
+        "accel_out_convert": int(out_dma != out_bits),
+        "accel_dma_mm2s_mm_width": max(32, in_dma),
+        "accel_dma_s2mm_mm_width": max(32, out_dma),
         "accel_dma_length_bits": DMA_LENGTH_BITS,
     }
     out = build_dir / BOARD_DIR
@@ -177,8 +187,10 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
         "clock_ns": period,
         "fclk0_mhz": mhz,
         "fclk0_dividers": [d0, d1],
-        "dma": {"mode": "simple", "length_bits": DMA_LENGTH_BITS, "mm2s_tdata_bits": in_bits,
-                "s2mm_tdata_bits": out_bits, "transfer": "one frame per transfer (TLAST ends an S2MM transfer)"},
+        "dma": {"mode": "simple", "length_bits": DMA_LENGTH_BITS, "mm2s_tdata_bits": in_dma,
+                "s2mm_tdata_bits": out_dma, "transfer": "one frame per transfer (TLAST ends an S2MM transfer)"},
+        "width_converters": {"input": [in_dma, in_bits] if in_dma != in_bits else None,
+                             "output": [out_bits, out_dma] if out_dma != out_bits else None},
         "overlay": {"dma": "axi_dma_0", "accelerator": "accel_0"},
         "bitstream": f"{BOARD_DIR}/output/{output_name}.bit",
         "hwh": f"{BOARD_DIR}/output/{output_name}.hwh",

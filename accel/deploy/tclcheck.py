@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from accel import AccelError
+from accel.deploy.board import DMA_STREAM_WIDTHS
 from accel.deploy.manifest import read_manifest
 
 TCLSH_CANDIDATES = ("tclsh", "tclsh8.6", "tclsh9.0")
@@ -389,21 +390,39 @@ def _check_block_design(run: TclRun, manifest: dict[str, Any], problems: list[st
     if len(dmas) != 1:
         problems.append(f"{where}: expected one AXI DMA cell, found {dmas}")
         return
-    d = _dict_of(run, dmas[0])
-    for key, spec in (("CONFIG.c_m_axis_mm2s_tdata_width", "input"), ("CONFIG.c_s_axis_s2mm_tdata_width", "output")):
-        if str(d.get(key)) != str(manifest[spec]["tdata_bits"]):
-            problems.append(
-                f"{where}: DMA {key} is {d.get(key)}, but the {spec} stream's tdata_bits is "
-                f"{manifest[spec]['tdata_bits']}"
-            )
+    dma = dmas[0]
+    d = _dict_of(run, dma)
     if str(d.get("CONFIG.c_include_sg")) != "0":
         sg = d.get("CONFIG.c_include_sg")
         problems.append(f"{where}: the DMA must be in simple mode (CONFIG.c_include_sg 0), got {sg}")
-    streams = {(c.args[-2], c.args[-1]) for c in run.named("connect_bd_intf_net")}
-    for pair in ((f"{dmas[0]}/M_AXIS_MM2S", f"{acc}/{ports['s_axis']}"),
-                 (f"{acc}/{ports['m_axis']}", f"{dmas[0]}/S_AXIS_S2MM")):
-        if pair not in streams:
-            problems.append(f"{where}: stream {pair[0]} -> {pair[1]} is not connected")
+    links = {}
+    for c in run.named("connect_bd_intf_net"):
+        links[c.args[-2]] = c.args[-1]
+    # input: DMA MM2S -> [width converter] -> accelerator s_axis; output: accelerator m_axis -> [...] -> DMA S2MM
+    for spec, key, start, end in (
+        ("input", "CONFIG.c_m_axis_mm2s_tdata_width", f"{dma}/M_AXIS_MM2S", f"{acc}/{ports['s_axis']}"),
+        ("output", "CONFIG.c_s_axis_s2mm_tdata_width", f"{acc}/{ports['m_axis']}", f"{dma}/S_AXIS_S2MM"),
+    ):
+        bits = int(manifest[spec]["tdata_bits"])
+        dma_bits = str(d.get(key))
+        if dma_bits not in {str(w) for w in DMA_STREAM_WIDTHS}:
+            problems.append(f"{where}: DMA {key} is {dma_bits}; an AXI DMA stream is one of {DMA_STREAM_WIDTHS} bits")
+        hop = links.get(start)
+        if hop == end:
+            if dma_bits != str(bits):
+                problems.append(f"{where}: DMA {key} is {dma_bits}, but the {spec} stream's tdata_bits is {bits}")
+            continue
+        cell = (hop or "").split("/")[0]
+        if not cells.get(cell, "").startswith("xilinx.com:ip:axis_dwidth_converter:") or links.get(
+            f"{cell}/M_AXIS") != end or hop != f"{cell}/S_AXIS":
+            problems.append(f"{where}: stream {start} -> {end} is not connected (directly or through one converter)")
+            continue
+        cv = _dict_of(run, cell)
+        s_bytes, m_bytes = cv.get("CONFIG.S_TDATA_NUM_BYTES"), cv.get("CONFIG.M_TDATA_NUM_BYTES")
+        want = (int(dma_bits) // 8, bits // 8) if spec == "input" else (bits // 8, int(dma_bits) // 8)
+        if (str(s_bytes), str(m_bytes)) != tuple(map(str, want)):
+            problems.append(f"{where}: width converter {cell} is {s_bytes} -> {m_bytes} bytes, but the {spec} stream "
+                            f"needs {want[0]} -> {want[1]} (tdata_bits {bits}, DMA {dma_bits})")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -57,9 +57,9 @@ set_property -dict [list \
   CONFIG.c_include_mm2s {1} \
   CONFIG.c_include_s2mm {1} \
   CONFIG.c_m_axi_mm2s_data_width $accel_dma_mm2s_mm_width \
-  CONFIG.c_m_axis_mm2s_tdata_width $accel_in_tdata_bits \
+  CONFIG.c_m_axis_mm2s_tdata_width $accel_dma_mm2s_tdata_bits \
   CONFIG.c_m_axi_s2mm_data_width $accel_dma_s2mm_mm_width \
-  CONFIG.c_s_axis_s2mm_tdata_width $accel_out_tdata_bits \
+  CONFIG.c_s_axis_s2mm_tdata_width $accel_dma_s2mm_tdata_bits \
   CONFIG.c_mm2s_burst_size {16} \
   CONFIG.c_s2mm_burst_size {16} \
 ] $dma
@@ -78,9 +78,26 @@ connect_bd_intf_net [get_bd_intf_pins smc_ctrl/M00_AXI] [get_bd_intf_pins axi_dm
 connect_bd_intf_net [get_bd_intf_pins axi_dma_0/M_AXI_MM2S] [get_bd_intf_pins smc_data/S00_AXI]
 connect_bd_intf_net [get_bd_intf_pins axi_dma_0/M_AXI_S2MM] [get_bd_intf_pins smc_data/S01_AXI]
 connect_bd_intf_net [get_bd_intf_pins smc_data/M00_AXI] [get_bd_intf_pins ps7/S_AXI_HP0]
-# streams: DMA MM2S -> accelerator input, accelerator output -> DMA S2MM
-connect_bd_intf_net [get_bd_intf_pins axi_dma_0/M_AXIS_MM2S] [get_bd_intf_pins accel_0/$accel_port_s_axis]
-connect_bd_intf_net [get_bd_intf_pins accel_0/$accel_port_m_axis] [get_bd_intf_pins axi_dma_0/S_AXIS_S2MM]
+# streams: DMA MM2S -> accelerator input, accelerator output -> DMA S2MM.  Where the accelerator's TDATA is not
+# a width the DMA accepts (8, 16, 32, ... bits), a data width converter repacks the byte stream without gaps.
+set stream_cells {}
+proc accel_stream {from to convert from_bytes to_bytes name} {
+  upvar stream_cells cells
+  if {$convert} {
+    set cv [create_bd_cell -type ip -vlnv xilinx.com:ip:axis_dwidth_converter:1.1 $name]
+    set_property -dict [list CONFIG.S_TDATA_NUM_BYTES $from_bytes CONFIG.M_TDATA_NUM_BYTES $to_bytes \
+      CONFIG.HAS_TLAST {1} CONFIG.HAS_TKEEP {1}] $cv
+    connect_bd_intf_net [get_bd_intf_pins $from] [get_bd_intf_pins $name/S_AXIS]
+    connect_bd_intf_net [get_bd_intf_pins $name/M_AXIS] [get_bd_intf_pins $to]
+    lappend cells $name
+  } else {
+    connect_bd_intf_net [get_bd_intf_pins $from] [get_bd_intf_pins $to]
+  }
+}
+accel_stream axi_dma_0/M_AXIS_MM2S accel_0/$accel_port_s_axis $accel_in_convert \
+  [expr {$accel_dma_mm2s_tdata_bits / 8}] [expr {$accel_in_tdata_bits / 8}] axis_in_width
+accel_stream accel_0/$accel_port_m_axis axi_dma_0/S_AXIS_S2MM $accel_out_convert \
+  [expr {$accel_out_tdata_bits / 8}] [expr {$accel_dma_s2mm_tdata_bits / 8}] axis_out_width
 
 # one clock: FCLK0 at the accelerator's clock drives everything in the fabric
 connect_bd_net [get_bd_pins ps7/FCLK_CLK0] \
@@ -93,6 +110,10 @@ connect_bd_net [get_bd_pins ps7/FCLK_CLK0] \
 connect_bd_net [get_bd_pins ps7/FCLK_RESET0_N] [get_bd_pins rst_fclk0/ext_reset_in]
 connect_bd_net [get_bd_pins rst_fclk0/peripheral_aresetn] \
   [get_bd_pins axi_dma_0/axi_resetn] [get_bd_pins smc_ctrl/aresetn] [get_bd_pins smc_data/aresetn]
+foreach cv $stream_cells {
+  connect_bd_net [get_bd_pins ps7/FCLK_CLK0] [get_bd_pins $cv/aclk]
+  connect_bd_net [get_bd_pins rst_fclk0/peripheral_aresetn] [get_bd_pins $cv/aresetn]
+}
 # the accelerator's reset: active-low ports take peripheral_aresetn, active-high ones peripheral_reset
 if {$accel_reset_active_low} {
   connect_bd_net [get_bd_pins rst_fclk0/peripheral_aresetn] [get_bd_pins accel_0/$accel_port_reset]
