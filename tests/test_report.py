@@ -28,8 +28,6 @@ from accel.rtl.blocks.requant import Requant
 from accel.rtl.synth import SynthJob, library_sources
 
 needs_yosys = pytest.mark.skipif(shutil.which("yosys") is None, reason="needs a native yosys (make system)")
-#: the tests on the synthesised hand build share one fixture: three yosys runs, ~20 s idle, a minute on a busy box
-synth_slow = pytest.mark.slow
 
 S8 = FixedType(True, 8, 3)
 ACC = FixedType(True, 20, 8)
@@ -72,22 +70,34 @@ def hand_build(directory: Path) -> dict:
     return manifest
 
 
-@pytest.fixture(scope="module")
-def synthesised(tmp_path_factory) -> tuple[Path, dict, float, dict, float]:
-    """(build dir, first report, its seconds, second report, its seconds): yosys runs once per module."""
-    d = tmp_path_factory.mktemp("report") / "build"
+@pytest.mark.slow
+@needs_yosys
+def test_report_on_a_synthesised_build(tmp_path, capsys) -> None:
+    """One test (not a fixture shared by several) so `pytest -n 2` runs yosys on the hand build once."""
+    d = tmp_path / "build"
     hand_build(d)
     t0 = time.monotonic()
     first = make_report(d, chart=d / "chart.png")
     t1 = time.monotonic()
     second = make_report(d)
     t2 = time.monotonic()
-    return d, first, t1 - t0, second, t2 - t1
+    synthesised = (d, first, t1 - t0, second, t2 - t1)
+    _check_rows_follow_the_manifest(synthesised)
+    _check_resources_are_positive_where_hardware_exists(synthesised)
+    _check_totals_percentages_and_verdict(synthesised)
+    _check_chart_is_a_png(synthesised)
+    _check_second_report_is_served_from_the_cache(synthesised)
+    _check_print_report(synthesised, capsys)
+    # a changed instance (a deeper FIFO) is the only one synthesised again
+    manifest = json.loads((d / "build.json").read_text())
+    manifest["layers"][1]["instances"][1]["parameters"]["DEPTH"] = 8
+    write_manifest(d, manifest)
+    third = make_report(d)
+    assert (third["synthesis"]["synthesised"], third["synthesis"]["cached"]) == (1, 2)
+    assert [i["cached"] for row in third["layers"] for i in row["instances"]] == [True, True, False]
 
 
-@synth_slow
-@needs_yosys
-def test_rows_follow_the_manifest(synthesised) -> None:
+def _check_rows_follow_the_manifest(synthesised) -> None:
     d, rep, _, _, _ = synthesised
     manifest = json.loads((d / "build.json").read_text())
     assert [r["node"] for r in rep["layers"]] == [la["node"] for la in manifest["layers"]]
@@ -99,9 +109,7 @@ def test_rows_follow_the_manifest(synthesised) -> None:
     assert not rep["synthesis"]["failed"]
 
 
-@synth_slow
-@needs_yosys
-def test_resources_are_positive_where_hardware_exists(synthesised) -> None:
+def _check_resources_are_positive_where_hardware_exists(synthesised) -> None:
     _, rep, _, _, _ = synthesised
     mvu, q = rep["layers"]
     # 4 parallel 8x8 multipliers with accumulators: DSPs or LUTs, and registers
@@ -114,9 +122,7 @@ def test_resources_are_positive_where_hardware_exists(synthesised) -> None:
             assert row[r] >= 0
 
 
-@synth_slow
-@needs_yosys
-def test_totals_percentages_and_verdict(synthesised) -> None:
+def _check_totals_percentages_and_verdict(synthesised) -> None:
     _, rep, _, _, _ = synthesised
     t = rep["totals"]
     assert t["macs"] == 128 and t["parameters"] == 36
@@ -128,31 +134,23 @@ def test_totals_percentages_and_verdict(synthesised) -> None:
     json.dumps(rep)  # --json ready
 
 
-@synth_slow
-@needs_yosys
-def test_chart_is_a_png(synthesised) -> None:
+def _check_chart_is_a_png(synthesised) -> None:
     d, rep, _, _, _ = synthesised
     assert rep["chart"] == str(d / "chart.png")
     data = (d / "chart.png").read_bytes()
     assert data.startswith(PNG_MAGIC) and len(data) > 5000
 
 
-@synth_slow
-@needs_yosys
-def test_second_report_is_served_from_the_cache(synthesised) -> None:
+def _check_second_report_is_served_from_the_cache(synthesised) -> None:
     d, first, t_first, second, t_second = synthesised
     assert first["synthesis"]["synthesised"] == 3 and first["synthesis"]["cached"] == 0
     assert second["synthesis"]["synthesised"] == 0 and second["synthesis"]["cached"] == 3
     assert (d / "synth_cache.json").is_file()
-    assert [(r[k] for k in RESOURCES) for r in first["layers"]] and all(
-        a[k] == b[k] for a, b in zip(first["layers"], second["layers"], strict=True) for k in RESOURCES
-    )
+    assert all(a[k] == b[k] for a, b in zip(first["layers"], second["layers"], strict=True) for k in RESOURCES)
     assert t_second < 5.0 < t_first or t_second < t_first / 4, (t_first, t_second)
 
 
-@synth_slow
-@needs_yosys
-def test_print_report(synthesised, capsys) -> None:
+def _check_print_report(synthesised, capsys) -> None:
     _, rep, _, _, _ = synthesised
     print_report(rep)
     out = capsys.readouterr().out
