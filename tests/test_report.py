@@ -259,3 +259,37 @@ def test_cli_report_json_and_refusal(tmp_path, capsys) -> None:
     assert main(["report", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("accel: error:") and "not an accel build directory" in err and "\n" not in err
+
+
+def _tiny_graph():
+    """input 4x4x8 -> 1x1 conv to 4 channels -> requantise: the generator's smallest useful network."""
+    import accel.ops  # noqa: F401  (registers the ops)
+    from accel.ir import GraphBuilder
+
+    rng = np.random.default_rng(5)
+    b = GraphBuilder("tiny")
+    x = b.input("inp", (4, 4, 8), S8)
+    w4, b8 = FixedType(True, 4, 1), FixedType(True, 8, 3)
+    pw = b.add("pw", "conv2d", [x], {"kernel": (1, 1)},
+               {"weight": rng.integers(-8, 8, (1, 1, 8, 4)), "bias": rng.integers(-128, 128, (4,))},
+               {"weight": w4, "bias": b8})  # fmt: skip
+    q = b.add("q", "quantize", [pw], {"out_type": S8, "relu": True})
+    return b.build([q])
+
+
+def test_report_of_a_generated_build_follows_the_graph(tmp_path) -> None:
+    """On build_rtl's output the rows are the graph's nodes with the graph's own MACs and parameter counts."""
+    from accel.rtl.network import build_rtl
+
+    graph = _tiny_graph()
+    manifest = build_rtl(graph, tmp_path)
+    rep = make_report(tmp_path, synth=False)
+    assert [r["node"] for r in rep["layers"]] == [la["node"] for la in manifest["layers"]]
+    by_node = {n.name: n for n in graph.nodes}
+    for row in rep["layers"]:
+        assert row["macs"] == graph.macs(by_node[row["node"]])
+        assert row["parameters"] == graph.parameter_count(by_node[row["node"]])
+    assert rep["totals"]["macs"] == 4 * 4 * 8 * 4
+    assert rep["performance"]["expected_ii_cycles"] == manifest["expected_ii_cycles"]
+    modules = {i["module"] for r in rep["layers"] for i in r["instances"]}
+    assert {"accel_mvu", "accel_requant"} <= modules
