@@ -232,3 +232,47 @@ def test_fclk_rounds_down_to_reachable() -> None:
     assert mhz <= 1000 / 6.4 and d0 * d1 == 7
     with pytest.raises(AccelError):
         fclk_mhz(2.0)
+
+
+# -- the real backends -------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def digits():
+    import models
+    from accel.frontend import to_graph
+
+    model = models.build("digits")
+    return model, to_graph(model, "digits")
+
+
+@pytest.mark.slow
+def test_real_rtl_build_flow(tmp_path: Path, digits) -> None:
+    """accel.rtl.network's build directory (its own vivado/package_ip.tcl included) passes the flow check."""
+    from accel.rtl import network
+
+    d = tmp_path / "rtl"
+    manifest = network.build_rtl(digits[1], d)
+    write_board_flow(d)
+    check = check_flow(d)
+    assert check.ok, check.problems
+    assert [r.script.name for r in check.runs] == ["package_ip.tcl", "block_design.tcl", "build.tcl"]
+    assert all(r.completed for r in check.runs)
+    ipx = [c for c in check.runs[0].calls if c.name == "ipx::package_project"]
+    assert ipx and Path(ipx[0].args[ipx[0].args.index("-root_dir") + 1]) == (d / manifest["ip"]["repo"]).resolve()
+
+
+@pytest.mark.slow
+def test_real_hls_build_flow(tmp_path: Path, digits) -> None:
+    """accel.hls.project's build directory (its own build_hls.tcl included) passes the flow check."""
+    from accel.hls import project
+
+    d = tmp_path / "hls"
+    project.build_hls_project(digits[0], digits[1], d)
+    summary = write_board_flow(d)
+    check = check_flow(d)
+    assert check.ok, check.problems
+    assert [r.script.name for r in check.runs] == ["build_hls.tcl", "block_design.tcl", "build.tcl"]
+    assert all(r.completed for r in check.runs), [r.output for r in check.runs]
+    hls = check.runs[0]
+    assert [c.args[-1] for c in hls.named("set_top")] == ["accel_top"]
+    assert hls.named("export_design"), "the IP step must export the IP the block design instantiates"
+    assert summary["dma"]["mm2s_tdata_bits"] in (8, 16, 32, 64)

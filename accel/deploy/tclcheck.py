@@ -140,7 +140,8 @@ proc accel_stub {name args} {
 }
 rename unknown accel_real_unknown
 proc unknown {name args} {
-  if {[lsearch -exact $::accel_vendor $name] >= 0 || [string match ipx::* $name] || [string match common::* $name]} {
+  if {[lsearch -exact $::accel_vendor $name] >= 0 || [string match ipx::* $name] || [string match common::* $name]
+      || [string match config_* $name] || [string match set_directive_* $name]} {
     return [accel_stub $name {*}$args]
   }
   error "invalid command name \"$name\" (not a Tcl or known Vivado/Vitis HLS command)"
@@ -166,7 +167,8 @@ proc exit {{code 0}} {
   close $::accel_log
   accel_real_exit $code
 }
-proc cd {dir} { accel_rec cd $dir; return "" }
+rename cd accel_real_cd
+proc cd {{dir ~}} { accel_rec cd $dir; accel_real_cd $dir }
 """
 
 
