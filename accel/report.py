@@ -63,9 +63,6 @@ def make_report(
     measured = _read_measured(build_dir)
     per_layer_measured = _measured_cycles(measured)
     rows = [_layer_row(layer, per_layer_measured) for layer in layers]
-    extra = manifest.get("instances") or []  # instances outside every layer (e.g. join FIFOs), if the build has any
-    if extra:
-        rows.append(_layer_row({"node": "(glue)", "op": "fifo/width", "instances": extra}, per_layer_measured))
 
     synthesis: dict[str, Any] = {"enabled": bool(synth), "command": "synth_xilinx -family xc7", "device": DEVICE}
     if synth:
@@ -99,16 +96,17 @@ def _stderr_progress(line: str) -> None:
 
 
 def hls_report_path(build_dir: Path, manifest: dict[str, Any]) -> Path:
-    """Where Vitis HLS writes the C synthesis report of an HLS build (``<project>_csynth.rpt``)."""
-    for key in ("csynth_report", "hls_report"):
-        if manifest.get(key):
-            return Path(build_dir) / manifest[key]
-    reports = manifest.get("reports") or {}
-    if isinstance(reports, dict) and reports.get("csynth"):
-        return Path(build_dir) / reports["csynth"]
-    project = manifest.get("project_name") or manifest.get("project") or "myproject"
-    top = manifest.get("top") or project
-    return Path(build_dir) / f"{project}_prj" / "solution1" / "syn" / "report" / f"{top}_csynth.rpt"
+    """Where Vitis HLS writes the C synthesis report of an HLS build: ``<solution>/syn/report/<top>_csynth.rpt``.
+
+    The solution directory is the one whose ``impl/ip`` the manifest names as the IP repository
+    (:mod:`accel.hls.project`: ``<project>/solution1/impl/ip``).
+    """
+    repo = Path(str((manifest.get("ip") or {}).get("repo", "")))
+    if repo.parts[-2:] == ("impl", "ip"):
+        solution = repo.parent.parent
+    else:
+        solution = Path(str((manifest.get("hls") or {}).get("project", "accel_prj"))) / "solution1"
+    return Path(build_dir) / solution / "syn" / "report" / f"{manifest['top']}_csynth.rpt"
 
 
 # -- inputs ------------------------------------------------------------------------------------------------
