@@ -427,6 +427,9 @@ def compile_build(build_dir: str | Path, simulator: str | None = None) -> tuple[
     runner = get_runner(sim)
     build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O2"] if sim == "verilator" else []
     log = sim_dir / "compile.log"
+    cache = _runtime_cache(build_args) if sim == "verilator" else None
+    if cache is not None:
+        _restore_runtime(cache, sim_build)
     try:
         runner.build(
             sources=[str(s) for s in all_sources],
@@ -442,8 +445,61 @@ def compile_build(build_dir: str | Path, simulator: str | None = None) -> tuple[
         raise AccelError(
             f"{build_dir}: the {sim} compile of the RTL build failed ({exc}); log {log}:\n{tail}"
         ) from None
+    if cache is not None:
+        _store_runtime(cache, sim_build)
     stamp.write_text(digest)
     return sim_dir, sim, time.perf_counter() - t0
+
+
+def _runtime_cache(build_args: list[str]) -> Path:
+    """Directory caching Verilator's design-independent runtime objects (verilated*.o) for these flags.
+
+    Why: compiling Verilator's runtime (verilated.cpp, verilated_vpi.cpp, ...) takes ~30 s of every
+    Verilator build on this machine, yet the objects depend only on the Verilator/cocotb versions and
+    the flags, all fixed here.
+    """
+    import cocotb as _cocotb
+
+    try:
+        from importlib.metadata import version
+
+        vver = version("verilator")
+    except Exception:  # noqa: BLE001 - any metadata problem just means a separate cache key
+        vver = "unknown"
+    key = hashlib.sha256(f"{vver}|{_cocotb.__version__}|{' '.join(build_args)}".encode()).hexdigest()[:16]
+    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "accel" / "verilator-runtime" / key
+    return root
+
+
+def _restore_runtime(cache: Path, sim_build: Path) -> None:
+    """Copy cached runtime objects into a fresh build dir, dated in the future so that make keeps them
+    (verilated.mk makes them depend on the Vtop.mk that verilator writes just before make runs)."""
+    objs = sorted(cache.glob("verilated*.o")) if cache.is_dir() else []
+    if not objs:
+        return
+    sim_build.mkdir(parents=True, exist_ok=True)
+    future = time.time() + 600
+    for o in objs:
+        dst = sim_build / o.name
+        shutil.copyfile(o, dst)
+        os.utime(dst, (future, future))
+
+
+def _store_runtime(cache: Path, sim_build: Path) -> None:
+    """Keep the runtime objects of a successful build (atomic rename: parallel builds may race)."""
+    if cache.is_dir() and any(cache.glob("verilated*.o")):
+        return
+    objs = sorted(sim_build.glob("verilated*.o"))
+    if not objs:
+        return
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=cache.parent))
+    for o in objs:
+        shutil.copyfile(o, tmp / o.name)
+    try:
+        tmp.rename(cache)
+    except OSError:  # another process stored them first
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def simulate(
@@ -517,7 +573,7 @@ def simulate(
             hdl_toplevel=HARNESS,
             hdl_toplevel_lang="verilog",  # the runner did not build in this process: it cannot infer it
             build_dir=sim_dir / "sim_build",
-            test_dir=build_dir,  # ROM paths in the build may be relative to the build directory
+            test_dir=build_dir / "rtl",  # the generator names ROM images relative to out_dir/rtl
             results_xml=str(run_dir / "results.xml"),
             timescale=("1ns", "1ps"),
             plusargs=[f"+ACCEL_{k}={v}" for k, v in files.items()],
