@@ -78,7 +78,7 @@ def layer_cycles(graph: Graph, node: Node, fold: LayerFold) -> int:
     """Expected cycles per frame of a folded layer's blocks (window and MVU/DWU), the slowest of them."""
     from accel.rtl.network import compute_blocks
 
-    return max(b.expected_cycles_per_frame() for b in compute_blocks(graph, node, fold, (0, 0, 0, 0), ""))
+    return max(b.expected_cycles_per_frame() for b in compute_blocks(graph, node, fold, ""))
 
 
 def load_overrides(spec: Any) -> dict[str, Any]:

@@ -152,10 +152,23 @@ def _shifts(node: Node, x: FixedType, out: FixedType) -> tuple[int, int]:
     return ps, bs
 
 
-def compute_blocks(graph: Graph, node: Node, fold: LayerFold, extra_pads: tuple[int, int, int, int],
-                   prefix: str) -> list[Any]:
-    """The block chain of a conv2d/depthwise_conv2d node with folding ``fold`` ([Window], Mvu|Dwu)."""
-    x = graph.tensors[node.inputs[0]]
+def unpadded_input(graph: Graph, node: Node) -> tuple[Any, tuple[int, int, int, int]]:
+    """The tensor a windowed node really streams in and the padding of the pad nodes folded into it."""
+    t = node.inputs[0]
+    pads = (0, 0, 0, 0)
+    producers = {n.name: n for n in graph.nodes}
+    while t in producers and producers[t].op == "pad":
+        pads = tuple(a + b for a, b in zip(pads, producers[t].attrs["pads"], strict=True))  # type: ignore[assignment]
+        t = producers[t].inputs[0]
+    return graph.tensors[t], pads
+
+
+def compute_blocks(graph: Graph, node: Node, fold: LayerFold, prefix: str) -> list[Any]:
+    """The block chain of a conv2d/depthwise_conv2d node with folding ``fold`` ([Window], Mvu|Dwu).
+
+    A pad node in front is folded into the window's padding (the window streams the unpadded tensor).
+    """
+    x, extra_pads = unpadded_input(graph, node)
     out = graph.tensors[node.output]
     h, w, cin = x.shape
     pads = _total_pads(node, extra_pads)
@@ -306,7 +319,9 @@ class _Builder:
             fold = self.fold[n.name]
             lin, lout = compute_lanes(n, fold)
             s = self.edge(n, 0, lin)
-            blocks = compute_blocks(self.g, n, fold, s.pads, f"{n.name}_")
+            if s.pads != unpadded_input(self.g, n)[1]:
+                raise self.err(n, "internal error: folded padding disagrees with the graph.")
+            blocks = compute_blocks(self.g, n, fold, f"{n.name}_")
             cur = s
             for b in blocks:
                 kind = "window" if isinstance(b, Window) else b.module.removeprefix("accel_")
@@ -346,7 +361,7 @@ class _Builder:
             self.no_pads(n, src)
         lanes = src.lanes
         s = self.edge(n, 0, lanes, stream=src)
-        x = self.g.tensors[n.inputs[0]]
+        x, _ = unpadded_input(self.g, n) if op == "maxpool" else (self.g.tensors[n.inputs[0]], None)
         h, w, c = x.shape
         a = n.attrs
         name = f"{n.name}_"

@@ -1,0 +1,368 @@
+"""accel.rtl.network / accel.rtl.folding: generation for every zoo model, lint of the generated top, the
+default folding (balanced, ds_cnn_kws II <= 50,000 within the xc7z020's multipliers), overrides and
+refusals, the build.json keys, and Icarus smoke simulations compared bit-exactly with the reference.
+
+The full cocotb network testbench (gaps, backpressure, many frames) lives in rtl_tests/network/; the
+smoke simulation here is a plain Verilog testbench so it needs only iverilog.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import models  # noqa: E402
+from accel import AccelError  # noqa: E402
+from accel.deploy.manifest import read_manifest  # noqa: E402
+from accel.deploy.stream import pack, unpack  # noqa: E402
+from accel.fixed import FixedType, Overflow, Rounding  # noqa: E402
+from accel.ir import Graph, GraphBuilder  # noqa: E402
+from accel.reference.executor import execute  # noqa: E402
+from accel.rtl.folding import DEFAULT_TARGET_II, choose_folding, divisors, fold_dims, layer_cycles  # noqa: E402
+from accel.rtl.network import build_rtl  # noqa: E402
+
+ZOO = models.names()
+_GRAPHS: dict[str, Graph] = {}
+
+
+def zoo_graph(name: str) -> Graph:
+    """Load once per process: building the Keras model is the slow part."""
+    if name not in _GRAPHS:
+        from accel.frontend import load_graph
+
+        _GRAPHS[name] = load_graph(models.build(name, seed=0))[1]
+    return _GRAPHS[name]
+
+
+def lint(rtl: Path) -> str:
+    """verilator --lint-only -Wall over the generated file list; returns the diagnostics (empty when clean)."""
+    proc = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", "accel_top", "-f", "filelist.f"],
+                          cwd=rtl, capture_output=True, text=True, check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0 or text, "verilator failed without a message"
+    return text if proc.returncode or "%Warning" in text or "%Error" in text else ""
+
+
+# ------------------------------------------------------------------------------------------------------
+# Icarus smoke simulation: a plain testbench streaming F frames, optional seeded gaps and backpressure
+
+TB = """`timescale 1ns / 1ps
+module tb;
+reg clk = 0, rst = 1;
+always #5 clk = ~clk;
+reg [{IB}-1:0] mem [0:{NIN}-1];
+reg [31:0] i = 0, nout = 0, cyc = 0, seed = {SEED};
+reg gap = 0, hold = 0;
+wire s_tready, m_tvalid, m_tlast;
+wire [{OB}-1:0] m_tdata;
+wire s_tvalid = !rst && i < {NIN} && !gap;
+integer fd;
+accel_top dut(.clk(clk), .rst(rst), .s_axis_tdata(mem[i]), .s_axis_tvalid(s_tvalid), .s_axis_tready(s_tready),
+  .s_axis_tlast(((i + 1) % {BPF}) == 0), .m_axis_tdata(m_tdata), .m_axis_tvalid(m_tvalid), .m_axis_tready(!hold),
+  .m_axis_tlast(m_tlast));
+initial begin $readmemh("in.hex", mem); fd = $fopen("out.txt", "w"); repeat (3) @(posedge clk); rst <= 0; end
+always @(posedge clk) if (!rst) begin
+  cyc <= cyc + 1;
+  if (s_tvalid && s_tready) i <= i + 1;
+  if (!s_tvalid || s_tready) gap <= {STALL} && ($random(seed) % 3 == 0);
+  hold <= {STALL} && ($random(seed) % 4 == 0);
+  if (m_tvalid && !hold) begin $fwrite(fd, "%h %0d %0d\\n", m_tdata, m_tlast, cyc); nout <= nout + 1; end
+  if (nout == {NOUT} || cyc > {MAXC}) begin $fclose(fd); $finish; end
+end
+endmodule
+"""
+
+
+def simulate(graph: Graph, out: Path, frames: int = 2, stall: bool = False, folding=None) -> tuple[dict, list[int]]:
+    """Build, stream ``frames`` random frames through accel_top in Icarus, compare with the reference.
+
+    Returns (manifest, cycle of each frame's TLAST beat).
+    """
+    m = build_rtl(graph, out, folding=folding)
+    tin = graph.tensors[graph.inputs[0]]
+    tout = graph.tensors[graph.outputs[0]]
+    rng = np.random.default_rng(1)
+    x = rng.integers(tin.dtype.min_raw, tin.dtype.max_raw + 1, (frames, *tin.shape))
+    ref = execute(graph, x).outputs[graph.outputs[0]]
+    ins, outs = m["input"], m["output"]
+    beats = pack(x, tin.dtype, ins["lanes"])
+    rtl = out / "rtl"
+    (rtl / "in.hex").write_text("".join(f"{b:x}\n" for b in beats))
+    nout = frames * outs["beats_per_frame"]
+    (rtl / "tb.v").write_text(TB.format(
+        IB=ins["tdata_bits"], OB=outs["tdata_bits"], NIN=len(beats), NOUT=nout, BPF=ins["beats_per_frame"],
+        MAXC=(frames + 2) * m["expected_ii_cycles"] * (3 if stall else 2) + 20000, SEED=7, STALL=int(stall)))
+    subprocess.run(["iverilog", "-g2005", "-o", "sim.vvp", "-s", "tb", "-f", "filelist.f", "tb.v"], cwd=rtl,
+                   check=True, capture_output=True)
+    subprocess.run(["vvp", "-n", "sim.vvp"], cwd=rtl, check=True, capture_output=True)
+    rows = [line.split() for line in (rtl / "out.txt").read_text().splitlines()]
+    assert len(rows) == nout, f"{len(rows)} output beats, expected {nout} (lost beats or a deadlock)"
+    got = unpack([int(r[0], 16) for r in rows], (frames, *tout.shape), tout.dtype, outs["lanes"])
+    assert np.array_equal(got, ref)
+    lasts = [k for k, r in enumerate(rows) if r[1] == "1"]
+    assert lasts == [(f + 1) * outs["beats_per_frame"] - 1 for f in range(frames)]
+    return m, [int(rows[k][2]) for k in lasts]
+
+
+needs_iverilog = pytest.mark.skipif(shutil.which("iverilog") is None, reason="iverilog is not installed (make system)")
+needs_verilator = pytest.mark.skipif(shutil.which("verilator") is None,
+                                     reason="verilator is not installed (make system)")
+
+
+# ------------------------------------------------------------------------------------------------------
+# generation + lint + manifest, every zoo model
+
+
+@needs_verilator
+@pytest.mark.parametrize("name", ZOO)
+def test_zoo_model_generates_lint_clean_rtl_and_manifest(name: str, tmp_path: Path) -> None:
+    g = zoo_graph(name)
+    m = build_rtl(g, tmp_path)
+    assert lint(tmp_path / "rtl") == ""
+    back = read_manifest(tmp_path)
+    assert back == json.loads(json.dumps(m))
+    assert m["backend"] == "rtl" and m["top"] == "accel_top" and m["part"] == "xc7z020clg400-1"
+    assert m["ports"] == {"clock": "clk", "reset": "rst", "reset_active_low": False, "s_axis": "s_axis",
+                          "m_axis": "m_axis"}
+    assert m["ip"]["vlnv"] == "accel:accel:accel_top:1.0" and m["ip"]["repo"] == "ip"
+    for f in m["files"]:
+        assert (tmp_path / f).is_file(), f
+    top = (tmp_path / "rtl" / "accel_top.v").read_text()
+    # port widths are the byte-padded stream widths
+    for port, spec in (("s_axis_tdata", m["input"]), ("m_axis_tdata", m["output"])):
+        assert spec["tdata_bits"] % 8 == 0
+        assert re.search(rf"\[{spec['tdata_bits'] - 1}:0\] {port}\b", top)
+    assert m["input"]["shape"] == list(g.tensors[g.inputs[0]].shape)
+    assert m["output"]["shape"] == list(g.tensors[g.outputs[0]].shape)
+    # one layer entry per node, every instance in the top exactly once, ROMs referenced by bare names
+    assert [e["node"] for e in m["layers"]] == [n.name for n in g.nodes]
+    names = [i["instance"] for e in m["layers"] for i in e["instances"]]
+    assert len(names) == len(set(names))
+    assert sorted(names) == sorted(re.findall(r"^    \) (u_\w+) \(", top, re.M))
+    for e in m["layers"]:
+        node = g.node(e["node"])
+        assert e["op"] == node.op and e["macs"] == g.macs(node) and e["parameters"] == g.parameter_count(node)
+        for inst in e["instances"]:
+            assert inst["instance"].startswith(f"u_{e['node']}_") or inst["instance"] == f"u_{g.inputs[0]}_fork"
+            assert (tmp_path / "rtl" / f"{inst['module']}.v").is_file()
+            for v in inst["parameters"].values():
+                if isinstance(v, str):
+                    assert "/" not in v and (tmp_path / "rtl" / v).is_file()
+    assert m["expected_ii_cycles"] == max(e["expected_cycles"] for e in m["layers"])
+    assert set(m["folding"]) == {n.name for n in g.nodes if n.op in ("conv2d", "depthwise_conv2d")}
+    # every compute layer's cycles are at least its MACs over its multipliers (one MAC per multiplier-cycle)
+    for e in m["layers"]:
+        if e["op"] in ("conv2d", "depthwise_conv2d"):
+            assert e["expected_cycles"] * e["multipliers"] >= e["macs"]
+    filelist = (tmp_path / "rtl" / "filelist.f").read_text().split()
+    assert filelist[-1] == "accel_top.v" and all((tmp_path / "rtl" / f).is_file() for f in filelist)
+    tcl = (tmp_path / "vivado" / "package_ip.tcl").read_text()
+    for needle in ("ipx::package_project", "-vendor accel", "-library accel", "accel_top", "1.0",
+                   "-busif s_axis -clock clk", "-busif m_axis -clock clk", "ACTIVE_HIGH", "xc7z020clg400-1"):
+        assert needle in tcl
+
+
+# ------------------------------------------------------------------------------------------------------
+# folding
+
+
+def test_ds_cnn_default_folding_meets_ii_and_fits_xc7z020(tmp_path: Path) -> None:
+    g = zoo_graph("ds_cnn_kws")
+    m = build_rtl(g, tmp_path)
+    assert m["expected_ii_cycles"] <= 50_000
+    assert m["multipliers"] <= 220
+    by = {e["node"]: e for e in m["layers"]}
+    # pointwise / dense / conv layers: cycles = MACs / (PE*SIMD) exactly (no window bottleneck here)
+    for name in ("conv1_bn", "pw1_bn", "pw2_bn", "pw3_bn", "pw4_bn", "fc"):
+        e = by[name]
+        assert e["expected_cycles"] == e["macs"] // (e["pe"] * e["simd"])
+    # depthwise: one KxK tap of PE channels per cycle
+    for name in ("dw1", "dw2", "dw3", "dw4"):
+        e = by[name]
+        assert e["expected_cycles"] == e["macs"] // e["pe"]
+
+
+@pytest.mark.parametrize("name", ["ds_cnn_kws", "pointwise_head", "inception_module"])
+def test_default_folding_is_the_smallest_that_meets_the_target(name: str) -> None:
+    """Every raised layer would miss the target with one step less PE (or SIMD); unraised ones meet it."""
+    g = zoo_graph(name)
+    fold = choose_folding(g)
+    from accel.rtl.folding import LayerFold
+
+    for n in g.nodes:
+        if n.name not in fold:
+            continue
+        f = fold[n.name]
+        assert layer_cycles(g, n, f) <= DEFAULT_TARGET_II
+        pe_dim, simd_dim = fold_dims(g, n)
+        lower = []
+        if f.pe > 1:
+            lower.append(LayerFold(max(d for d in divisors(pe_dim) if d < f.pe), f.simd))
+        if f.simd and f.simd > 1:
+            lower.append(LayerFold(f.pe, max(d for d in divisors(simd_dim) if d < f.simd)))
+        for low in lower:
+            assert layer_cycles(g, n, low) > DEFAULT_TARGET_II, (n.name, f, low)
+
+
+def test_tighter_target_raises_parallelism_and_respects_budget() -> None:
+    g = zoo_graph("ds_cnn_kws")
+    from accel.rtl.folding import multipliers
+
+    fold = choose_folding(g, target_ii=20_000, max_multipliers=220)
+    cyc = {n.name: layer_cycles(g, n, fold[n.name]) for n in g.nodes if n.name in fold}
+    assert max(cyc.values()) <= 20_000
+    assert sum(multipliers(g, g.node(k), f) for k, f in fold.items()) <= 220
+    small = choose_folding(g, target_ii=1_000, max_multipliers=40)
+    assert sum(multipliers(g, g.node(k), f) for k, f in small.items()) <= 40
+
+
+def test_overrides_dict_json_yaml(tmp_path: Path) -> None:
+    g = zoo_graph("ds_cnn_kws")
+    spec = {"pw1_bn": {"pe": 8, "simd": 2}, "dw1": {"pe": 4}}
+    j = tmp_path / "f.json"
+    j.write_text(json.dumps(spec))
+    y = tmp_path / "f.yaml"
+    y.write_text("pw1_bn: {pe: 8, simd: 2}\ndw1:\n  pe: 4\n")
+    for s in (spec, j, str(y)):
+        fold = choose_folding(g, s)
+        assert (fold["pw1_bn"].pe, fold["pw1_bn"].simd) == (8, 2)
+        assert (fold["dw1"].pe, fold["dw1"].simd) == (4, None)
+        assert (fold["pw2_bn"].pe, fold["pw2_bn"].simd) == (4, 4)  # the others keep the default rule
+    m = build_rtl(g, tmp_path / "b", folding=j)
+    assert m["folding"]["pw1_bn"] == {"pe": 8, "simd": 2}
+    by = {e["node"]: e for e in m["layers"]}
+    assert by["pw1_bn"]["expected_cycles"] == 512_000 // 16 and by["dw1"]["expected_cycles"] == 72_000 // 4
+
+
+@pytest.mark.parametrize("spec,needle", [
+    ({"nope": {"pe": 2}}, "node 'nope' is not in graph"),
+    ({"conv1_relu": {"pe": 2}}, "conv1_relu (quantize) has no PE/SIMD"),
+    ({"dw1": {"pe": 2, "simd": 2}}, "dw1 (depthwise_conv2d) has no SIMD"),
+    ({"pw1_bn": {"pe": 3}}, "PE=3 does not divide its 64 output channels; supported PE values are 1, 2, 4"),
+    ({"conv1_bn": {"simd": 2}}, "SIMD=2 does not divide its 1 input channels"),
+    ({"pw1_bn": {"pe": 0}}, "PE=0; it must be a positive integer"),
+    ({"pw1_bn": {"pe": "4"}}, "it must be a positive integer"),
+    ({"pw1_bn": {"lanes": 4}}, "unknown keys ['lanes']"),
+    ({"pw1_bn": 4}, "it must be {\"pe\": P, \"simd\": S}"),
+])
+def test_infeasible_folding_is_refused(spec: dict, needle: str, tmp_path: Path) -> None:
+    g = zoo_graph("ds_cnn_kws")
+    with pytest.raises(AccelError) as exc:
+        build_rtl(g, tmp_path, folding=spec)
+    msg = str(exc.value)
+    assert needle in msg and "\n" not in msg
+
+
+def test_bad_folding_files_are_refused(tmp_path: Path) -> None:
+    g = zoo_graph("digits")
+    with pytest.raises(AccelError, match="does not exist"):
+        choose_folding(g, tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{pe: ")
+    with pytest.raises(AccelError, match="cannot be parsed"):
+        choose_folding(g, bad)
+    lst = tmp_path / "list.yaml"
+    lst.write_text("- 1\n- 2\n")
+    with pytest.raises(AccelError, match="must map node names"):
+        choose_folding(g, lst)
+
+
+# ------------------------------------------------------------------------------------------------------
+# unsupported graphs and a synthetic graph exercising every remaining mapping
+
+
+S6 = FixedType(True, 6, 2)
+U6 = FixedType(False, 6, 2)
+W4 = FixedType(True, 4, 1)
+B8 = FixedType(True, 8, 3)
+
+
+def _conv(b: GraphBuilder, rng, name, x, kernel, cin_g, cout, **attrs) -> str:
+    w = rng.integers(W4.min_raw, W4.max_raw + 1, (*kernel, cin_g, cout))
+    bias = rng.integers(B8.min_raw, B8.max_raw + 1, (cout,))
+    return b.add(name, "conv2d", [x], {"kernel": kernel, **attrs}, {"weight": w, "bias": bias},
+                 {"weight": W4, "bias": B8})
+
+
+def _quant(b: GraphBuilder, name, x, t, relu=False) -> str:
+    return b.add(name, "quantize", [x], {"out_type": t, "rounding": Rounding.ROUND_HALF_EVEN,
+                                         "overflow": Overflow.SATURATE, "relu": relu})
+
+
+def mixed_graph() -> Graph:
+    """pad folded into a grouped 3x3 conv, upsample, avgpool, overlapping padded maxpool, a 3-way concat,
+    channel shuffle, add(x, x), strided depthwise with multiplier 2, flatten and a dense layer."""
+    rng = np.random.default_rng(3)
+    b = GraphBuilder("mixed")
+    x = b.input("x", (6, 6, 4), S6)
+    p = b.add("p", "pad", [x], {"pads": (1, 1, 1, 1)})
+    c1 = _conv(b, rng, "c1", p, (3, 3), 2, 4, groups=2)
+    q1 = _quant(b, "q1", c1, U6, relu=True)
+    up = b.add("up", "upsample", [q1], {"factor": (2, 1)})
+    av = b.add("av", "avgpool", [up], {"pool": (2, 1), "stride": (2, 1), "out_type": U6})
+    mp = b.add("mp", "maxpool", [q1], {"pool": (3, 3), "stride": (1, 1), "pads": (1, 1, 1, 1)})
+    cat = b.add("cat", "concat", [q1, mp, av])
+    sh = b.add("sh", "channel_shuffle", [cat], {"groups": 3})
+    a = b.add("a", "add", [sh, sh])
+    w = rng.integers(W4.min_raw, W4.max_raw + 1, (3, 3, 12, 2))
+    bias = rng.integers(B8.min_raw, B8.max_raw + 1, (24,))
+    dw = b.add("dw", "depthwise_conv2d", [a], {"kernel": (3, 3), "stride": (2, 2), "pads": (0, 1, 0, 1)},
+               {"weight": w, "bias": bias}, {"weight": W4, "bias": B8})
+    dq = _quant(b, "dq", dw, S6)
+    fl = b.add("fl", "reshape", [dq], {"shape": (1, 1, 3 * 3 * 24)})
+    fc = _conv(b, rng, "fc", fl, (1, 1), 216, 5)
+    out = _quant(b, "out", fc, FixedType(True, 8, 4))
+    return b.build([out])
+
+
+def test_unsupported_pad_is_refused_naming_the_node(tmp_path: Path) -> None:
+    b = GraphBuilder("padq")
+    x = b.input("x", (4, 4, 2), S6)
+    p = b.add("p", "pad", [x], {"pads": (1, 1, 1, 1)})
+    _quant(b, "q", p, S6)
+    with pytest.raises(AccelError, match=r"node p \(pad\): the RTL backend has no pad block"):
+        build_rtl(b.build(["q"]), tmp_path)
+
+
+def test_two_outputs_are_refused(tmp_path: Path) -> None:
+    b = GraphBuilder("two")
+    x = b.input("x", (4, 4, 2), S6)
+    q = _quant(b, "q", x, S6)
+    r = _quant(b, "r", x, S6)
+    with pytest.raises(AccelError, match="supports one input and one output stream"):
+        build_rtl(b.build([q, r]), tmp_path)
+
+
+@needs_iverilog
+@needs_verilator
+def test_mixed_graph_is_bit_exact_with_stalls(tmp_path: Path) -> None:
+    g = mixed_graph()
+    fold = {"dw": {"pe": 4}, "fc": {"pe": 5, "simd": 6}, "c1": {"pe": 2, "simd": 2}}
+    m, _ = simulate(g, tmp_path, frames=3, stall=True, folding=fold)
+    assert lint(tmp_path / "rtl") == ""
+    names = {i["instance"] for e in m["layers"] for i in e["instances"]}
+    assert {"u_c1_window", "u_sh_fork", "u_a_add", "u_cat_concat", "u_cat_concat1", "u_fc_in0_width",
+            "u_mp_maxpool", "u_av_avgpool", "u_up_upsample", "u_dw_dwu"} <= names
+    assert not any(n.startswith("u_p_") for n in names)  # the pad is folded into c1's window
+
+
+@needs_iverilog
+def test_digits_bit_exact_and_measured_ii_equals_expected(tmp_path: Path) -> None:
+    m, ends = simulate(zoo_graph("digits"), tmp_path, frames=3)
+    assert np.diff(ends).tolist() == [m["expected_ii_cycles"]] * 2
+
+
+@needs_iverilog
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mobilenet_v2_block", "inception_module"])
+def test_join_models_bit_exact_with_stalls(name: str, tmp_path: Path) -> None:
+    simulate(zoo_graph(name), tmp_path, frames=3, stall=True)
