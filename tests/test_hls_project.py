@@ -265,22 +265,34 @@ def test_wrapper_bug_fails_csim(digits, mutation, tmp_path):
 def test_readme_and_tcl_name_the_commands(digits):
     out, _, _, _ = digits
     readme = (out / "README.md").read_text()
-    for needle in ("vitis_hls -f build_hls.tcl", "vivado_hls -f build_hls.tcl", "csim_design", "csynth_design",
-                   "cosim_design", "export_design -format ip_catalog", "accel_top_prj/solution1/impl/ip",
-                   "accel_top_prj/solution1/syn/report/accel_top_csynth.rpt", "NOT installed in accel's CI",
+    for needle in ("vitis_hls -f build_hls.tcl", "ACCEL_VIVADO_HLS=1 vivado_hls -f build_hls.tcl", "csim_design",
+                   "csynth_design", "cosim_design", "export_design -format ip_catalog",
+                   "accel_top_prj/solution1/impl/ip", "accel_top_prj/solution1/syn/report/accel_top_csynth.rpt",
+                   "NOT installed in accel's CI",
                    "xilinx.com:hls:accel_top:1.0", "g++ -O1"):  # fmt: skip
         assert needle in readme, needle
     tcl = (out / "build_hls.tcl").read_text()
     for needle in ("open_project -reset accel_top_prj", "set_top accel_top", "add_files accel_top.cpp",
                    "add_files hls4ml/firmware/accel_digits.cpp", "add_files -tb accel_top_test.cpp",
-                   "add_files -tb tb_data", "set_part {xc7z020clg400-1}", "create_clock -period 10 ",
+                   "add_files -tb tb_data", "set_part {xc7z020clg400-1}", "-DACCEL_AXIS_SIDEBAND_BITS=$sideband_bits",
+                   "create_clock -period 10 ",
                    "{ csim_design }", "{ csynth_design }", "{ cosim_design }",
                    "export_design -format ip_catalog -vendor xilinx.com -library hls -version 1.0"):  # fmt: skip
         assert needle in tcl, needle
     cpp = (out / "accel_top.cpp").read_text() + (out / "accel_top.h").read_text()
     for needle in ("INTERFACE axis port = s_axis", "INTERFACE axis port = m_axis", "ap_ctrl_none port = return",
-                   "ap_axiu<ACCEL_IN_TDATA, 0, 0, 0>", "static const unsigned ACCEL_OUT_TDATA = 40;"):  # fmt: skip
+                   "#define ACCEL_AXIS_SIDEBAND_BITS 0", "static const unsigned ACCEL_OUT_TDATA = 40;"):  # fmt: skip
         assert needle in cpp, needle
+
+
+@pytest.mark.hls
+def test_wrapper_compiles_with_one_bit_sideband(digits):
+    """The Vivado HLS variant (ACCEL_AXIS_SIDEBAND_BITS=1) is still valid C++ for the same wrapper and testbench."""
+    out, manifest, _, _ = digits
+    cmd = manifest["hls"]["csim"].replace("g++ ", "g++ -fsyntax-only -DACCEL_AXIS_SIDEBAND_BITS=1 ", 1)
+    cmd = cmd.replace(f" hls4ml/firmware/{manifest['hls']['project']}.cpp", "").replace(f" -o {CSIM_BINARY}", "")
+    proc = subprocess.run(cmd, shell=True, cwd=out, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 # --------------------------------------------------------------------------------------------------
