@@ -366,3 +366,33 @@ def test_digits_bit_exact_and_measured_ii_equals_expected(tmp_path: Path) -> Non
 @pytest.mark.parametrize("name", ["mobilenet_v2_block", "inception_module"])
 def test_join_models_bit_exact_with_stalls(name: str, tmp_path: Path) -> None:
     simulate(zoo_graph(name), tmp_path, frames=3, stall=True)
+
+
+# ------------------------------------------------------------------------------------------------------
+# through the CLI (accel build MODEL --backend rtl -o DIR [--folding FILE] [--part P] [--clock-ns N])
+
+
+def test_cli_build_rtl_with_folding_file(tmp_path: Path, capsys) -> None:
+    from accel.cli import main
+
+    spec = tmp_path / "fold.yaml"
+    spec.write_text("pw1: {pe: 4, simd: 2}\ndw2: {pe: 8}\n")
+    out = tmp_path / "b"
+    assert main(["build", "digits", "--backend", "rtl", "-o", str(out), "--folding", str(spec),
+                 "--part", "xc7z010clg400-1", "--clock-ns", "8"]) == 0
+    m = read_manifest(out)
+    assert m["folding"]["pw1"] == {"pe": 4, "simd": 2} and m["folding"]["dw2"] == {"pe": 8, "simd": None}
+    assert m["part"] == "xc7z010clg400-1" and m["clock_ns"] == 8.0
+    assert "xc7z010clg400-1" in (out / "vivado" / "package_ip.tcl").read_text()
+    assert "125000000" in (out / "vivado" / "package_ip.tcl").read_text()  # FREQ_HZ of an 8 ns clock
+
+
+def test_cli_refuses_infeasible_folding_in_one_line(tmp_path: Path, capsys) -> None:
+    from accel.cli import main
+
+    spec = tmp_path / "fold.json"
+    spec.write_text(json.dumps({"pw1": {"pe": 3}}))
+    code = main(["build", "digits", "--backend", "rtl", "-o", str(tmp_path / "b"), "--folding", str(spec)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert "PE=3 does not divide its 16 output channels" in err and len(err.splitlines()) == 1
