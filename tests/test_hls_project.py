@@ -313,3 +313,32 @@ def test_multi_lane_packing_is_exact(io_type, tmp_path):
     assert manifest["clock_ns"] == 5.0 and manifest["hls"]["io_type"] == io_type
     result = csim_project(tmp_path)
     assert_exact(tmp_path, manifest, graph, result)
+
+
+# --------------------------------------------------------------------------------------------------
+# the command: accel build digits --backend hls -o DIR
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.hls
+def test_cli_build_digits_hls_passes_csim(tmp_path, capsys):
+    import json
+
+    from accel.cli import main
+
+    out = tmp_path / "digits_hls"
+    argv = ["build", "digits", "--backend", "hls", "-o", str(out), "--io", "parallel", "--clock-ns", "8", "--json"]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["csim"]["ok"] is True and summary["csim"]["frames"] == 16 and summary["csim"]["errors"] == 0
+    manifest = read_manifest(out)
+    assert manifest["clock_ns"] == 8.0 and manifest["hls"]["io_type"] == "io_parallel"
+    graph_out = manifest["output"]
+    got, last = received(out, manifest)
+    assert last.shape == (16, graph_out["beats_per_frame"]) and np.array_equal(last[:, -1], np.ones(16, np.uint8))
+    import models
+    from accel.frontend import to_graph
+
+    graph = to_graph(models.build("digits"))
+    assert np.array_equal(got, execute(graph, random_inputs(graph, 16, 0)).outputs[graph.outputs[0]])
