@@ -246,7 +246,10 @@ class _Builder:
         if out is not None:
             shape, dtype, lanes = out
             outs = [Stream(f"{name}_out", shape, dtype, lanes)]
-        params = block.verilog_parameters(Path(".")) if directory is not None else block.verilog_parameters()
+        try:
+            params = block.verilog_parameters(Path(".")) if directory is not None else block.verilog_parameters()
+        except AccelError as exc:  # the block's sentence says what is unsupported; name the graph node first
+            raise AccelError(f"node {node}: {exc}") from None
         inst = Instance(name, block, node, inputs, outs, params)
         self.instances.append(inst)
         return outs[0] if outs else None  # type: ignore[return-value]
@@ -321,7 +324,7 @@ class _Builder:
             s = self.edge(n, 0, lin)
             if s.pads != unpadded_input(self.g, n)[1]:
                 raise self.err(n, "internal error: folded padding disagrees with the graph.")
-            blocks = compute_blocks(self.g, n, fold, f"{n.name}_")
+            blocks = compute_blocks(self.g, n, fold, f"{_ident(n.name)}_")
             cur = s
             for b in blocks:
                 kind = "window" if isinstance(b, Window) else b.module.removeprefix("accel_")
