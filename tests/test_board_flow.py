@@ -36,7 +36,11 @@ csynth_design
 export_design -format ip_catalog
 exit
 """),
-        "sources": ["firmware/accel_top.cpp"],
+        "sources": {"firmware/accel_top.cpp": """void accel_top(hls::stream<in_t> &s_axis, hls::stream<out_t> &m_axis) {
+#pragma HLS INTERFACE axis port = s_axis
+#pragma HLS INTERFACE axis port = m_axis
+}
+"""},
     },
     "rtl": {
         "ports": {"clock": "clk", "reset": "rst", "reset_active_low": False, "s_axis": "s_axis",
@@ -49,7 +53,11 @@ read_verilog [file join $here .. rtl accel_top.v]
 ipx::package_project -root_dir [file join $here .. ip] -vendor accel -library accel -taxonomy /UserIP
 ipx::save_core [ipx::current_core]
 """),
-        "sources": ["rtl/accel_top.v"],
+        "sources": {"rtl/accel_top.v": """module accel_top (input wire clk, input wire rst,
+  input wire [7:0] s_axis_tdata, input wire s_axis_tvalid, output wire s_axis_tready, input wire s_axis_tlast,
+  output wire [7:0] m_axis_tdata, output wire m_axis_tvalid, input wire m_axis_tready, output wire m_axis_tlast);
+endmodule
+"""},
     },
 }
 
@@ -62,9 +70,9 @@ def fake_build(tmp: Path, backend: str, *, in_lanes: int = 1, **override) -> Pat
     tcl_name, tcl = b["tcl"]
     (d / tcl_name).parent.mkdir(parents=True, exist_ok=True)
     (d / tcl_name).write_text(tcl)
-    for s in b["sources"]:
+    for s, text in b["sources"].items():
         (d / s).parent.mkdir(parents=True, exist_ok=True)
-        (d / s).write_text("// fake\n")
+        (d / s).write_text(text)
     manifest = {
         "backend": backend,
         "model": "digits",
@@ -178,6 +186,29 @@ def test_manifest_with_wrong_port_name_fails(tmp_path: Path) -> None:
     (d / "build.json").write_text(json.dumps(m))
     check = check_flow(d)
     assert any("m_axis_out" in p for p in check.problems), check.problems
+
+
+def test_ip_step_must_make_the_instantiated_ip(tmp_path: Path) -> None:
+    d = fake_build(tmp_path, "rtl")
+    m = json.loads((d / "build.json").read_text())
+    m["ip"]["vlnv"] = "accel:accel:accel_net:1.0"  # the block design would instantiate an IP nobody packages
+    (d / "build.json").write_text(json.dumps(m))
+    write_board_flow(d)
+    check = check_flow(d)
+    assert any("produces accel:accel:accel_top:1.0, but the block design instantiates accel:accel:accel_net:1.0" in p
+               for p in check.problems), check.problems
+
+
+@pytest.mark.parametrize(
+    "backend,old,new", [("rtl", "s_axis_tdata", "in_tdata"), ("hls", "port = m_axis", "port = out")]
+)
+def test_ip_source_must_have_the_manifest_ports(tmp_path: Path, backend: str, old: str, new: str) -> None:
+    d = fake_build(tmp_path, backend)
+    write_board_flow(d)
+    src = d / next(iter(BACKENDS[backend]["sources"]))
+    src.write_text(src.read_text().replace(old, new))
+    check = check_flow(d)
+    assert any("has no port matching" in p for p in check.problems), check.problems
 
 
 def test_missing_source_in_ip_step_fails(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -489,6 +490,60 @@ def check_flow(build_dir: Path, *, timeout_s: float = 120.0) -> FlowCheck:
     for required in ("block_design.tcl", "build.tcl"):
         if required not in names:
             result.problems.append(f"build_bitstream.sh never runs {required}")
-    if len(result.runs) and not result.runs[0].named("create_bd_design") and names[0] not in ("build.tcl",):
-        result.notes.append(f"IP step checked: {names[0]}")
+    ip_runs = [r for r in result.runs if r.named("export_design") or r.named("ipx::package_project")]
+    if not ip_runs:
+        result.problems.append("no step of build_bitstream.sh exports or packages the IP (export_design/ipx::)")
+    for run in ip_runs:
+        result.notes.append(f"IP step checked: {run.script.name}")
+        check_ip_step(run, manifest, result.problems)
     return result
+
+
+def _opt(args: list[str], name: str, default: str | None = None) -> str | None:
+    return args[args.index(name) + 1] if name in args and args.index(name) + 1 < len(args) else default
+
+
+def check_ip_step(run: TclRun, manifest: dict[str, Any], problems: list[str]) -> None:
+    """The IP step makes the IP the block design instantiates: its VLNV, and the top's port names in the sources."""
+    where, ports = run.script.name, manifest["ports"]
+    tops = [c.args[-1] for c in run.named("set_top")]
+    tops += [c.args[1] for c in run.named("set_property") if len(c.args) >= 2 and c.args[0] == "top"]
+    top = tops[-1] if tops else manifest["top"]
+    if top != manifest["top"]:
+        problems.append(f"{where}: the IP's top is {top}, but the manifest's top is {manifest['top']}")
+    if run.named("export_design"):
+        a = run.named("export_design")[-1].args
+        vlnv = f"{_opt(a, '-vendor', 'xilinx.com')}:{_opt(a, '-library', 'hls')}:{_opt(a, '-ipname', top)}:" \
+               f"{_opt(a, '-version', '1.0')}"
+    else:
+        a = run.named("ipx::package_project")[-1].args
+        core = {"vendor": _opt(a, "-vendor", "user.org"), "library": _opt(a, "-library", "user"), "name": top,
+                "version": "1.0"}  # fmt: skip
+        for c in run.named("set_property"):
+            if len(c.args) == 3 and c.args[0] in core:
+                core[c.args[0]] = c.args[1]
+        vlnv = ":".join(core[k] for k in ("vendor", "library", "name", "version"))
+    if vlnv != manifest["ip"]["vlnv"]:
+        want = manifest["ip"]["vlnv"]
+        problems.append(f"{where}: the IP step produces {vlnv}, but the block design instantiates {want}")
+    sources = [_resolve(c, p) for c in run.calls if c.name in ("add_files", "read_verilog") and "-tb" not in c.args
+               for p in _file_args(c.args)]  # fmt: skip
+    kinds = (".v", ".sv", ".cpp")
+    texts = [p.read_text(errors="replace") for p in sources if p.is_file() and p.suffix in kinds]
+    defines = rf"\bmodule\s+{re.escape(top)}\b|\bvoid\s+{re.escape(top)}\s*\("
+    top_text = next((t for t in texts if re.search(defines, t)), None)
+    if top_text is None:
+        problems.append(f"{where}: no source the IP step adds defines {top}")
+        return
+    if run.tool == "vitis_hls":
+        wanted = [rf"INTERFACE\s+axis\s+port\s*=\s*{re.escape(ports[k])}\b" for k in ("s_axis", "m_axis")]
+        if (ports["clock"], ports["reset"]) != ("ap_clk", "ap_rst_n"):
+            problems.append(f"{where}: an HLS IP's clock/reset are ap_clk/ap_rst_n, the manifest says "
+                            f"{ports['clock']}/{ports['reset']}")  # fmt: skip
+    else:
+        wanted = [rf"\b{re.escape(ports[k])}\b" for k in ("clock", "reset")]
+        wanted += [rf"\b{re.escape(ports[k])}_t{sig}\b" for k in ("s_axis", "m_axis")
+                   for sig in ("data", "valid", "ready")]  # fmt: skip
+    for pattern in wanted:
+        if not re.search(pattern, top_text):
+            problems.append(f"{where}: the source of {top} has no port matching /{pattern}/ named in the manifest")
