@@ -37,9 +37,13 @@ operand plus that slack.  Why this cannot deadlock: all branches of a join leave
 beat on only when every branch took it; a join input FIFO that is full holds a frame's worth of beats
 the join has not consumed, so the fork has delivered the whole frame of the oldest of them to every
 branch; every block emits frame f's outputs from frame f's inputs alone, so every other branch can
-produce the matching beat and the join proceeds.  The branches' latency difference (a window waits for
-KH rows, an MVU for a pixel, a FIFO for its fill) is always below one frame, so the frame bound is the
-safe closed form of "size from the latency difference"; for the zoo it costs at most 1,024 entries.
+produce the matching beat and the join proceeds.  In latency terms: input k's FIFO must exceed the
+largest lag of any other branch behind the fork (a window lags (KH+SH)/H of a frame, an MVU two pixels,
+a FIFO its depth, a global average pool a whole frame), because a deadlock needs input k's FIFO full
+while another branch is still starved; that lag is below one frame for every block of the library, so
+one frame is the safe closed form.  For the zoo's small frames the lag bound with any margin is already
+over half a frame (a 3x3 window on an 8-row image alone is half), so the frame bound costs little: at
+most 1,024 entries per join input.
 
 ROM paths: every ``.mem`` file is referenced by its bare file name (relative), written next to
 ``accel_top.v`` in ``out_dir/rtl``; ``$readmemh`` resolves it against the simulator's working
