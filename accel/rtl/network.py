@@ -40,8 +40,8 @@ branch; every block emits frame f's outputs from frame f's inputs alone, so ever
 produce the matching beat and the join proceeds.  In latency terms: input k's FIFO must exceed the
 largest lag of any other branch behind the fork (a window lags (KH+SH)/H of a frame, an MVU two pixels,
 a FIFO its depth, a global average pool a whole frame), because a deadlock needs input k's FIFO full
-while another branch is still starved; that lag is below one frame for every block of the library, so
-one frame is the safe closed form.  For the zoo's small frames the lag bound with any margin is already
+while another branch is still starved; that lag is at most one frame (plus a pixel) for every block, so
+one frame plus two pixels is the safe closed form.  For the zoo's small frames the lag bound with any margin is already
 over half a frame (a 3x3 window on an 8-row image alone is half), so the frame bound costs little: at
 most 1,024 entries per join input.
 
