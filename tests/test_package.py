@@ -133,3 +133,23 @@ def test_run_on_board_reference_transport_digits(tmp_path: Path) -> None:
                            "--benchmark", "16"], capture_output=True, text=True, timeout=600)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "self-test digits via reference: 8/8 frames exact" in proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.rtl
+def test_run_on_board_sim_transport_digits_rtl(tmp_path: Path) -> None:
+    """The bundle of a real digits RTL build self-tests in a fresh process against the RTL co-simulation."""
+    import models
+    from accel.frontend import to_graph
+    from accel.rtl.network import build_rtl
+
+    g = to_graph(models.build("digits"), "digits")
+    d = tmp_path / "digits_rtl"
+    build_rtl(g, d)
+    write_board_flow(d)
+    b = package(d, graph=g)
+    cmd = [sys.executable, str(b / "run_on_board.py"), "--transport", "sim", "--build", str(d), "--benchmark", "2",
+           "--timeout", "600"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "self-test digits via sim: 8/8 frames exact" in proc.stdout and "inferences/s" in proc.stdout
