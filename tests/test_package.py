@@ -153,3 +153,24 @@ def test_run_on_board_sim_transport_digits_rtl(tmp_path: Path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "self-test digits via sim: 8/8 frames exact" in proc.stdout and "inferences/s" in proc.stdout
+
+
+def test_vectors_from_backend_when_model_not_in_zoo(tmp_path: Path) -> None:
+    """A model outside the zoo: the self-test comes from the backend's reference byte images (HLS tb_data)."""
+    from accel.deploy.stream import pack, to_bytes
+    from accel.fixed import FixedType
+
+    d, g = tiny_build(tmp_path)
+    m = json.loads((d / "build.json").read_text())
+    x = np.arange(3 * 32).reshape(3, 4, 4, 2) % 200 - 100
+    y = execute(g, x).outputs["s"]
+    (d / "tb_data").mkdir()
+    for spec, raw, name in ((m["input"], x, "axis_in.bin"), (m["output"], y, "axis_out.bin")):
+        t = FixedType.parse(spec["type"])
+        (d / "tb_data" / name).write_bytes(to_bytes(pack(raw, t, spec["lanes"]), t, spec["lanes"]))
+    b = package(d)  # model "tiny" is not in the zoo
+    assert np.array_equal(np.load(b / "selftest_input.npy"), x)
+    assert np.array_equal(np.load(b / "selftest_expected.npy"), y)
+    (d / "tb_data" / "axis_out.bin").unlink()
+    with pytest.raises(accel.AccelError, match="not in the zoo and .* holds no reference vectors"):
+        package(d)

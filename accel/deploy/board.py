@@ -197,6 +197,7 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
         "files": [f"{BOARD_DIR}/{n}" for n in
                   ("settings.tcl", spec.ps7_preset, "block_design.tcl", "build.tcl", "build_bitstream.sh")],
         "command": f"{BOARD_DIR}/build_bitstream.sh",
+        "script": f"{BOARD_DIR}/build_bitstream.sh",
     }
     (out / "board.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary

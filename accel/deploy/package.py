@@ -44,12 +44,27 @@ def _zoo_graph(model: str) -> Any:
     import models
     from accel.frontend import to_graph
 
-    if model not in models.names():
-        raise AccelError(
-            f"model '{model}' is not in the zoo, so its reference outputs cannot be recomputed; pass graph= to "
-            "package() (the self-test vectors come from the reference)."
-        )
-    return to_graph(models.build(model), model)
+    return to_graph(models.build(model), model) if model in models.names() else None
+
+
+def backend_vectors(build_dir: Path, manifest: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The reference vectors a backend already wrote as DMA byte images (HLS: tb_data/axis_in.bin, axis_out.bin).
+
+    Why: a model built from an .h5 file is not in the zoo, so package() cannot rebuild its graph; the HLS
+    writer's testbench vectors were computed by the same reference, in the same byte format.
+    """
+    from accel.deploy.stream import from_bytes, unpack
+
+    files = [build_dir / "tb_data" / n for n in ("axis_in.bin", "axis_out.bin")]
+    if not all(f.is_file() for f in files):
+        return None
+    out = []
+    for spec, f in zip((manifest["input"], manifest["output"]), files, strict=True):
+        t, lanes = stream_type(spec), int(spec["lanes"])
+        beats = from_bytes(f.read_bytes(), t, lanes)
+        frames = len(beats) // int(spec["beats_per_frame"])
+        out.append(unpack(beats, (frames, *spec["shape"]), t, lanes))
+    return out[0], out[1]
 
 
 def selftest_vectors(graph: Any, manifest: dict[str, Any], frames: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +105,17 @@ def package(build_dir: Path, out: Path | None = None, *, graph: Any = None, fram
                                                                 for c in str(manifest["model"]))  # fmt: skip
     if graph is None:
         graph = _zoo_graph(manifest["model"])
-    x, y = selftest_vectors(graph, manifest, frames, seed)
+    if graph is not None:
+        x, y = selftest_vectors(graph, manifest, frames, seed)
+    else:
+        vectors = backend_vectors(build_dir, manifest)
+        if vectors is None:
+            raise AccelError(
+                f"model '{manifest['model']}' is not in the zoo and {build_dir} holds no reference vectors "
+                "(tb_data/axis_in.bin), so the self-test cannot be made; pass graph= to package()."
+            )
+        x, y = vectors
+        frames = len(x)
 
     dest = Path(out) if out is not None else build_dir / BUNDLE
     if dest.exists():
