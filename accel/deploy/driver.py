@@ -56,7 +56,11 @@ class Transport(Protocol):
 
 
 class PynqDmaTransport:
-    """The board transport: PYNQ overlay with an AXI DMA in simple mode, one DMA transfer per frame."""
+    """The board transport: PYNQ overlay with an AXI DMA in simple mode, one DMA transfer per frame.
+
+    Needs PYNQ 2.7 or newer (``channel.transfer(buffer, start=, nbytes=)`` on one contiguous buffer).  After a
+    time-out the DMA channel may still be running; reload the overlay before the next attempt.
+    """
 
     def __init__(self, bitfile: Path, in_frame_bytes: int, out_frame_bytes: int, *, dma: str = "axi_dma_0") -> None:
         try:

@@ -176,7 +176,7 @@ def _readme(manifest: dict[str, Any], bundle: dict[str, Any], board: dict[str, A
 Bitstream: {bit}
 
 ## Run on the board
-Copy this folder to the board (e.g. `scp -r {BUNDLE} xilinx@pynq:`), then as root on the board:
+Copy this folder to the board (e.g. `scp -r {BUNDLE} xilinx@pynq:`), then as root on the board (PYNQ 2.7+):
 
     python3 run_on_board.py              # exact self-test ({bundle['selftest']['frames']} frames), then benchmark
     python3 run_on_board.py --benchmark 0
