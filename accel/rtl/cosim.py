@@ -127,24 +127,64 @@ def _sources(build_dir: Path, manifest: dict[str, Any]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def _input_ports(module: str, sources: list[Path]) -> list[str]:
-    """The AXI-Stream input prefixes (``s_axis``, ``s0_axis``...) of ``module``, read from its Verilog."""
-    pat = re.compile(r"\bmodule\s+" + re.escape(module) + r"\b(.*?)\);", re.S)
+def _module_text(module: str, sources: list[Path]) -> str:
+    """The Verilog text of ``module`` (from ``module`` to ``endmodule``), or "" when no source defines it."""
+    pat = re.compile(r"\bmodule\s+" + re.escape(module) + r"\b.*?\bendmodule\b", re.S)
     for src in sources:
         m = pat.search(src.read_text(errors="replace"))
         if m:
-            found = re.findall(r"\b(s\d*_axis)_tvalid\b", m.group(1))
-            if found:
-                return list(dict.fromkeys(found))
-    return ["s_axis"]
+            return m.group(0)
+    return ""
 
 
-def _instances(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every monitored instance: {layer index, node, instance path, module} in build.json order."""
+def _port_model(module: str, sources: list[Path]) -> dict[str, Any]:
+    """How to watch an instance of ``module`` from outside: its input prefixes, whether its outputs are a
+    vector of streams (``accel_fork``), and what "starved" means for it.
+
+    * one input: starved = ``s_axis_tready && !s_axis_tvalid`` (it asks for data that is not there);
+    * a join whose ready depends on its inputs' valid: ``accel_concat`` (reads one input at a time; its
+      ``in_valid`` is the selected input's valid) is starved when ``!in_valid``; other joins
+      (``accel_add``: both inputs at once) when any input's valid is low.
+    """
+    text = _module_text(module, sources)
+    header = text.split(");", 1)[0]
+    ins = list(dict.fromkeys(re.findall(r"\b(s\d*_axis)_tvalid\b", header))) or ["s_axis"]
+    vector_out = bool(re.search(r"output\s+wire\s*\[[^\]]*\]\s*m_axis_tvalid", header))
+    if len(ins) == 1:
+        starved = f"{{p}}.{ins[0]}_tready && !{{p}}.{ins[0]}_tvalid"
+    elif re.search(r"\bwire\s+in_valid\b", text):
+        starved = "!{p}.in_valid"
+    else:
+        starved = "!(" + " && ".join(f"{{p}}.{i}_tvalid" for i in ins) + ")"
+    return {"inputs": ins, "vector_out": vector_out, "starved": starved}
+
+
+def _sub_instances(module: str, sources: list[Path], depth: int = 0) -> list[tuple[str, str]]:
+    """(relative path, module) of the library blocks instantiated inside ``module`` (recursively), so that
+    work hidden inside a composite block (the window generator in ``accel_maxpool_win``) is measured."""
+    if depth > 3:
+        return []
+    text = _module_text(module, sources)
     out = []
-    for li, layer in enumerate(manifest.get("layers", [])):
+    for sub, name in re.findall(r"\b(accel_\w+)\s*(?:#\s*\(.*?\)\s*)?(\w+)\s*\(\s*\.clk", text, re.S):
+        if sub == module:
+            continue
+        out.append((name, sub))
+        out += [(f"{name}.{p}", m) for p, m in _sub_instances(sub, sources, depth + 1)]
+    return out
+
+
+def _instances(manifest: dict[str, Any], sources: list[Path]) -> list[dict[str, Any]]:
+    """Every monitored instance: {node, instance path, module} in build.json order, each followed by the
+    library blocks inside it (paths ``<instance>.<sub>``)."""
+    out = []
+    for layer in manifest.get("layers", []):
         for inst in layer.get("instances", []):
-            out.append({"layer": li, "node": layer["node"], "instance": inst["instance"], "module": inst["module"]})
+            out.append({"node": layer["node"], "instance": inst["instance"], "module": inst["module"],
+                        "top": True})  # fmt: skip
+            for path, mod in _sub_instances(inst["module"], sources):
+                out.append({"node": layer["node"], "instance": f"{inst['instance']}.{path}", "module": mod,
+                            "top": False})  # fmt: skip
     return out
 
 
@@ -250,30 +290,38 @@ def harness_verilog(manifest: dict[str, Any], sources: list[Path]) -> str:
         "        end",
         "    end",
     ]
-    for k, inst in enumerate(_instances(manifest)):
+    for k, inst in enumerate(_instances(manifest, sources)):
         p = f"dut.{inst['instance']}"
-        ins = _input_ports(inst["module"], sources)
-        starved = " || ".join(f"({p}.{s}_tready && !{p}.{s}_tvalid)" for s in ins)
+        pm = _port_model(inst["module"], sources)
+        if pm["vector_out"]:  # a fork: watch its input side (the beat leaves when every consumer took it)
+            side = pm["inputs"][0]
+            hs = f"{p}.{side}_tvalid && {p}.{side}_tready"
+            last, data = f"{p}.{side}_tlast", f"{p}.{side}_tdata"
+            stall = f"!{p}.{side}_tvalid || !{p}.{side}_tready"
+        else:
+            hs = f"{p}.m_axis_tvalid && {p}.m_axis_tready"
+            last, data = f"{p}.m_axis_tlast", f"{p}.m_axis_tdata"
+            stall = f"({p}.m_axis_tvalid && !{p}.m_axis_tready) || ({pm['starved'].format(p=p)})"
         lines += [
             "",
             f"    // monitor {k}: {inst['node']} / {inst['instance']} ({inst['module']})",
             f"    reg [31:0] busy_{k};",
-            f"    wire mhs_{k} = {p}.m_axis_tvalid && {p}.m_axis_tready;",
-            f"    wire stall_{k} = ({p}.m_axis_tvalid && !{p}.m_axis_tready) || {starved};",
+            f"    wire mhs_{k} = {hs};",
+            f"    wire stall_{k} = {stall};",
             "    always @(posedge clk) begin",
             "        if (rst) begin",
             f"            busy_{k} <= 0;",
             "        end else begin",
-            f"            if (mhs_{k} && {p}.m_axis_tlast) begin",
+            f"            if (mhs_{k} && {last}) begin",
             f'                $fwrite(fev, "L {k} %0d %0d\\n", cycle, busy_{k} + {{31\'d0, !stall_{k}}});',
             f"                busy_{k} <= 0;",
             "            end else begin",
             f"                busy_{k} <= busy_{k} + {{31'd0, !stall_{k}}};",
             "            end",
-            f'            if (trace_on && mhs_{k}) $fwrite(ftr, "{k} %h\\n", {p}.m_axis_tdata);',
-            "        end",
-            "    end",
         ]
+        if inst["top"]:
+            lines.append(f'            if (trace_on && mhs_{k}) $fwrite(ftr, "{k} %h\\n", {data});')
+        lines += ["        end", "    end"]
     lines += ["endmodule", "", "`default_nettype wire", ""]
     return "\n".join(lines)
 
@@ -414,6 +462,7 @@ def compile_build(build_dir: str | Path, simulator: str | None = None) -> tuple[
     text = harness_verilog(manifest, sources)
     if not harness.is_file() or harness.read_text() != text:
         harness.write_text(text)
+    (sim_dir / "monitors.json").write_text(json.dumps(_instances(manifest, sources), indent=1) + "\n")
     all_sources = [*sources, harness]
     digest = _hash_files(all_sources, sim)
     stamp = sim_dir / "compiled.stamp"
@@ -625,7 +674,7 @@ def _collect(run_dir: Path, manifest: dict[str, Any], sim: str, frames: int, per
             out_cycles.append(int(cyc))
     first_in: list[int] = []
     end_cycle = 0
-    insts = _instances(manifest)
+    insts = json.loads((run_dir.parent / "monitors.json").read_text())
     layers: dict[str, dict[str, Any]] = {}
     for inst in insts:
         entry = layers.setdefault(inst["node"], {"instances": {}, "frame_end": {}})
@@ -647,7 +696,8 @@ def _collect(run_dir: Path, manifest: dict[str, Any], sim: str, frames: int, per
     traces: dict[str, list[int]] = {}
     if trace:
         for inst in insts:
-            traces[inst["instance"]] = []
+            if inst["top"]:
+                traces[inst["instance"]] = []
         for line in (run_dir / "trace.txt").read_text().split("\n"):
             parts = line.split()
             if len(parts) == 2:
