@@ -260,16 +260,18 @@ def test_metadata_lookup(tmp_path: Path) -> None:
 # -- the driver against the simulated hardware ---------------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.rtl
-def test_driver_against_rtl_cosim_digits(tmp_path: Path) -> None:
-    """The driver's bytes -> beats -> Icarus co-simulation of the generated digits RTL (random valid gaps and
-    backpressure) -> beats -> bytes -> decoded outputs: equal to the reference, raw and float."""
+@pytest.mark.parametrize("name", ["digits", "pointwise_head"])
+def test_driver_against_rtl_cosim(tmp_path: Path, name: str) -> None:
+    """The driver's bytes -> beats -> Icarus co-simulation of the generated RTL (random valid gaps and
+    backpressure) -> beats -> bytes -> decoded outputs: equal to the reference, raw and float.
+    digits: 1 lane of ap_ufixed<8,0> in; pointwise_head: 3 signed 8-bit lanes (24-bit beats) in, 14-bit out."""
     import models
     from accel.deploy.sim_transport import SimTransport
     from accel.frontend import to_graph
     from accel.rtl.network import build_rtl
 
-    g = to_graph(models.build("digits"), "digits")
-    d = tmp_path / "digits_rtl"
+    g = to_graph(models.build(name), name)
+    d = tmp_path / f"{name}_rtl"
     build_rtl(g, d)
     sim = Spy(SimTransport(d))
     acc = Accelerator(d, transport=sim, timeout_s=600)  # metadata: the build's own build.json
@@ -279,7 +281,10 @@ def test_driver_against_rtl_cosim_digits(tmp_path: Path) -> None:
     want = execute(g, x).outputs[g.outputs[0]].reshape((3, *acc.out_shape))
     got = acc.predict(x)
     assert np.array_equal(got, want)
-    assert sim.calls[0][0] == x.astype(np.uint8).tobytes()  # ap_ufixed<8,0>, one lane: one byte per pixel
-    assert sim.inner.last.tlast_positions == [9, 19, 29]
+    # 8-bit elements, beats of whole bytes: the byte image is each element's low byte in row-major order
+    assert acc.in_type.width == 8 and acc.in_lanes * 8 == 8 * acc.meta["input"]["beat_bytes"]
+    assert sim.calls[0][0] == (x & 0xFF).astype(np.uint8).tobytes()
+    per_out = acc.meta["output"]["beats_per_frame"]
+    assert sim.inner.last.tlast_positions == [per_out - 1, 2 * per_out - 1, 3 * per_out - 1]
     yf = acc.predict(acc.in_type.to_float(x[1]))
     assert np.array_equal(yf, acc.out_type.to_float(want[1]))
