@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None, transport=None) -> int:
     p.add_argument("--benchmark", type=int, default=1000, metavar="N", help="frames to benchmark (0: skip)")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds before a transfer counts as hung")
     args = p.parse_args(argv)
+    via = args.transport if transport is None else type(transport).__name__
     if args.transport == "pynq" and transport is None:
         sys.path.insert(0, str(HERE))  # the bundled driver package, not an installed one
     import numpy as np
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None, transport=None) -> int:
         got = acc.predict(x)
         differs = np.any(got.reshape(len(x), -1) != want.reshape(len(x), -1), axis=1)
         bad = int(np.sum(differs))
-        print(f"self-test {meta['model']} via {args.transport}: {len(x) - bad}/{len(x)} frames exact")
+        print(f"self-test {meta['model']} via {via}: {len(x) - bad}/{len(x)} frames exact")
         if bad:
             first = int(np.flatnonzero(differs)[0])
             g16, w16 = got[first].ravel()[:16].tolist(), want[first].ravel()[:16].tolist()
