@@ -222,3 +222,23 @@ def test_ds_cnn_kws_exact_and_ii() -> None:
     j = _check_zoo("ds_cnn_kws", samples=5)
     assert j["compile_s"] == 0.0  # the same build: the simulator compile is reused
     assert j["ii_cycles"] <= 50_000, j["ii_cycles"]
+
+
+@pytest.mark.rtl
+@pytest.mark.slow
+@needs_generator
+def test_cli_verify_against_rtl_json() -> None:
+    """`accel verify digits --against rtl --sim verilator --json`: the lead's wiring of verify_against_rtl."""
+    import subprocess
+    import sys
+
+    out_dir = BUILD_ROOT / "network" / "cli_digits"
+    cmd = [sys.executable, "-m", "accel.cli", "verify", "digits", "--against", "rtl", "--samples", "3", "--sim",
+           "verilator", "--output-dir", str(out_dir), "--json"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=Path(__file__).parents[2])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    j = json.loads(proc.stdout)
+    assert j["against"] == "rtl" and j["samples"] == 3 and j["mismatches"] == 0, j
+    assert j["simulator"] == "verilator" and j["ii_cycles"] == j["expected_ii_cycles"]
+    assert isinstance(j["latency_cycles"], int) and j["latency_cycles"] > 0
+    assert (out_dir / "measured.json").is_file() and (out_dir / "build.json").is_file()
