@@ -38,12 +38,13 @@ def _params(d: dict) -> str:
 
 
 def write_hand_build(out_dir: Path, flip_beat: int | None = None, drop_tlast: bool = False,
-                     flip_input_frame: int | None = None) -> dict:  # fmt: skip
+                     flip_input_frame: int | None = None, stop_after: int | None = None) -> dict:  # fmt: skip
     """Write rtl/accel_top.v, rtl/filelist.f and build.json.
 
     Faults the harness must see: ``flip_beat`` flips bit 0 of that output beat (counted from reset);
     ``drop_tlast`` never raises the top's TLAST; ``flip_input_frame`` flips bit 6 of every element of that
-    input frame before the requantiser (so the first layer, ``q``, diverges).
+    input frame before the requantiser (so the first layer, ``q``, diverges); ``stop_after`` drops
+    m_axis_tvalid for good after that many output beats (a hang).
     """
     out_dir = Path(out_dir)
     rtl = out_dir / "rtl"
@@ -75,7 +76,7 @@ module accel_top (
     wire [{ow - 1}:0] q_tdata;
     wire q_tvalid, q_tready, q_tlast;
     wire [{ow - 1}:0] p_tdata;
-    wire p_tlast;
+    wire p_tlast, p_tvalid;
     reg [31:0] out_count, in_count;
     always @(posedge clk) begin
         if (rst) begin
@@ -95,9 +96,11 @@ module accel_top (
     accel_maxpool #({_params(mp.verilog_parameters())}) u_p_maxpool (
         .clk(clk), .rst(rst),
         .s_axis_tdata(q_tdata), .s_axis_tvalid(q_tvalid), .s_axis_tready(q_tready), .s_axis_tlast(q_tlast),
-        .m_axis_tdata(p_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+        .m_axis_tdata(p_tdata), .m_axis_tvalid(p_tvalid), .m_axis_tready(m_axis_tready && !stopped),
         .m_axis_tlast(p_tlast));
     assign m_axis_tdata = {{{16 - ow}'d0, p_tdata ^ {{{ow - 1}'d0, {flip}}}}};
+    wire stopped = {f"out_count >= 32'd{stop_after}" if stop_after is not None else "1'b0"};
+    assign m_axis_tvalid = p_tvalid && !stopped;
     assign m_axis_tlast = p_tlast & {"1'b0" if drop_tlast else "1'b1"};
 endmodule
 `default_nettype wire

@@ -136,6 +136,22 @@ def test_missing_tlast_is_reported() -> None:
     assert not r.ok
 
 
+@pytest.mark.rtl
+def test_hang_times_out_and_loses_beats() -> None:
+    """A top that stops after 20 output beats: simulate returns (no hang) and the beats are reported lost."""
+    from accel.rtl.cosim import check_stream
+
+    graph = hand_graph()
+    d = _hand_dir("hang")
+    write_hand_build(d, stop_after=20)
+    raw = random_inputs(graph, 3, 0)
+    res = simulate(d, pack(raw, IN_TYPE, LANES), 3, timeout_cycles=3000)
+    assert not res.completed and len(res.out_beats) == 20
+    problems, bad = check_stream(res, 3, LANES * OUT_TYPE.width)
+    assert any("timeout" in p for p in problems) and any("lost beats" in p for p in problems)
+    assert bad == {1, 2}
+
+
 # ---- whole zoo through the generator ------------------------------------------------------------------
 
 
