@@ -11,20 +11,24 @@ generated Verilog harness, ``accel_cosim_tb``, that wraps ``accel_top`` (module 
   seeded random valid gaps (xorshift32, identical in every simulator); TLAST on every frame's last beat;
   ``valid`` is held until accepted (AXI rule).
 * **m_axis sink**: seeded random ``tready`` backpressure; logs every output beat with its TLAST and cycle.
-* **per-layer monitors**: for every instance listed in build.json's ``layers`` it samples the instance's
-  ``m_axis`` handshake through the hierarchy (``dut.<instance>.m_axis_*``) and logs, at each TLAST beat,
-  the cycle and the number of *busy* cycles since the previous one (a cycle is not busy when the instance
-  is blocked by its consumer -- ``m_axis_tvalid && !m_axis_tready`` -- or starved by its producer -- an
-  input ``tready && !tvalid``).  Busy cycles per frame are the instance's own
-  cycles per frame, comparable with the block's ``expected_cycles_per_frame()`` even though in a chain
-  every layer is paced by the slowest one.  With ``trace`` every instance's output beats are logged too
-  (used to name the first diverging layer).
+* **per-layer monitors**: for every instance listed in build.json's ``layers`` (and every library block
+  inside it, e.g. the window generator inside ``accel_maxpool_win``) it samples the instance's ``m_axis``
+  handshake through the hierarchy (``dut.<instance>.m_axis_*``; a fork's input side) and logs, at each
+  TLAST beat, the cycle and the number of *busy* cycles since the previous one.  A cycle is not busy when
+  the instance is blocked by its consumer (``m_axis_tvalid && !m_axis_tready``) or starved by its
+  producer (one input: ``tready && !tvalid``; ``accel_add``: an input not valid; ``accel_concat``: the
+  input it reads not valid).  Busy cycles per frame are the instance's own cycles per frame, comparable
+  with the block's ``expected_cycles_per_frame()`` even though in a chain every layer is paced by the
+  slowest one; a layer's measured cycles are its slowest instance's, over the stall-free frames after
+  frame 0.  With ``trace`` every instance's output beats are logged too (used to name the first
+  diverging layer).
 
 The cocotb test (:func:`network_test`, run by ``cocotb_tools.runner``) starts the clock, applies reset,
 hands the run configuration (read from ``cfg.json`` in the run directory) to the harness and waits for
 the harness' ``done`` (every expected output beat received) or the timeout, then keeps the sink open
 for :data:`TAIL_CYCLES` more cycles so that a duplicated/extra beat is seen, and writes ``result.json``.
-Python and the simulator exchange nothing but files in ``<build>/sim/<simulator>/``.
+Python and the simulator exchange nothing but files in ``<build>/sim/<simulator>/`` (the simulator runs in
+``<build>/rtl``, where the generator's ROM images are named relative to).
 
 Cycle numbers: cycle 0 is the first rising edge after reset is released; an event's cycle is the edge
 at which its handshake happens.  ``latency`` of a frame = last output beat cycle - first input beat
