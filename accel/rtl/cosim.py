@@ -441,6 +441,17 @@ class SimResult:
         return out
 
 
+def _runner_factory():
+    """cocotb's runner factory; cocotb is a dev dependency, so its absence is one clear sentence."""
+    try:
+        from cocotb_tools.runner import get_runner
+    except ImportError:
+        raise AccelError(
+            "RTL co-simulation needs cocotb 2.1 (pip install 'accel[dev]' or cocotb==2.1.0); it is not installed."
+        ) from None
+    return get_runner
+
+
 def _hash_files(paths: list[Path], extra: str) -> str:
     h = hashlib.sha256(extra.encode())
     for p in paths:
@@ -454,7 +465,7 @@ def compile_build(build_dir: str | Path, simulator: str | None = None) -> tuple[
 
     Returns (simulation directory, simulator name, seconds spent compiling; 0.0 when cached).
     """
-    from cocotb_tools.runner import get_runner
+    get_runner = _runner_factory()
 
     build_dir = Path(build_dir).resolve()
     sim = simulator_name(simulator)
@@ -587,7 +598,7 @@ def simulate(
     manifest's expected II) bounds the run; a run that times out returns ``completed=False`` with what
     arrived.  ``trace`` also records every monitored instance's output beats.
     """
-    from cocotb_tools.runner import get_runner
+    get_runner = _runner_factory()
 
     build_dir = Path(build_dir).resolve()
     manifest = read_manifest(build_dir)
