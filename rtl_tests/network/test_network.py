@@ -184,7 +184,7 @@ def _zoo_dir(name: str) -> Path:
     return d
 
 
-def _check_zoo(name: str, samples: int = SAMPLES) -> dict:
+def _check_zoo(name: str, samples: int = SAMPLES, simulator: str = SIMULATOR) -> dict:
     """verify_against_rtl on one zoo model: exact, no stream fault, II and bottleneck layers as expected."""
     import models
     from accel.frontend import load_graph
@@ -192,7 +192,8 @@ def _check_zoo(name: str, samples: int = SAMPLES) -> dict:
 
     t0 = time.perf_counter()
     model, graph = load_graph(models.build(name))
-    r = verify_against_rtl(model, graph, samples, seed=0, output_dir=_zoo_dir(name), simulator=SIMULATOR)
+    out_dir = _zoo_dir(f"{name}_{simulator}")
+    r = verify_against_rtl(model, graph, samples, seed=0, output_dir=out_dir, simulator=simulator)
     j = r.to_json()
     print(f"[zoo] {name}: {samples} samples, {j['simulator']}, mismatches {j['mismatches']}, latency "
           f"{j['latency_cycles']}, II {j['ii_cycles']} (expected {j['expected_ii_cycles']}), "
@@ -208,7 +209,7 @@ def _check_zoo(name: str, samples: int = SAMPLES) -> dict:
     for row in j["layers"]:
         # every layer's own (busy) cycles per frame as the generator expects: see accel.rtl.cosim's docstring
         assert _close(row["measured_cycles"], row["expected_cycles"]), row
-    assert (_zoo_dir(name) / "measured.json").is_file()
+    assert j["simulator"] == simulator and (out_dir / "measured.json").is_file()
     return j
 
 
@@ -227,6 +228,14 @@ def test_zoo_list_is_complete() -> None:
 @pytest.mark.parametrize("name", ZOO)
 def test_zoo_model_exact(name: str) -> None:
     _check_zoo(name)
+
+
+@pytest.mark.rtl
+@pytest.mark.slow
+@needs_generator
+def test_zoo_digits_icarus() -> None:
+    """The default simulator on a generated network (Icarus: 20 digits frames in ~20 s of simulation)."""
+    _check_zoo("digits", simulator="icarus")
 
 
 @pytest.mark.rtl
