@@ -27,7 +27,7 @@ The cocotb test (:func:`network_test`, run by ``cocotb_tools.runner``) starts th
 hands the run configuration (read from ``cfg.json`` in the run directory) to the harness and waits for
 the harness' ``done`` (every expected output beat received) or the timeout, then keeps the sink open
 for :data:`TAIL_CYCLES` more cycles so that a duplicated/extra beat is seen, and writes ``result.json``.
-Python and the simulator exchange nothing but files in ``<build>/sim/<simulator>/`` (the simulator runs in
+Python and the simulator exchange nothing but files in ``<build>/sim/<simulator>/run_*/`` (the simulator runs in
 ``<build>/rtl``, where the generator's ROM images are named relative to).
 
 Cycle numbers: cycle 0 is the first rising edge after reset is released; an event's cycle is the edge
@@ -36,7 +36,8 @@ cycle + 1 (inclusive), as in :mod:`rtl_tests.common`.
 
 The simulator build is cached per build directory and simulator: a stamp holding a hash of every source
 file and the harness decides whether to recompile, so repeated :func:`simulate` calls on one build only
-run the simulation.  Two simultaneous simulations of the same build directory are not supported.
+run the simulation; a lock makes parallel calls on one build compile once, and each call has its own run
+directory (removed after a completed run unless ``ACCEL_KEEP_SIM`` is set).
 """
 
 from __future__ import annotations
@@ -394,6 +395,8 @@ class SimResult:
     layers: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: per instance path: its output beats (only with ``trace=True``)
     traces: dict[str, list[int]] = field(default_factory=dict)
+    #: the run directory (logs), kept when the run timed out or ACCEL_KEEP_SIM is set; else ""
+    run_dir: str = ""
 
     @property
     def latencies(self) -> list[int]:
@@ -465,14 +468,21 @@ def compile_build(build_dir: str | Path, simulator: str | None = None) -> tuple[
 
     Returns (simulation directory, simulator name, seconds spent compiling; 0.0 when cached).
     """
-    get_runner = _runner_factory()
+    import fcntl
 
     build_dir = Path(build_dir).resolve()
     sim = simulator_name(simulator)
-    manifest = read_manifest(build_dir)
-    sources = _sources(build_dir, manifest)
     sim_dir = build_dir / "sim" / sim
     sim_dir.mkdir(parents=True, exist_ok=True)
+    with open(sim_dir / "compile.lock", "w") as lock:  # parallel simulate() calls on one build compile once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _compile_locked(build_dir, sim, sim_dir)
+
+
+def _compile_locked(build_dir: Path, sim: str, sim_dir: Path) -> tuple[Path, str, float]:
+    get_runner = _runner_factory()
+    manifest = read_manifest(build_dir)
+    sources = _sources(build_dir, manifest)
     harness = sim_dir / f"{HARNESS}.v"
     text = harness_verilog(manifest, sources)
     if not harness.is_file() or harness.read_text() != text:
@@ -614,10 +624,7 @@ def simulate(
         raise AccelError(f"an input beat does not fit the {in_spec['tdata_bits']}-bit s_axis TDATA; pack it first.")
     sim_dir, sim, compile_s = compile_build(build_dir, simulator)
     t0 = time.perf_counter()
-    run_dir = sim_dir / "run"
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True)
+    run_dir = Path(tempfile.mkdtemp(prefix="run_", dir=sim_dir))  # one per call: parallel runs do not clash
     (run_dir / "in.hex").write_text("".join(f"{int(b):x}\n" for b in input_beats))
     clean_frames = max(0, min(clean_frames, frames))
     if timeout_cycles is None:
@@ -666,8 +673,13 @@ def simulate(
         tail = log.read_text(errors="replace")[-1500:] if log.is_file() else ""
         raise AccelError(f"{build_dir}: the {sim} simulation ended without a result (log {log}):\n{tail}")
     status = json.loads(res_file.read_text())
-    return _collect(run_dir, manifest, sim, frames, per_out, clean_frames, status, trace,
-                    time.perf_counter() - t0, compile_s)  # fmt: skip
+    result = _collect(run_dir, manifest, sim, frames, per_out, clean_frames, status, trace,
+                      time.perf_counter() - t0, compile_s)  # fmt: skip
+    if result.completed and not os.environ.get("ACCEL_KEEP_SIM"):
+        shutil.rmtree(run_dir, ignore_errors=True)  # logs of a run that timed out stay for inspection
+    else:
+        result.run_dir = str(run_dir)
+    return result
 
 
 def _hex(s: str) -> int:

@@ -147,6 +147,7 @@ def test_hang_times_out_and_loses_beats() -> None:
     raw = random_inputs(graph, 3, 0)
     res = simulate(d, pack(raw, IN_TYPE, LANES), 3, timeout_cycles=3000)
     assert not res.completed and len(res.out_beats) == 20
+    assert res.run_dir and (Path(res.run_dir) / "events.txt").is_file()  # kept for inspection
     problems, bad = check_stream(res, 3, LANES * OUT_TYPE.width)
     assert any("timeout" in p for p in problems) and any("lost beats" in p for p in problems)
     assert bad == {1, 2}
