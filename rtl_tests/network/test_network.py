@@ -68,6 +68,21 @@ def test_harness_hand_top(simulator: str) -> None:
 
 
 @pytest.mark.rtl
+def test_parallel_simulations_of_one_build() -> None:
+    """Two simulate() calls at once on one build (as parallel driver tests do) both see their own frames."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    graph = hand_graph()
+    d = _hand_dir("parallel")
+    write_hand_build(d)
+    raws = [random_inputs(graph, 2, s) for s in (10, 11)]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda r: simulate(d, pack(r, IN_TYPE, LANES), 2), raws))
+    for raw, res in zip(raws, results, strict=True):
+        assert res.out_beats == pack(execute(graph, raw).outputs["p"], OUT_TYPE, LANES)
+
+
+@pytest.mark.rtl
 def test_simulate_refuses_partial_frames() -> None:
     d = _hand_dir("hand_icarus")
     write_hand_build(d)
