@@ -1,0 +1,153 @@
+"""``accel demo``: the whole flow on the trained ``digits`` model, as a user would run it step by step.
+
+Why a module of its own: the demo is the project's end-to-end acceptance run (``make demo`` on a fresh
+machine), so every step calls the same public function the matching ``accel`` command calls, and the
+closing summary states what each step proved, with its numbers, at a glance.
+
+Steps: load + inspect; reference = QKeras; reference = hls4ml C simulation; reference = RTL
+co-simulation (with latency and II); the hls4ml/Vitis HLS project with its AXI-Stream top (C-simulated
+on the reference vectors) and the RTL project, each with the Pynq-Z2 Vivado flow; the board bundle;
+the per-layer report of the RTL build.  Vendor steps (Vitis HLS, Vivado) are written, not run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MODEL = "digits"
+
+
+@dataclass
+class StepResult:
+    """One row of the closing summary."""
+
+    step: str
+    ok: bool
+    detail: str
+    seconds: float
+
+
+def run_demo(
+    out_dir: Path,
+    *,
+    samples: int = 1000,
+    hls_samples: int = 200,
+    rtl_samples: int = 20,
+    seed: int = 0,
+    console: Any = None,
+    load_model: Callable[[str], tuple[Any, Any]],
+    print_inspect: Callable[[dict[str, Any]], None],
+) -> list[StepResult]:
+    """Run every step into ``out_dir``; returns the summary rows (a failed check is a row with ok=False).
+
+    ``load_model`` and ``print_inspect`` are the CLI's own (so the demo shows exactly what ``accel inspect``
+    shows); an AccelError from any step propagates as it would from the command.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from accel.cli import build, describe_verify, inspect_graph, verify
+
+    console = console or Console()
+    out_dir = Path(out_dir)
+    rows: list[StepResult] = []
+
+    def timed(step: str, fn: Callable[[], tuple[bool, str]]) -> None:
+        t0 = time.perf_counter()
+        ok, detail = fn()
+        rows.append(StepResult(step, ok, detail, time.perf_counter() - t0))
+        console.print(f"[{'green' if ok else 'red'}]{'ok ' if ok else 'FAIL'}[/] {step}: {detail}")
+
+    with console.status("building digits and converting it to an accel Graph ..."):
+        t0 = time.perf_counter()
+        model, graph = load_model(MODEL)
+        info = inspect_graph(graph)
+    print_inspect(info)
+    metrics = _metrics()
+    acc = (f"; test accuracy float {metrics['float_test_accuracy']:.2%}, quantised "
+           f"{metrics['quantized_test_accuracy']:.2%}" if metrics else "")  # fmt: skip
+    rows.append(StepResult("load + inspect", True, f"{len(graph.nodes)} nodes, {info['totals']['macs']:,} MACs, "
+                           f"{info['totals']['parameters']:,} parameters{acc}", time.perf_counter() - t0))  # fmt: skip
+
+    def check(against: str, n: int, **kw: Any) -> Callable[[], tuple[bool, str]]:
+        def run() -> tuple[bool, str]:
+            r = verify(model, graph, against, n, seed, **kw)
+            extra = ""
+            if "ii_cycles" in r:
+                extra = f" latency {r['latency_cycles']:,} cycles, II {r['ii_cycles']:,} cycles/frame."
+            return r["mismatches"] == 0, describe_verify(r).split(": ", 1)[1] + extra
+
+        return run
+
+    steps: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
+        ("reference = QKeras", check("qkeras", samples)),
+        ("reference = hls4ml C simulation", check("hls", hls_samples, io="stream",
+                                                  output_dir=str(out_dir / "verify_hls"))),
+        ("reference = RTL co-simulation", check("rtl", rtl_samples, output_dir=str(out_dir / "verify_rtl"))),
+        ("HLS project + Pynq-Z2 flow", lambda: _build(build, model, graph, "hls", out_dir / "hls")),
+        ("RTL project + Pynq-Z2 flow", lambda: _build(build, model, graph, "rtl", out_dir / "rtl")),
+        ("board bundle", lambda: _package(out_dir / "rtl")),
+        ("RTL report", lambda: _report(out_dir / "rtl", console)),
+    ]  # fmt: skip
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn()]  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("demo", total=len(steps))
+        for name, fn in steps:
+            progress.update(task, description=name)
+            timed(name, fn)
+            progress.advance(task)
+    return rows
+
+
+def _metrics() -> dict[str, Any] | None:
+    path = Path(__file__).resolve().parent.parent / "models" / "digits_metrics.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _build(build: Callable[..., dict[str, Any]], model: Any, graph: Any, backend: str, out: Path) -> tuple[bool, str]:
+    summary = build(model, graph, backend, out, board="pynq-z2")
+    csim = summary.get("csim")
+    ok = csim is None or bool(csim.get("ok"))
+    detail = f"{out} ({len(summary['manifest']['files'])} files; vendor step: {summary['manifest']['ip']['make']})"
+    if csim is not None:
+        detail += f"; AXI-Stream top C simulation {'exact' if ok else 'FAILED'} on {csim.get('frames')} frames"
+    return ok, detail
+
+
+def _package(build_dir: Path) -> tuple[bool, str]:
+    from accel.deploy.package import package
+
+    path = package(build_dir)
+    return True, f"{path}"
+
+
+def _report(build_dir: Path, console: Any) -> tuple[bool, str]:
+    from accel.report import make_report, print_report
+
+    chart = build_dir / "report.png"
+    report = make_report(build_dir, synth=True, chart=chart, jobs=os.cpu_count() or 1)
+    print_report(report)
+    totals = report["totals"]
+    used = ", ".join(f"{r} {totals[r]:,}" for r in ("LUT", "FF", "DSP", "BRAM") if totals.get(r) is not None)
+    return report["fits"] is not False, f"{used}; {report['verdict']}; chart {chart}"
+
+
+def print_summary(rows: list[StepResult], console: Any) -> None:
+    """The at-a-glance table that ends the demo."""
+    from rich.table import Table
+
+    table = Table(title="accel demo: digits", show_lines=False)
+    for col in ("step", "result", "seconds", "detail"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r.step, "[green]ok[/]" if r.ok else "[red]FAILED[/]", f"{r.seconds:.1f}", r.detail)
+    console.print(table)
+    failed = [r.step for r in rows if not r.ok]
+    console.print("all steps passed." if not failed else f"failed: {', '.join(failed)}.")
