@@ -201,5 +201,15 @@ def test_frontend_converts_zoo_model_exactly(name: str) -> None:
 
 
 @pytest.mark.slow
-def test_frontend_converts_ds_cnn_kws_exactly_on_1000_samples() -> None:
-    _verify("ds_cnn_kws", 1000)
+@pytest.mark.parametrize("name", EXPECTED)
+def test_accel_verify_against_qkeras_on_1000_samples(name: str, capsys) -> None:
+    """The Foundation issue's acceptance command, as a user types it: `accel verify M --samples 1000 --json`."""
+    import json
+
+    from accel.cli import main
+
+    capsys.readouterr()
+    code = main(["verify", name, "--against", "qkeras", "--samples", "1000", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert (result["model"], result["against"], result["samples"]) == (name, "qkeras", 1000)
+    assert code == 0 and result["mismatches"] == 0, result["first_divergence"]
