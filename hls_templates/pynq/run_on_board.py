@@ -17,6 +17,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# Python puts this script's folder first on sys.path, so the bundled minimal `accel` (driver only) would shadow
+# an installed accel; it is meant for the board only (inserted again in main() for --transport pynq).
+if sys.path and Path(sys.path[0] or ".").resolve() == HERE:
+    del sys.path[0]
 
 
 def make_transport(kind: str, build: str | None, meta: dict):
