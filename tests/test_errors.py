@@ -120,6 +120,12 @@ CASES = [
     ("unknown-hls-io-type", lambda tmp: ["verify", "digits", "--against", "hls", "--io", "axi"], "--io"),
     ("build-without-backend", lambda tmp: ["build", "digits", "-o", str(tmp / "out")], "--backend"),
     ("unknown-board", lambda tmp: ["build", "digits", "--backend", "rtl", "--board", "zcu", "-o", str(tmp)], "zcu"),
+    ("zero-clock-rtl", lambda tmp: ["build", "digits", "--backend", "rtl", "-o", str(tmp), "--clock-ns", "0"], "clock"),
+    ("bad-part-rtl", lambda tmp: ["build", "digits", "--backend", "rtl", "-o", str(tmp), "--part", "z80"], "z80"),
+    ("report-not-a-build", lambda tmp: ["report", str(tmp / "not_a_build")], "not_a_build"),
+    ("package-not-a-build", lambda tmp: ["package", str(tmp / "not_a_build")], "not_a_build"),
+    ("missing-folding-file", lambda tmp: ["build", "digits", "--backend", "rtl", "-o", str(tmp / "o"), "--folding",
+                                          str(tmp / "f.json")], "f.json"),
     ("unknown-command", lambda tmp: ["synthesize", "digits"], "synthesize"),
 ]
 

@@ -25,6 +25,7 @@ Common keys (backends may add their own, e.g. ``layers`` for the RTL backend)::
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,18 @@ from accel.fixed import FixedType
 MANIFEST = "build.json"
 REQUIRED_KEYS = ("backend", "model", "part", "clock_ns", "top", "input", "output", "ports", "ip", "files")
 PORT_KEYS = ("clock", "reset", "reset_active_low", "s_axis", "m_axis")
+
+
+def check_target(part: str, clock_ns: float) -> None:
+    """The FPGA part and clock period every backend records; refused before anything is written."""
+    if not isinstance(part, str) or not re.fullmatch(r"x[a-z0-9]+-[a-z0-9-]+", part.strip().lower()):
+        raise AccelError(f"FPGA part '{part}' is not a Xilinx part name; give one like xc7z020clg400-1.")
+    try:
+        ok = float(clock_ns) > 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise AccelError(f"clock period {clock_ns} ns is not supported; it must be a positive number of ns.")
 
 
 def stream_spec(name: str, shape: tuple[int, ...], dtype: FixedType, lanes: int) -> dict[str, Any]:

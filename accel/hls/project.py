@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from accel import AccelError
-from accel.deploy.manifest import read_manifest, stream_spec, stream_type, write_manifest
+from accel.deploy.manifest import check_target, read_manifest, stream_spec, stream_type, write_manifest
 from accel.deploy.stream import pack, to_bytes
 from accel.fixed import FixedType
 from accel.ir import Graph
@@ -99,10 +99,7 @@ def _single_io(graph: Graph) -> tuple[str, str]:
 
 
 def _check_args(part: str, clock_ns: float, tb_samples: int) -> None:
-    if not isinstance(part, str) or not re.fullmatch(r"x[a-z0-9]+-[a-z0-9-]+", part.strip().lower()):
-        raise AccelError(f"FPGA part '{part}' is not a Xilinx part name; give one like xc7z020clg400-1.")
-    if not float(clock_ns) > 0:
-        raise AccelError(f"clock period {clock_ns} ns is not supported; it must be a positive number of ns.")
+    check_target(part, clock_ns)
     if int(tb_samples) < 1:
         raise AccelError(f"{tb_samples} testbench samples requested; at least 1 is needed.")
 

@@ -50,7 +50,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ from accel.deploy.manifest import read_manifest, stream_type
 from accel.deploy.stream import pack, unpack
 from accel.ir import Graph
 from accel.rtl import LIB_DIR
+from accel.verify import VerifyResult
 
 #: cycles the sink stays open after the last expected beat, to catch extra (duplicated) beats
 TAIL_CYCLES = 200
@@ -755,16 +756,12 @@ def _collect(run_dir: Path, manifest: dict[str, Any], sim: str, frames: int, per
 
 
 @dataclass
-class RtlVerifyResult:
-    """The outcome of ``accel verify --against rtl``: :class:`accel.verify.VerifyResult`'s fields plus cycles."""
+class RtlVerifyResult(VerifyResult):
+    """The outcome of ``accel verify --against rtl``: :class:`accel.verify.VerifyResult` plus cycles.
 
-    model: str
-    against: str
-    samples: int
-    mismatches: int  # samples with any differing output value, lost/extra beat or misplaced TLAST
-    mismatched_values: int
-    first_divergence: dict[str, Any] | None
-    elapsed_s: float
+    ``mismatches`` also counts samples spoilt by a lost or extra beat or a misplaced TLAST.
+    """
+
     latency_cycles: int | None  # frame 0: first input beat to last output beat, inclusive, no stalls
     ii_cycles: int | None  # median cycles between consecutive frames' last output beats (stall-free frames)
     expected_ii_cycles: int | None
@@ -778,9 +775,6 @@ class RtlVerifyResult:
     @property
     def ok(self) -> bool:
         return self.mismatches == 0 and not self.problems
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _layer_table(manifest: dict[str, Any], sim: SimResult) -> list[dict[str, Any]]:

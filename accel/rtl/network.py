@@ -64,7 +64,7 @@ from typing import Any
 import numpy as np
 
 from accel import AccelError
-from accel.deploy.manifest import stream_spec, write_manifest
+from accel.deploy.manifest import check_target, stream_spec, write_manifest
 from accel.fixed import FixedType
 from accel.ir import Graph, Node
 from accel.rtl import lib_file
@@ -590,6 +590,7 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
     overrides (see :mod:`accel.rtl.folding`).
     """
     out_dir = Path(out_dir)
+    check_target(part, clock_ns)
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise AccelError(f"graph {graph.name} has {len(graph.inputs)} inputs and {len(graph.outputs)} outputs; "
                          "the RTL backend supports one input and one output stream.")

@@ -171,17 +171,6 @@ def test_hang_times_out_and_loses_beats() -> None:
 # ---- whole zoo through the generator ------------------------------------------------------------------
 
 
-def _generator_available() -> bool:
-    try:
-        from accel.rtl.network import build_rtl  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_generator = pytest.mark.skipif(not _generator_available(), reason="accel.rtl.network is not there yet")
-
-
 def _zoo_names() -> list[str]:
     import models
 
@@ -240,7 +229,6 @@ def test_zoo_list_is_complete() -> None:
 
 @pytest.mark.rtl
 @pytest.mark.slow
-@needs_generator
 @pytest.mark.parametrize("name", ZOO)
 def test_zoo_model_exact(name: str) -> None:
     _check_zoo(name)
@@ -248,7 +236,6 @@ def test_zoo_model_exact(name: str) -> None:
 
 @pytest.mark.rtl
 @pytest.mark.slow
-@needs_generator
 def test_zoo_digits_icarus() -> None:
     """The default simulator on a generated network (Icarus: 20 digits frames in ~20 s of simulation)."""
     _check_zoo("digits", simulator="icarus")
@@ -256,7 +243,6 @@ def test_zoo_digits_icarus() -> None:
 
 @pytest.mark.rtl
 @pytest.mark.slow
-@needs_generator
 def test_ds_cnn_kws_exact_and_ii() -> None:
     """ds_cnn_kws: 20 samples exact, then the issue's check: 5 samples with ii_cycles <= 50,000."""
     _check_zoo("ds_cnn_kws")
@@ -267,7 +253,6 @@ def test_ds_cnn_kws_exact_and_ii() -> None:
 
 @pytest.mark.rtl
 @pytest.mark.slow
-@needs_generator
 def test_cli_verify_against_rtl_json() -> None:
     """`accel verify digits --against rtl --sim verilator --json`: the lead's wiring of verify_against_rtl."""
     import subprocess
