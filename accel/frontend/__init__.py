@@ -33,6 +33,7 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from accel import AccelError  # noqa: E402
+from accel.frontend import layers  # noqa: E402, F401  (registers the handlers; walk.py only keeps the registry)
 from accel.frontend.walk import AccelPrecisionWarning, supported_layers, to_graph  # noqa: E402
 from accel.ir import Graph  # noqa: E402
 

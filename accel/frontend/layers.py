@@ -1,7 +1,9 @@
 """Layer handlers: one plain function per family of Keras layer classes.
 
 Each Q-layer handler reuses the float geometry (kernel, stride, padding) and adds
-only its quantizers; lowerings live in :mod:`accel.frontend.lowering`.
+only its quantizers; lowerings live in :mod:`accel.frontend.lowering`.  The handlers
+register themselves in :data:`accel.frontend.walk.HANDLERS` when ``accel.frontend``
+imports this module; walk.py never imports it, so the two form no import cycle.
 """
 
 from __future__ import annotations

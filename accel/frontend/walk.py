@@ -3,6 +3,10 @@
 Handlers are plain functions registered by the Keras class names they accept
 (hls4ml style); each reads one layer and adds IR nodes through the
 :class:`Context`.  The walk visits ``model.layers`` in their (topological) order.
+
+This module keeps the registry but never imports the handlers: ``accel.frontend``'s
+``__init__`` imports :mod:`accel.frontend.layers`, so importing anything of the frontend
+registers them, and walk <-> layers is no import cycle (tests/test_layering.py).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ def handler(*classes: str) -> Callable[[Handler], Handler]:
 
 
 def supported_layers() -> list[str]:
-    _load_handlers()
+    """The Keras class names the frontend converts (the registered handlers)."""
     return sorted(HANDLERS)
 
 
@@ -140,13 +144,8 @@ class Context:
         return self.builder.spec(tensor)
 
 
-def _load_handlers() -> None:
-    import accel.frontend.layers  # noqa: F401  (registers the handlers)
-
-
 def to_graph(model: Any, name: str | None = None) -> Graph:
     """Convert a QKeras/Keras model into an exact :class:`accel.ir.Graph` (see accel.frontend)."""
-    _load_handlers()
     if not hasattr(model, "layers") or not hasattr(model, "outputs"):
         raise AccelError(f"{model!r} is not a Keras model; supported: a keras.Model or a .h5 file.")
     if not model.inputs or not model.outputs:
