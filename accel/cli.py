@@ -10,7 +10,8 @@
     accel package DIR                        the folder/tarball to copy to the board
     accel demo                               the whole flow on the trained `digits` model
 
-MODEL is a zoo name or a path to a Keras ``.h5`` file.  Every :class:`accel.AccelError`
+MODEL is a zoo name or a path to a Keras ``.h5`` file.  This module parses arguments and chains the
+steps of :mod:`accel.steps` (load, inspect, verify, build), which the demo shares.  Every :class:`accel.AccelError`
 becomes one line ``accel: error: <sentence>`` on stderr and exit status 2; any other
 exception is a bug and keeps its traceback.  TensorFlow is imported only by the
 commands that need a model, so ``accel --help`` and ``accel zoo`` stay fast.
@@ -24,173 +25,31 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
 
 from accel import AccelError, __version__
+from accel.steps import (
+    BACKENDS,
+    BOARDS,
+    DEFAULT_PART,
+    VERIFY_TARGETS,
+    build,
+    console,
+    describe_build,
+    describe_verify,
+    inspect_graph,
+    load_model,
+    print_inspect_table,
+    verify,
+    zoo_names,
+)
 
-#: what `verify --against` can compare the reference with
-VERIFY_TARGETS = ("qkeras", "hls", "rtl")
-BACKENDS = ("hls", "rtl")
-BOARDS = ("pynq-z2",)
 EXIT_MISMATCH = 1
 EXIT_ERROR = 2
 
 
-# -- step: load ----------------------------------------------------------------------
-def _quiet_tensorflow() -> None:
-    """Silence TensorFlow/absl start-up chatter before TensorFlow is first imported."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    try:
-        import absl.logging
-
-        absl.logging.set_verbosity(absl.logging.ERROR)
-    except ImportError:  # absl comes with TensorFlow; nothing to silence without it
-        pass
-
-
-def _zoo_names() -> list[str]:
-    import models
-
-    return models.names()
-
-
-def load_model(spec: str) -> tuple[Any, Any]:
-    """A zoo name or an .h5 path -> (Keras model, Graph); AccelError when it is neither."""
-    _quiet_tensorflow()
-    from accel.frontend import load_graph
-
-    path = Path(spec)
-    if path.suffix.lower() in (".h5", ".hdf5", ".keras") or path.exists() or os.sep in spec:
-        if path.is_file():  # TensorFlow will be needed: keep its logger to errors (missing files fail fast)
-            import tensorflow as tf
-
-            tf.get_logger().setLevel("ERROR")
-        return load_graph(path)
-    import models
-
-    names = models.names()
-    if spec not in names:
-        raise AccelError(
-            f"'{spec}' is neither a zoo model nor an existing file; zoo models are {', '.join(names)} "
-            "(or give a path to a Keras .h5 file)."
-        )
-    import tensorflow as tf
-
-    tf.get_logger().setLevel("ERROR")
-    return load_graph(models.build(spec, seed=0), name=spec)
-
-
-# -- step: inspect ----------------------------------------------------------------------
-def inspect_graph(graph: Any) -> dict[str, Any]:
-    """Per-node facts (shapes, exact types, MACs, parameters) and totals, as JSON-ready data."""
-    rows = []
-    for name in graph.inputs:
-        spec = graph.tensors[name]
-        rows.append({
-            "name": name, "op": "input", "source": name, "input_shapes": [], "output_shape": list(spec.shape),
-            "input_types": [], "weight_type": None, "bias_type": None, "output_type": spec.dtype.hls,
-            "macs": 0, "parameters": 0,
-        })  # fmt: skip
-    for node in graph.nodes:
-        ins = graph.input_specs(node)
-        out = graph.tensors[node.output]
-        wt = node.param_types.get("weight")
-        bt = node.param_types.get("bias")
-        rows.append({
-            "name": node.name,
-            "op": node.op,
-            "source": node.source,
-            "input_shapes": [list(s.shape) for s in ins],
-            "output_shape": list(out.shape),
-            "input_types": [s.dtype.hls for s in ins],
-            "weight_type": wt.hls if wt else None,
-            "bias_type": bt.hls if bt else None,
-            "output_type": out.dtype.hls,
-            "macs": graph.macs(node),
-            "parameters": graph.parameter_count(node),
-        })
-    return {
-        "model": graph.name,
-        "inputs": list(graph.inputs),
-        "outputs": list(graph.outputs),
-        "layers": rows,
-        "totals": {
-            "nodes": len(graph.nodes),
-            "macs": sum(r["macs"] for r in rows),
-            "parameters": sum(r["parameters"] for r in rows),
-        },
-    }
-
-
-def _shape(s: list[int]) -> str:
-    return "x".join(map(str, s))
-
-
-def _console() -> Any:
-    """A rich console; output to a pipe or file gets a wide fixed width instead of rich's 80 columns."""
-    from rich.console import Console
-
-    return Console(width=None if sys.stdout.isatty() else 250)
-
-
-def print_inspect_table(info: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"{info['model']}: {info['totals']['nodes']} nodes", show_lines=False)
-    for col, justify in [("node", "left"), ("op", "left"), ("Keras layer", "left"), ("in shape", "right"),
-                         ("out shape", "right"), ("in type", "left"), ("weight", "left"), ("bias", "left"),
-                         ("out / acc type", "left"), ("MACs", "right"), ("params", "right")]:  # fmt: skip
-        table.add_column(col, justify=justify, no_wrap=True)
-    for r in info["layers"]:
-        table.add_row(
-            r["name"], r["op"], r["source"], " ".join(_shape(s) for s in r["input_shapes"]), _shape(r["output_shape"]),
-            " ".join(r["input_types"]), r["weight_type"] or "", r["bias_type"] or "", r["output_type"],
-            f"{r['macs']:,}", f"{r['parameters']:,}",
-        )  # fmt: skip
-    t = info["totals"]
-    table.add_section()
-    table.add_row("total", "", "", "", "", "", "", "", "", f"{t['macs']:,}", f"{t['parameters']:,}")
-    _console().print(table)
-
-
-# -- step: verify ----------------------------------------------------------------------
-def verify(model: Any, graph: Any, against: str, samples: int, seed: int, *, io: str = "stream",
-           simulator: str | None = None, folding: str | None = None, output_dir: str | None = None) -> dict[str, Any]:
-    """One bit-exact comparison of the reference with ``against``; the JSON-ready result."""
-    if against == "qkeras":
-        from accel.verify import verify_against_qkeras
-
-        return verify_against_qkeras(model, graph, samples=samples, seed=seed).to_json()
-    if against == "hls":
-        from accel.hls import verify_against_hls
-
-        result = verify_against_hls(model, graph, samples, io_type=io, seed=seed, output_dir=output_dir)
-        return {**result.to_json(), "io_type": f"io_{io}"}
-    if against == "rtl":
-        from accel.rtl.cosim import verify_against_rtl
-
-        return verify_against_rtl(
-            model, graph, samples, seed=seed, folding=folding, output_dir=output_dir, simulator=simulator
-        ).to_json()
-    raise AccelError(f"verification against '{against}' is unknown; supported: {', '.join(VERIFY_TARGETS)}.")
-
-
-def describe_verify(result: dict[str, Any]) -> str:
-    """One human sentence about a verification result; names the first diverging layer on a mismatch."""
-    head = f"{result['model']}: {result['samples']} random samples against {result['against']}: "
-    if result["mismatches"] == 0:
-        return head + f"all outputs bit-exact ({result['elapsed_s']:.1f} s)."
-    d = result.get("first_divergence") or {}
-    where = f" first diverging layer: {d['layer']} (node {d['node']}) at {d['index']}" if d else ""
-    detail = f", expected {d['expected']!r} got {d['got']!r}" if d else ""
-    return head + f"{result['mismatches']} samples differ ({result['mismatched_values']} values);{where}{detail}."
-
-
 # -- commands ----------------------------------------------------------------------
 def cmd_zoo(args: argparse.Namespace) -> int:
-    names = _zoo_names()
+    names = zoo_names()
     print(json.dumps(names) if args.json else "\n".join(names))
     return 0
 
@@ -213,54 +72,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_MISMATCH if result["mismatches"] else 0
 
 
-def build(model: Any, graph: Any, backend: str, out_dir: Path, *, board: str | None = None, part: str | None = None,
-          clock_ns: float = 10.0, io: str = "stream", folding: str | None = None) -> dict[str, Any]:
-    """Write the backend's project into ``out_dir`` (and the board flow on top); a JSON-ready summary."""
-    part = part or "xc7z020clg400-1"
-    summary: dict[str, Any] = {"model": graph.name, "backend": backend, "dir": str(out_dir)}
-    if backend == "hls":
-        from accel.hls.project import build_hls_project, csim_project
-
-        summary["manifest"] = build_hls_project(model, graph, out_dir, part=part, clock_ns=clock_ns, io_type=io)
-        summary["csim"] = csim_project(out_dir)
-    elif backend == "rtl":
-        from accel.rtl.network import build_rtl
-
-        summary["manifest"] = build_rtl(graph, out_dir, folding=folding, part=part, clock_ns=clock_ns)
-    else:
-        raise AccelError(f"backend '{backend}' is unknown; supported: {', '.join(BACKENDS)}.")
-    if board is not None:
-        from accel.deploy.board import write_board_flow
-
-        summary["board"] = write_board_flow(out_dir, board=board, clock_ns=clock_ns)
-    return summary
-
-
-def describe_build(summary: dict[str, Any]) -> str:
-    """A few human lines about what `accel build` wrote and what to run next."""
-    m = summary["manifest"]
-    lines = [f"{summary['model']}: {summary['backend']} project in {summary['dir']} "
-             f"(top {m['top']}, part {m['part']}, {m['clock_ns']} ns clock, {len(m['files'])} files)."]  # fmt: skip
-    csim = summary.get("csim")
-    if csim is not None:
-        verdict = "passed" if csim.get("ok") else "FAILED"
-        lines.append(f"C simulation of the AXI-Stream top on the reference vectors {verdict} "
-                     f"({csim.get('frames')} frames, {csim.get('seconds', 0):.1f} s).")  # fmt: skip
-    if "expected_ii_cycles" in m:
-        lines.append(f"expected initiation interval: {m['expected_ii_cycles']:,} cycles per frame.")
-    lines.append(f"vendor step (needs Xilinx tools, not run here): {m['ip']['make']}")
-    board = summary.get("board")
-    if board is not None:
-        script = board.get("script", "board/build_bitstream.sh")
-        lines.append(f"board flow for {board.get('board', 'the board')} (needs Vivado): {script}")
-    return "\n".join(lines)
-
-
 def cmd_build(args: argparse.Namespace) -> int:
     model, graph = load_model(args.model)
     part = args.part
     if args.board is not None and part is None:
-        part = "xc7z020clg400-1"  # the Pynq-Z2's part
+        part = DEFAULT_PART  # the Pynq-Z2's part
     summary = build(model, graph, args.backend, Path(args.output), board=args.board, part=part,
                     clock_ns=args.clock_ns, io=args.io, folding=args.folding)  # fmt: skip
     print(json.dumps(summary, indent=1, default=str) if args.json else describe_build(summary))
@@ -291,11 +107,10 @@ def cmd_package(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from accel.demo import print_summary, run_demo
 
-    console = _console()
+    out = console()
     rows = run_demo(Path(args.output), samples=args.samples, hls_samples=args.hls_samples,
-                    rtl_samples=args.rtl_samples, seed=args.seed, console=console, load_model=load_model,
-                    print_inspect=print_inspect_table)  # fmt: skip
-    print_summary(rows, console)
+                    rtl_samples=args.rtl_samples, seed=args.seed, console=out)  # fmt: skip
+    print_summary(rows, out)
     return 0 if all(r.ok for r in rows) else EXIT_MISMATCH
 
 

@@ -9,6 +9,9 @@ project with its AXI-Stream top (C-simulated on the reference vectors) and the R
 the Pynq-Z2 Vivado flow; reference = RTL co-simulation of that RTL build (latency, II, measured cycles
 per layer); the board bundle; the per-layer report of the RTL build.
 Vendor steps (Vitis HLS, Vivado) are written, not run.
+
+The steps come from :mod:`accel.steps`, which the CLI chains too; the demo never imports the CLI
+(tests/test_layering.py), so the CLI can offer ``accel demo`` without an import cycle.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from accel.steps import build, describe_verify, inspect_graph, load_model, print_inspect_table, verify
 
 MODEL = "digits"
 
@@ -42,18 +47,14 @@ def run_demo(
     rtl_samples: int = 20,
     seed: int = 0,
     console: Any = None,
-    load_model: Callable[[str], tuple[Any, Any]],
-    print_inspect: Callable[[dict[str, Any]], None],
 ) -> list[StepResult]:
     """Run every step into ``out_dir``; returns the summary rows (a failed check is a row with ok=False).
 
-    ``load_model`` and ``print_inspect`` are the CLI's own (so the demo shows exactly what ``accel inspect``
-    shows); an AccelError from any step propagates as it would from the command.
+    The steps are the commands' own (so the demo shows exactly what ``accel inspect`` shows); an
+    AccelError from any step propagates as it would from the command.
     """
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from accel.cli import build, describe_verify, inspect_graph, verify
 
     console = console or Console()
     out_dir = Path(out_dir)
@@ -69,7 +70,7 @@ def run_demo(
         t0 = time.perf_counter()
         model, graph = load_model(MODEL)
         info = inspect_graph(graph)
-    print_inspect(info)
+    print_inspect_table(info, console)
     metrics = _metrics()
     acc = (f"; test accuracy float {metrics['float_test_accuracy']:.2%}, quantised "
            f"{metrics['quantized_test_accuracy']:.2%}" if metrics else "")  # fmt: skip
@@ -90,8 +91,8 @@ def run_demo(
         ("reference = QKeras", check("qkeras", samples)),
         ("reference = hls4ml C simulation", check("hls", hls_samples, io="stream",
                                                   output_dir=str(out_dir / "verify_hls"))),
-        ("HLS project + Pynq-Z2 flow", lambda: _build(build, model, graph, "hls", out_dir / "hls")),
-        ("RTL project + Pynq-Z2 flow", lambda: _build(build, model, graph, "rtl", out_dir / "rtl")),
+        ("HLS project + Pynq-Z2 flow", lambda: _build(model, graph, "hls", out_dir / "hls")),
+        ("RTL project + Pynq-Z2 flow", lambda: _build(model, graph, "rtl", out_dir / "rtl")),
         # into the RTL build itself, so its measured per-layer cycles (measured.json) reach the report
         ("reference = RTL co-simulation", check("rtl", rtl_samples, output_dir=str(out_dir / "rtl"))),
         ("board bundle", lambda: _package(out_dir / "rtl")),
@@ -113,7 +114,7 @@ def _metrics() -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def _build(build: Callable[..., dict[str, Any]], model: Any, graph: Any, backend: str, out: Path) -> tuple[bool, str]:
+def _build(model: Any, graph: Any, backend: str, out: Path) -> tuple[bool, str]:
     summary = build(model, graph, backend, out, board="pynq-z2")
     csim = summary.get("csim")
     ok = csim is None or bool(csim.get("ok"))

@@ -64,7 +64,12 @@ def test_inspect_json_has_per_layer_entries(capsys) -> None:
     assert all(keys <= set(r) for r in layers)
     convs = [r for r in layers if r["op"] in ("conv2d", "depthwise_conv2d")]
     assert convs and all(r["weight_type"].startswith("ap_") and r["macs"] > 0 for r in convs)
-    assert info["totals"]["macs"] == sum(r["macs"] for r in layers)
+    # digits' MACs by hand from its architecture (models/digits.py): 8x8x1 input, conv1 3x3 -> 8x8x8,
+    # dw1 3x3 stride 2 -> 4x4x8, pw1 -> 4x4x16, dw2 3x3 -> 4x4x16, pw2 -> 4x4x16, fc 256 -> 10
+    by_hand = {"conv1": 8 * 8 * 8 * 3 * 3 * 1, "dw1": 4 * 4 * 8 * 3 * 3, "pw1": 4 * 4 * 16 * 8,
+               "dw2": 4 * 4 * 16 * 3 * 3, "pw2": 4 * 4 * 16 * 16, "fc": 256 * 10}  # fmt: skip
+    assert {r["name"]: r["macs"] for r in layers if r["macs"]} == by_hand
+    assert info["totals"]["macs"] == 16768
     # digits' parameter count is recorded independently by its training script
     metrics = json.loads((__import__("pathlib").Path(models.__file__).parent / "digits_metrics.json").read_text())
     assert info["totals"]["parameters"] == metrics["parameters"]
@@ -73,7 +78,9 @@ def test_inspect_json_has_per_layer_entries(capsys) -> None:
 def test_inspect_table_for_humans(capsys) -> None:
     assert main(["inspect", "digits"]) == 0
     out = capsys.readouterr().out
-    assert "total" in out and "depthwise_conv2d" in out
+    assert "depthwise_conv2d" in out
+    total = next(line for line in out.splitlines() if "total" in line)
+    assert "16,768" in total and "3,306" in total  # digits' MACs (by hand, above) and Keras' parameter count
 
 
 @pytest.mark.parametrize("name", ["digits", "mobilenet_v2_block"])
@@ -90,21 +97,22 @@ def test_verify_json_zoo_model_is_exact(capsys, name: str) -> None:
 
 def test_verify_human_output(capsys) -> None:
     assert main(["verify", "digits", "--samples", "16"]) == 0
-    assert "bit-exact" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("digits: 16 random samples against qkeras: all outputs bit-exact (")
 
 
 def test_describe_verify_names_first_diverging_layer() -> None:
-    from accel.cli import describe_verify
+    from accel.steps import describe_verify
 
     text = describe_verify({"model": "m", "against": "qkeras", "samples": 10, "mismatches": 2,
                             "mismatched_values": 5, "elapsed_s": 1.0,
                             "first_divergence": {"layer": "dw1", "node": "dw1_act", "index": [3, 0, 1, 2],
                                                  "expected": 0.5, "got": 0.25}})  # fmt: skip
-    assert "dw1" in text and "2 samples differ" in text
+    assert text == ("m: 10 random samples against qkeras: 2 samples differ (5 values); first diverging layer: "
+                    "dw1 (node dw1_act) at [3, 0, 1, 2], expected 0.5 got 0.25.")  # fmt: skip
 
 
 def test_verify_exit_code_1_and_layer_named_on_mismatch(capsys, monkeypatch) -> None:
-    """A mismatch (simulated: the QKeras side is replaced) exits 1 and names the diverging layer."""
+    """A mismatch (simulated: the verify step the command calls is replaced) exits 1 and names the layer."""
     import accel.cli as cli
 
     bad = {"model": "digits", "against": "qkeras", "samples": 4, "mismatches": 1, "mismatched_values": 1,
