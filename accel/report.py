@@ -1,21 +1,23 @@
-"""``accel report DIR``: per-layer work, folding, cycles and resource estimates of an RTL build, against the xc7z020.
+"""``accel report DIR``: per-layer work, folding, cycles and resource estimates of an RTL build, against its part.
 
-Why: before hours in Vivado a user needs to know whether the design fits a Pynq-Z2 and how fast it runs.
-Everything comes from the build directory: ``build.json`` (:mod:`accel.deploy.manifest`; the RTL backend adds
-``layers`` with MACs, parameters, PE/SIMD, expected cycles and the Verilog instances of each layer),
-``measured.json`` when the co-simulation (:mod:`accel.rtl.cosim`) has run (measured cycles per layer, latency,
-II), and yosys ``synth_xilinx -family xc7`` of every instance alone with its own parameters
+Why: before hours in Vivado a user needs to know whether the design fits the device it was built for and how
+fast it runs.  Everything comes from the build directory: ``build.json`` (the typed
+:class:`~accel.deploy.manifest.BuildManifest`: the part, and the RTL facts: layers with MACs, parameters,
+PE/SIMD, expected cycles, the Verilog instances of each layer, the build's own Verilog sources),
+``measured.json`` when the co-simulation has run (:mod:`accel.deploy.measured`: measured cycles per layer,
+latency, II), and yosys ``synth_xilinx -family xc7`` of every instance alone with its own parameters
 (:mod:`accel.rtl.synth`), cached in ``DIR/synth_cache.json`` by (module, parameters, file contents) so a
 second report is instant and an edited layer is the only one synthesised again.
 
-Resource units are the device's: LUT6 (logic + LUT-RAM sites), FF, DSP48E1 and BRAM36 (a RAMB18 counts 0.5).
-They are yosys estimates of each instance alone (no cross-boundary optimisation, no Vivado place & route);
-an instance yosys cannot synthesise is reported in its row and makes the totals a lower bound.
+Resource units are the device's: LUT6 (logic + LUT-RAM sites), FF, DSP and BRAM36 (a RAMB18 counts 0.5).  The
+capacity they are judged against is the build's part's (:func:`accel.parts.part_info`); for a part outside
+accel's table the report gives the totals and says the capacity is unknown instead of a verdict.  They are
+yosys estimates of each instance alone (no cross-boundary optimisation, no Vivado place & route); an instance
+yosys cannot synthesise is reported in its row and makes the totals a lower bound.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -23,16 +25,19 @@ from pathlib import Path
 from typing import Any
 
 from accel import AccelError
-from accel.deploy.manifest import MANIFEST, read_manifest
+from accel.deploy.manifest import MANIFEST, BuildManifest, LayerRecord, load_build
+from accel.deploy.measured import MEASURED, Measured, read_measured
+from accel.parts import PartInfo, known_devices, part_info
 
-#: the capacity resource totals are compared with (Pynq-Z2's xc7z020clg400-1; TOOLCHAIN.md)
-DEVICE = "xc7z020"
-CAPACITY: dict[str, float] = {"LUT": 53200, "FF": 106400, "DSP": 220, "BRAM": 140}
 RESOURCES = ("LUT", "FF", "DSP", "BRAM")
-MEASURED = "measured.json"
 SYNTH_CACHE = "synth_cache.json"
 #: seconds one instance may take in yosys before its row says so
 SYNTH_TIMEOUT_S = 1800.0
+
+
+def capacity_of(info: PartInfo) -> dict[str, int | None]:
+    """The part's capacity in the report's resource columns (None each when the device is not in the table)."""
+    return {"LUT": info.lut, "FF": info.ff, "DSP": info.dsp, "BRAM": info.bram36}
 
 
 def make_report(
@@ -49,41 +54,45 @@ def make_report(
     per layer there; ``jobs``: yosys runs at a time; ``progress``: called with one line per synthesised instance.
     """
     build_dir = Path(build_dir)
-    manifest = read_manifest(build_dir)
-    if manifest["backend"] == "hls":
+    manifest = load_build(build_dir)
+    if manifest.rtl is None:
         raise AccelError(
             f"{build_dir} is an HLS build; its resource and latency report comes from Vitis HLS's C synthesis "
             f"report ({hls_report_path(build_dir, manifest)}), accel report covers RTL builds (--backend rtl)."
         )
-    layers = manifest.get("layers")
-    if not isinstance(layers, list) or not layers:
+    if not manifest.rtl.layers:
         raise AccelError(
-            f"{build_dir / MANIFEST} has no 'layers' list; rebuild the directory with `accel build --backend rtl`."
+            f"{build_dir / MANIFEST} has no layers; rebuild the directory with `accel build --backend rtl`."
         )
-    measured = _read_measured(build_dir)
-    per_layer_measured = _measured_cycles(measured)
-    rows = [_layer_row(layer, per_layer_measured) for layer in layers]
+    measured = read_measured(build_dir)
+    per_layer_measured = measured.layer_cycles() if measured is not None else {}
+    rows = [_layer_row(layer, per_layer_measured) for layer in manifest.rtl.layers]
+    info = part_info(manifest.part)
 
-    synthesis: dict[str, Any] = {"enabled": bool(synth), "command": "synth_xilinx -family xc7", "device": DEVICE}
+    synthesis: dict[str, Any] = {"enabled": bool(synth), "command": "synth_xilinx -family xc7", "device": info.device}
     if synth:
         if progress is None and sys.stderr.isatty():  # a long first run on a terminal says what it is doing
             progress = _stderr_progress
-        synthesis.update(_synthesise(build_dir, rows, jobs, progress, str(manifest["top"])))
+        synthesis.update(_synthesise(build_dir, manifest, rows, jobs, progress))
     report: dict[str, Any] = {
         "build_dir": str(build_dir),
-        "model": manifest["model"],
-        "backend": manifest["backend"],
-        "part": manifest["part"],
-        "clock_ns": manifest["clock_ns"],
-        "clock_mhz": 1000.0 / float(manifest["clock_ns"]),
-        "folding": manifest.get("folding"),
+        "model": manifest.model,
+        "backend": manifest.backend,
+        "part": manifest.part,
+        "clock_ns": manifest.clock_ns,
+        "clock_mhz": 1000.0 / manifest.clock_ns,
+        "folding": manifest.rtl.folding,
         "synthesis": synthesis,
         "layers": rows,
     }
     report["totals"] = _totals(rows, synth)
-    report["capacity"] = {"device": DEVICE, **CAPACITY}
-    report["utilisation_percent"] = {r: 100.0 * report["totals"][r] / CAPACITY[r] for r in RESOURCES} if synth else None
-    report["fits"], report["verdict"] = _verdict(report, synth)
+    capacity = capacity_of(info)
+    report["capacity"] = {"part": manifest.part, "device": info.device, **capacity}
+    known = synth and info.known
+    report["utilisation_percent"] = (
+        {r: 100.0 * report["totals"][r] / capacity[r] for r in RESOURCES} if known else None
+    )
+    report["fits"], report["verdict"] = _verdict(report, synth, info)
     report["performance"] = _performance(manifest, measured, report["totals"]["macs"], report["clock_mhz"])
     report["chart"] = None
     if chart is not None:
@@ -95,109 +104,74 @@ def _stderr_progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def hls_report_path(build_dir: Path, manifest: dict[str, Any]) -> Path:
+def hls_report_path(build_dir: Path, manifest: BuildManifest) -> Path:
     """Where Vitis HLS writes the C synthesis report of an HLS build: ``<solution>/syn/report/<top>_csynth.rpt``.
 
     The solution directory is the one whose ``impl/ip`` the manifest names as the IP repository
     (:mod:`accel.hls.project`: ``<project>/solution1/impl/ip``).
     """
-    repo = Path(str((manifest.get("ip") or {}).get("repo", "")))
+    repo = Path(manifest.ip.repo)
     if repo.parts[-2:] == ("impl", "ip"):
         solution = repo.parent.parent
     else:
-        solution = Path(str((manifest.get("hls") or {}).get("project", "accel_prj"))) / "solution1"
-    return Path(build_dir) / solution / "syn" / "report" / f"{manifest['top']}_csynth.rpt"
+        solution = Path(manifest.hls.project if manifest.hls else "accel_prj") / "solution1"
+    return Path(build_dir) / solution / "syn" / "report" / f"{manifest.top}_csynth.rpt"
 
 
 # -- inputs ------------------------------------------------------------------------------------------------
-def _read_measured(build_dir: Path) -> dict[str, Any] | None:
-    path = Path(build_dir) / MEASURED
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise AccelError(f"{path} cannot be read as JSON ({exc}); run the co-simulation again.") from None
-    if not isinstance(data, dict):
-        raise AccelError(f"{path} is not a JSON object; run the co-simulation again.")
-    return data
-
-
-def _cycles_of(value: Any) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    if isinstance(value, dict):
-        for key in ("measured_cycles", "cycles_per_frame", "cycles", "ii_cycles"):
-            if isinstance(value.get(key), (int, float)):
-                return value[key]
-    return None
-
-
-def _measured_cycles(measured: dict[str, Any] | None) -> dict[str, float]:
-    """node -> measured cycles per frame, from ``measured.json``'s ``layers`` (a mapping or a list of rows)."""
-    if not measured:
-        return {}
-    layers = measured.get("layers") or {}
-    out: dict[str, float] = {}
-    if isinstance(layers, dict):
-        for node, value in layers.items():
-            c = _cycles_of(value)
-            if c is not None:
-                out[str(node)] = c
-    elif isinstance(layers, list):
-        for row in layers:
-            if isinstance(row, dict) and "node" in row and _cycles_of(row) is not None:
-                out[str(row["node"])] = _cycles_of(row)
-    return out
-
-
-def _layer_row(layer: dict[str, Any], measured: dict[str, float]) -> dict[str, Any]:
-    node = str(layer.get("node", "?"))
+def _layer_row(layer: LayerRecord, measured: dict[str, int | None]) -> dict[str, Any]:
     return {
-        "node": node,
-        "op": layer.get("op", ""),
-        "macs": int(layer.get("macs") or 0),
-        "parameters": int(layer.get("parameters") or 0),
-        "pe": layer.get("pe"),
-        "simd": layer.get("simd"),
-        "expected_cycles": layer.get("expected_cycles"),
-        "measured_cycles": measured.get(node),
-        "instances": [
-            {"instance": str(i.get("instance", "?")), "module": str(i["module"]), "parameters": i.get("parameters", {})}
-            for i in layer.get("instances", [])
-        ],
+        "node": layer.node,
+        "op": layer.op,
+        "macs": layer.macs,
+        "parameters": layer.parameters,
+        "pe": layer.pe,
+        "simd": layer.simd,
+        "expected_cycles": layer.expected_cycles,
+        "measured_cycles": measured.get(layer.node),
+        "instances": [{"instance": i.instance, "module": i.module, "parameters": dict(i.parameters)}
+                      for i in layer.instances],  # fmt: skip
     }
 
 
 # -- synthesis ----------------------------------------------------------------------------------------------
-def _sources(rtl_dir: Path, module: str, top: str) -> tuple[Path, ...]:
-    """Verilog a module is synthesised from: the build's own copies in ``rtl/`` (all but the generated top, so a
-    change elsewhere in the network does not invalidate the cache), else the accel library."""
-    from accel.rtl.synth import library_sources
-
-    own = sorted(p.resolve() for p in rtl_dir.glob("*.v") if p.stem != top)
-    if any(p.stem == module for p in own):
-        return tuple(own)
-    return library_sources(prefer=rtl_dir, extra=[module])
+def _sources(build_dir: Path, manifest: BuildManifest) -> tuple[Path, ...]:
+    """The Verilog every instance is synthesised from: the build's own sources as the manifest lists them, all
+    but the generated top, so a change elsewhere in the network does not invalidate the cache."""
+    assert manifest.rtl is not None
+    paths = [build_dir / rel for rel in manifest.rtl.rtl_sources if Path(rel).stem != manifest.top]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise AccelError(
+            f"{build_dir / MANIFEST} lists {missing[0].relative_to(build_dir)} among rtl_sources, but it does not "
+            "exist; rebuild the directory with `accel build --backend rtl`."
+        )
+    return tuple(sorted(p.resolve() for p in paths))
 
 
 def _synthesise(
-    build_dir: Path, rows: list[dict[str, Any]], jobs: int, progress: Callable[[str], None] | None, top: str
+    build_dir: Path,
+    manifest: BuildManifest,
+    rows: list[dict[str, Any]],
+    jobs: int,
+    progress: Callable[[str], None] | None,
 ) -> dict[str, Any]:
     """yosys per instance (cached), results written into the rows; returns the synthesis summary."""
     from accel.rtl.synth import SynthCache, SynthJob, run_jobs, yosys_exe, yosys_version
 
-    rtl_dir = (build_dir / "rtl").resolve()
+    assert manifest.rtl is not None
+    # ROM file parameters are bare names relative to the sources' directory, where filelist.f lives
+    rtl_dir = (build_dir / Path(manifest.rtl.filelist).parent).resolve()
     flat = [(row, inst) for row in rows for inst in row["instances"]]
-    sources = {m: _sources(rtl_dir, m, top) for m in {inst["module"] for _, inst in flat}}
-    missing = sorted(m for m, srcs in sources.items() if m not in {p.stem for p in srcs})
+    srcs = _sources(build_dir, manifest)
+    missing = sorted({inst["module"] for _, inst in flat} - {p.stem for p in srcs})
     if missing:
         raise AccelError(
-            f"{build_dir}: no Verilog source for module(s) {', '.join(missing)} in {rtl_dir} or the accel library; "
-            "rebuild the directory with `accel build --backend rtl`."
+            f"{build_dir / MANIFEST}: no file of rtl_sources defines module(s) {', '.join(missing)}; rebuild the "
+            "directory with `accel build --backend rtl`."
         )
     sjobs = [
-        SynthJob(inst["module"], dict(inst["parameters"]), sources[inst["module"]], rtl_dir, label=inst["instance"])
+        SynthJob(inst["module"], dict(inst["parameters"]), srcs, rtl_dir, label=inst["instance"])
         for _, inst in flat
     ]
     done = [0]
@@ -246,30 +220,33 @@ def _totals(rows: list[dict[str, Any]], synth: bool) -> dict[str, Any]:
     return totals
 
 
-def _verdict(report: dict[str, Any], synth: bool) -> tuple[bool | None, str]:
+def _verdict(report: dict[str, Any], synth: bool, info: PartInfo) -> tuple[bool | None, str]:
+    """Whether the totals fit the part's device: True, False, or None when that cannot be said."""
     if not synth:
         return None, "resources not estimated (synthesis off)"
+    if not info.known:
+        return None, f"capacity of part {info.part} unknown; known parts: {', '.join(known_devices())}"
+    capacity = capacity_of(info)
     pct = report["utilisation_percent"]
-    over = [r for r in RESOURCES if report["totals"][r] > CAPACITY[r]]
+    over = [r for r in RESOURCES if report["totals"][r] > capacity[r]]
     failed = report["synthesis"]["failed"]
     if over:
-        return False, f"does not fit the {DEVICE}: " + ", ".join(f"{r} {pct[r]:.0f}%" for r in over)
+        return False, f"does not fit the {info.device}: " + ", ".join(f"{r} {pct[r]:.0f}%" for r in over)
     if failed:
         return None, (f"unknown: {len(failed)} instance(s) failed synthesis, the totals are a lower bound "
                       f"(largest use {max(pct.values()):.0f}%)")  # fmt: skip
     worst = max(RESOURCES, key=lambda r: pct[r])
-    return True, f"fits the {DEVICE} (largest use: {worst} {pct[worst]:.1f}%)"
+    return True, f"fits the {info.device} (largest use: {worst} {pct[worst]:.1f}%)"
 
 
-def _performance(
-    manifest: dict[str, Any], measured: dict[str, Any] | None, macs: int, clock_mhz: float
-) -> dict[str, Any]:
+def _performance(manifest: BuildManifest, measured: Measured | None, macs: int, clock_mhz: float) -> dict[str, Any]:
     """II/latency (measured when ``measured.json`` exists, else the expected II), MACs per cycle, throughput."""
-    perf: dict[str, Any] = {"expected_ii_cycles": manifest.get("expected_ii_cycles"), "measured": measured is not None}
+    assert manifest.rtl is not None
+    perf: dict[str, Any] = {"expected_ii_cycles": manifest.rtl.expected_ii_cycles, "measured": measured is not None}
     ii = lat = None
     if measured is not None:
-        ii, lat = measured.get("ii_cycles"), measured.get("latency_cycles")
-        perf["frames"] = measured.get("frames") or measured.get("samples")
+        ii, lat = measured.ii_cycles, measured.latency_cycles
+        perf["frames"] = measured.frames
     perf["ii_cycles"] = ii
     perf["latency_cycles"] = lat
     basis = ii if ii else perf["expected_ii_cycles"]
@@ -317,9 +294,12 @@ def write_chart(report: dict[str, Any], path: Path) -> Path:
     if synth:
         ax = axes[1][0]
         width = 0.2
+        cap = report["capacity"]
+        known = report["utilisation_percent"] is not None
         for k, r in enumerate(RESOURCES):
-            ax.bar(x + (k - 1.5) * width, [100.0 * row[r] / CAPACITY[r] for row in rows], width, label=r)
-        ax.set_ylabel(f"% of {DEVICE}")
+            per_row = [100.0 * row[r] / cap[r] if known else row[r] for row in rows]
+            ax.bar(x + (k - 1.5) * width, per_row, width, label=r)
+        ax.set_ylabel(f"% of {cap['device']}" if known else f"count (capacity of {cap['device']} unknown)")
         ax.set_title(f"resources per layer (yosys synth_xilinx estimates); verdict: {report['verdict']}", fontsize=9)
         ax.set_xticks(x, names, rotation=60, ha="right", fontsize=7)
         ax.legend(fontsize=8)
@@ -340,7 +320,7 @@ def _num(v: Any) -> str:
 
 
 def print_report(report: dict[str, Any]) -> None:
-    """The report as a rich table: one row per layer, totals, the xc7z020 capacity and use, then the verdict."""
+    """The report as a rich table: one row per layer, totals, the part's capacity and use, then the verdict."""
     from rich.console import Console
     from rich.table import Table
 
@@ -371,9 +351,10 @@ def print_report(report: dict[str, Any]) -> None:
         total += [_num(t[k]) for k in RESOURCES]
         table.add_row(*total)
         cap = report["capacity"]
-        table.add_row(cap["device"], "capacity", "", "", "", "", "", "", *(_num(cap[k]) for k in RESOURCES))
         pct = report["utilisation_percent"]
-        table.add_row("", "use", "", "", "", "", "", "", *(f"{pct[k]:.1f}%" for k in RESOURCES))
+        if pct is not None:  # a part in accel's table
+            table.add_row(cap["device"], "capacity", "", "", "", "", "", "", *(_num(cap[k]) for k in RESOURCES))
+            table.add_row("", "use", "", "", "", "", "", "", *(f"{pct[k]:.1f}%" for k in RESOURCES))
     else:
         table.add_row(*total)
     console.print(table)

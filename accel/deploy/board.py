@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from accel import AccelError
-from accel.deploy.manifest import read_manifest
+from accel.deploy.manifest import MANIFEST, BuildManifest, StreamSpec, load_build
+from accel.parts import DEFAULT_PART
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "hls_templates" / "pynq"
 BOARD_DIR = "board"
@@ -53,7 +54,7 @@ class Board:
     hp0_data_width: int = 64
 
 
-BOARDS = {"pynq-z2": Board("pynq-z2", "xc7z020clg400-1", "pynq_z2_ps7.tcl")}
+BOARDS = {"pynq-z2": Board("pynq-z2", DEFAULT_PART, "pynq_z2_ps7.tcl")}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -80,31 +81,30 @@ def _tcl_word(value: Any, what: str) -> str:
     return "{" + text + "}"
 
 
-def _dma_width(spec: dict[str, Any], side: str, path: Path) -> int:
+def _dma_width(spec: StreamSpec, side: str, path: Path) -> int:
     """The DMA's stream width for a stream of ``tdata_bits``: equal when the DMA accepts it, else the next wider one.
 
     Why: an AXI DMA stream is 8, 16, 32, ... 1024 bits, while a backend may choose e.g. 3 lanes of 8 bits
     (24 bits).  Then an AXI4-Stream data width converter sits between DMA and accelerator; it repacks the
     byte stream without gaps, so the DMA's byte image is still :func:`accel.deploy.stream.to_bytes`' image.
     """
-    bits = int(spec["tdata_bits"])
-    if bits % 8 or bits > DMA_STREAM_WIDTHS[-1]:
+    bits = spec.tdata_bits  # whole bytes by construction
+    if bits > DMA_STREAM_WIDTHS[-1]:
         raise AccelError(
-            f"{path}: the {side} stream is {bits} bits wide ({spec['lanes']} lanes of {spec['type']}); the board "
-            f"flow supports whole bytes up to {DMA_STREAM_WIDTHS[-1]} bits."
+            f"{path}: the {side} stream is {bits} bits wide ({spec.lanes} lanes of {spec.type}); the board "
+            f"flow supports streams of whole bytes up to {DMA_STREAM_WIDTHS[-1]} bits."
         )
-    if int(spec["bytes_per_frame"]) >= 1 << DMA_LENGTH_BITS:
+    if spec.bytes_per_frame >= 1 << DMA_LENGTH_BITS:
         raise AccelError(
-            f"{path}: one {side} frame is {spec['bytes_per_frame']} bytes, more than one AXI DMA transfer "
+            f"{path}: one {side} frame is {spec.bytes_per_frame} bytes, more than one AXI DMA transfer "
             f"(2^{DMA_LENGTH_BITS} - 1 bytes); only smaller frames are supported."
         )
     return next(w for w in DMA_STREAM_WIDTHS if w >= bits)
 
 
-def make_command(manifest: dict[str, Any]) -> str:
-    """The backend's IP step (``ip.make``) as one shell command line."""
-    make = manifest["ip"]["make"]
-    return make if isinstance(make, str) else shlex.join(str(w) for w in make)
+def make_command(manifest: BuildManifest) -> str:
+    """The backend's IP step (``ip.make``): one shell command line."""
+    return manifest.ip.make
 
 
 def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float | None = None) -> dict[str, Any]:
@@ -113,36 +113,33 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
     if board not in BOARDS:
         raise AccelError(f"board '{board}' is not supported; supported boards: {', '.join(BOARDS)}.")
     spec = BOARDS[board]
-    manifest = read_manifest(build_dir)
-    mpath = build_dir / "build.json"
-    if manifest["part"] != spec.part:
+    manifest = load_build(build_dir)
+    mpath = build_dir / MANIFEST
+    if manifest.part != spec.part:
         raise AccelError(
-            f"{mpath}: the {manifest['backend']} project targets {manifest['part']}, but {board} carries {spec.part}; "
+            f"{mpath}: the {manifest.backend} project targets {manifest.part}, but {board} carries {spec.part}; "
             f"rebuild with part {spec.part}."
         )
-    period = float(manifest["clock_ns"] if clock_ns is None else clock_ns)
-    if clock_ns is not None and clock_ns < float(manifest["clock_ns"]):
+    period = float(manifest.clock_ns if clock_ns is None else clock_ns)
+    if clock_ns is not None and clock_ns < manifest.clock_ns:
         raise AccelError(
-            f"clock period {clock_ns} ns is shorter than the {manifest['clock_ns']} ns the {manifest['backend']} "
+            f"clock period {clock_ns} ns is shorter than the {manifest.clock_ns} ns the {manifest.backend} "
             "project was built for; only equal or longer periods are supported."
         )
     mhz, d0, d1 = fclk_mhz(period)
-    ports = manifest["ports"]
+    ports = manifest.ports
     for key in ("clock", "reset", "s_axis", "m_axis"):
-        if not _NAME.match(str(ports[key])):
-            raise AccelError(f"{mpath}: port name ports.{key} = '{ports[key]}' is not a plain HDL identifier.")
-    in_bits, out_bits = int(manifest["input"]["tdata_bits"]), int(manifest["output"]["tdata_bits"])
-    in_dma, out_dma = _dma_width(manifest["input"], "input", mpath), _dma_width(manifest["output"], "output", mpath)
-    ip = manifest["ip"]
-    for key in ("vlnv", "repo", "make"):
-        if key not in ip:
-            raise AccelError(f"{mpath} lacks ip.{key}; the board flow needs ip.vlnv, ip.repo and ip.make.")
+        if not _NAME.match(getattr(ports, key)):
+            raise AccelError(f"{mpath}: port name ports.{key} = '{getattr(ports, key)}' is not a plain HDL identifier.")
+    in_bits, out_bits = manifest.input.tdata_bits, manifest.output.tdata_bits
+    in_dma, out_dma = _dma_width(manifest.input, "input", mpath), _dma_width(manifest.output, "output", mpath)
+    ip = manifest.ip
     make = make_command(manifest)
-    output_name = re.sub(r"[^A-Za-z0-9_]", "_", str(manifest["model"])) or "accel"
+    output_name = re.sub(r"[^A-Za-z0-9_]", "_", manifest.model) or "accel"
 
     settings = {
-        "accel_model": manifest["model"],
-        "accel_backend": manifest["backend"],
+        "accel_model": manifest.model,
+        "accel_backend": manifest.backend,
         "accel_board": board,
         "accel_part": spec.part,
         "accel_ps7_preset_file": spec.ps7_preset,
@@ -151,14 +148,14 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
         "accel_output_name": output_name,
         "accel_fclk_mhz": f"{mhz:.6g}",
         "accel_hp0_data_width": spec.hp0_data_width,
-        "accel_ip_vlnv": ip["vlnv"],
-        "accel_ip_repo": ip["repo"],
+        "accel_ip_vlnv": ip.vlnv,
+        "accel_ip_repo": ip.repo,
         "accel_ip_make": make,
-        "accel_port_clock": ports["clock"],
-        "accel_port_reset": ports["reset"],
-        "accel_reset_active_low": int(bool(ports["reset_active_low"])),
-        "accel_port_s_axis": ports["s_axis"],
-        "accel_port_m_axis": ports["m_axis"],
+        "accel_port_clock": ports.clock,
+        "accel_port_reset": ports.reset,
+        "accel_reset_active_low": int(ports.reset_active_low),
+        "accel_port_s_axis": ports.s_axis,
+        "accel_port_m_axis": ports.m_axis,
         "accel_in_tdata_bits": in_bits,
         "accel_out_tdata_bits": out_bits,
         "accel_dma_mm2s_tdata_bits": in_dma,
@@ -171,7 +168,7 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
     }
     out = build_dir / BOARD_DIR
     out.mkdir(parents=True, exist_ok=True)
-    lines = [f"# accel board settings for {manifest['model']} ({manifest['backend']} backend) on {board}.",
+    lines = [f"# accel board settings for {manifest.model} ({manifest.backend} backend) on {board}.",
              "# Written by accel.deploy.board from ../build.json; the .tcl files next to it read only these.", ""]
     lines += [f"set {k} {_tcl_word(v, k)}" for k, v in settings.items()]
     (out / "settings.tcl").write_text("\n".join(lines) + "\n")

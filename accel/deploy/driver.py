@@ -6,8 +6,10 @@ Why it looks like this
   decoded with ``from_bytes`` -> ``unpack``: the same functions the testbenches and the co-simulation use, so
   the bytes the driver hands the DMA are the bytes the verified hardware consumes.
 * **A transport seam.**  Moving bytes is a :class:`Transport`: :class:`PynqDmaTransport` on the board (the only
-  place that imports ``pynq``, so accel imports without it), :class:`accel.deploy.sim_transport.SimTransport`
-  (RTL co-simulation) and :class:`~accel.deploy.sim_transport.ReferenceTransport` (NumPy reference) here.
+  place that imports ``pynq``, so accel imports without it), :class:`accel.rtl.sim_transport.SimTransport`
+  (RTL co-simulation) and :class:`~accel.rtl.sim_transport.ReferenceTransport` (NumPy reference) here.
+* **The build's own manifest.**  Shapes, types and packing come from the typed build manifest
+  (:class:`accel.deploy.manifest.BuildManifest`, bundled as ``<name>.json``), checked when it is loaded.
 * **Time-outs, not hangs.**  Every transfer runs under a deadline; a DMA that never goes idle (wrong bitstream,
   stuck accelerator) raises :class:`accel.AccelError` naming the bitfile and the stream that did not answer.
 * **Exact inputs.**  Float inputs must lie on the input type's grid (:meth:`FixedType.from_float` refuses
@@ -28,10 +30,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from accel import AccelError
+from accel.deploy.manifest import BuildManifest
 from accel.deploy.stream import from_bytes, pack, to_bytes, unpack
-from accel.fixed import FixedType
-
-STREAM_KEYS = ("shape", "type", "lanes", "beat_bytes", "beats_per_frame", "bytes_per_frame")
 
 
 class TransportTimeout(Exception):
@@ -119,9 +119,15 @@ class PynqDmaTransport:
         self._frames = 0
 
 
-def load_metadata(bitfile: Path, metadata: dict[str, Any] | str | Path | None = None) -> dict[str, Any]:
-    """The model metadata (a build manifest): given, or ``<bitfile>.json`` / ``build.json`` beside or above it."""
+Metadata = BuildManifest | dict[str, Any] | str | Path | None
+
+
+def load_metadata(bitfile: Path, metadata: Metadata = None) -> BuildManifest:
+    """The model metadata, a build manifest: given (typed or as its JSON), or ``<bitfile>.json`` / ``build.json``
+    beside or above the bitfile."""
     bitfile = Path(bitfile)
+    if isinstance(metadata, BuildManifest):
+        return metadata
     if isinstance(metadata, dict):
         meta, where = metadata, "the metadata passed in"
     else:
@@ -142,11 +148,7 @@ def load_metadata(bitfile: Path, metadata: dict[str, Any] | str | Path | None = 
         except ValueError as exc:
             raise AccelError(f"{found} is not valid JSON ({exc}); regenerate it with `accel package`.") from None
         where = str(found)
-    for side in ("input", "output"):
-        missing = [k for k in STREAM_KEYS if k not in meta.get(side, {})]
-        if missing:
-            raise AccelError(f"{where}: {side} stream lacks {', '.join(missing)}; it must be an accel build manifest.")
-    return meta
+    return BuildManifest.from_json(meta, where)
 
 
 class Accelerator:
@@ -158,19 +160,18 @@ class Accelerator:
         *,
         transport: Transport | None = None,
         timeout_s: float = 5.0,
-        metadata: dict[str, Any] | str | Path | None = None,
+        metadata: Metadata = None,
         chunk_frames: int = 256,
     ) -> None:
         self.bitfile = Path(bitfile)
-        self.meta = load_metadata(self.bitfile, metadata)
+        self.manifest = load_metadata(self.bitfile, metadata)
         self.timeout_s = float(timeout_s)
         self.chunk_frames = max(1, int(chunk_frames))
-        spec_in, spec_out = self.meta["input"], self.meta["output"]
-        self.in_shape = tuple(int(s) for s in spec_in["shape"])
-        self.out_shape = tuple(int(s) for s in spec_out["shape"])
-        self.in_type, self.out_type = FixedType.parse(spec_in["type"]), FixedType.parse(spec_out["type"])
-        self.in_lanes, self.out_lanes = int(spec_in["lanes"]), int(spec_out["lanes"])
-        self.in_frame_bytes, self.out_frame_bytes = int(spec_in["bytes_per_frame"]), int(spec_out["bytes_per_frame"])
+        spec_in, spec_out = self.manifest.input, self.manifest.output
+        self.in_shape, self.out_shape = spec_in.shape, spec_out.shape
+        self.in_type, self.out_type = spec_in.dtype, spec_out.dtype
+        self.in_lanes, self.out_lanes = spec_in.lanes, spec_out.lanes
+        self.in_frame_bytes, self.out_frame_bytes = spec_in.bytes_per_frame, spec_out.bytes_per_frame
         if transport is None:
             if not self.bitfile.is_file():
                 raise AccelError(f"{self.bitfile} does not exist; give the .bit file (with its .hwh beside it).")
@@ -184,7 +185,7 @@ class Accelerator:
         if arr.dtype.kind in "iu":
             raw, is_raw = arr.astype(np.int64), True
         elif arr.dtype.kind == "f":
-            raw, is_raw = self.in_type.from_float(arr, what=f"input of {self.meta.get('model', 'the model')}"), False
+            raw, is_raw = self.in_type.from_float(arr, what=f"input of {self.manifest.model}"), False
         else:
             raise AccelError(f"input of dtype {arr.dtype} is not supported; give floats or raw integers.")
         if raw.shape == self.in_shape:

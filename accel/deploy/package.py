@@ -10,13 +10,13 @@ manifest: shapes, types, packing), self-test vectors computed by the NumPy refer
 Layout of ``build_dir/pynq_bundle/`` (and ``pynq_bundle.tar.gz`` beside it)::
 
     README.md                  what is here, how to run it, what is missing
-    bundle.json                file names and self-test facts (read by run_on_board.py)
+    bundle.json                file names, self-test facts and the board summary (read by run_on_board.py)
     <name>.bit, <name>.hwh     when board/output/ has them (see README otherwise)
-    <name>.json                model metadata = build.json (+ the board summary)
+    <name>.json                model metadata = the build's build.json, unchanged (the driver checks it)
     selftest_input.npy         raw int64 (N, H, W, C) inputs
     selftest_expected.npy      raw int64 (N, H, W, C) reference outputs
     run_on_board.py            self-test (exact) + benchmark; --transport sim|reference for this machine
-    accel/__init__.py, accel/fixed.py, accel/deploy/{__init__,driver,stream,manifest}.py
+    accel/__init__.py, accel/fixed.py, accel/parts.py, accel/deploy/{__init__,driver,stream,manifest}.py
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ import numpy as np
 import accel
 from accel import AccelError
 from accel.deploy.board import BOARD_DIR, TEMPLATE_DIR
-from accel.deploy.manifest import read_manifest, stream_type
+from accel.deploy.manifest import MANIFEST, BuildManifest, load_build
 
 BUNDLE = "pynq_bundle"
-#: the driver's files, copied as they are: (source relative to the accel package, path inside the bundle)
-DRIVER_FILES = ("__init__.py", "fixed.py", "deploy/__init__.py", "deploy/driver.py", "deploy/stream.py",
+#: the driver's files and what they import, copied as they are (paths relative to the accel package)
+DRIVER_FILES = ("__init__.py", "fixed.py", "parts.py", "deploy/__init__.py", "deploy/driver.py", "deploy/stream.py",
                 "deploy/manifest.py")  # fmt: skip
 
 
@@ -47,7 +47,7 @@ def _zoo_graph(model: str) -> Any:
     return to_graph(models.build(model), model) if model in models.names() else None
 
 
-def backend_vectors(build_dir: Path, manifest: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+def backend_vectors(build_dir: Path, manifest: BuildManifest) -> tuple[np.ndarray, np.ndarray] | None:
     """The reference vectors a backend already wrote as DMA byte images (HLS: tb_data/axis_in.bin, axis_out.bin).
 
     Why: a model built from an .h5 file is not in the zoo, so package() cannot rebuild its graph; the HLS
@@ -59,35 +59,34 @@ def backend_vectors(build_dir: Path, manifest: dict[str, Any]) -> tuple[np.ndarr
     if not all(f.is_file() for f in files):
         return None
     out = []
-    for spec, f in zip((manifest["input"], manifest["output"]), files, strict=True):
-        t, lanes = stream_type(spec), int(spec["lanes"])
-        beats = from_bytes(f.read_bytes(), t, lanes)
-        frames = len(beats) // int(spec["beats_per_frame"])
-        out.append(unpack(beats, (frames, *spec["shape"]), t, lanes))
+    for spec, f in zip((manifest.input, manifest.output), files, strict=True):
+        beats = from_bytes(f.read_bytes(), spec.dtype, spec.lanes)
+        frames = len(beats) // spec.beats_per_frame
+        out.append(unpack(beats, (frames, *spec.shape), spec.dtype, spec.lanes))
     return out[0], out[1]
 
 
-def selftest_vectors(graph: Any, manifest: dict[str, Any], frames: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def selftest_vectors(graph: Any, manifest: BuildManifest, frames: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded in-range raw inputs (both range ends included) and the reference's raw outputs for them."""
     from accel.reference import execute
 
-    si, so = manifest["input"], manifest["output"]
+    si, so = manifest.input, manifest.output
     x_spec, y_spec = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
-    ti, to = stream_type(si), stream_type(so)
-    if tuple(x_spec.shape) != tuple(si["shape"]) or x_spec.dtype != ti:
+    ti, to = si.dtype, so.dtype
+    if tuple(x_spec.shape) != si.shape or x_spec.dtype != ti:
         raise AccelError(
             f"graph {graph.name} takes {x_spec.shape} {x_spec.dtype.hls}, but the build's input stream is "
-            f"{tuple(si['shape'])} {ti.hls}; package the build with the graph it was made from."
+            f"{si.shape} {ti.hls}; package the build with the graph it was made from."
         )
-    if int(np.prod(y_spec.shape)) != int(np.prod(so["shape"])) or y_spec.dtype != to:
+    if int(np.prod(y_spec.shape)) != int(np.prod(so.shape)) or y_spec.dtype != to:
         raise AccelError(
             f"graph {graph.name} gives {y_spec.shape} {y_spec.dtype.hls}, but the build's output stream is "
-            f"{tuple(so['shape'])} {to.hls}; package the build with the graph it was made from."
+            f"{so.shape} {to.hls}; package the build with the graph it was made from."
         )
     rng = np.random.default_rng(seed)
-    x = rng.integers(ti.min_raw, ti.max_raw + 1, size=(frames, *si["shape"]), dtype=np.int64)
+    x = rng.integers(ti.min_raw, ti.max_raw + 1, size=(frames, *si.shape), dtype=np.int64)
     x[0].flat[0], x[0].flat[-1] = ti.min_raw, ti.max_raw
-    y = execute(graph, x).outputs[graph.outputs[0]].reshape((frames, *so["shape"]))
+    y = execute(graph, x).outputs[graph.outputs[0]].reshape((frames, *so.shape))
     return x, y
 
 
@@ -98,20 +97,20 @@ def package(build_dir: Path, out: Path | None = None, *, graph: Any = None, fram
     manifest's model name.
     """
     build_dir = Path(build_dir)
-    manifest = read_manifest(build_dir)
+    manifest = load_build(build_dir)
     board_json = build_dir / BOARD_DIR / "board.json"
     board = json.loads(board_json.read_text()) if board_json.is_file() else None
     name = Path(board["bitstream"]).stem if board else "".join(c if c.isalnum() or c == "_" else "_"
-                                                                for c in str(manifest["model"]))  # fmt: skip
+                                                                for c in manifest.model)  # fmt: skip
     if graph is None:
-        graph = _zoo_graph(manifest["model"])
+        graph = _zoo_graph(manifest.model)
     if graph is not None:
         x, y = selftest_vectors(graph, manifest, frames, seed)
     else:
         vectors = backend_vectors(build_dir, manifest)
         if vectors is None:
             raise AccelError(
-                f"model '{manifest['model']}' is not in the zoo and {build_dir} holds no reference vectors "
+                f"model '{manifest.model}' is not in the zoo and {build_dir} holds no reference vectors "
                 "(tb_data/axis_in.bin), so the self-test cannot be made; pass graph= to package()."
             )
         x, y = vectors
@@ -128,10 +127,7 @@ def package(build_dir: Path, out: Path | None = None, *, graph: Any = None, fram
     (dest / "run_on_board.py").chmod(0o755)
     np.save(dest / "selftest_input.npy", x)
     np.save(dest / "selftest_expected.npy", y)
-    meta = dict(manifest)
-    if board:
-        meta["board"] = board
-    (dest / f"{name}.json").write_text(json.dumps(meta, indent=1) + "\n")
+    shutil.copyfile(build_dir / MANIFEST, dest / f"{name}.json")  # the checked manifest, byte for byte
 
     found = {}
     for ext in ("bit", "hwh"):
@@ -140,14 +136,15 @@ def package(build_dir: Path, out: Path | None = None, *, graph: Any = None, fram
             shutil.copyfile(src, dest / src.name)
             found[ext] = src.name
     bundle = {
-        "model": manifest["model"],
-        "backend": manifest["backend"],
+        "model": manifest.model,
+        "backend": manifest.backend,
         "bitstream": found.get("bit"),
         "hwh": found.get("hwh"),
         "bitstream_name": f"{name}.bit",
         "metadata": f"{name}.json",
         "selftest": {"input": "selftest_input.npy", "expected": "selftest_expected.npy", "frames": frames,
                      "seed": seed, "output": "raw integers of the output type, compared exactly"},
+        "board": board,
         "accel_version": accel.__version__,
     }
     (dest / "bundle.json").write_text(json.dumps(bundle, indent=1) + "\n")
@@ -159,19 +156,20 @@ def package(build_dir: Path, out: Path | None = None, *, graph: Any = None, fram
     return dest
 
 
-def _readme(manifest: dict[str, Any], bundle: dict[str, Any], board: dict[str, Any] | None, build_dir: Path) -> str:
-    si, so = manifest["input"], manifest["output"]
+def _readme(manifest: BuildManifest, bundle: dict[str, Any], board: dict[str, Any] | None, build_dir: Path) -> str:
+    si, so = manifest.input, manifest.output
+    model, backend = manifest.model, manifest.backend
     if bundle["bitstream"] and bundle["hwh"]:
         bit = f"`{bundle['bitstream']}` and `{bundle['hwh']}` (load together by PYNQ's Overlay)."
     else:
-        tools = "Vivado and Vitis HLS" if manifest["backend"] == "hls" else "Vivado"
+        tools = "Vivado and Vitis HLS" if backend == "hls" else "Vivado"
         how = (f"run `{build_dir}/{board['command']}` (needs {tools} on PATH) and package again" if board else
-               f"run `accel build {manifest['model']} --board pynq-z2 --backend {manifest['backend']} -o DIR`, then "
+               f"run `accel build {model} --board pynq-z2 --backend {backend} -o DIR`, then "
                "`DIR/board/build_bitstream.sh`, then `accel package DIR`")
         bit = (f"**absent**: this bundle has no `{bundle['bitstream_name']}`/`.hwh` yet. To build them, {how}. "
                "The self-test can still run here with `--transport sim` or `--transport reference`.")
     fclk = f"{board['fclk0_mhz']:.6g} MHz" if board else "see the build"
-    return f"""# {manifest['model']} on a Pynq-Z2 ({manifest['backend']} backend)
+    return f"""# {model} on a Pynq-Z2 ({backend} backend)
 
 Bitstream: {bit}
 
@@ -190,10 +188,10 @@ Exit status 0 means every output equals the NumPy reference bit for bit.
     y = acc.predict(x)   # x: floats on the input grid, or raw integers -> raw integers
 
 ## The accelerator
-- input  `{si['name']}`: {tuple(si['shape'])} {si['type']}, {si['lanes']} lanes, {si['tdata_bits']}-bit TDATA,
-  {si['beats_per_frame']} beats = {si['bytes_per_frame']} bytes per frame
-- output `{so['name']}`: {tuple(so['shape'])} {so['type']}, {so['lanes']} lanes, {so['tdata_bits']}-bit TDATA,
-  {so['beats_per_frame']} beats = {so['bytes_per_frame']} bytes per frame
+- input  `{si.name}`: {si.shape} {si.type}, {si.lanes} lanes, {si.tdata_bits}-bit TDATA,
+  {si.beats_per_frame} beats = {si.bytes_per_frame} bytes per frame
+- output `{so.name}`: {so.shape} {so.type}, {so.lanes} lanes, {so.tdata_bits}-bit TDATA,
+  {so.beats_per_frame} beats = {so.bytes_per_frame} bytes per frame
 - clock: FCLK0 {fclk}; AXI DMA `axi_dma_0` in simple mode, one frame per transfer
 - packing: `accel/deploy/stream.py` (the same code the testbenches use); full facts in `{bundle['metadata']}`
 

@@ -30,11 +30,10 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from accel import AccelError
 from accel.deploy.board import DMA_STREAM_WIDTHS
-from accel.deploy.manifest import read_manifest
+from accel.deploy.manifest import BuildManifest, load_build
 
 TCLSH_CANDIDATES = ("tclsh", "tclsh8.6", "tclsh9.0")
 DONE = "ACCEL_TCLCHECK_DONE"
@@ -286,13 +285,13 @@ def _resolve(call: Call, p: str) -> Path:
     return Path(os.path.normpath(Path(call.cwd) / p))
 
 
-def check_run(run: TclRun, manifest: dict[str, Any], build_dir: Path, files: _Files, problems: list[str]) -> None:
+def check_run(run: TclRun, manifest: BuildManifest, build_dir: Path, files: _Files, problems: list[str]) -> None:
     """Check one run's calls (files in order; block-design facts when it builds one) and extend ``problems``."""
     where = run.script.name
     if not run.completed:
         last = run.output.splitlines()[-3:] if run.output else []
         problems.append(f"{where} did not run to its end under the stubbed tools: {' | '.join(last)}")
-    repo = Path(os.path.normpath(build_dir / manifest["ip"]["repo"]))
+    repo = Path(os.path.normpath(build_dir / manifest.ip.repo))
 
     def need(call: Call, p: str, what: str) -> None:
         path = _resolve(call, p)
@@ -352,13 +351,13 @@ def _dict_of(run: TclRun, cell: str) -> dict[str, str]:
     return out
 
 
-def _check_block_design(run: TclRun, manifest: dict[str, Any], problems: list[str]) -> None:
+def _check_block_design(run: TclRun, manifest: BuildManifest, problems: list[str]) -> None:
     where = run.script.name
-    ports = manifest["ports"]
+    ports = manifest.ports
     cells = _cells(run)
-    accel = [name for name, vlnv in cells.items() if vlnv == manifest["ip"]["vlnv"]]
+    accel = [name for name, vlnv in cells.items() if vlnv == manifest.ip.vlnv]
     if len(accel) != 1:
-        problems.append(f"{where}: expected one cell of the manifest's IP {manifest['ip']['vlnv']}, found {accel}")
+        problems.append(f"{where}: expected one cell of the manifest's IP {manifest.ip.vlnv}, found {accel}")
         return
     acc = accel[0]
     used: dict[str, set[str]] = {"intf": set(), "net": set()}
@@ -372,22 +371,22 @@ def _check_block_design(run: TclRun, manifest: dict[str, Any], problems: list[st
         for p in pins:
             if p.startswith(acc + "/"):
                 used[kind].add(p[len(acc) + 1:])
-                if kind == "net" and p[len(acc) + 1:] == ports["reset"]:
+                if kind == "net" and p[len(acc) + 1:] == ports.reset:
                     reset_nets.append(pins)
-    want = {"intf": {ports["s_axis"], ports["m_axis"]}, "net": {ports["clock"], ports["reset"]}}
+    want = {"intf": {ports.s_axis, ports.m_axis}, "net": {ports.clock, ports.reset}}
     for kind in ("intf", "net"):
         if used[kind] != want[kind]:
             problems.append(
                 f"{where}: the accelerator {acc} is connected on {kind} pins {sorted(used[kind])}, but the manifest's "
                 f"ports are {sorted(want[kind])}"
             )
-    source = "peripheral_aresetn" if ports["reset_active_low"] else "peripheral_reset"
+    source = "peripheral_aresetn" if ports.reset_active_low else "peripheral_reset"
     for pins in reset_nets:
         drivers = [p for p in pins if p.endswith("/peripheral_aresetn") or p.endswith("/peripheral_reset")]
         if not drivers or not all(d.endswith("/" + source) for d in drivers):
             problems.append(
-                f"{where}: the accelerator reset {ports['reset']} is driven by {drivers}; its polarity "
-                f"(reset_active_low={ports['reset_active_low']}) needs {source}"
+                f"{where}: the accelerator reset {ports.reset} is driven by {drivers}; its polarity "
+                f"(reset_active_low={ports.reset_active_low}) needs {source}"
             )
     dmas = [name for name, vlnv in cells.items() if vlnv.startswith("xilinx.com:ip:axi_dma:")]
     if len(dmas) != 1:
@@ -403,10 +402,10 @@ def _check_block_design(run: TclRun, manifest: dict[str, Any], problems: list[st
         links[c.args[-2]] = c.args[-1]
     # input: DMA MM2S -> [width converter] -> accelerator s_axis; output: accelerator m_axis -> [...] -> DMA S2MM
     for spec, key, start, end in (
-        ("input", "CONFIG.c_m_axis_mm2s_tdata_width", f"{dma}/M_AXIS_MM2S", f"{acc}/{ports['s_axis']}"),
-        ("output", "CONFIG.c_s_axis_s2mm_tdata_width", f"{acc}/{ports['m_axis']}", f"{dma}/S_AXIS_S2MM"),
+        ("input", "CONFIG.c_m_axis_mm2s_tdata_width", f"{dma}/M_AXIS_MM2S", f"{acc}/{ports.s_axis}"),
+        ("output", "CONFIG.c_s_axis_s2mm_tdata_width", f"{acc}/{ports.m_axis}", f"{dma}/S_AXIS_S2MM"),
     ):
-        bits = int(manifest[spec]["tdata_bits"])
+        bits = (manifest.input if spec == "input" else manifest.output).tdata_bits
         dma_bits = str(d.get(key))
         if dma_bits not in {str(w) for w in DMA_STREAM_WIDTHS}:
             problems.append(f"{where}: DMA {key} is {dma_bits}; an AXI DMA stream is one of {DMA_STREAM_WIDTHS} bits")
@@ -448,7 +447,7 @@ def _tcl_of(tool: str, argv: list[str]) -> str | None:
 def check_flow(build_dir: Path, *, timeout_s: float = 120.0) -> FlowCheck:
     """Run ``board/build_bitstream.sh`` with fake tools, then check every Tcl step in its order."""
     build_dir = Path(build_dir).resolve()
-    manifest = read_manifest(build_dir)
+    manifest = load_build(build_dir)
     script = build_dir / "board" / "build_bitstream.sh"
     result = FlowCheck()
     if not script.is_file():
@@ -457,8 +456,7 @@ def check_flow(build_dir: Path, *, timeout_s: float = 120.0) -> FlowCheck:
     if syntax.returncode:
         result.problems.append(f"build_bitstream.sh does not parse: {syntax.stderr.strip()}")
         return result
-    tools = {shlex.split(manifest["ip"]["make"] if isinstance(manifest["ip"]["make"], str)
-                         else shlex.join(manifest["ip"]["make"]))[0], "vivado"}
+    tools = {shlex.split(manifest.ip.make)[0], "vivado"}
     with tempfile.TemporaryDirectory(prefix="accel_shims_") as tmp:
         bindir = Path(tmp) / "bin"
         bindir.mkdir()
@@ -503,14 +501,14 @@ def _opt(args: list[str], name: str, default: str | None = None) -> str | None:
     return args[args.index(name) + 1] if name in args and args.index(name) + 1 < len(args) else default
 
 
-def check_ip_step(run: TclRun, manifest: dict[str, Any], problems: list[str]) -> None:
+def check_ip_step(run: TclRun, manifest: BuildManifest, problems: list[str]) -> None:
     """The IP step makes the IP the block design instantiates: its VLNV, and the top's port names in the sources."""
-    where, ports = run.script.name, manifest["ports"]
+    where, ports = run.script.name, manifest.ports
     tops = [c.args[-1] for c in run.named("set_top")]
     tops += [c.args[1] for c in run.named("set_property") if len(c.args) >= 2 and c.args[0] == "top"]
-    top = tops[-1] if tops else manifest["top"]
-    if top != manifest["top"]:
-        problems.append(f"{where}: the IP's top is {top}, but the manifest's top is {manifest['top']}")
+    top = tops[-1] if tops else manifest.top
+    if top != manifest.top:
+        problems.append(f"{where}: the IP's top is {top}, but the manifest's top is {manifest.top}")
     if run.named("export_design"):
         a = run.named("export_design")[-1].args
         vlnv = f"{_opt(a, '-vendor', 'xilinx.com')}:{_opt(a, '-library', 'hls')}:{_opt(a, '-ipname', top)}:" \
@@ -523,8 +521,8 @@ def check_ip_step(run: TclRun, manifest: dict[str, Any], problems: list[str]) ->
             if len(c.args) == 3 and c.args[0] in core:
                 core[c.args[0]] = c.args[1]
         vlnv = ":".join(core[k] for k in ("vendor", "library", "name", "version"))
-    if vlnv != manifest["ip"]["vlnv"]:
-        want = manifest["ip"]["vlnv"]
+    if vlnv != manifest.ip.vlnv:
+        want = manifest.ip.vlnv
         problems.append(f"{where}: the IP step produces {vlnv}, but the block design instantiates {want}")
     sources = [_resolve(c, p) for c in run.calls if c.name in ("add_files", "read_verilog") and "-tb" not in c.args
                for p in _file_args(c.args)]  # fmt: skip
@@ -536,13 +534,13 @@ def check_ip_step(run: TclRun, manifest: dict[str, Any], problems: list[str]) ->
         problems.append(f"{where}: no source the IP step adds defines {top}")
         return
     if run.tool == "vitis_hls":
-        wanted = [rf"INTERFACE\s+axis\s+port\s*=\s*{re.escape(ports[k])}\b" for k in ("s_axis", "m_axis")]
-        if (ports["clock"], ports["reset"]) != ("ap_clk", "ap_rst_n"):
+        wanted = [rf"INTERFACE\s+axis\s+port\s*=\s*{re.escape(p)}\b" for p in (ports.s_axis, ports.m_axis)]
+        if (ports.clock, ports.reset) != ("ap_clk", "ap_rst_n"):
             problems.append(f"{where}: an HLS IP's clock/reset are ap_clk/ap_rst_n, the manifest says "
-                            f"{ports['clock']}/{ports['reset']}")  # fmt: skip
+                            f"{ports.clock}/{ports.reset}")  # fmt: skip
     else:
-        wanted = [rf"\b{re.escape(ports[k])}\b" for k in ("clock", "reset")]
-        wanted += [rf"\b{re.escape(ports[k])}_t{sig}\b" for k in ("s_axis", "m_axis")
+        wanted = [rf"\b{re.escape(p)}\b" for p in (ports.clock, ports.reset)]
+        wanted += [rf"\b{re.escape(p)}_t{sig}\b" for p in (ports.s_axis, ports.m_axis)
                    for sig in ("data", "valid", "ready")]  # fmt: skip
     for pattern in wanted:
         if not re.search(pattern, top_text):

@@ -31,10 +31,20 @@ from typing import Any
 import numpy as np
 
 from accel import AccelError
-from accel.deploy.manifest import check_target, read_manifest, stream_spec, stream_type, write_manifest
+from accel.deploy.manifest import (
+    BuildManifest,
+    HlsFacts,
+    IpInfo,
+    Ports,
+    StreamSpec,
+    load_build,
+    stream_spec,
+    write_manifest,
+)
 from accel.deploy.stream import pack, to_bytes
 from accel.fixed import FixedType
 from accel.ir import Graph
+from accel.parts import DEFAULT_PART, check_target
 
 from .extensions import TEMPLATE_DIR
 from .verify import CSIM_OPT
@@ -104,20 +114,19 @@ def _check_args(part: str, clock_ns: float, tb_samples: int) -> None:
         raise AccelError(f"{tb_samples} testbench samples requested; at least 1 is needed.")
 
 
-def _template_values(graph: Graph, project: str, io_type: str, specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _template_values(graph: Graph, project: str, io_type: str, specs: dict[str, StreamSpec]) -> dict[str, Any]:
     values: dict[str, Any] = {"MODEL": graph.name, "PROJECT": project, "IO_STREAM": int(io_type == "io_stream")}
     for side, spec in specs.items():
-        dtype = stream_type(spec)
         values.update({
-            f"{side}_NAME": spec["name"], f"{side}_SHAPE": "x".join(str(s) for s in spec["shape"]),
-            f"{side}_TYPE": spec["type"], f"{side}_W": dtype.width, f"{side}_LANES": spec["lanes"],
-            f"{side}_ELEMENTS": int(np.prod(spec["shape"])), f"{side}_BEATS": spec["beats_per_frame"],
-            f"{side}_BYTES": spec["beat_bytes"], f"{side}_TDATA": spec["tdata_bits"],
+            f"{side}_NAME": spec.name, f"{side}_SHAPE": "x".join(str(s) for s in spec.shape),
+            f"{side}_TYPE": spec.type, f"{side}_W": spec.dtype.width, f"{side}_LANES": spec.lanes,
+            f"{side}_ELEMENTS": int(np.prod(spec.shape)), f"{side}_BEATS": spec.beats_per_frame,
+            f"{side}_BYTES": spec.beat_bytes, f"{side}_TDATA": spec.tdata_bits,
         })  # fmt: skip
     return values
 
 
-def _write_vectors(out_dir: Path, graph: Graph, specs: dict[str, dict[str, Any]], samples: int, seed: int) -> None:
+def _write_vectors(out_dir: Path, graph: Graph, specs: dict[str, StreamSpec], samples: int, seed: int) -> None:
     """tb_data/: byte images + TLAST flags for the wrapper testbench, float text for hls4ml's testbench."""
     from accel.reference import execute
     from accel.verify import random_inputs
@@ -129,17 +138,16 @@ def _write_vectors(out_dir: Path, graph: Graph, specs: dict[str, dict[str, Any]]
     images = {}
     for side, raw, fname in (("IN", raw_in, TB_IN), ("OUT", raw_out, TB_OUT)):
         spec = specs[side]
-        dtype = stream_type(spec)
-        images[side] = to_bytes(pack(raw, dtype, spec["lanes"]), dtype, spec["lanes"])
+        images[side] = to_bytes(pack(raw, spec.dtype, spec.lanes), spec.dtype, spec.lanes)
         (tb / fname).write_bytes(images[side])
-    per_frame = specs["OUT"]["beats_per_frame"]
+    per_frame = specs["OUT"].beats_per_frame
     last = np.zeros((samples, per_frame), dtype=np.uint8)
     last[:, -1] = 1
     (tb / TB_LAST).write_bytes(last.tobytes())
     hls_tb = out_dir / "hls4ml" / "tb_data"
     hls_tb.mkdir(parents=True, exist_ok=True)
     for name, raw, side in (("tb_input_features.dat", raw_in, "IN"), ("tb_output_predictions.dat", raw_out, "OUT")):
-        text = _float_lines(raw, stream_type(specs[side]))
+        text = _float_lines(raw, specs[side].dtype)
         (tb / name).write_text(text)
         (hls_tb / name).write_text(text)
 
@@ -158,7 +166,7 @@ def build_hls_project(
     graph: Graph,
     out_dir: Path,
     *,
-    part: str = "xc7z020clg400-1",
+    part: str = DEFAULT_PART,
     clock_ns: float = 10.0,
     io_type: str = "io_stream",
     strategy: str = "Latency",
@@ -166,10 +174,12 @@ def build_hls_project(
     tb_samples: int = 16,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Write the hls4ml project, the AXI4-Stream wrapper, test vectors, Tcl, README and build.json; the manifest.
+    """Write the hls4ml project, the AXI4-Stream wrapper, test vectors, Tcl, README and build.json.
 
     ``model`` is the QKeras model ``graph`` came from (may be None: the Graph is the authority).
-    Nothing is compiled here; :func:`csim_project` runs the C simulation.
+    Nothing is compiled here; :func:`csim_project` runs the C simulation.  Returns the manifest as its JSON
+    dict (what build.json holds): accel/cli.py and accel/demo.py still index it; :func:`load_build` gives the
+    typed :class:`BuildManifest`.
     """
     from accel.hls import _io, _project, convert
 
@@ -180,7 +190,7 @@ def build_hls_project(
     out_dir.mkdir(parents=True, exist_ok=True)
     project = _project(graph.name)
 
-    specs = {}
+    specs: dict[str, StreamSpec] = {}
     for side, tensor in (("IN", in_name), ("OUT", out_name)):
         t = graph.tensors[tensor]
         lanes = choose_lanes(t.shape[-1], t.dtype.width)
@@ -210,25 +220,16 @@ def build_hls_project(
 
     written = sorted(rel for rel in (p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file())
                      if _ours(rel))  # fmt: skip
-    manifest = {
-        "backend": "hls",
-        "model": graph.name,
-        "part": part,
-        "clock_ns": float(clock_ns),
-        "top": TOP,
-        "input": specs["IN"],
-        "output": specs["OUT"],
-        "ports": dict(PORTS),
-        "ip": {"vlnv": VLNV, "repo": IP_REPO, "make": "vitis_hls -f build_hls.tcl"},
-        "files": written,
-        "hls": {
-            "io_type": io_type, "strategy": strategy, "reuse_factor": int(reuse_factor), "project": project,
-            "hls4ml_dir": "hls4ml", "tb_samples": int(tb_samples), "seed": int(seed),
-            "csim": " ".join(shlex.quote(a) for a in _gxx_command(out_dir, project)),
-        },  # fmt: skip
-    }
+    manifest = BuildManifest(
+        backend="hls", model=graph.name, part=part, clock_ns=float(clock_ns), top=TOP, input=specs["IN"],
+        output=specs["OUT"], ports=Ports(**PORTS), ip=IpInfo(VLNV, IP_REPO, "vitis_hls -f build_hls.tcl"),
+        files=tuple(written),
+        hls=HlsFacts(io_type=io_type, strategy=strategy, reuse_factor=int(reuse_factor), project=project,
+                     hls4ml_dir="hls4ml", tb_samples=int(tb_samples), seed=int(seed),
+                     csim=" ".join(shlex.quote(a) for a in _gxx_command(out_dir, project))),
+    )  # fmt: skip
     write_manifest(out_dir, manifest)
-    return manifest
+    return manifest.to_json()
 
 
 def _ours(rel: str) -> bool:
@@ -250,10 +251,10 @@ def compile_csim(out_dir: Path, opt: str = CSIM_OPT, force: bool = False) -> flo
     wrapper or its testbench changed.  The result equals :func:`_gxx_command`'s single command.
     """
     out_dir = Path(out_dir)
-    manifest = read_manifest(out_dir)
-    if manifest["backend"] != "hls" or "hls" not in manifest:
-        raise AccelError(f"{out_dir} is a {manifest['backend']} build; the HLS C simulation needs an hls build.")
-    project = manifest["hls"]["project"]
+    manifest = load_build(out_dir)
+    if manifest.hls is None:
+        raise AccelError(f"{out_dir} is a {manifest.backend} build; the HLS C simulation needs an hls build.")
+    project = manifest.hls.project
     firmware = out_dir / "hls4ml" / "firmware"
     wrapper = [out_dir / f for f in ("accel_top.cpp", "accel_top.h", "accel_top_test.cpp")]
     missing = [p for p in [*wrapper, firmware / f"{project}.cpp"] if not p.is_file()]

@@ -30,14 +30,16 @@ def make_transport(kind: str, build: str | None, meta: dict):
     if not build:
         raise SystemExit(f"run_on_board.py: --transport {kind} needs --build DIR (the accel build directory).")
     if kind == "sim":
-        from accel.deploy.sim_transport import SimTransport
+        from accel.rtl.sim_transport import SimTransport
 
         return SimTransport(build)
     import models
-    from accel.deploy.sim_transport import ReferenceTransport
+    from accel.deploy.driver import load_metadata
     from accel.frontend import to_graph
+    from accel.rtl.sim_transport import ReferenceTransport
 
-    return ReferenceTransport(to_graph(models.build(meta["model"]), meta["model"]), meta)
+    manifest = load_metadata(HERE, meta)
+    return ReferenceTransport(to_graph(models.build(manifest.model), manifest.model), manifest)
 
 
 def main(argv: list[str] | None = None, transport=None) -> int:

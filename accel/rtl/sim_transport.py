@@ -5,6 +5,9 @@ owns a board.  :class:`SimTransport` feeds the very bytes the driver produced, a
 ``accel_top`` (:func:`accel.rtl.cosim.simulate`) and returns the simulated output stream as the DMA would
 write it; :class:`ReferenceTransport` computes the same bytes with :func:`accel.reference.execute`, for fast
 tests and for checking a bundle on a machine without a simulator.  Neither is imported by the driver.
+
+Why in :mod:`accel.rtl`: it runs the RTL co-simulation, so it sits above both :mod:`accel.deploy` (driver,
+manifest, packer) and the simulator; in ``accel.deploy`` it made deploy -> rtl -> deploy an import cycle.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from accel import AccelError
 from accel.deploy.driver import TransportTimeout
-from accel.deploy.manifest import read_manifest, stream_type
+from accel.deploy.manifest import BuildManifest, load_build
 from accel.deploy.stream import from_bytes, pack, to_bytes, unpack
 
 
@@ -24,9 +27,9 @@ class SimTransport:
     def __init__(self, build_dir: str | Path, *, simulator: str | None = None, seed: int = 0,
                  stalls: bool = True) -> None:  # fmt: skip
         self.build_dir = Path(build_dir)
-        self.manifest = read_manifest(self.build_dir)
-        if self.manifest["backend"] != "rtl":
-            kind = self.manifest["backend"]
+        self.manifest = load_build(self.build_dir)
+        if self.manifest.backend != "rtl":
+            kind = self.manifest.backend
             raise AccelError(f"{build_dir}: SimTransport co-simulates RTL builds; this is a {kind} build.")
         self.simulator, self.seed, self.stalls = simulator, seed, stalls
         self.last = None  # the last SimResult, for tests and timing reports
@@ -34,12 +37,12 @@ class SimTransport:
     def transfer(self, data: bytes, receive_bytes: int, frames: int, timeout_s: float) -> bytes:
         from accel.rtl.cosim import simulate
 
-        si, so = self.manifest["input"], self.manifest["output"]
-        beats = from_bytes(data, stream_type(si), int(si["lanes"]))
+        si, so = self.manifest.input, self.manifest.output
+        beats = from_bytes(data, si.dtype, si.lanes)
         res = simulate(self.build_dir, beats, frames, simulator=self.simulator, seed=self.seed,
                        in_gaps=self.stalls, out_backpressure=self.stalls)  # fmt: skip
         self.last = res
-        per_out = int(so["beats_per_frame"])
+        per_out = so.beats_per_frame
         if not res.completed:
             got = f"gave {len(res.out_beats)} of {frames * per_out} beats"
             raise TransportTimeout("output stream (simulated m_axis)", got)
@@ -54,7 +57,7 @@ class SimTransport:
                 f"{self.build_dir}: simulated TLAST at beats {res.tlast_positions[:8]}, expected {want_last[:8]} "
                 "(last beat of every frame); a DMA would split the frames wrongly."
             )
-        out = to_bytes(res.out_beats, stream_type(so), int(so["lanes"]))
+        out = to_bytes(res.out_beats, so.dtype, so.lanes)
         return out[:receive_bytes]
 
     def close(self) -> None:
@@ -64,18 +67,20 @@ class SimTransport:
 class ReferenceTransport:
     """DMA stand-in computing the output stream with the NumPy reference of ``graph`` (packing from ``manifest``)."""
 
-    def __init__(self, graph: Any, manifest: dict[str, Any]) -> None:
+    def __init__(self, graph: Any, manifest: BuildManifest) -> None:
+        if not isinstance(manifest, BuildManifest):
+            raise AccelError(f"ReferenceTransport takes a BuildManifest, not {type(manifest).__name__}; read one with "
+                             "accel.deploy.manifest.load_build or accel.deploy.driver.load_metadata.")  # fmt: skip
         self.graph, self.manifest = graph, manifest
 
     def transfer(self, data: bytes, receive_bytes: int, frames: int, timeout_s: float) -> bytes:
         from accel.reference import execute
 
-        si, so = self.manifest["input"], self.manifest["output"]
-        ti, to = stream_type(si), stream_type(so)
-        raw = unpack(from_bytes(data, ti, int(si["lanes"])), (frames, *si["shape"]), ti, int(si["lanes"]))
+        si, so = self.manifest.input, self.manifest.output
+        raw = unpack(from_bytes(data, si.dtype, si.lanes), (frames, *si.shape), si.dtype, si.lanes)
         y = execute(self.graph, raw).outputs[self.graph.outputs[0]]
-        y = y.reshape((frames, *so["shape"]))
-        return to_bytes(pack(y, to, int(so["lanes"])), to, int(so["lanes"]))[:receive_bytes]
+        y = y.reshape((frames, *so.shape))
+        return to_bytes(pack(y, so.dtype, so.lanes), so.dtype, so.lanes)[:receive_bytes]
 
     def close(self) -> None:
         pass
