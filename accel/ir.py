@@ -3,9 +3,11 @@
 * Every tensor is ``(H, W, C)`` (channels last, no batch axis) with one exact
   :class:`~accel.fixed.FixedType`; a dense layer's vector is ``(1, 1, N)``.
 * A node has exactly one output, named like the node.
-* Ops are registered once (:func:`register_op`) with their attribute schema,
-  parameter names, type inference and MAC count; the reference, HLS and RTL
-  implementations attach to an op by its name.
+* Ops are registered once (:func:`register_op`), one module per op in
+  :mod:`accel.ops`, with their attribute schema, parameter names, type inference,
+  MAC count and their reference, HLS and RTL lowerings (whose shapes
+  :mod:`accel.ops.lowering` defines); backends look an op up here and keep no op
+  tables of their own.
 
 This module imports neither Keras nor a backend.
 """
@@ -88,6 +90,12 @@ class OpDef:
     infer: Callable[[Node, Sequence[TensorSpec]], tuple[Shape, FixedType]]
     #: (node, input specs, output spec) -> multiply-accumulates per frame
     macs: Callable[[Node, Sequence[TensorSpec], TensorSpec], int] = lambda n, i, o: 0
+    #: the exact integer implementation (accel.ops.lowering.Reference); required
+    reference: Callable[..., Any] | None = None
+    #: the hls4ml lowering ``(ctx, node)``; None: the HLS backend refuses the op with a sentence
+    hls: Callable[..., Any] | None = None
+    #: the RTL lowering (accel.ops.lowering.RtlLowering); None: the RTL backend refuses the op
+    rtl: Any = None
 
 
 OPS: dict[str, OpDef] = {}

@@ -4,7 +4,7 @@ Conventions (shared by every block testbench and the network testbenches)
 -----------------------------------------------------------------------
 * Verilog blocks follow the conventions in :mod:`accel.rtl` (flat ``s_axis_*``/``m_axis_*`` ports,
   ``clk``, synchronous active-high ``rst``, stream order of :mod:`accel.deploy.stream`).
-* Stimulus and expectations are computed HERE, in pytest, from ``accel.reference.kernels`` /
+* Stimulus and expectations are computed HERE, in pytest, from ``accel.kernels`` /
   ``accel.fixed`` and packed with :func:`accel.deploy.stream.pack`; the cocotb side
   (:mod:`rtl_tests.stream_tb`) only drives beats, collects beats and measures cycles.  Vectors travel
   to the simulator in a ``.npz`` file named by the env var ``ACCEL_TB_VECTORS``; the testbench

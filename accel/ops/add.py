@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from accel import AccelError
+from accel import AccelError, kernels
 from accel.fixed import FixedType
 from accel.ir import OpDef, register_op
+from accel.ops.lowering import RtlLowering
+from accel.rtl.blocks.add import Add
 
 
 def _infer(node, inputs):
@@ -18,6 +20,16 @@ def _infer(node, inputs):
     return inputs[0].shape, FixedType.covering(lo, hi, frac, signed=signed)
 
 
+def _reference(node, ins, out, xs):
+    return kernels.add(xs, [out.dtype.frac - s.dtype.frac for s in ins]), 0
+
+
+def _rtl_pair(name, a, b, lanes):
+    """One two-input accel_add of the chain (N operands take N-1 of them, typed by this op's inference)."""
+    h, w, c = a.shape
+    return Add(name, h, w, c, lanes, a.dtype, b.dtype)
+
+
 register_op(
     OpDef(
         name="add",
@@ -27,5 +39,8 @@ register_op(
         arity=None,
         infer=_infer,
         macs=lambda node, inputs, out: 0,
+        reference=_reference,
+        hls=lambda ctx, node: ctx.chain(node, "Merge", "add", {}),
+        rtl=RtlLowering(lambda wiring, node: wiring.join(node, _rtl_pair)),
     )
 )

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from accel import AccelError
+import numpy as np
+
+from accel import AccelError, kernels
 from accel.ir import AttrSpec, OpDef, register_op
+from accel.ops.lowering import RtlLowering
+from accel.rtl.blocks.shuffle import ChannelShuffle
 
 
 def _infer(node, inputs):
@@ -14,6 +18,31 @@ def _infer(node, inputs):
     return x.shape, x.dtype
 
 
+def _hls(ctx, node):
+    """hls4ml has no shuffle: a 1x1 convolution with a 0/1 permutation matrix (exact, nothing is summed)."""
+    x = ctx.graph.tensors[node.inputs[0]]
+    c = x.shape[2]
+    g = node.attrs["groups"]
+    perm = np.arange(c).reshape(g, c // g).T.ravel()  # output channel j reads input channel perm[j]
+    w = np.zeros((1, 1, c, c), dtype=np.int64)
+    w[0, 0, perm, np.arange(c)] = 1
+    layer = {
+        "class_name": "Conv2D", "name": ctx.ident(node.name), "inputs": [ctx.layer_name(node.inputs[0])],
+        "data_format": "channels_last", "in_height": x.shape[0], "in_width": x.shape[1], "n_chan": c,
+        "n_filt": c, "filt_height": 1, "filt_width": 1, "stride_height": 1, "stride_width": 1,
+        "out_height": x.shape[0], "out_width": x.shape[1],
+        "pad_top": 0, "pad_bottom": 0, "pad_left": 0, "pad_right": 0,
+        "weight_data": w.astype(np.float64), "bias_data": np.zeros(c),
+    }  # fmt: skip
+    t = x.dtype.hls
+    ctx.emit(layer, t, node.name, accum=t, weight="ap_ufixed<1,1>", bias="ap_ufixed<1,1>")
+
+
+def _rtl_block(node, x, out, lanes, extra_pads):
+    h, w, c = x.shape
+    return ChannelShuffle(f"{node.name}_shuffle", h, w, c, lanes, x.dtype.width, node.attrs["groups"])
+
+
 register_op(
     OpDef(
         name="channel_shuffle",
@@ -22,5 +51,8 @@ register_op(
         params=(),
         arity=1,
         infer=_infer,
+        reference=lambda node, ins, out, xs: (kernels.channel_shuffle(xs[0], node.attrs["groups"]), 0),
+        hls=_hls,
+        rtl=RtlLowering(lambda wiring, node: wiring.follow(node, _rtl_block)),
     )
 )

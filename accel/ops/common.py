@@ -67,3 +67,59 @@ def exact_average_type(in_type: FixedType, count: int) -> FixedType | None:
         return None
     extra = count.bit_length() - 1
     return FixedType(in_type.signed, in_type.width + extra, in_type.integer)
+
+
+def conv_shifts(node, x: FixedType, out: FixedType) -> tuple[int, int]:
+    """(product shift, bias shift): how far ``x * w`` and the bias move to reach the accumulator's grid."""
+    return out.frac - x.frac - node.param_types["weight"].frac, out.frac - node.param_types["bias"].frac
+
+
+def rtl_conv_shifts(node, x: FixedType, out: FixedType) -> tuple[int, int]:
+    """:func:`conv_shifts`, refused when negative: the RTL units produce the exact accumulator only."""
+    ps, bs = conv_shifts(node, x, out)
+    if ps < 0 or bs < 0:
+        raise AccelError(f"node {node.name}: its output type {out.hls} is coarser than the exact accumulator; "
+                         "the RTL MVU/DWU produce the exact accumulator type only.")
+    return ps, bs
+
+
+def hls_conv(ctx, node, weight: np.ndarray, wtype: FixedType, depthwise: bool) -> None:
+    """Emit one hls4ml Conv2D / DepthwiseConv2D layer with ``weight`` (possibly rewritten) and the node's types."""
+    g = ctx.graph
+    x = g.tensors[node.inputs[0]]
+    y = g.tensors[node.name]
+    pads = tuple(node.attrs["pads"])
+    h, w, c = x.shape
+    kh, kw = node.attrs["kernel"]
+    sh, sw = node.attrs["stride"]
+    layer = {
+        "class_name": "DepthwiseConv2D" if depthwise else "Conv2D", "name": ctx.ident(node.name),
+        "inputs": [ctx.layer_name(node.inputs[0])],
+        "data_format": "channels_last", "in_height": h, "in_width": w, "n_chan": c, "n_filt": y.shape[2],
+        "filt_height": kh, "filt_width": kw, "stride_height": sh, "stride_width": sw,
+        "out_height": y.shape[0], "out_width": y.shape[1],
+        "pad_top": pads[0], "pad_bottom": pads[1], "pad_left": pads[2], "pad_right": pads[3],
+        "bias_data": ctx.weights(node.params["bias"], node.param_types["bias"]),
+    }  # fmt: skip
+    wf = ctx.weights(weight, wtype)
+    if depthwise:
+        layer["depthwise_data"] = wf
+        layer["depth_multiplier"] = int(weight.shape[3])
+    else:
+        layer["weight_data"] = wf
+    ctx.emit(layer, y.dtype.hls, node.name, accum=y.dtype.hls, weight=wtype.hls, bias=node.param_types["bias"].hls)
+
+
+def block_diagonal(w: np.ndarray, groups: int) -> np.ndarray:
+    """Grouped conv weight (kh, kw, cin/g, cout) as an ordinary conv weight (kh, kw, cin, cout).
+
+    The zero taps change neither the value nor the accumulator type; the HLS and RTL backends use this
+    for grouped convolutions (and the HLS one for depthwise layers hls4ml cannot take).
+    """
+    kh, kw, cin_g, cout = w.shape
+    cout_g = cout // groups
+    full = np.zeros((kh, kw, cin_g * groups, cout), dtype=np.int64)
+    for g in range(groups):
+        cols = slice(g * cout_g, (g + 1) * cout_g)
+        full[:, :, g * cin_g : (g + 1) * cin_g, cols] = w[:, :, :, cols]
+    return full

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from accel import AccelError
+from accel import AccelError, kernels
 from accel.fixed import union
 from accel.ir import OpDef, register_op
+from accel.ops.lowering import RtlLowering
+from accel.rtl.blocks.concat import Concat
 
 
 def _infer(node, inputs):
@@ -15,6 +17,16 @@ def _infer(node, inputs):
     return (h, w, sum(x.shape[2] for x in inputs)), union(*(x.dtype for x in inputs))
 
 
+def _reference(node, ins, out, xs):
+    return kernels.concat(xs, [out.dtype.frac - s.dtype.frac for s in ins]), 0
+
+
+def _rtl_pair(name, a, b, lanes):
+    """One two-input accel_concat of the chain (N operands take N-1 of them)."""
+    h, w, _ = a.shape
+    return Concat(name, h, w, a.shape[2], b.shape[2], lanes, a.dtype, b.dtype)
+
+
 register_op(
     OpDef(
         name="concat",
@@ -23,5 +35,8 @@ register_op(
         params=(),
         arity=None,
         infer=_infer,
+        reference=_reference,
+        hls=lambda ctx, node: ctx.chain(node, "Concatenate", "concatenate3d", {"axis": -1}),
+        rtl=RtlLowering(lambda wiring, node: wiring.join(node, _rtl_pair)),
     )
 )

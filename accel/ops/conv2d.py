@@ -7,9 +7,21 @@ sized from the actual weights (see :func:`accel.ops.common.accumulator_type`).
 
 from __future__ import annotations
 
-from accel import AccelError
-from accel.ir import AttrSpec, OpDef, register_op
-from accel.ops.common import PADS, PAIR, accumulator_type, spatial_out
+from accel import AccelError, kernels
+from accel.ir import AttrSpec, Graph, Node, OpDef, register_op
+from accel.ops.common import (
+    PADS,
+    PAIR,
+    accumulator_type,
+    block_diagonal,
+    conv_shifts,
+    hls_conv,
+    rtl_conv_shifts,
+    spatial_out,
+)
+from accel.ops.lowering import Folding, LayerFold, RtlLowering, total_pads, unpadded_input
+from accel.rtl.blocks.mvu import Mvu
+from accel.rtl.blocks.window import Window
 
 
 def _infer(node, inputs):
@@ -44,6 +56,51 @@ def _macs(node, inputs, out):
     return out.size * kh * kw * cin_g
 
 
+def _reference(node, ins, out, xs):
+    a = node.attrs
+    ps, bs = conv_shifts(node, ins[0].dtype, out.dtype)
+    y = kernels.conv2d(xs[0], node.params["weight"], node.params["bias"], stride=a["stride"], pads=a["pads"],
+                       groups=a["groups"], product_shift=ps, bias_shift=bs)  # fmt: skip
+    return y, 0
+
+
+def _hls(ctx, node):
+    w = node.params["weight"]
+    if node.attrs["groups"] > 1:  # hls4ml has no grouped conv: block-diagonal weights, same arithmetic
+        w = block_diagonal(w, node.attrs["groups"])
+    hls_conv(ctx, node, w, node.param_types["weight"], depthwise=False)
+
+
+def _blocks(graph: Graph, node: Node, fold: LayerFold, prefix: str) -> list:
+    """[accel_window] + accel_mvu; a 1x1 stride-1 unpadded conv needs no window (SIMD = window lanes)."""
+    x, extra = unpadded_input(graph, node)
+    out = graph.tensors[node.output]
+    h, w, cin = x.shape
+    pads = total_pads(node, extra)
+    kh, kw = node.attrs["kernel"]
+    stride = tuple(node.attrs["stride"])
+    ps, bs = rtl_conv_shifts(node, x.dtype, out.dtype)
+    weight = node.params["weight"]
+    if node.attrs["groups"] > 1:  # one block-diagonal MVU: the zero weights cost multipliers, not exactness
+        weight = block_diagonal(weight, node.attrs["groups"])
+    simd = fold.simd or 1
+    blocks: list = []
+    if (kh, kw) != (1, 1) or stride != (1, 1) or any(pads):
+        blocks.append(Window(f"{prefix}window", (h, w, cin), (kh, kw), stride, pads, simd, x.dtype.width))
+    blocks.append(Mvu(f"{prefix}mvu", weight.reshape(kh * kw * cin, weight.shape[3]), node.params["bias"], x.dtype,
+                      node.param_types["weight"], out.dtype, ps, bs, out.shape[0] * out.shape[1], simd=simd,
+                      pe=fold.pe))  # fmt: skip
+    return blocks
+
+
+FOLDING = Folding(
+    dims=lambda graph, node: (int(node.params["weight"].shape[3]), int(graph.tensors[node.inputs[0]].shape[2])),
+    lanes=lambda node, fold: (fold.simd or 1, fold.pe),
+    multipliers=lambda node, fold: fold.pe * (fold.simd or 1),
+    blocks=_blocks,
+    pe_dim_name="output channels",
+)
+
 register_op(
     OpDef(
         name="conv2d",
@@ -58,5 +115,8 @@ register_op(
         arity=1,
         infer=_infer,
         macs=_macs,
+        reference=_reference,
+        hls=_hls,
+        rtl=RtlLowering(lambda wiring, node: wiring.chain(node), folding=FOLDING, absorbs_pad=True),
     )
 )

@@ -6,9 +6,23 @@ Output type is the exact accumulator, as for conv2d.
 
 from __future__ import annotations
 
-from accel import AccelError
-from accel.ir import AttrSpec, OpDef, register_op
-from accel.ops.common import PADS, PAIR, accumulator_type, spatial_out
+import numpy as np
+
+from accel import AccelError, kernels
+from accel.ir import AttrSpec, Graph, Node, OpDef, register_op
+from accel.ops.common import (
+    PADS,
+    PAIR,
+    accumulator_type,
+    block_diagonal,
+    conv_shifts,
+    hls_conv,
+    rtl_conv_shifts,
+    spatial_out,
+)
+from accel.ops.lowering import Folding, LayerFold, RtlLowering, total_pads, unpadded_input
+from accel.rtl.blocks.dwu import Dwu
+from accel.rtl.blocks.window import Window
 
 
 def _infer(node, inputs):
@@ -33,6 +47,48 @@ def _macs(node, inputs, out):
     return out.size * kh * kw
 
 
+def _reference(node, ins, out, xs):
+    a = node.attrs
+    ps, bs = conv_shifts(node, ins[0].dtype, out.dtype)
+    y = kernels.depthwise_conv2d(xs[0], node.params["weight"], node.params["bias"], stride=a["stride"],
+                                 pads=a["pads"], product_shift=ps, bias_shift=bs)  # fmt: skip
+    return y, 0
+
+
+def _hls(ctx, node):
+    """hls4ml's depthwise layer where it is exact; else the same arithmetic as a grouped (groups = C) conv.
+
+    hls4ml 1.3.0 supports neither ``depth_multiplier > 1`` nor depthwise under io_parallel + Resource.
+    """
+    w = node.params["weight"]
+    kh, kw, c, m = w.shape
+    native_ok = m == 1 and not (ctx.io_type == "io_parallel" and ctx.strategy == "Resource")
+    if native_ok or "depthwise" in ctx.disable:
+        hls_conv(ctx, node, w, node.param_types["weight"], depthwise=True)
+        return
+    full = block_diagonal(np.asarray(w).reshape(kh, kw, 1, c * m), c)
+    hls_conv(ctx, node, full, node.param_types["weight"], depthwise=False)
+
+
+def _blocks(graph: Graph, node: Node, fold: LayerFold, prefix: str) -> list:
+    """accel_window (lanes = PE) + accel_dwu."""
+    x, extra = unpadded_input(graph, node)
+    out = graph.tensors[node.output]
+    ps, bs = rtl_conv_shifts(node, x.dtype, out.dtype)
+    window = Window(f"{prefix}window", x.shape, tuple(node.attrs["kernel"]), tuple(node.attrs["stride"]),
+                    total_pads(node, extra), fold.pe, x.dtype.width)  # fmt: skip
+    dwu = Dwu(f"{prefix}dwu", node.params["weight"], node.params["bias"], x.dtype, node.param_types["weight"],
+              out.dtype, ps, bs, out.shape[0] * out.shape[1], pe=fold.pe)  # fmt: skip
+    return [window, dwu]
+
+
+FOLDING = Folding(
+    dims=lambda graph, node: (int(graph.tensors[node.inputs[0]].shape[2]), None),
+    lanes=lambda node, fold: (fold.pe, fold.pe * int(node.params["weight"].shape[3])),
+    multipliers=lambda node, fold: fold.pe * int(node.params["weight"].shape[3]),
+    blocks=_blocks,
+)
+
 register_op(
     OpDef(
         name="depthwise_conv2d",
@@ -42,5 +98,8 @@ register_op(
         arity=1,
         infer=_infer,
         macs=_macs,
+        reference=_reference,
+        hls=_hls,
+        rtl=RtlLowering(lambda wiring, node: wiring.chain(node), folding=FOLDING, absorbs_pad=True),
     )
 )

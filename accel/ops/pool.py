@@ -8,10 +8,17 @@ requantisation attributes of ``quantize`` and round ``sum / N`` in one exact ste
 
 from __future__ import annotations
 
-from accel import AccelError
+from accel import AccelError, kernels
+from accel.fixed import FixedType
 from accel.ir import OpDef, register_op
 from accel.ops.common import PADS, PAIR, spatial_out
-from accel.ops.quantize import REQUANT_ATTRS
+from accel.ops.lowering import RtlLowering, total_pads
+from accel.ops.quantize import REQUANT_ATTRS, requant_args
+from accel.rtl.blocks.avgpool import AvgPool
+from accel.rtl.blocks.avgpool_win import AvgPoolWindowed
+from accel.rtl.blocks.gap import GlobalAvgPool
+from accel.rtl.blocks.maxpool import MaxPool
+from accel.rtl.blocks.maxpool_win import MaxPoolWindowed
 
 
 def _max_infer(node, inputs):
@@ -36,6 +43,115 @@ def _avg_macs(node, inputs, out):
     return out.size * ph * pw
 
 
+# -- reference ------------------------------------------------------------------------------------------
+def _max_reference(node, ins, out, xs):
+    return kernels.maxpool(xs[0], node.attrs["pool"], node.attrs["stride"], node.attrs["pads"]), 0
+
+
+def _avg_reference(node, ins, out, xs):
+    a = node.attrs
+    return kernels.avgpool(xs[0], a["pool"], a["stride"], ins[0].dtype, out.dtype, **requant_args(node))
+
+
+def _gap_reference(node, ins, out, xs):
+    return kernels.global_avgpool(xs[0], ins[0].dtype, out.dtype, **requant_args(node))
+
+
+# -- HLS ------------------------------------------------------------------------------------------------
+def _max_hls(ctx, node):
+    """hls4ml's own max pooling where it is exact, else accel's ``AccelMaxPool``.
+
+    hls4ml pads with zeros (which can win over negative values) and streams only pool == stride.
+    """
+    x = ctx.graph.tensors[node.inputs[0]]
+    y = ctx.graph.tensors[node.name]
+    pads = tuple(node.attrs["pads"])
+    ph, pw = node.attrs["pool"]
+    sh, sw = node.attrs["stride"]
+    h, w, c = x.shape
+    layer = {
+        "class_name": "MaxPooling2D", "name": ctx.ident(node.name), "inputs": [ctx.layer_name(node.inputs[0])],
+        "data_format": "channels_last", "in_height": h, "in_width": w, "n_filt": c,
+        "pool_height": ph, "pool_width": pw, "stride_height": sh, "stride_width": sw,
+        "out_height": y.shape[0], "out_width": y.shape[1],
+        "pad_top": pads[0], "pad_bottom": pads[1], "pad_left": pads[2], "pad_right": pads[3],
+    }  # fmt: skip
+    native_ok = not any(pads) and (ctx.io_type == "io_parallel" or (ph, pw) == (sh, sw))
+    if not native_ok and "maxpool" not in ctx.disable:
+        layer["class_name"] = "AccelMaxPool"
+    ctx.emit(layer, y.dtype.hls, node.name, accum=x.dtype.hls)
+
+
+def _hls_average(ctx, node, pool: tuple[int, int], stride: tuple[int, int]) -> None:
+    """accel's ``AccelAvgPool`` (one exact rounding of sum / N); hls4ml's own pooling when the workaround is off."""
+    a = node.attrs
+    x = ctx.graph.tensors[node.inputs[0]]
+    y = ctx.graph.tensors[node.name]
+    count_bits = (pool[0] * pool[1]).bit_length()
+    shift = abs(y.dtype.frac - x.dtype.frac)
+    if x.dtype.width + count_bits + shift + 2 > 63:
+        raise AccelError(
+            f"node {node.name}: averaging {x.dtype.hls} over {pool[0] * pool[1]} pixels into {y.dtype.hls} "
+            "needs more than 63 bits in accel's exact average kernel; narrower types are supported."
+        )
+    layer = {
+        "class_name": "AccelAvgPool", "name": ctx.ident(node.name), "inputs": [ctx.layer_name(node.inputs[0])],
+        "in_height": x.shape[0], "in_width": x.shape[1], "n_filt": x.shape[2],
+        "pool_height": pool[0], "pool_width": pool[1], "stride_height": stride[0], "stride_width": stride[1],
+        "out_height": y.shape[0], "out_width": y.shape[1],
+        "rounding": ctx.rounding_code(a["rounding"]), "relu": bool(a["relu"]),
+    }  # fmt: skip
+    result = ctx.precision(y.dtype, a["rounding"], a["overflow"])
+    if "avgpool" not in ctx.disable:
+        ctx.emit(layer, result, node.name)
+        return
+    # hls4ml's own average pooling, with the best types it can be given: an exact sum accumulator
+    count = pool[0] * pool[1]
+    acc = FixedType(x.dtype.signed, x.dtype.width + count.bit_length(), x.dtype.integer + count.bit_length())
+    layer = dict(layer, data_format="channels_last", pad_top=0, pad_bottom=0, pad_left=0, pad_right=0)
+    if node.op == "global_avgpool":
+        layer.update(class_name="GlobalAveragePooling2D", keepdims=True)
+    else:
+        layer.update(class_name="AveragePooling2D")
+    if a["relu"]:
+        raise AccelError(f"node {node.name}: hls4ml's own average pooling has no ReLU.")
+    ctx.emit(layer, result, node.name, accum=acc.hls)
+
+
+def _avg_hls(ctx, node):
+    _hls_average(ctx, node, tuple(node.attrs["pool"]), tuple(node.attrs["stride"]))
+
+
+def _gap_hls(ctx, node):
+    h, w, _ = ctx.graph.tensors[node.inputs[0]].shape
+    _hls_average(ctx, node, (h, w), (h, w))
+
+
+# -- RTL ------------------------------------------------------------------------------------------------
+def _max_block(node, x, out, lanes, extra_pads):
+    """accel_maxpool when windows do not overlap (pool == stride), else accel_maxpool_win."""
+    pool, stride = tuple(node.attrs["pool"]), tuple(node.attrs["stride"])
+    cls = MaxPool if pool == stride else MaxPoolWindowed
+    h, w, c = x.shape
+    return cls(f"{node.name}_maxpool", h, w, c, lanes, x.dtype, pool, stride, total_pads(node, extra_pads))
+
+
+def _avg_block(node, x, out, lanes, extra_pads):
+    a = node.attrs
+    pool, stride = tuple(a["pool"]), tuple(a["stride"])
+    cls = AvgPool if pool == stride else AvgPoolWindowed
+    h, w, c = x.shape
+    return cls(f"{node.name}_avgpool", h, w, c, lanes, x.dtype, out.dtype, pool, stride, a["rounding"],
+               a["overflow"], a["relu"])  # fmt: skip
+
+
+def _gap_block(node, x, out, lanes, extra_pads):
+    a = node.attrs
+    h, w, c = x.shape
+    return GlobalAvgPool(f"{node.name}_gap", h, w, c, lanes, x.dtype, out.dtype, a["rounding"], a["overflow"],
+                         a["relu"])  # fmt: skip
+
+
 register_op(
     OpDef(
         name="maxpool",
@@ -44,6 +160,9 @@ register_op(
         params=(),
         arity=1,
         infer=_max_infer,
+        reference=_max_reference,
+        hls=_max_hls,
+        rtl=RtlLowering(lambda wiring, node: wiring.follow(node, _max_block), absorbs_pad=True),
     )
 )
 register_op(
@@ -55,6 +174,9 @@ register_op(
         arity=1,
         infer=_avg_infer,
         macs=_avg_macs,
+        reference=_avg_reference,
+        hls=_avg_hls,
+        rtl=RtlLowering(lambda wiring, node: wiring.follow(node, _avg_block)),
     )
 )
 register_op(
@@ -66,6 +188,9 @@ register_op(
         arity=1,
         infer=_gap_infer,
         macs=lambda node, inputs, out: inputs[0].size,
+        reference=_gap_reference,
+        hls=_gap_hls,
+        rtl=RtlLowering(lambda wiring, node: wiring.follow(node, _gap_block)),
     )
 )
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 
-from accel import AccelError
+from accel import AccelError, kernels
 from accel.ir import AttrSpec, OpDef, register_op
+from accel.ops.lowering import RtlLowering
 
 
 def _infer(node, inputs):
@@ -19,6 +20,24 @@ def _infer(node, inputs):
     return shape, x.dtype
 
 
+def _hls(ctx, node):
+    y = ctx.graph.tensors[node.name]
+    layer = {
+        "class_name": "Reshape", "name": ctx.ident(node.name), "inputs": [ctx.layer_name(node.inputs[0])],
+        "target_shape": list(y.shape),
+    }  # fmt: skip
+    ctx.emit(layer, y.dtype.hls, node.name)
+
+
+def _rtl(wiring, node):
+    """Wiring only: the stream order is row-major (H, W, C) in every shape; a width converter first when the
+    lanes do not divide the new channel count."""
+    src = wiring.take(node.inputs[0], reader=node)
+    c_new = wiring.graph.tensors[node.output].shape[2]
+    s = wiring.edge(node, 0, math.gcd(wiring.lanes_of(src), c_new), stream=src)
+    wiring.publish(node, wiring.restream(s, shape=wiring.graph.tensors[node.output].shape))
+
+
 register_op(
     OpDef(
         name="reshape",
@@ -27,5 +46,8 @@ register_op(
         params=(),
         arity=1,
         infer=_infer,
+        reference=lambda node, ins, out, xs: (kernels.reshape(xs[0], out.shape), 0),
+        hls=_hls,
+        rtl=RtlLowering(_rtl),
     )
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from accel import AccelError
+from accel import AccelError, kernels
 from accel.ir import OpDef, register_op
 from accel.ops.common import PAIR
+from accel.ops.lowering import RtlLowering
+from accel.rtl.blocks.upsample import Upsample
 
 
 def _infer(node, inputs):
@@ -15,4 +17,34 @@ def _infer(node, inputs):
     return (x.shape[0] * fh, x.shape[1] * fw, x.shape[2]), x.dtype
 
 
-register_op(OpDef(name="upsample", doc="Nearest upsampling.", attrs={"factor": PAIR}, params=(), arity=1, infer=_infer))
+def _hls(ctx, node):
+    x = ctx.graph.tensors[node.inputs[0]]
+    y = ctx.graph.tensors[node.name]
+    fh, fw = node.attrs["factor"]
+    layer = {
+        "class_name": "UpSampling2D", "name": ctx.ident(node.name), "inputs": [ctx.layer_name(node.inputs[0])],
+        "data_format": "channels_last", "in_height": x.shape[0], "in_width": x.shape[1], "n_chan": x.shape[2],
+        "height_factor": fh, "width_factor": fw, "out_height": y.shape[0], "out_width": y.shape[1],
+        "algorithm": "nearest", "align_corners": False,
+    }  # fmt: skip
+    ctx.emit(layer, y.dtype.hls, node.name)
+
+
+def _rtl_block(node, x, out, lanes, extra_pads):
+    h, w, c = x.shape
+    return Upsample(f"{node.name}_upsample", h, w, c, lanes, x.dtype.width, tuple(node.attrs["factor"]))
+
+
+register_op(
+    OpDef(
+        name="upsample",
+        doc="Nearest upsampling.",
+        attrs={"factor": PAIR},
+        params=(),
+        arity=1,
+        infer=_infer,
+        reference=lambda node, ins, out, xs: (kernels.upsample(xs[0], node.attrs["factor"]), 0),
+        hls=_hls,
+        rtl=RtlLowering(lambda wiring, node: wiring.follow(node, _rtl_block)),
+    )
+)

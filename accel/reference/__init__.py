@@ -1,8 +1,8 @@
 """The bit-exact NumPy integer reference: QKeras restated on raw integers.
 
-`kernels` holds one pure function per operation on raw ``int64`` arrays of shape
-``(N, H, W, C)``; the RTL testbenches call these very functions as their oracle.
-`executor` runs a whole :class:`accel.ir.Graph` with them.
+Each op's reference lowering (registered with the op in :mod:`accel.ops`) calls the
+pure integer functions of :mod:`accel.kernels`, which the RTL testbenches also use as
+their oracle; `executor` runs a whole :class:`accel.ir.Graph` through them.
 """
 
 from accel.reference.executor import ExecutionResult, execute, run_node

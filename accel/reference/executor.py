@@ -1,119 +1,19 @@
 """Run an :class:`accel.ir.Graph` on raw integers: golden outputs, per-node trace, overflow counters.
 
-``IMPLS`` maps each op name to its reference implementation; a test asserts
-every registered op has one.
+Each op's reference implementation is registered with the op (``OpDef.reference`` in
+:mod:`accel.ops`); the executor looks it up and keeps no op table of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 import accel.ops  # noqa: F401  (registers the ops)
 from accel import AccelError
-from accel.ir import Graph, Node, TensorSpec
-from accel.reference import kernels as K
-
-#: (node, input specs, output spec, input arrays) -> (output array, overflow count)
-Impl = Callable[[Node, Sequence[TensorSpec], TensorSpec, list[np.ndarray]], tuple[np.ndarray, int]]
-IMPLS: dict[str, Impl] = {}
-
-
-def implements(op: str) -> Callable[[Impl], Impl]:
-    def register(fn: Impl) -> Impl:
-        IMPLS[op] = fn
-        return fn
-
-    return register
-
-
-def _conv_shifts(node: Node, x: TensorSpec, out: TensorSpec) -> dict[str, int]:
-    return {
-        "product_shift": out.dtype.frac - x.dtype.frac - node.param_types["weight"].frac,
-        "bias_shift": out.dtype.frac - node.param_types["bias"].frac,
-    }
-
-
-@implements("conv2d")
-def _conv2d(node, ins, out, xs):
-    a = node.attrs
-    y = K.conv2d(
-        xs[0], node.params["weight"], node.params["bias"], stride=a["stride"], pads=a["pads"], groups=a["groups"],
-        **_conv_shifts(node, ins[0], out),
-    )  # fmt: skip
-    return y, 0
-
-
-@implements("depthwise_conv2d")
-def _depthwise(node, ins, out, xs):
-    a = node.attrs
-    y = K.depthwise_conv2d(
-        xs[0], node.params["weight"], node.params["bias"], stride=a["stride"], pads=a["pads"],
-        **_conv_shifts(node, ins[0], out),
-    )  # fmt: skip
-    return y, 0
-
-
-def _requant_args(node: Node) -> dict:
-    a = node.attrs
-    return {"rounding": a["rounding"], "overflow": a["overflow"], "relu": a["relu"]}
-
-
-@implements("quantize")
-def _quantize(node, ins, out, xs):
-    return K.requantize(xs[0], ins[0].dtype, out.dtype, **_requant_args(node))
-
-
-@implements("maxpool")
-def _maxpool(node, ins, out, xs):
-    return K.maxpool(xs[0], node.attrs["pool"], node.attrs["stride"], node.attrs["pads"]), 0
-
-
-@implements("avgpool")
-def _avgpool(node, ins, out, xs):
-    a = node.attrs
-    return K.avgpool(xs[0], a["pool"], a["stride"], ins[0].dtype, out.dtype, **_requant_args(node))
-
-
-@implements("global_avgpool")
-def _gap(node, ins, out, xs):
-    return K.global_avgpool(xs[0], ins[0].dtype, out.dtype, **_requant_args(node))
-
-
-def _shifts(ins: Sequence[TensorSpec], out: TensorSpec) -> list[int]:
-    return [out.dtype.frac - s.dtype.frac for s in ins]
-
-
-@implements("add")
-def _add(node, ins, out, xs):
-    return K.add(xs, _shifts(ins, out)), 0
-
-
-@implements("concat")
-def _concat(node, ins, out, xs):
-    return K.concat(xs, _shifts(ins, out)), 0
-
-
-@implements("pad")
-def _pad(node, ins, out, xs):
-    return K.pad(xs[0], node.attrs["pads"]), 0
-
-
-@implements("reshape")
-def _reshape(node, ins, out, xs):
-    return K.reshape(xs[0], out.shape), 0
-
-
-@implements("upsample")
-def _upsample(node, ins, out, xs):
-    return K.upsample(xs[0], node.attrs["factor"]), 0
-
-
-@implements("channel_shuffle")
-def _shuffle(node, ins, out, xs):
-    return K.channel_shuffle(xs[0], node.attrs["groups"]), 0
+from accel.ir import OPS, Graph, Node, TensorSpec
 
 
 @dataclass
@@ -127,10 +27,11 @@ class ExecutionResult:
 
 def run_node(graph: Graph, node: Node, inputs: list[np.ndarray]) -> tuple[np.ndarray, int]:
     """Run one node on raw inputs ``(N, H, W, C)``; returns its output and overflow count."""
-    if node.op not in IMPLS:
+    impl = OPS[node.op].reference if node.op in OPS else None
+    if impl is None:
         raise AccelError(f"node {node.name}: op '{node.op}' has no reference implementation.")
     out_spec = graph.tensors[node.output]
-    y, count = IMPLS[node.op](node, graph.input_specs(node), out_spec, inputs)
+    y, count = impl(node, graph.input_specs(node), out_spec, inputs)
     if y.shape[1:] != out_spec.shape:
         raise AssertionError(f"reference for {node.name} produced {y.shape[1:]}, graph says {out_spec.shape}")
     return y, count

@@ -1,9 +1,11 @@
 """Folding: how many processing elements (PE) and SIMD lanes each compute layer of the RTL network gets.
 
-Only layers that multiply are folded: ``conv2d`` (one ``accel_mvu``; PE = output channels per beat,
-SIMD = input channels per beat, which for a KxK conv is also the lanes of its ``accel_window``) and
-``depthwise_conv2d`` (one ``accel_dwu``; PE = channels per beat, no SIMD).  Every other block streams at
-the lanes its producer gives it (see :mod:`accel.rtl.network`).
+Only ops whose RTL lowering declares a :class:`accel.ops.lowering.Folding` are folded (today ``conv2d``:
+one ``accel_mvu``, PE = output channels per beat, SIMD = input channels per beat, which for a KxK conv is
+also the lanes of its ``accel_window``; and ``depthwise_conv2d``: one ``accel_dwu``, PE = channels per
+beat, no SIMD).  The op's Folding gives the dimensions, the lanes, the multipliers and the blocks whose
+cycle model the optimiser balances; every other block streams at the lanes its producer gives it (see
+:mod:`accel.rtl.network`).
 
 Default rule (``choose_folding``), a greedy balance of cycles per frame:
 
@@ -29,30 +31,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from accel import AccelError
-from accel.ir import Graph, Node
+from accel.ir import OPS, Graph, Node
+from accel.ops.lowering import Folding, LayerFold
 
 #: target cycles per frame of the default rule (makes ds_cnn_kws' II <= 50,000)
 DEFAULT_TARGET_II = 50_000
 #: multiplier budget of the default rule: the 220 DSP48E1 slices of the xc7z020
 DEFAULT_MAX_MULTIPLIERS = 220
 
-FOLDED_OPS = ("conv2d", "depthwise_conv2d")
+__all__ = ["LayerFold", "choose_folding", "folded_nodes", "layer_cycles", "multipliers"]
 
 
-@dataclass(frozen=True)
-class LayerFold:
-    """PE and SIMD of one layer (``simd`` is None for depthwise layers, which have no SIMD)."""
+def folding_of(node: Node) -> Folding | None:
+    """The op's Folding, or None when the op has no PE/SIMD."""
+    rtl = OPS[node.op].rtl if node.op in OPS else None
+    return rtl.folding if rtl is not None else None
 
-    pe: int
-    simd: int | None
 
-    def as_json(self) -> dict[str, int | None]:
-        return {"pe": self.pe, "simd": self.simd}
+def folded_nodes(graph: Graph) -> list[Node]:
+    return [n for n in graph.nodes if folding_of(n) is not None]
 
 
 def divisors(n: int) -> list[int]:
@@ -61,24 +62,17 @@ def divisors(n: int) -> list[int]:
 
 def fold_dims(graph: Graph, node: Node) -> tuple[int, int | None]:
     """(size PE must divide, size SIMD must divide or None) of a folded layer."""
-    cin = graph.tensors[node.inputs[0]].shape[2]
-    if node.op == "conv2d":
-        return int(node.params["weight"].shape[3]), int(cin)
-    return int(cin), None
+    return folding_of(node).dims(graph, node)  # type: ignore[union-attr]
 
 
 def multipliers(graph: Graph, node: Node, fold: LayerFold) -> int:
-    """Multipliers a layer instantiates: PE*SIMD for accel_mvu, PE*multiplier for accel_dwu."""
-    if node.op == "conv2d":
-        return fold.pe * (fold.simd or 1)
-    return fold.pe * int(node.params["weight"].shape[3])
+    """Multipliers a folded layer instantiates (PE*SIMD for accel_mvu, PE*multiplier for accel_dwu)."""
+    return folding_of(node).multipliers(node, fold)  # type: ignore[union-attr]
 
 
 def layer_cycles(graph: Graph, node: Node, fold: LayerFold) -> int:
-    """Expected cycles per frame of a folded layer's blocks (window and MVU/DWU), the slowest of them."""
-    from accel.rtl.network import compute_blocks
-
-    return max(b.expected_cycles_per_frame() for b in compute_blocks(graph, node, fold, ""))
+    """Expected cycles per frame of a folded layer's blocks, the slowest of them."""
+    return folding_of(node).cycles(graph, node, fold)  # type: ignore[union-attr]
 
 
 def load_overrides(spec: Any) -> dict[str, Any]:
@@ -108,14 +102,16 @@ def load_overrides(spec: Any) -> dict[str, Any]:
 
 
 def _check_override(graph: Graph, where: str, name: Any, value: Any) -> LayerFold:
-    folded = [n.name for n in graph.nodes if n.op in FOLDED_OPS]
+    folded = [n.name for n in folded_nodes(graph)]
     names = {n.name: n for n in graph.nodes}
     if name not in names:
         raise AccelError(f"{where}: node '{name}' is not in graph {graph.name}; "
                          f"layers with PE/SIMD are {', '.join(folded) or 'none'}.")
     node = names[name]
-    if node.op not in FOLDED_OPS:
-        raise AccelError(f"{where}: node {name} ({node.op}) has no PE/SIMD; only conv2d and depthwise_conv2d "
+    spec = folding_of(node)
+    if spec is None:
+        ops = sorted(op for op, d in OPS.items() if d.rtl is not None and d.rtl.folding is not None)
+        raise AccelError(f"{where}: node {name} ({node.op}) has no PE/SIMD; only {' and '.join(ops)} "
                          f"layers are folded ({', '.join(folded) or 'none'} here).")
     if not isinstance(value, Mapping):
         raise AccelError(f"{where}: node {name} maps to {value!r}; it must be {{\"pe\": P, \"simd\": S}}.")
@@ -129,8 +125,7 @@ def _check_override(graph: Graph, where: str, name: Any, value: Any) -> LayerFol
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
             raise AccelError(f"{where}: node {name} {what}={v!r}; it must be a positive integer.")
     if pe_dim % pe:
-        what = "output channels" if node.op == "conv2d" else "channels"
-        raise AccelError(f"{where}: node {name} PE={pe} does not divide its {pe_dim} {what}; "
+        raise AccelError(f"{where}: node {name} PE={pe} does not divide its {pe_dim} {spec.pe_dim_name}; "
                          f"supported PE values are {', '.join(map(str, divisors(pe_dim)))}.")
     if simd_dim is None:
         if simd is not None:
@@ -139,7 +134,7 @@ def _check_override(graph: Graph, where: str, name: Any, value: Any) -> LayerFol
         return LayerFold(pe, None)
     simd = 1 if simd is None else simd
     if simd_dim % simd:
-        raise AccelError(f"{where}: node {name} SIMD={simd} does not divide its {simd_dim} input channels; "
+        raise AccelError(f"{where}: node {name} SIMD={simd} does not divide its {simd_dim} {spec.simd_dim_name}; "
                          f"supported SIMD values are {', '.join(map(str, divisors(simd_dim)))}.")
     return LayerFold(pe, simd)
 
@@ -164,11 +159,11 @@ def choose_folding(
     target_ii: int = DEFAULT_TARGET_II,
     max_multipliers: int = DEFAULT_MAX_MULTIPLIERS,
 ) -> dict[str, LayerFold]:
-    """PE/SIMD of every conv2d/depthwise_conv2d node: the overrides, the default rule for the rest."""
+    """PE/SIMD of every folded node: the overrides, the default rule for the rest."""
     where = "folding" if overrides is None or isinstance(overrides, Mapping) else f"folding file {overrides}"
     fixed = {str(k): _check_override(graph, where, k, v) for k, v in load_overrides(overrides).items()}
-    nodes = [n for n in graph.nodes if n.op in FOLDED_OPS]
-    fold = {n.name: fixed.get(n.name, LayerFold(1, None if n.op == "depthwise_conv2d" else 1)) for n in nodes}
+    nodes = folded_nodes(graph)
+    fold = {n.name: fixed.get(n.name, LayerFold(1, None if fold_dims(graph, n)[1] is None else 1)) for n in nodes}
     if not nodes:
         return fold
     cycles = {n.name: layer_cycles(graph, n, fold[n.name]) for n in nodes}

@@ -8,7 +8,7 @@ import pytest
 from accel import AccelError
 from accel.deploy.stream import pack
 from accel.fixed import FixedType
-from accel.reference import kernels
+from accel import kernels
 from accel.rtl.blocks.add import Add
 from rtl_tests.common import check_cycles, lib_sources, run_stream
 

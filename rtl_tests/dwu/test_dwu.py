@@ -1,4 +1,4 @@
-"""accel_window -> accel_dwu against accel.reference.kernels.depthwise_conv2d."""
+"""accel_window -> accel_dwu against accel.kernels.depthwise_conv2d."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from accel import AccelError
 from accel.deploy.stream import pack
 from accel.fixed import FixedType
 from accel.ops.common import accumulator_type
-from accel.reference import kernels
+from accel import kernels
 from accel.rtl.blocks.dwu import Dwu
 from accel.rtl.blocks.window import Window
 from rtl_tests.common import case_dir, check_cycles, frames_of, lib_sources, run_stream, verilator_lint

@@ -1,4 +1,4 @@
-"""accel_mvu against accel.reference.kernels.conv2d: pointwise, dense, and window -> mvu KxK conv."""
+"""accel_mvu against accel.kernels.conv2d: pointwise, dense, and window -> mvu KxK conv."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from accel import AccelError
 from accel.deploy.stream import pack
 from accel.fixed import FixedType
 from accel.ops.common import accumulator_type
-from accel.reference import kernels
+from accel import kernels
 from accel.rtl.blocks.mvu import Mvu
 from accel.rtl.blocks.window import Window
 from rtl_tests.common import case_dir, check_cycles, frames_of, lib_sources, run_stream, verilator_lint

@@ -9,7 +9,7 @@ import pytest
 from accel import AccelError
 from accel.deploy.stream import pack
 from accel.fixed import FixedType, Overflow, Rounding
-from accel.reference import kernels
+from accel import kernels
 from accel.rtl.blocks.requant import Requant
 from rtl_tests.common import check_cycles, frames_of, lib_sources, run_stream, verilator_lint
 

@@ -1,4 +1,4 @@
-"""accel_window against accel.reference.kernels.windows: K 1/3/5, stride 1/2, same/valid, odd/even C."""
+"""accel_window against accel.kernels.windows: K 1/3/5, stride 1/2, same/valid, odd/even C."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from accel import AccelError
 from accel.deploy.stream import pack
 from accel.fixed import FixedType
-from accel.reference import kernels
+from accel import kernels
 from accel.rtl.blocks.window import Window
 from rtl_tests.common import check_cycles, frames_of, lib_sources, run_stream, verilator_lint
 

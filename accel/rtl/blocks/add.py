@@ -7,10 +7,11 @@ from pathlib import Path
 
 from accel.fixed import FixedType
 from accel.rtl.blocks._common import check_frame, check_type
+from accel.rtl.blocks.base import Block, Port
 
 
 @dataclass(frozen=True)
-class Add:
+class Add(Block):
     """One ``accel_add``: ``a + b`` of two ``(height, width, channels)`` streams with ``lanes`` per beat.
 
     The output type is accel's add type (``FixedType.covering`` of the worst-case sum on the finer grid),
@@ -26,6 +27,8 @@ class Add:
     b_type: FixedType
 
     module = "accel_add"
+    resource_class = "join"
+    starved = "any_input"
     sources = ("accel_add",)
 
     @property
@@ -49,6 +52,12 @@ class Add:
         check_type(self.name, "input 0 type", self.a_type)
         check_type(self.name, "input 1 type", self.b_type)
         check_type(self.name, "output type", self.out_type)
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        shape = (self.height, self.width, self.channels)
+        return ((Port("s0_axis", shape, self.lanes, self.a_type.width, self.a_type),
+                 Port("s1_axis", shape, self.lanes, self.b_type.width, self.b_type)),
+                (Port("m_axis", shape, self.lanes, self.out_type.width, self.out_type),))
 
     def verilog_parameters(self) -> dict[str, int]:
         self.validate()

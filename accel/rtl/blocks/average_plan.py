@@ -1,6 +1,6 @@
 """Exact ``round(sum / N)`` in hardware: the constants of ``accel_avg_div`` and their proof.
 
-``accel.reference.kernels.average`` rounds ``sum / N`` (N pixels, not necessarily a
+``accel.kernels.average`` rounds ``sum / N`` (N pixels, not necessarily a
 power of two) onto the output grid in one exact step.  The hardware does the same
 with one constant multiplication instead of a divider:
 

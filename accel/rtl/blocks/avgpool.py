@@ -9,10 +9,11 @@ from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks._common import check_frame, check_pair, check_type
 from accel.rtl.blocks.average_plan import AveragePlan, plan_average
+from accel.rtl.blocks.base import Block, Child, Port
 
 
 @dataclass(frozen=True)
-class AvgPool:
+class AvgPool(Block):
     """One ``accel_avgpool``: ``(height, width, channels)`` of ``in_type`` -> ``out_type``, ``lanes`` per beat.
 
     Non-overlapping windows only (``stride == pool``), no padding (accel's avgpool op has none); rows and
@@ -34,6 +35,8 @@ class AvgPool:
     relu: bool = False
 
     module = "accel_avgpool"
+    resource_class = "pool"
+    children = (Child("core", "accel_pool_core"),)
     sources = ("accel_pool_core", "accel_avg_div", "accel_avgpool")
 
     @property
@@ -60,6 +63,11 @@ class AvgPool:
         self.validate()
         return plan_average(self.name, self.pool[0] * self.pool[1], self.in_type, self.out_type,
                             self.rounding, self.overflow, self.relu)
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        shape = (self.height, self.width, self.channels)
+        return ((Port("s_axis", shape, self.lanes, self.in_type.width, self.in_type),),
+                (Port("m_axis", self.out_shape, self.lanes, self.out_type.width, self.out_type),))
 
     def verilog_parameters(self) -> dict[str, int]:
         plan = self.plan()

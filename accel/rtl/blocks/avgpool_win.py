@@ -9,11 +9,12 @@ from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks._common import check_frame, check_pair, check_type
 from accel.rtl.blocks.average_plan import AveragePlan, plan_average
+from accel.rtl.blocks.base import Block, Child, Port
 from accel.rtl.blocks.window import Window
 
 
 @dataclass(frozen=True)
-class AvgPoolWindowed:
+class AvgPoolWindowed(Block):
     """One ``accel_avgpool_win``: part 1's ``accel_window`` (no padding) feeding an exact window average.
 
     Use it when ``stride != pool``; :class:`accel.rtl.blocks.avgpool.AvgPool` is the cheaper block when the
@@ -34,6 +35,8 @@ class AvgPoolWindowed:
     relu: bool = False
 
     module = "accel_avgpool_win"
+    resource_class = "pool"
+    children = (Child("window", "accel_window"), Child("pool", "accel_avgpool"), Child("pool.core", "accel_pool_core"))
     sources = ("accel_window", "accel_pool_core", "accel_avg_div", "accel_avgpool", "accel_avgpool_win")
 
     @property
@@ -60,6 +63,11 @@ class AvgPoolWindowed:
         self.validate()
         return plan_average(self.name, self.pool[0] * self.pool[1], self.in_type, self.out_type,
                             self.rounding, self.overflow, self.relu)
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        shape = (self.height, self.width, self.channels)
+        return ((Port("s_axis", shape, self.lanes, self.in_type.width, self.in_type),),
+                (Port("m_axis", self.out_shape, self.lanes, self.out_type.width, self.out_type),))
 
     def verilog_parameters(self) -> dict[str, int]:
         plan = self.plan()

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from accel.fixed import FixedType, union
 from accel.rtl.blocks._common import check_frame, check_type
+from accel.rtl.blocks.base import Block, Port
 
 
 @dataclass(frozen=True)
-class Concat:
+class Concat(Block):
     """One ``accel_concat``: ``(h, w, c0)`` and ``(h, w, c1)`` -> ``(h, w, c0 + c1)``, ``lanes`` per beat.
 
     Each operand is aligned (left shift) to the union type of both, exactly as the ``concat`` op.
@@ -27,6 +28,8 @@ class Concat:
     b_type: FixedType
 
     module = "accel_concat"
+    resource_class = "join"
+    starved = "selected_input"
     sources = ("accel_concat",)
 
     @property
@@ -44,6 +47,12 @@ class Concat:
         check_type(self.name, "input 0 type", self.a_type)
         check_type(self.name, "input 1 type", self.b_type)
         check_type(self.name, "output type", self.out_type)
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        h, w = self.height, self.width
+        return ((Port("s0_axis", (h, w, self.c0), self.lanes, self.a_type.width, self.a_type),
+                 Port("s1_axis", (h, w, self.c1), self.lanes, self.b_type.width, self.b_type)),
+                (Port("m_axis", (h, w, self.c0 + self.c1), self.lanes, self.out_type.width, self.out_type),))
 
     def verilog_parameters(self) -> dict[str, int]:
         self.validate()

@@ -1,4 +1,4 @@
-"""accel_dwu: depthwise vector unit behind accel_window = ``accel.reference.kernels.depthwise_conv2d``."""
+"""accel_dwu: depthwise vector unit behind accel_window = ``accel.kernels.depthwise_conv2d``."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import numpy as np
 
 from accel import AccelError
 from accel.fixed import FixedType
+from accel.rtl.blocks.base import Block, Port
 from accel.rtl.blocks.mvu import dot_sum_width
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
 
 
 @dataclass(frozen=True)
-class Dwu:
+class Dwu(Block):
     """One ``accel_dwu`` instance: ``weight`` ``(kh, kw, C, M)`` raw, ``bias`` ``(C*M,)`` raw, PE channels per beat.
 
     The input is accel_window's stream with ``lanes == pe``; ``pixels`` = output pixels per frame.
@@ -32,6 +33,7 @@ class Dwu:
     pe: int = 1
 
     module = "accel_dwu"
+    resource_class = "compute"
 
     def validate(self) -> None:
         if self.weight.ndim != 4 or self.bias.shape != (self.weight.shape[2] * self.weight.shape[3],):
@@ -53,6 +55,12 @@ class Dwu:
         b = self.bias.astype(object) * (1 << self.bias_shift)
         if min(b) < self.out_type.min_raw or max(b) > self.out_type.max_raw:
             raise AccelError(f"{self.name}: the shifted bias does not fit the accumulator type {self.out_type.hls}.")
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        """KxK windows of every channel in, ``multiplier`` outputs per channel out."""
+        kh, kw, c, m = self.weight.shape
+        return ((Port("s_axis", (1, self.pixels, kh * kw * c), self.pe, self.in_type.width, self.in_type),),
+                (Port("m_axis", (1, self.pixels, c * m), self.pe * m, self.out_type.width, self.out_type),))
 
     def verilog_parameters(self, directory: Path | None = None) -> dict:
         """Parameters; ROM paths point into ``directory`` (where :meth:`write_files` wrote them)."""

@@ -5,19 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from accel.rtl.blocks.base import Block, Port
 from accel.rtl.params import check_positive
 
 
 @dataclass(frozen=True)
-class Fifo:
+class Fifo(Block):
     """Parameters of one ``accel_fifo`` instance; ``beats_per_frame`` only feeds the cycle model."""
 
     name: str
     depth: int
     width: int
     beats_per_frame: int = 1
+    lanes: int = 1  # elements per beat (``width`` = lanes * element width); only describes the ports
 
     module = "accel_fifo"
+    resource_class = "buffer"
 
     def validate(self) -> None:
         check_positive(self.name, "FIFO depth", self.depth)
@@ -27,6 +30,12 @@ class Fifo:
             raise AccelError(f"{self.name}: FIFO depth {self.depth} is too small; supported depths are 2 and more.")
         check_positive(self.name, "FIFO width", self.width)
         check_positive(self.name, "beats per frame", self.beats_per_frame)
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        """Any frame passes through unchanged: ``lanes`` elements of ``width / lanes`` bits per beat."""
+        shape = (1, 1, self.beats_per_frame * self.lanes)
+        port = Port("s_axis", shape, self.lanes, self.width // self.lanes)
+        return (port,), (Port("m_axis", shape, self.lanes, self.width // self.lanes),)
 
     def verilog_parameters(self) -> dict:
         self.validate()

@@ -8,10 +8,11 @@ from pathlib import Path
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks._common import check_frame, check_type
 from accel.rtl.blocks.average_plan import AveragePlan, plan_average
+from accel.rtl.blocks.base import Block, Child, Port
 
 
 @dataclass(frozen=True)
-class GlobalAvgPool:
+class GlobalAvgPool(Block):
     """One ``accel_gap``: the average over all ``height*width`` pixels of each channel, exact for any count."""
 
     name: str
@@ -26,6 +27,8 @@ class GlobalAvgPool:
     relu: bool = False
 
     module = "accel_gap"
+    resource_class = "pool"
+    children = (Child("pool", "accel_avgpool"), Child("pool.core", "accel_pool_core"))
     sources = ("accel_pool_core", "accel_avg_div", "accel_avgpool", "accel_gap")
 
     @property
@@ -41,6 +44,11 @@ class GlobalAvgPool:
         self.validate()
         return plan_average(self.name, self.height * self.width, self.in_type, self.out_type,
                             self.rounding, self.overflow, self.relu)
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        shape = (self.height, self.width, self.channels)
+        return ((Port("s_axis", shape, self.lanes, self.in_type.width, self.in_type),),
+                (Port("m_axis", self.out_shape, self.lanes, self.out_type.width, self.out_type),))
 
     def verilog_parameters(self) -> dict[str, int]:
         plan = self.plan()

@@ -8,10 +8,11 @@ from pathlib import Path
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks._common import check_frame, check_pair, check_type
+from accel.rtl.blocks.base import Block, Child, Port
 
 
 @dataclass(frozen=True)
-class MaxPool:
+class MaxPool(Block):
     """One ``accel_maxpool``: input ``(height, width, channels)`` of ``dtype``, ``lanes`` per beat.
 
     Only non-overlapping windows (``stride == pool``) are supported: each input pixel then belongs to at
@@ -30,6 +31,8 @@ class MaxPool:
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     module = "accel_maxpool"
+    resource_class = "pool"
+    children = (Child("core", "accel_pool_core"),)
     sources = ("accel_pool_core", "accel_maxpool")
 
     @property
@@ -59,6 +62,11 @@ class MaxPool:
             )
         if self.height + pt + pb < ph or self.width + pl + pr < pw:
             raise AccelError(f"{self.name}: pool {self.pool} is larger than the padded input.")
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        shape = (self.height, self.width, self.channels)
+        return ((Port("s_axis", shape, self.lanes, self.dtype.width, self.dtype),),
+                (Port("m_axis", self.out_shape, self.lanes, self.dtype.width, self.dtype),))
 
     def verilog_parameters(self) -> dict[str, int]:
         self.validate()

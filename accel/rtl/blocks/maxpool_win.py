@@ -8,11 +8,12 @@ from pathlib import Path
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks._common import check_frame, check_pair, check_type
+from accel.rtl.blocks.base import Block, Child, Port
 from accel.rtl.blocks.window import Window
 
 
 @dataclass(frozen=True)
-class MaxPoolWindowed:
+class MaxPoolWindowed(Block):
     """One ``accel_maxpool_win``: part 1's ``accel_window`` feeding a per-window maximum.
 
     ``accel_window`` pads with zeros.  Zero is the smallest unsigned value, so for unsigned types padding
@@ -32,6 +33,8 @@ class MaxPoolWindowed:
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)
 
     module = "accel_maxpool_win"
+    resource_class = "pool"
+    children = (Child("window", "accel_window"), Child("pool", "accel_maxpool"), Child("pool.core", "accel_pool_core"))
     sources = ("accel_window", "accel_pool_core", "accel_maxpool", "accel_maxpool_win")
 
     @property
@@ -55,6 +58,11 @@ class MaxPoolWindowed:
                 "overlapping max pooling supports padding for unsigned types only (or stride == pool)."
             )
         self.window.validate()
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        shape = (self.height, self.width, self.channels)
+        return ((Port("s_axis", shape, self.lanes, self.dtype.width, self.dtype),),
+                (Port("m_axis", self.out_shape, self.lanes, self.dtype.width, self.dtype),))
 
     def verilog_parameters(self) -> dict[str, int]:
         self.validate()

@@ -1,7 +1,7 @@
 """accel_mvu: matrix-vector unit (PE x SIMD folding) for pointwise conv, dense and KxK conv after accel_window.
 
 Computes ``(x . W) << product_shift + bias << bias_shift`` per pixel, exactly
-``accel.reference.kernels.conv2d`` (groups=1) on the im2col stream; the output is the exact accumulator.
+``accel.kernels.conv2d`` (groups=1) on the im2col stream; the output is the exact accumulator.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 
 from accel import AccelError
 from accel.fixed import FixedType
+from accel.rtl.blocks.base import Block, Port
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
 
 
@@ -32,7 +33,7 @@ def dot_sum_width(weights: np.ndarray, xtype: FixedType) -> int:
 
 
 @dataclass(frozen=True)
-class Mvu:
+class Mvu(Block):
     """One ``accel_mvu`` instance.
 
     ``weight`` is ``(cin, cout)`` raw integers (for a KxK conv: ``weight.reshape(kh*kw*cin, cout)``, matching
@@ -52,6 +53,7 @@ class Mvu:
     pe: int = 1
 
     module = "accel_mvu"
+    resource_class = "compute"
 
     @property
     def cin(self) -> int:
@@ -81,6 +83,11 @@ class Mvu:
         b = self.bias.astype(object) * (1 << self.bias_shift)
         if b.size and (min(b) < self.out_type.min_raw or max(b) > self.out_type.max_raw):
             raise AccelError(f"{self.name}: the shifted bias does not fit the accumulator type {self.out_type.hls}.")
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        """The im2col stream of ``pixels`` rows of ``cin`` in, ``pixels`` rows of ``cout`` out."""
+        return ((Port("s_axis", (1, self.pixels, self.cin), self.simd, self.in_type.width, self.in_type),),
+                (Port("m_axis", (1, self.pixels, self.cout), self.pe, self.out_type.width, self.out_type),))
 
     def verilog_parameters(self, directory: Path | None = None) -> dict:
         """Parameters; ROM paths point into ``directory`` (where :meth:`write_files` wrote them)."""

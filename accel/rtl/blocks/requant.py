@@ -7,6 +7,7 @@ from pathlib import Path
 
 from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
+from accel.rtl.blocks.base import Block, Port
 from accel.rtl.params import check_divides, check_positive, check_width
 
 ROUNDING_CODE = {Rounding.TRUNCATE: 0, Rounding.ROUND_HALF_UP: 1, Rounding.ROUND_HALF_EVEN: 2}
@@ -16,7 +17,7 @@ MAX_SHIFT = 64
 
 
 @dataclass(frozen=True)
-class Requant:
+class Requant(Block):
     """One ``accel_requant`` instance: ``src`` -> ``dst`` on a ``(h, w, c)`` stream with ``lanes`` lanes."""
 
     name: str
@@ -29,6 +30,7 @@ class Requant:
     lanes: int = 1
 
     module = "accel_requant"
+    resource_class = "requant"
 
     def validate(self) -> None:
         check_width(self.name, "input width", self.src.width, self.src.signed)
@@ -48,6 +50,10 @@ class Requant:
     def beats_per_frame(self) -> int:
         h, w, c = self.shape
         return h * w * c // self.lanes
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        return ((Port("s_axis", self.shape, self.lanes, self.src.width, self.src),),
+                (Port("m_axis", self.shape, self.lanes, self.dst.width, self.dst),))
 
     def verilog_parameters(self) -> dict:
         self.validate()

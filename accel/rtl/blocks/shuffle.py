@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accel.rtl.blocks._common import check_frame
+from accel.rtl.blocks.base import Block, Port
 from accel.rtl.params import check_divides, check_width
 
 
 @dataclass(frozen=True)
-class ChannelShuffle:
+class ChannelShuffle(Block):
     """One ``accel_shuffle``: channel ``g*(C/groups) + i`` moves to ``i*groups + g``; elements only move."""
 
     name: str
@@ -22,12 +23,18 @@ class ChannelShuffle:
     groups: int
 
     module = "accel_shuffle"
+    resource_class = "reorder"
     sources = ("accel_shuffle",)
 
     def validate(self) -> None:
         check_frame(self.name, self.height, self.width, self.channels, self.lanes)
         check_width(self.name, "element width", self.data_width)
         check_divides(self.name, "shuffle groups", self.groups, "channels", self.channels)
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        shape = (self.height, self.width, self.channels)
+        return ((Port("s_axis", shape, self.lanes, self.data_width),),
+                (Port("m_axis", shape, self.lanes, self.data_width),))
 
     def verilog_parameters(self) -> dict[str, int]:
         self.validate()

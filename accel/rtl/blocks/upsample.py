@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accel.rtl.blocks._common import check_frame, check_pair
+from accel.rtl.blocks.base import Block, Port
 from accel.rtl.params import check_width
 
 
 @dataclass(frozen=True)
-class Upsample:
+class Upsample(Block):
     """One ``accel_upsample``: ``(h, w, c)`` -> ``(h*fh, w*fw, c)``, each pixel repeated; elements only copied."""
 
     name: str
@@ -22,12 +23,20 @@ class Upsample:
     factor: tuple[int, int]
 
     module = "accel_upsample"
+    resource_class = "reorder"
     sources = ("accel_upsample",)
 
     def validate(self) -> None:
         check_frame(self.name, self.height, self.width, self.channels, self.lanes)
         check_width(self.name, "element width", self.data_width)
         check_pair(self.name, "upsampling factor", self.factor)
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        fh, fw = self.factor
+        shape = (self.height, self.width, self.channels)
+        out = (self.height * fh, self.width * fw, self.channels)
+        return ((Port("s_axis", shape, self.lanes, self.data_width),),
+                (Port("m_axis", out, self.lanes, self.data_width),))
 
     def verilog_parameters(self) -> dict[str, int]:
         self.validate()

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accel.rtl.blocks._common import check_frame
+from accel.rtl.blocks.base import Block, Port
 from accel.rtl.params import check_divides, check_width
 
 
 @dataclass(frozen=True)
-class WidthConverter:
+class WidthConverter(Block):
     """One ``accel_width``: ``lanes_in`` elements per input beat -> ``lanes_out`` per output beat, order kept."""
 
     name: str
@@ -22,12 +23,18 @@ class WidthConverter:
     lanes_out: int
 
     module = "accel_width"
+    resource_class = "reorder"
     sources = ("accel_width",)
 
     def validate(self) -> None:
         check_frame(self.name, self.height, self.width, self.channels, self.lanes_in)
         check_divides(self.name, "output lanes", self.lanes_out, "channels", self.channels)
         check_width(self.name, "element width", self.data_width)
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        shape = (self.height, self.width, self.channels)
+        return ((Port("s_axis", shape, self.lanes_in, self.data_width),),
+                (Port("m_axis", shape, self.lanes_out, self.data_width),))
 
     def verilog_parameters(self) -> dict[str, int]:
         self.validate()

@@ -1,7 +1,7 @@
 """accel_window: sliding-window generator (line buffer), the im2col in hardware.
 
 Output stream: ``(Ho, Wo, kh*kw*C)`` with the input's lanes P, elements of each window in
-``(ky, kx, c)`` order = ``accel.reference.kernels.windows(x).reshape(N, Ho, Wo, kh*kw*C)``.
+``(ky, kx, c)`` order = ``accel.kernels.windows(x).reshape(N, Ho, Wo, kh*kw*C)``.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accel import AccelError
+from accel.rtl.blocks.base import Block, Port
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width
 
 
 @dataclass(frozen=True)
-class Window:
+class Window(Block):
     """One ``accel_window`` instance on a ``(h, w, c)`` input with ``lanes`` channels per beat."""
 
     name: str
@@ -26,6 +27,7 @@ class Window:
     width: int  # element width in bits
 
     module = "accel_window"
+    resource_class = "window"
 
     def validate(self) -> None:
         h, w, c = self.shape
@@ -53,6 +55,10 @@ class Window:
         kh, kw = self.kernel
         pt, pb, pl, pr = self.pads
         return (h + pt + pb - kh) // self.stride[0] + 1, (w + pl + pr - kw) // self.stride[1] + 1, kh * kw * c
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        return ((Port("s_axis", self.shape, self.lanes, self.width),),
+                (Port("m_axis", self.out_shape, self.lanes, self.width),))
 
     def verilog_parameters(self) -> dict:
         self.validate()
