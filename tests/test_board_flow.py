@@ -41,6 +41,8 @@ exit
 #pragma HLS INTERFACE axis port = m_axis
 }
 """},
+        "facts": {"hls": {"io_type": "io_stream", "strategy": "Latency", "reuse_factor": 1, "project": "accel_digits",
+                          "hls4ml_dir": "hls4ml", "tb_samples": 16, "seed": 0, "csim": "g++ ..."}},
     },
     "rtl": {
         "ports": {"clock": "clk", "reset": "rst", "reset_active_low": False, "s_axis": "s_axis",
@@ -58,6 +60,8 @@ ipx::save_core [ipx::current_core]
   output wire [7:0] m_axis_tdata, output wire m_axis_tvalid, input wire m_axis_tready, output wire m_axis_tlast);
 endmodule
 """},
+        "facts": {"rtl_sources": ["rtl/accel_top.v"], "filelist": "rtl/filelist.f", "rom_files": [], "rom_paths": "",
+                  "expected_ii_cycles": 0, "multipliers": 0, "folding": {}, "layers": []},
     },
 }
 
@@ -84,6 +88,7 @@ def fake_build(tmp: Path, backend: str, *, in_lanes: int = 1, **override) -> Pat
         "ports": dict(b["ports"]),
         "ip": dict(b["ip"]),
         "files": [tcl_name, *b["sources"]],
+        **b["facts"],
     }
     for k, v in override.items():
         manifest[k] = v
@@ -245,11 +250,15 @@ def test_refusals(tmp_path: Path) -> None:
     with pytest.raises(AccelError, match="shorter than"):
         write_board_flow(d, clock_ns=5.0)
     d9 = fake_build(tmp_path / "nine", "rtl", input=stream_spec("input", (4, 4, 1), FixedType(False, 9, 0), 1))
-    with pytest.raises(AccelError, match="supports whole bytes"):  # the manifest claims a 9-bit TDATA
-        d9m = json.loads((d9 / "build.json").read_text())
-        d9m["input"]["tdata_bits"] = 9
-        (d9 / "build.json").write_text(json.dumps(d9m))
+    d9m = json.loads((d9 / "build.json").read_text())
+    d9m["input"]["tdata_bits"] = 9  # a hand-edited manifest claiming a TDATA of 9 bits (its beats are 16)
+    (d9 / "build.json").write_text(json.dumps(d9m))
+    with pytest.raises(AccelError, match=r"build\.json: input\.tdata_bits is 9, but the other fields make it 16"):
         write_board_flow(d9)
+    wide = stream_spec("input", (1, 1, 130), FixedType(False, 8, 0), 130)  # 1040-bit beats
+    dw = fake_build(tmp_path / "wide", "rtl", input=wide)
+    with pytest.raises(AccelError, match="is 1040 bits wide .* whole bytes up to 1024 bits"):
+        write_board_flow(dw)
     dp = fake_build(tmp_path / "part", "rtl", part="xc7a35tcpg236-1")
     with pytest.raises(AccelError, match="carries xc7z020clg400-1"):
         write_board_flow(dp)

@@ -20,29 +20,35 @@ import pytest
 
 from accel import AccelError
 from accel.deploy.driver import Accelerator, TransportTimeout, load_metadata
-from accel.deploy.manifest import stream_spec
-from accel.deploy.sim_transport import ReferenceTransport
+from accel.deploy.manifest import BuildManifest, IpInfo, Ports, RtlFacts, StreamSpec, stream_spec
 from accel.fixed import FixedType, Overflow
 from accel.ir import GraphBuilder
 from accel.reference import execute
+from accel.rtl.sim_transport import ReferenceTransport
 
 X_T = FixedType(True, 8, 3)
 
 
-def small_graph():
+def tiny_manifest(model: str, inp: StreamSpec, out: StreamSpec) -> BuildManifest:
+    """An RTL build manifest with the given streams and nothing else the driver would need (no layers)."""
+    return BuildManifest(
+        backend="rtl", model=model, part="xc7z020clg400-1", clock_ns=10.0, top="accel_top", input=inp, output=out,
+        ports=Ports("clk", "rst", False, "s_axis", "m_axis"),
+        ip=IpInfo("accel:accel:accel_top:1.0", "ip", "vivado -mode batch -source vivado/package_ip.tcl"), files=(),
+        rtl=RtlFacts(rtl_sources=(), filelist="rtl/filelist.f", rom_files=(), rom_paths="", expected_ii_cycles=0,
+                     multipliers=0, folding={}, layers=()),
+    )  # fmt: skip
+
+
+def small_graph() -> tuple[object, BuildManifest]:
     """(4, 4, 2) ap_fixed<8,3> -> saturate to ap_fixed<6,2> -> add(q, q): a tiny exact graph, no TensorFlow."""
     b = GraphBuilder("tiny")
     b.input("x", (4, 4, 2), X_T)
     b.add("q", "quantize", ["x"], {"out_type": FixedType(True, 6, 2), "overflow": Overflow.SATURATE})
     g = b.build([b.add("s", "add", ["q", "q"])])
     out = g.tensors["s"]
-    manifest = {
-        "backend": "rtl", "model": "tiny", "part": "xc7z020clg400-1", "clock_ns": 10.0, "top": "accel_top",
-        "input": stream_spec("input", (4, 4, 2), X_T, 2),
-        "output": stream_spec("output", out.shape, out.dtype, 1),
-        "ports": {}, "ip": {}, "files": [],
-    }  # fmt: skip
-    return g, manifest
+    return g, tiny_manifest("tiny", stream_spec("input", (4, 4, 2), X_T, 2), stream_spec("output", out.shape,
+                                                                                         out.dtype, 1))
 
 
 def rand_raw(n: int, seed: int = 0) -> np.ndarray:
@@ -160,7 +166,7 @@ class FakeBuffer(np.ndarray):
 def fake_pynq(graph, manifest, *, hang: bool = False):
     """A pynq module whose Overlay has an axi_dma_0 in simple mode; the 'hardware' is the reference."""
     ref = ReferenceTransport(graph, manifest)
-    ib, ob = manifest["input"]["bytes_per_frame"], manifest["output"]["bytes_per_frame"]
+    ib, ob = manifest.input.bytes_per_frame, manifest.output.bytes_per_frame
     log = []
 
     class Channel:
@@ -207,11 +213,11 @@ def test_pynq_transport_frame_by_frame(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setitem(sys.modules, "pynq", mod)
     bit = tmp_path / "tiny.bit"
     bit.write_bytes(b"bit")
-    (tmp_path / "tiny.json").write_text(json.dumps(m))  # metadata found next to the bitfile
+    (tmp_path / "tiny.json").write_text(json.dumps(m.to_json()))  # metadata found next to the bitfile
     acc = Accelerator(bit)
     x = rand_raw(3, seed=4)
     assert np.array_equal(acc.predict(x), execute(g, x).outputs["s"])
-    ib, ob = m["input"]["bytes_per_frame"], m["output"]["bytes_per_frame"]
+    ib, ob = m.input.bytes_per_frame, m.output.bytes_per_frame
     assert log == [e for f in range(3) for e in (("recv", f * ob, ob), ("send", f * ib, ib))]
     bench = acc.benchmark(n=20)
     assert bench["frames"] == 20 and bench["inferences_per_s"] > 0
@@ -234,11 +240,11 @@ def test_pynq_transport_times_out_when_dma_never_idles(tmp_path: Path, monkeypat
 def test_imports_without_pynq_and_says_so(tmp_path: Path) -> None:
     code = (
         "import sys; sys.modules['pynq'] = None\n"
-        "import accel, accel.deploy.driver, accel.deploy.sim_transport, accel.deploy.board, accel.deploy.package\n"
+        "import accel, accel.deploy.driver, accel.rtl.sim_transport, accel.deploy.board, accel.deploy.package\n"
         "from accel import AccelError\n"
         f"open({str(tmp_path / 'x.bit')!r}, 'wb').write(b'b')\n"
         "try:\n"
-        f"    accel.deploy.driver.Accelerator({str(tmp_path / 'x.bit')!r}, metadata={small_graph()[1]!r})\n"
+        f"    accel.deploy.driver.Accelerator({str(tmp_path / 'x.bit')!r}, metadata={small_graph()[1].to_json()!r})\n"
         "except AccelError as e:\n"
         "    print(e)\n"
     )
@@ -250,11 +256,15 @@ def test_metadata_lookup(tmp_path: Path) -> None:
     g, m = small_graph()
     with pytest.raises(AccelError, match="no model metadata found"):
         load_metadata(tmp_path / "a.bit")
-    (tmp_path / "build.json").write_text(json.dumps(m))
-    assert load_metadata(tmp_path / "a.bit")["model"] == "tiny"
-    bad = dict(m, input={"shape": [4, 4, 2]})
-    with pytest.raises(AccelError, match="input stream lacks type, lanes"):
+    (tmp_path / "build.json").write_text(json.dumps(m.to_json()))
+    assert load_metadata(tmp_path / "a.bit") == m  # build.json found above the bitfile, parsed and checked
+    assert load_metadata(tmp_path / "a.bit", m.to_json()) == m
+    bad = dict(m.to_json(), input={"shape": [4, 4, 2]})
+    with pytest.raises(AccelError, match=r"^the metadata passed in lacks input\.name; a schema-2 build manifest"):
         load_metadata(tmp_path / "a.bit", bad)
+    (tmp_path / "build.json").write_text(json.dumps(dict(m.to_json(), schema=None)))
+    with pytest.raises(AccelError, match=r"build\.json was written by an older accel"):
+        load_metadata(tmp_path / "a.bit")
 
 
 # -- the driver against the simulated hardware ---------------------------------------------------------------------
@@ -266,9 +276,9 @@ def test_driver_against_rtl_cosim(tmp_path: Path, name: str) -> None:
     backpressure) -> beats -> bytes -> decoded outputs: equal to the reference, raw and float.
     digits: 1 lane of ap_ufixed<8,0> in; pointwise_head: 3 signed 8-bit lanes (24-bit beats) in, 14-bit out."""
     import models
-    from accel.deploy.sim_transport import SimTransport
     from accel.frontend import to_graph
     from accel.rtl.network import build_rtl
+    from accel.rtl.sim_transport import SimTransport
 
     g = to_graph(models.build(name), name)
     d = tmp_path / f"{name}_rtl"
@@ -282,9 +292,9 @@ def test_driver_against_rtl_cosim(tmp_path: Path, name: str) -> None:
     got = acc.predict(x)
     assert np.array_equal(got, want)
     # 8-bit elements, beats of whole bytes: the byte image is each element's low byte in row-major order
-    assert acc.in_type.width == 8 and acc.in_lanes * 8 == 8 * acc.meta["input"]["beat_bytes"]
+    assert acc.in_type.width == 8 and acc.in_lanes * 8 == 8 * acc.manifest.input.beat_bytes
     assert sim.calls[0][0] == (x & 0xFF).astype(np.uint8).tobytes()
-    per_out = acc.meta["output"]["beats_per_frame"]
+    per_out = acc.manifest.output.beats_per_frame
     assert sim.inner.last.tlast_positions == [per_out - 1, 2 * per_out - 1, 3 * per_out - 1]
     yf = acc.predict(acc.in_type.to_float(x[1]))
     assert np.array_equal(yf, acc.out_type.to_float(want[1]))

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from accel import AccelError
-from accel.deploy.manifest import read_manifest, stream_type
+from accel.deploy.manifest import BuildManifest, load_build
 from accel.deploy.stream import from_bytes, unpack
 from accel.fixed import FixedType
 from accel.hls.project import (
@@ -57,24 +57,23 @@ def lanes_graph() -> Graph:
     return b.build([q])
 
 
-def received(out_dir: Path, manifest: dict) -> tuple[np.ndarray, np.ndarray]:
+def received(out_dir: Path, manifest: BuildManifest) -> tuple[np.ndarray, np.ndarray]:
     """(raw output frames, TLAST flags per beat) that accel_top produced in the last C simulation."""
-    spec = manifest["output"]
-    dtype = stream_type(spec)
-    beats = from_bytes((out_dir / "tb_data" / "axis_out_csim.bin").read_bytes(), dtype, spec["lanes"])
-    n = manifest["hls"]["tb_samples"]
-    raw = unpack(beats, (n, *spec["shape"]), dtype, spec["lanes"])
+    spec = manifest.output
+    beats = from_bytes((out_dir / "tb_data" / "axis_out_csim.bin").read_bytes(), spec.dtype, spec.lanes)
+    n = manifest.hls.tb_samples
+    raw = unpack(beats, (n, *spec.shape), spec.dtype, spec.lanes)
     last = np.frombuffer((out_dir / "tb_data" / "axis_out_csim_last.bin").read_bytes(), dtype=np.uint8)
-    return raw, last.reshape(n, spec["beats_per_frame"])
+    return raw, last.reshape(n, spec.beats_per_frame)
 
 
-def assert_exact(out_dir: Path, manifest: dict, graph: Graph, result: dict) -> None:
-    n = manifest["hls"]["tb_samples"]
+def assert_exact(out_dir: Path, manifest: BuildManifest, graph: Graph, result: dict) -> None:
+    n = manifest.hls.tb_samples
     assert result["ok"], result["log"]
     assert result["frames"] == n
     assert result["errors"] == 0
-    assert result["beats_checked"] == n * manifest["output"]["beats_per_frame"]
-    raw_in = random_inputs(graph, n, manifest["hls"]["seed"])
+    assert result["beats_checked"] == n * manifest.output.beats_per_frame
+    raw_in = random_inputs(graph, n, manifest.hls.seed)
     ref = execute(graph, raw_in).outputs[graph.outputs[0]]
     got, last = received(out_dir, manifest)
     assert np.array_equal(got, ref)
@@ -82,10 +81,9 @@ def assert_exact(out_dir: Path, manifest: dict, graph: Graph, result: dict) -> N
     expected_last[:, -1] = 1
     assert np.array_equal(last, expected_last)
     # the input image the testbench fed is the same frames, packed by the contract
-    spec = manifest["input"]
-    dtype = stream_type(spec)
-    beats = from_bytes((out_dir / "tb_data" / "axis_in.bin").read_bytes(), dtype, spec["lanes"])
-    assert np.array_equal(unpack(beats, (n, *spec["shape"]), dtype, spec["lanes"]), raw_in)
+    spec = manifest.input
+    beats = from_bytes((out_dir / "tb_data" / "axis_in.bin").read_bytes(), spec.dtype, spec.lanes)
+    assert np.array_equal(unpack(beats, (n, *spec.shape), spec.dtype, spec.lanes), raw_in)
 
 
 def run_tb(out_dir: Path, tb_dir: Path) -> subprocess.CompletedProcess:
@@ -148,7 +146,9 @@ def digits(tmp_path_factory):
     model = models.build("digits")
     graph = to_graph(model)
     out = tmp_path_factory.mktemp("digits_hls")
-    manifest = build_hls_project(model, graph, out, tb_samples=TB_SAMPLES)
+    written = build_hls_project(model, graph, out, tb_samples=TB_SAMPLES)
+    manifest = load_build(out)
+    assert manifest.to_json() == written  # what build_hls_project returns is what build.json holds
     return out, manifest, graph, csim_project(out)
 
 
@@ -162,28 +162,28 @@ def test_digits_wrapper_csim_is_exact(digits):
 @pytest.mark.hls
 def test_digits_manifest_round_trip(digits):
     out, manifest, _, _ = digits
-    assert read_manifest(out) == manifest
-    assert manifest["backend"] == "hls" and manifest["top"] == "accel_top" and manifest["model"] == "digits"
-    assert manifest["part"] == "xc7z020clg400-1" and manifest["clock_ns"] == 10.0
-    assert manifest["ports"] == {"clock": "ap_clk", "reset": "ap_rst_n", "reset_active_low": True,
-                                 "s_axis": "s_axis", "m_axis": "m_axis"}  # fmt: skip
-    assert manifest["ports"] == PORTS
-    assert manifest["ip"] == {"vlnv": "xilinx.com:hls:accel_top:1.0", "repo": "accel_top_prj/solution1/impl/ip",
-                              "make": "vitis_hls -f build_hls.tcl"}  # fmt: skip
-    assert (manifest["ip"]["vlnv"], manifest["ip"]["repo"]) == (VLNV, IP_REPO)
+    assert BuildManifest.from_json(manifest.to_json()) == manifest and manifest.rtl is None
+    assert manifest.backend == "hls" and manifest.top == "accel_top" and manifest.model == "digits"
+    assert manifest.part == "xc7z020clg400-1" and manifest.clock_ns == 10.0 and manifest.schema == 2
+    assert manifest.ports.to_json() == {"clock": "ap_clk", "reset": "ap_rst_n", "reset_active_low": True,
+                                        "s_axis": "s_axis", "m_axis": "m_axis"}  # fmt: skip
+    assert manifest.ports.to_json() == PORTS
+    assert manifest.ip.to_json() == {"vlnv": "xilinx.com:hls:accel_top:1.0", "repo": "accel_top_prj/solution1/impl/ip",
+                                     "make": "vitis_hls -f build_hls.tcl"}  # fmt: skip
+    assert (manifest.ip.vlnv, manifest.ip.repo) == (VLNV, IP_REPO)
+    assert (manifest.hls.io_type, manifest.hls.tb_samples, manifest.hls.project) == ("io_stream", TB_SAMPLES,
+                                                                                     "accel_digits")
     # digits: 8x8x1 ap_ufixed<8,0> in, one 8-bit lane; 10 logits of ap_fixed<8,5> out: 80 bits > 64, so 5 lanes
-    i, o = manifest["input"], manifest["output"]
-    assert (i["shape"], i["type"], i["lanes"], i["tdata_bits"], i["beats_per_frame"]) == ([8, 8, 1],
-                                                                                           "ap_ufixed<8,0>", 1, 8, 64)
-    assert (o["shape"], o["type"], o["lanes"], o["tdata_bits"], o["beats_per_frame"]) == ([1, 1, 10],
-                                                                                           "ap_fixed<8,5>", 5, 40, 2)
-    for rel in manifest["files"]:
+    i, o = manifest.input, manifest.output
+    assert (i.shape, i.type, i.lanes, i.tdata_bits, i.beats_per_frame) == ((8, 8, 1), "ap_ufixed<8,0>", 1, 8, 64)
+    assert (o.shape, o.type, o.lanes, o.tdata_bits, o.beats_per_frame) == ((1, 1, 10), "ap_fixed<8,5>", 5, 40, 2)
+    for rel in manifest.files:
         assert (out / rel).is_file(), rel
     for rel in ("accel_top.cpp", "accel_top.h", "accel_top_test.cpp", "build_hls.tcl", "README.md",
                 "tb_data/axis_in.bin", "tb_data/axis_out.bin", "tb_data/axis_out_last.bin",
                 "tb_data/tb_input_features.dat", "tb_data/tb_output_predictions.dat",
                 "hls4ml/tb_data/tb_input_features.dat", "hls4ml/firmware/accel_digits.cpp"):  # fmt: skip
-        assert rel in manifest["files"]
+        assert rel in manifest.files
 
 
 @pytest.mark.hls
@@ -192,11 +192,11 @@ def test_digits_hls4ml_float_vectors_are_the_reference(digits):
     out, manifest, graph, _ = digits
     raw_in = random_inputs(graph, TB_SAMPLES, 0)
     ref = execute(graph, raw_in).outputs[graph.outputs[0]]
-    for name, raw, spec in (("tb_input_features.dat", raw_in, manifest["input"]),
-                            ("tb_output_predictions.dat", ref, manifest["output"])):  # fmt: skip
+    for name, raw, spec in (("tb_input_features.dat", raw_in, manifest.input),
+                            ("tb_output_predictions.dat", ref, manifest.output)):  # fmt: skip
         values = np.loadtxt(out / "hls4ml" / "tb_data" / name, ndmin=2)
-        assert values.shape == (TB_SAMPLES, int(np.prod(spec["shape"])))
-        scaled = values * 2.0 ** stream_type(spec).frac
+        assert values.shape == (TB_SAMPLES, int(np.prod(spec.shape)))
+        scaled = values * 2.0 ** spec.dtype.frac
         assert np.array_equal(scaled, np.round(scaled))
         assert np.array_equal(scaled.astype(np.int64), raw.reshape(TB_SAMPLES, -1))
 
@@ -210,10 +210,10 @@ def test_testbench_fails_on_corrupted_expectation(digits, corruption, tmp_path):
     shutil.copytree(out / "tb_data", tb)
     ok = run_tb(out, tb)
     assert ok.returncode == 0 and "PASS" in ok.stdout, ok.stdout
-    per_frame = manifest["output"]["beats_per_frame"]
+    per_frame = manifest.output.beats_per_frame
     if corruption == "byte":
         data = bytearray((tb / "axis_out.bin").read_bytes())
-        data[3 * manifest["output"]["bytes_per_frame"] + 7] ^= 0x10  # frame 3, beat 1, byte 2, bit 4
+        data[3 * manifest.output.bytes_per_frame + 7] ^= 0x10  # frame 3, beat 1, byte 2, bit 4
         (tb / "axis_out.bin").write_bytes(bytes(data))
         expect = "MISMATCH frame 3 beat 1: expected"
     elif corruption == "tlast":
@@ -223,7 +223,7 @@ def test_testbench_fails_on_corrupted_expectation(digits, corruption, tmp_path):
         expect = "MISMATCH frame 5 beat 0: expected TLAST 1 got 0"
     else:  # vectors for one beat fewer per frame than the wrapper produces
         data = (tb / "axis_out.bin").read_bytes()
-        (tb / "axis_out.bin").write_bytes(data[: -manifest["output"]["beat_bytes"]])
+        (tb / "axis_out.bin").write_bytes(data[: -manifest.output.beat_bytes])
         expect = "ERROR: vector files disagree"
     bad = run_tb(out, tb)
     assert bad.returncode != 0
@@ -289,8 +289,8 @@ def test_readme_and_tcl_name_the_commands(digits):
 def test_wrapper_compiles_with_one_bit_sideband(digits):
     """The Vivado HLS variant (ACCEL_AXIS_SIDEBAND_BITS=1) is still valid C++ for the same wrapper and testbench."""
     out, manifest, _, _ = digits
-    cmd = manifest["hls"]["csim"].replace("g++ ", "g++ -fsyntax-only -DACCEL_AXIS_SIDEBAND_BITS=1 ", 1)
-    cmd = cmd.replace(f" hls4ml/firmware/{manifest['hls']['project']}.cpp", "").replace(f" -o {CSIM_BINARY}", "")
+    cmd = manifest.hls.csim.replace("g++ ", "g++ -fsyntax-only -DACCEL_AXIS_SIDEBAND_BITS=1 ", 1)
+    cmd = cmd.replace(f" hls4ml/firmware/{manifest.hls.project}.cpp", "").replace(f" -o {CSIM_BINARY}", "")
     proc = subprocess.run(cmd, shell=True, cwd=out, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
 
@@ -304,13 +304,14 @@ def test_wrapper_compiles_with_one_bit_sideband(digits):
 @pytest.mark.parametrize("io_type", ["io_stream", "io_parallel"])
 def test_multi_lane_packing_is_exact(io_type, tmp_path):
     graph = lanes_graph()
-    manifest = build_hls_project(None, graph, tmp_path, io_type=io_type, tb_samples=TB_SAMPLES, seed=5,
-                                 part="xc7z020clg400-1", clock_ns=5.0)  # fmt: skip
-    i, o = manifest["input"], manifest["output"]
+    build_hls_project(None, graph, tmp_path, io_type=io_type, tb_samples=TB_SAMPLES, seed=5, part="xc7z020clg400-1",
+                      clock_ns=5.0)  # fmt: skip
+    manifest = load_build(tmp_path)
+    i, o = manifest.input, manifest.output
     # 12 x 8 bits = 96 > 64: 6 lanes (48 bits, 6 bytes), 2 beats per pixel; 10 x 12 bits: 5 lanes of 60 -> 64 bits
-    assert (i["lanes"], i["tdata_bits"], i["beats_per_frame"]) == (6, 48, 12)
-    assert (o["lanes"], o["tdata_bits"], o["beats_per_frame"]) == (5, 64, 12)
-    assert manifest["clock_ns"] == 5.0 and manifest["hls"]["io_type"] == io_type
+    assert (i.lanes, i.tdata_bits, i.beats_per_frame) == (6, 48, 12)
+    assert (o.lanes, o.tdata_bits, o.beats_per_frame) == (5, 64, 12)
+    assert manifest.clock_ns == 5.0 and manifest.hls.io_type == io_type
     result = csim_project(tmp_path)
     assert_exact(tmp_path, manifest, graph, result)
 
@@ -332,11 +333,10 @@ def test_cli_build_digits_hls_passes_csim(tmp_path, capsys):
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["csim"]["ok"] is True and summary["csim"]["frames"] == 16 and summary["csim"]["errors"] == 0
-    manifest = read_manifest(out)
-    assert manifest["clock_ns"] == 8.0 and manifest["hls"]["io_type"] == "io_parallel"
-    graph_out = manifest["output"]
+    manifest = load_build(out)
+    assert manifest.clock_ns == 8.0 and manifest.hls.io_type == "io_parallel"
     got, last = received(out, manifest)
-    assert last.shape == (16, graph_out["beats_per_frame"]) and np.array_equal(last[:, -1], np.ones(16, np.uint8))
+    assert last.shape == (16, manifest.output.beats_per_frame) and np.array_equal(last[:, -1], np.ones(16, np.uint8))
     import models
     from accel.frontend import to_graph
 

@@ -3,6 +3,7 @@ exactly against a stand-in transport and fails when the outputs differ."""
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
 import importlib.util
 import json
@@ -16,19 +17,19 @@ import pytest
 
 import accel
 from accel.deploy.board import write_board_flow
-from accel.deploy.manifest import stream_spec, write_manifest
+from accel.deploy.manifest import IpInfo, Ports, load_build, stream_spec, write_manifest
 from accel.deploy.package import DRIVER_FILES, package
-from accel.deploy.sim_transport import ReferenceTransport
 from accel.reference import execute
+from accel.rtl.sim_transport import ReferenceTransport
 from tests.test_board_flow import BACKENDS
-from tests.test_driver import small_graph
+from tests.test_driver import small_graph, tiny_manifest
 
 
 def tiny_build(tmp: Path, *, board: bool = True) -> tuple[Path, object]:
     g, m = small_graph()
     d = tmp / "build"
     d.mkdir()
-    m = dict(m, ports=BACKENDS["rtl"]["ports"], ip=BACKENDS["rtl"]["ip"])
+    m = dataclasses.replace(m, ports=Ports(**BACKENDS["rtl"]["ports"]), ip=IpInfo(**BACKENDS["rtl"]["ip"]))
     write_manifest(d, m)
     if board:
         write_board_flow(d)
@@ -55,8 +56,8 @@ def test_bundle_contents_without_bitstream(tmp_path: Path) -> None:
     x, y = np.load(b / "selftest_input.npy"), np.load(b / "selftest_expected.npy")
     assert x.dtype == np.int64 and x.shape == (8, 4, 4, 2)
     assert np.array_equal(y, execute(g, x).outputs["s"])
-    meta = json.loads((b / "tiny.json").read_text())
-    assert meta["input"] == json.loads((d / "build.json").read_text())["input"] and meta["board"]["fclk0_mhz"] == 100
+    assert (b / "tiny.json").read_text() == (d / "build.json").read_text()  # the build's manifest, unchanged
+    assert json.loads((b / "bundle.json").read_text())["board"]["fclk0_mhz"] == 100
     readme = (b / "README.md").read_text()
     assert "**absent**" in readme and "board/build_bitstream.sh" in readme
     with tarfile.open(d / "pynq_bundle.tar.gz") as tar:
@@ -79,7 +80,7 @@ def test_bundle_with_bitstream(tmp_path: Path) -> None:
 def test_run_on_board_self_test_passes_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     d, g = tiny_build(tmp_path)
     b = package(d, graph=g)
-    m = json.loads((d / "build.json").read_text())
+    m = load_build(d)
     runner = load_runner(b)
     assert runner.main(["--benchmark", "5"], transport=ReferenceTransport(g, m)) == 0
     out = capsys.readouterr().out
@@ -122,11 +123,9 @@ def test_run_on_board_reference_transport_digits(tmp_path: Path) -> None:
     xs, ys = g.tensors[g.inputs[0]], g.tensors[g.outputs[0]]
     d = tmp_path / "digits"
     d.mkdir()
-    write_manifest(d, {
-        "backend": "rtl", "model": "digits", "part": "xc7z020clg400-1", "clock_ns": 10.0, "top": "accel_top",
-        "input": stream_spec("input", xs.shape, xs.dtype, 1), "output": stream_spec("output", ys.shape, ys.dtype, 1),
-        "ports": BACKENDS["rtl"]["ports"], "ip": BACKENDS["rtl"]["ip"], "files": [],
-    })  # fmt: skip
+    m = tiny_manifest("digits", stream_spec("input", xs.shape, xs.dtype, 1), stream_spec("output", ys.shape,
+                                                                                          ys.dtype, 1))
+    write_manifest(d, m)
     write_board_flow(d)
     b = package(d)  # graph from the zoo by the manifest's model name
     proc = subprocess.run([sys.executable, str(b / "run_on_board.py"), "--transport", "reference", "--build", str(d),
@@ -161,13 +160,13 @@ def test_vectors_from_backend_when_model_not_in_zoo(tmp_path: Path) -> None:
     from accel.fixed import FixedType
 
     d, g = tiny_build(tmp_path)
-    m = json.loads((d / "build.json").read_text())
+    m = load_build(d)
     x = np.arange(3 * 32).reshape(3, 4, 4, 2) % 200 - 100
     y = execute(g, x).outputs["s"]
     (d / "tb_data").mkdir()
-    for spec, raw, name in ((m["input"], x, "axis_in.bin"), (m["output"], y, "axis_out.bin")):
-        t = FixedType.parse(spec["type"])
-        (d / "tb_data" / name).write_bytes(to_bytes(pack(raw, t, spec["lanes"]), t, spec["lanes"]))
+    for spec, raw, name in ((m.input, x, "axis_in.bin"), (m.output, y, "axis_out.bin")):
+        t = FixedType.parse(spec.type)  # the packing is built from the type string here, not from spec.dtype
+        (d / "tb_data" / name).write_bytes(to_bytes(pack(raw, t, spec.lanes), t, spec.lanes))
     b = package(d)  # model "tiny" is not in the zoo
     assert np.array_equal(np.load(b / "selftest_input.npy"), x)
     assert np.array_equal(np.load(b / "selftest_expected.npy"), y)

@@ -1,8 +1,9 @@
-"""accel.report: per-layer table, yosys estimates per instance (cached), totals vs the xc7z020, chart, refusals.
+"""accel.report: per-layer table, yosys estimates per instance (cached), totals vs the part, chart, refusals.
 
 Most tests use a small build directory assembled here from the block descriptions (accel.rtl.blocks) and a
-hand-written build.json, so the report is tested on its own contract (accel.deploy.manifest + the RTL
-backend's ``layers``), independent of the network generator; one test runs on a generated build.
+hand-written build.json, so the report is tested on its own contract (the typed accel.deploy.manifest and
+accel.deploy.measured), independent of the network generator; one test runs on a generated build.  The part
+the report judges against is tested in tests/test_manifest.py.
 Resource counts are not compared with numbers copied from yosys: the checks are structural (a multiplier
 array maps to DSPs or LUTs, totals are the sums of the rows, percentages are against the capacity).
 """
@@ -10,6 +11,7 @@ array maps to DSPs or LUTs, totals are the sums of the rows, percentages are aga
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -19,8 +21,9 @@ import pytest
 
 from accel import AccelError
 from accel.deploy.manifest import stream_spec, write_manifest
+from accel.deploy.measured import MEASURED, Measured, MeasuredLayer, read_measured, write_measured
 from accel.fixed import FixedType, Overflow, Rounding
-from accel.report import CAPACITY, RESOURCES, make_report, print_report
+from accel.report import RESOURCES, make_report, print_report
 from accel.rtl import LIB_DIR
 from accel.rtl.blocks.fifo import Fifo
 from accel.rtl.blocks.mvu import Mvu
@@ -34,13 +37,17 @@ ACC = FixedType(True, 20, 8)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def _manifest(layers: list[dict], backend: str = "rtl") -> dict:
+def _manifest(layers: list[dict], sources: list[str]) -> dict:
+    """An RTL build manifest (schema 2) as JSON around ``layers``, synthesised from ``sources``."""
     return {
-        "backend": backend, "model": "hand", "part": "xc7z020clg400-1", "clock_ns": 8.0, "top": "accel_top",
-        "input": stream_spec("x", (2, 2, 8), S8, 2), "output": stream_spec("q0", (2, 2, 4), S8, 2),
+        "schema": 2, "backend": "rtl", "model": "hand", "part": "xc7z020clg400-1", "clock_ns": 8.0,
+        "top": "accel_top", "input": stream_spec("x", (2, 2, 8), S8, 2).to_json(),
+        "output": stream_spec("q0", (2, 2, 4), S8, 2).to_json(),
         "ports": {"clock": "clk", "reset": "rst", "reset_active_low": False, "s_axis": "s_axis", "m_axis": "m_axis"},
         "ip": {"vlnv": "accel:user:accel_top:1.0", "repo": "ip", "make": "make ip"}, "files": [],
-        "layers": layers, "expected_ii_cycles": max((la["expected_cycles"] for la in layers), default=0),
+        "rtl_sources": sources, "filelist": "rtl/filelist.f", "rom_files": [], "rom_paths": "", "folding": {},
+        "multipliers": sum(la["multipliers"] for la in layers), "layers": layers,
+        "expected_ii_cycles": max((la["expected_cycles"] for la in layers), default=0),
     }  # fmt: skip
 
 
@@ -58,14 +65,14 @@ def hand_build(directory: Path) -> dict:
     fifo = Fifo("f0", 4, 16, 8)
     layers = [
         {"node": "pw0", "op": "conv2d", "macs": 4 * 8 * 4, "parameters": 8 * 4 + 4, "pe": 2, "simd": 2,
-         "expected_cycles": mvu.expected_cycles_per_frame(),
+         "multipliers": 4, "expected_cycles": mvu.expected_cycles_per_frame(),
          "instances": [{"instance": "u_pw0", "module": "accel_mvu", "parameters": mvu.verilog_parameters(Path("."))}]},
-        {"node": "q0", "op": "quantize", "macs": 0, "parameters": 0, "pe": None, "simd": None,
+        {"node": "q0", "op": "quantize", "macs": 0, "parameters": 0, "pe": None, "simd": None, "multipliers": 0,
          "expected_cycles": rq.expected_cycles_per_frame(),
          "instances": [{"instance": "u_q0", "module": "accel_requant", "parameters": rq.verilog_parameters()},
                        {"instance": "u_f0", "module": "accel_fifo", "parameters": fifo.verilog_parameters()}]},
     ]  # fmt: skip
-    manifest = _manifest(layers)
+    manifest = _manifest(layers, sorted(f"rtl/{p.name}" for p in rtl.glob("accel_*.v")))
     write_manifest(directory, manifest)
     return manifest
 
@@ -126,10 +133,11 @@ def _check_totals_percentages_and_verdict(synthesised) -> None:
     _, rep, _, _, _ = synthesised
     t = rep["totals"]
     assert t["macs"] == 128 and t["parameters"] == 36
+    capacity = {"LUT": 53200, "FF": 106400, "DSP": 220, "BRAM": 140}  # xc7z020clg400-1, the hand build's part
+    assert rep["capacity"] == {"part": "xc7z020clg400-1", "device": "xc7z020", **capacity}
     for r in RESOURCES:
         assert t[r] == sum(row[r] for row in rep["layers"])
-        assert rep["utilisation_percent"][r] == pytest.approx(100.0 * t[r] / CAPACITY[r])
-    assert CAPACITY == {"LUT": 53200, "FF": 106400, "DSP": 220, "BRAM": 140}
+        assert rep["utilisation_percent"][r] == 100.0 * t[r] / capacity[r]
     assert rep["fits"] is True and rep["verdict"].startswith("fits the xc7z020")
     json.dumps(rep)  # --json ready
 
@@ -176,13 +184,13 @@ def test_cache_key_tracks_parameters_and_rom_contents(tmp_path) -> None:
 
 
 def test_measured_cycles_and_performance(tmp_path) -> None:
-    """measured.json (accel.rtl.cosim's format) fills the measured column, latency, II and MACs per cycle."""
+    """measured.json (accel.deploy.measured) fills the measured column, latency, II and MACs per cycle."""
     hand_build(tmp_path)
-    (tmp_path / "measured.json").write_text(json.dumps({
-        "model": "hand", "frames": 5, "latency_cycles": 50, "ii_cycles": 20, "expected_ii_cycles": 8,
-        "layers": [{"node": "pw0", "expected_cycles": 8, "measured_cycles": 9, "instances": {"u_pw0": 9}},
-                   {"node": "q0", "expected_cycles": 4, "measured_cycles": None, "instances": {}}],
-    }))  # fmt: skip
+    measured = Measured(model="hand", simulator="icarus", frames=5, latency_cycles=50, ii_cycles=20,
+                        expected_ii_cycles=8,
+                        layers=(MeasuredLayer("pw0", 8, 9, {"u_pw0": 9}), MeasuredLayer("q0", 4, None, {})))
+    assert write_measured(tmp_path, measured) == tmp_path / MEASURED
+    assert read_measured(tmp_path) == measured and json.loads((tmp_path / MEASURED).read_text())["schema"] == 1
     rep = make_report(tmp_path, synth=False)
     assert [r["measured_cycles"] for r in rep["layers"]] == [9, None]
     p = rep["performance"]
@@ -191,6 +199,30 @@ def test_measured_cycles_and_performance(tmp_path) -> None:
     assert p["inferences_per_s"] == pytest.approx(125e6 / 20)  # 8 ns clock
     assert p["latency_us"] == pytest.approx(50 * 8e-3)
     assert rep["totals"]["LUT"] is None and rep["fits"] is None and "synthesis" in rep and rep["chart"] is None
+    assert p["frames"] == 5
+
+
+def test_measured_json_without_schema_is_read_and_a_malformed_one_refused(tmp_path) -> None:
+    """A file as accel.rtl.cosim wrote it before the schema field is the same layout; anything else is one
+    sentence naming the file (the report used to guess among four spellings of a layer's cycles)."""
+    hand_build(tmp_path)
+    old = {"model": "hand", "simulator": "verilator", "frames": 3, "latency_cycles": 40, "ii_cycles": 16,
+           "expected_ii_cycles": 8, "layers": [{"node": "pw0", "expected_cycles": 8, "measured_cycles": 16,
+                                                "instances": {"u_pw0": 16}}]}  # fmt: skip
+    (tmp_path / MEASURED).write_text(json.dumps(old))
+    assert read_measured(tmp_path).to_json() == {"schema": 1, **old}
+    assert [r["measured_cycles"] for r in make_report(tmp_path, synth=False)["layers"]] == [16, None]
+    bad_rows = [dict(old["layers"][0], cycles_per_frame=16)]  # one of the spellings the report used to accept
+    for data, message in ((dict(old, layers=bad_rows), r"layers\[0\] has the unknown key cycles_per_frame"),
+                          (dict(old, ii_cycles=16.5), r"ii_cycles is 16\.5, not a whole number of cycles"),
+                          (dict(old, schema=2), r"schema 2 is not supported, this accel reads measured\.json")):
+        (tmp_path / MEASURED).write_text(json.dumps(data))
+        with pytest.raises(AccelError, match=rf"^{re.escape(str(tmp_path / MEASURED))}: .*{message}") as exc:
+            make_report(tmp_path, synth=False)
+        assert "\n" not in str(exc.value) and str(exc.value).endswith("(accel verify MODEL --against rtl).")
+    (tmp_path / MEASURED).write_text("{")
+    with pytest.raises(AccelError, match="cannot be read as JSON"):
+        read_measured(tmp_path)
 
 
 def test_without_synthesis_or_measurements(tmp_path, capsys) -> None:
@@ -213,8 +245,9 @@ def test_a_failing_instance_is_reported_not_raised(tmp_path) -> None:
     (tmp_path / "rtl" / "accel_broken.v").write_text("module accel_broken (input wire clk);\n  assign = ;\nendmodule\n")
     manifest = json.loads((tmp_path / "build.json").read_text())
     manifest["layers"] = [{"node": "bad", "op": "add", "macs": 0, "parameters": 0, "pe": None, "simd": None,
-                           "expected_cycles": 1, "instances": [{"instance": "u_bad", "module": "accel_broken",
-                                                                "parameters": {}}]}]  # fmt: skip
+                           "multipliers": 0, "expected_cycles": 1,
+                           "instances": [{"instance": "u_bad", "module": "accel_broken", "parameters": {}}]}]
+    manifest["rtl_sources"].append("rtl/accel_broken.v")
     write_manifest(tmp_path, manifest)
     rep = make_report(tmp_path)
     (fail,) = rep["synthesis"]["failed"]
@@ -230,10 +263,12 @@ def test_refuses_a_directory_that_is_not_a_build(tmp_path) -> None:
 
 
 def test_refuses_an_hls_build_and_names_the_csynth_report(tmp_path) -> None:
-    m = _manifest([])
+    m = {k: v for k, v in _manifest([], []).items() if k in ("schema", "model", "part", "clock_ns", "top", "input",
+                                                             "output", "ports", "ip", "files")}  # fmt: skip
     m["backend"] = "hls"
     m["ip"]["repo"] = "vitis_prj/solution1/impl/ip"  # as accel.hls.project writes it
-    del m["layers"]
+    m["hls"] = {"io_type": "io_stream", "strategy": "Latency", "reuse_factor": 1, "project": "accel_hand",
+                "hls4ml_dir": "hls4ml", "tb_samples": 16, "seed": 0, "csim": "g++ ..."}
     write_manifest(tmp_path, m)
     with pytest.raises(AccelError, match=r"HLS build.*Vitis HLS") as exc:
         make_report(tmp_path)
@@ -242,10 +277,27 @@ def test_refuses_an_hls_build_and_names_the_csynth_report(tmp_path) -> None:
 
 
 def test_refuses_an_rtl_manifest_without_layers(tmp_path) -> None:
-    m = _manifest([])
+    write_manifest(tmp_path, _manifest([], []))
+    with pytest.raises(AccelError, match=r"build\.json has no layers; rebuild the directory with `accel build"):
+        make_report(tmp_path)
+    m = _manifest([], [])
     del m["layers"]
+    (tmp_path / "build.json").write_text(json.dumps(m))
+    with pytest.raises(AccelError, match=r"build\.json lacks layers; a schema-2 build manifest needs it"):
+        make_report(tmp_path)
+
+
+def test_synthesis_sources_are_the_manifests(tmp_path) -> None:
+    """Sources come from rtl_sources, not from whatever lies in rtl/: a listed file that is gone, or a module no
+    listed file defines, is refused before yosys runs."""
+    m = hand_build(tmp_path)
+    m["rtl_sources"] = [s for s in m["rtl_sources"] if s != "rtl/accel_requant.v"]
+    write_manifest(tmp_path, m)  # accel_requant.v is still in rtl/, but the manifest does not list it
+    with pytest.raises(AccelError, match=r"no file of rtl_sources defines module\(s\) accel_requant"):
+        make_report(tmp_path)
+    m["rtl_sources"].append("rtl/accel_gone.v")
     write_manifest(tmp_path, m)
-    with pytest.raises(AccelError, match="no 'layers'"):
+    with pytest.raises(AccelError, match=r"lists rtl/accel_gone\.v among rtl_sources, but it does not exist"):
         make_report(tmp_path)
 
 

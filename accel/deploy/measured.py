@@ -80,7 +80,7 @@ class Measured:
         o = p.obj(data, "the file", _KEYS)
         schema = o.get("schema", MEASURED_SCHEMA)
         if schema != MEASURED_SCHEMA:
-            raise AccelError(f"{path} has schema {schema!r}, but this accel reads measured.json schema "
+            raise AccelError(f"{path}: schema {schema!r} is not supported, this accel reads measured.json schema "
                              f"{MEASURED_SCHEMA}; run the co-simulation again (accel verify MODEL --against rtl).")
         layers = []
         rows = o["layers"]
