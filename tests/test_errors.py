@@ -136,7 +136,7 @@ def test_bad_input_gives_one_line_error(tmp_path: Path, capsys, argv_of, names: 
     capsys.readouterr()
     code = main(argv)  # an unexpected exception (a bug) propagates and fails the test with its traceback
     err = capsys.readouterr().err
-    assert code != 0
+    assert code == 2  # README: exit status 2 on any error (1 is reserved for differing outputs)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("accel: error: "), err
     assert names in lines[0], f"the message should name {names!r}: {lines[0]}"
