@@ -162,7 +162,7 @@ def verify(model: Any, graph: Any, against: str, samples: int, seed: int, *, io:
         result = verify_against_hls(model, graph, samples, io_type=io, seed=seed, output_dir=output_dir)
         return {**result.to_json(), "io_type": f"io_{io}"}
     if against == "rtl":
-        from accel.rtl.cosim import verify_against_rtl
+        from accel.rtl.verify import verify_against_rtl
 
         return verify_against_rtl(
             model, graph, samples, seed=seed, folding=folding, output_dir=output_dir, simulator=simulator

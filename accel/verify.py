@@ -11,57 +11,35 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from accel import AccelError
-from accel.fixed import FixedType
+from accel.compare import (
+    OutputCheck,
+    VerifyResult,
+    compare_outputs,
+    first_diverging_layer,
+    float_to_raw,
+    random_inputs,
+)
 from accel.ir import Graph
 from accel.reference import execute
+
+#: the exact float -> raw conversion, under the name the HLS and RTL verifiers imported before accel.compare
+keras_to_raw = float_to_raw
+__all__ = ["VerifyResult", "first_divergence", "keras_to_raw", "random_inputs", "verify_against_qkeras"]
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def random_inputs(graph: Graph, n: int, seed: int) -> np.ndarray:
-    """``n`` raw input frames drawn uniformly over the input type's full range (shared by every backend)."""
-    if len(graph.inputs) != 1:
-        raise AccelError(f"graph {graph.name} has {len(graph.inputs)} inputs; supported: exactly one.")
-    spec = graph.tensors[graph.inputs[0]]
-    rng = np.random.default_rng(seed)
-    return rng.integers(spec.dtype.min_raw, spec.dtype.max_raw, size=(n, *spec.shape), endpoint=True, dtype=np.int64)
-
-
-@dataclass
-class VerifyResult:
-    """The outcome of one verification run (the CLI prints it and writes ``to_json()``)."""
-
-    model: str
-    against: str
-    samples: int
-    mismatches: int  # samples with any differing output value
-    mismatched_values: int
-    first_divergence: dict[str, Any] | None
-    elapsed_s: float
-
-    @property
-    def ok(self) -> bool:
-        return self.mismatches == 0
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def keras_to_raw(values: np.ndarray, dtype: FixedType) -> tuple[np.ndarray, np.ndarray]:
-    """Keras floats -> (raw ints, exact mask); a value off ``dtype``'s grid or range is not exact."""
-    x = np.asarray(values, dtype=np.float64)
-    scaled = np.ldexp(x, dtype.frac)
-    finite = np.isfinite(scaled)
-    safe = np.where(finite, scaled, 0.0)
-    raw = np.rint(safe)
-    ok = finite & (raw == safe) & (raw >= dtype.min_raw) & (raw <= dtype.max_raw)
-    return np.where(ok, raw, 0).astype(np.int64), ok
+def _check(node: str, layer: str, keras_out: Any, ref: np.ndarray, spec: Any) -> OutputCheck:
+    """QKeras' floats as raw values of the node's type (a float off the grid or range is invalid)."""
+    n = ref.shape[0]
+    k = np.asarray(keras_out).reshape(n, -1)
+    k_raw, ok = float_to_raw(k, spec.dtype)
+    return OutputCheck(node, layer, spec.dtype, spec.shape, ref.reshape(n, -1), k_raw, ok, k)
 
 
 def _keras_view(model: Any, graph: Graph, raw: np.ndarray) -> np.ndarray:
@@ -103,24 +81,6 @@ def _allow_grouped_convs(graph: Graph) -> None:
         tf.config.optimizer.set_experimental_options({"remapping": False})
 
 
-def _compare(keras_out: np.ndarray, ref: np.ndarray, dtype: FixedType) -> np.ndarray:
-    """Per-value mismatch mask (N, size) between Keras floats and reference raw ints."""
-    n = ref.shape[0]
-    k_raw, ok = keras_to_raw(np.asarray(keras_out).reshape(n, -1), dtype)
-    return ~ok | (k_raw != ref.reshape(n, -1))
-
-
-def _divergence(layer: str, node: str, keras_out, ref, dtype: FixedType, bad: np.ndarray, shape) -> dict[str, Any]:
-    sample, flat = (int(i) for i in np.argwhere(bad)[0])
-    return {
-        "layer": layer,
-        "node": node,
-        "index": [sample, *(int(i) for i in np.unravel_index(flat, shape))],
-        "expected": float(np.asarray(keras_out).reshape(ref.shape[0], -1)[sample, flat]),
-        "got": float(dtype.to_float(ref.reshape(ref.shape[0], -1)[sample, flat])),
-    }
-
-
 def first_divergence(model: Any, graph: Graph, raw: np.ndarray, batch_size: int = 256) -> dict[str, Any] | None:
     """Compare every node whose output *is* its Keras layer's output, in graph order; the first that differs.
 
@@ -136,13 +96,8 @@ def first_divergence(model: Any, graph: Graph, raw: np.ndarray, batch_size: int 
         outs = [outs]
     by_layer = dict(zip(layers, outs, strict=True))
     trace = execute(graph, raw, trace=True).tensors
-    for node in checked:
-        spec = graph.tensors[node.output]
-        bad = _compare(by_layer[node.source], trace[node.output], spec.dtype)
-        if bad.any():
-            return _divergence(node.source, node.name, by_layer[node.source], trace[node.output], spec.dtype, bad,
-                               spec.shape)  # fmt: skip
-    return None
+    checks = [_check(n.name, n.source, by_layer[n.source], trace[n.output], graph.tensors[n.output]) for n in checked]
+    return first_diverging_layer(checks, reference_is_expected=False)
 
 
 def verify_against_qkeras(
@@ -165,29 +120,17 @@ def verify_against_qkeras(
     if len(keras_outs) != len(graph.outputs):
         raise AccelError(f"model has {len(keras_outs)} outputs but graph {graph.name} has {len(graph.outputs)}.")
     ref = execute(graph, raw).outputs
-    bad_values = 0
-    bad_samples = np.zeros(samples, dtype=bool)
-    first = None
+    checks = []
     for name, k_out in zip(graph.outputs, keras_outs, strict=True):
-        spec = graph.tensors[name]
-        bad = _compare(k_out, ref[name], spec.dtype)
-        bad_values += int(bad.sum())
-        bad_samples |= bad.any(axis=1)
-        if first is None and bad.any():
-            node = graph.node(name) if name not in graph.inputs else None
-            first = _divergence(node.source if node else name, name, k_out, ref[name], spec.dtype, bad, spec.shape)
+        node = graph.node(name) if name not in graph.inputs else None
+        checks.append(_check(name, node.source if node else name, k_out, ref[name], graph.tensors[name]))
+    tally = compare_outputs(checks, samples, reference_is_expected=False)
+    bad_samples, first = tally.bad_samples, tally.first
     if bad_samples.any():
         idx = np.flatnonzero(bad_samples)[:max_trace]
         layer_first = first_divergence(model, graph, raw[idx], batch_size)
         if layer_first is not None:
             layer_first["index"][0] = int(idx[layer_first["index"][0]])
             first = layer_first
-    return VerifyResult(
-        model=graph.name,
-        against="qkeras",
-        samples=samples,
-        mismatches=int(bad_samples.sum()),
-        mismatched_values=bad_values,
-        first_divergence=first,
-        elapsed_s=round(time.perf_counter() - t0, 3),
-    )
+    tally.first = first
+    return tally.result(graph.name, "qkeras", time.perf_counter() - t0)

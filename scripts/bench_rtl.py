@@ -1,7 +1,7 @@
 """Benchmark of the RTL backend: build a zoo model (default ``ds_cnn_kws``), co-simulate it, estimate its resources.
 
 Everything printed comes from one run: the RTL build with the default folding (or ``--folding``), the
-cocotb co-simulation of ``--samples`` frames back to back (:func:`accel.rtl.cosim.verify_against_rtl`:
+cocotb co-simulation of ``--samples`` frames back to back (:func:`accel.rtl.verify.verify_against_rtl`:
 bit-exact check, measured latency and II), and the yosys report (:func:`accel.report.make_report`:
 per-instance ``synth_xilinx`` estimates, totals against the xc7z020).
 
@@ -38,7 +38,7 @@ def bench(model_name: str, samples: int, seed: int, out_dir: Path, *, folding: s
     """Build, co-simulate and report ``model_name``; returns every figure the printout shows."""
     from accel.cli import load_model
     from accel.report import make_report
-    from accel.rtl.cosim import verify_against_rtl
+    from accel.rtl.verify import verify_against_rtl
 
     t0 = time.perf_counter()
     model, graph = load_model(model_name)
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", type=int, default=5, help="frames to co-simulate (default 5)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--folding", default=None, help="JSON/YAML folding overrides (default: the balancing rule)")
-    ap.add_argument("--sim", default=None, help="icarus or verilator (default: accel.rtl.cosim's choice)")
+    ap.add_argument("--sim", default=None, help="icarus or verilator (default: accel.rtl.simulator default)")
     ap.add_argument("-o", "--output-dir", default=None, help="build directory (default build/bench/MODEL)")
     ap.add_argument("--no-synth", action="store_true", help="skip the yosys resource estimates")
     ap.add_argument("--jobs", type=int, default=1, help="yosys runs at a time (default 1)")

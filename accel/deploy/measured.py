@@ -1,6 +1,6 @@
 """``measured.json``: what the RTL co-simulation measured in a build directory, the one writer and reader of it.
 
-Why one module: the co-simulation (:mod:`accel.rtl.cosim`) writes the file and the report (:mod:`accel.report`)
+Why one module: the co-simulation (:mod:`accel.rtl.verify`) writes the file and the report (:mod:`accel.report`)
 reads it; before this module the report accepted four spellings of a layer's cycles because no layout was
 written down.  Now :class:`Measured` is the layout and :func:`read_measured` refuses anything else with one
 sentence naming the file.
@@ -17,7 +17,7 @@ Layout (schema 1, JSON with ``indent=1``)::
     layers              [{node, expected_cycles, measured_cycles, instances: {instance: cycles}}] in build.json
                         order; measured = median busy cycles per frame (null: the monitor saw no frame)
 
-A file without ``schema`` has this very layout (accel.rtl.cosim wrote it before this module existed) and is
+A file without ``schema`` has this very layout (the co-simulation wrote it before this module existed) and is
 read as schema 1.  Cycles are integers (the co-simulation's medians are taken as whole cycles).
 """
 

@@ -17,10 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from accel.fixed import FixedType
+from accel.compare import OutputCheck, VerifyResult, compare_outputs, first_diverging_layer, float_to_raw, random_inputs
 from accel.ir import Graph
 from accel.reference import execute
-from accel.verify import VerifyResult, keras_to_raw, random_inputs
 
 
 def float_view(graph: Graph, raw: np.ndarray) -> np.ndarray:
@@ -29,23 +28,12 @@ def float_view(graph: Graph, raw: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(spec.dtype.to_float(raw).reshape(raw.shape[0], -1))
 
 
-def _mismatch(hls_out: np.ndarray, ref: np.ndarray, dtype: FixedType) -> tuple[np.ndarray, np.ndarray]:
-    """(per-value mismatch mask (N, size), hls raw values) between C-simulation floats and reference raws."""
+def _check(node: str, layer: str, hls_out: Any, ref: np.ndarray, spec: Any) -> OutputCheck:
+    """The C simulation's floats as raw values of the node's type (a float off the grid or range is invalid)."""
     n = ref.shape[0]
-    h_raw, ok = keras_to_raw(np.asarray(hls_out, dtype=np.float64).reshape(n, -1), dtype)
-    return ~ok | (h_raw != ref.reshape(n, -1)), h_raw
-
-
-def _divergence(node: str, layer: str, hls_out, ref, dtype: FixedType, bad, shape) -> dict[str, Any]:
-    sample, flat = (int(i) for i in np.argwhere(bad)[0])
-    n = ref.shape[0]
-    return {
-        "layer": layer,
-        "node": node,
-        "index": [sample, *(int(i) for i in np.unravel_index(flat, shape))],
-        "expected": float(dtype.to_float(ref.reshape(n, -1)[sample, flat])),
-        "got": float(np.asarray(hls_out, dtype=np.float64).reshape(n, -1)[sample, flat]),
-    }
+    h = np.asarray(hls_out, dtype=np.float64).reshape(n, -1)
+    h_raw, ok = float_to_raw(h, spec.dtype)
+    return OutputCheck(node, layer, spec.dtype, spec.shape, ref.reshape(n, -1), h_raw, ok, h)
 
 
 def first_divergence(hmodel, graph: Graph, raw: np.ndarray) -> dict[str, Any] | None:
@@ -56,17 +44,12 @@ def first_divergence(hmodel, graph: Graph, raw: np.ndarray) -> dict[str, Any] | 
     lowered = hmodel.accel_lowered
     _, traces = hmodel.trace(float_view(graph, raw))
     ref = execute(graph, raw, trace=True).tensors
-    n = raw.shape[0]
+    checks = []
     for node in graph.nodes:
         layer = lowered.layer_of_tensor.get(node.name)
-        if layer is None or layer not in traces:
-            continue
-        spec = graph.tensors[node.name]
-        bad, _ = _mismatch(np.asarray(traces[layer]).reshape(n, -1), ref[node.name], spec.dtype)
-        if bad.any():
-            return _divergence(node.name, layer, np.asarray(traces[layer]).reshape(n, -1), ref[node.name],
-                               spec.dtype, bad, spec.shape)  # fmt: skip
-    return None
+        if layer is not None and layer in traces:
+            checks.append(_check(node.name, layer, traces[layer], ref[node.name], graph.tensors[node.name]))
+    return first_diverging_layer(checks)
 
 
 #: g++ optimisation for the C simulation.  hls4ml builds with -O3, which takes minutes on large
@@ -101,33 +84,19 @@ def compare(hmodel, graph: Graph, samples: int, seed: int = 0, max_trace: int = 
     if len(graph.outputs) == 1:
         outs = [outs]
     ref = execute(graph, raw).outputs
-    bad_values = 0
-    bad_samples = np.zeros(samples, dtype=bool)
-    first = None
-    for name, h_out in zip(graph.outputs, outs, strict=True):
-        spec = graph.tensors[name]
-        h_out = np.asarray(h_out).reshape(samples, -1)
-        bad, _ = _mismatch(h_out, ref[name], spec.dtype)
-        bad_values += int(bad.sum())
-        bad_samples |= bad.any(axis=1)
-        if first is None and bad.any():
-            first = _divergence(name, hmodel.accel_lowered.layer_of_tensor[name], h_out, ref[name], spec.dtype, bad,
-                                spec.shape)  # fmt: skip
+    lowered = hmodel.accel_lowered
+    checks = [_check(name, lowered.layer_of_tensor[name], h_out, ref[name], graph.tensors[name])
+              for name, h_out in zip(graph.outputs, outs, strict=True)]  # fmt: skip
+    tally = compare_outputs(checks, samples)
+    bad_samples, first = tally.bad_samples, tally.first
     if bad_samples.any():
         idx = np.flatnonzero(bad_samples)[:max_trace]
         layer_first = first_divergence(hmodel, graph, raw[idx])
         if layer_first is not None:
             layer_first["index"][0] = int(idx[layer_first["index"][0]])
             first = layer_first
-    return VerifyResult(
-        model=graph.name,
-        against="hls",
-        samples=samples,
-        mismatches=int(bad_samples.sum()),
-        mismatched_values=bad_values,
-        first_divergence=first,
-        elapsed_s=round(time.perf_counter() - t0, 3),
-    )
+    tally.first = first
+    return tally.result(graph.name, "hls", time.perf_counter() - t0)
 
 
 def verify_against_hls(

@@ -2,7 +2,7 @@
 
 Why: the driver's byte path (pack -> to_bytes -> DMA -> from_bytes -> unpack) must be tested before anyone
 owns a board.  :class:`SimTransport` feeds the very bytes the driver produced, as beats, to the simulated
-``accel_top`` (:func:`accel.rtl.cosim.simulate`) and returns the simulated output stream as the DMA would
+``accel_top`` (:func:`accel.rtl.simulator.simulate`) and returns the simulated output stream as the DMA would
 write it; :class:`ReferenceTransport` computes the same bytes with :func:`accel.reference.execute`, for fast
 tests and for checking a bundle on a machine without a simulator.  Neither is imported by the driver.
 
@@ -35,7 +35,7 @@ class SimTransport:
         self.last = None  # the last SimResult, for tests and timing reports
 
     def transfer(self, data: bytes, receive_bytes: int, frames: int, timeout_s: float) -> bytes:
-        from accel.rtl.cosim import simulate
+        from accel.rtl.simulator import simulate
 
         si, so = self.manifest.input, self.manifest.output
         beats = from_bytes(data, si.dtype, si.lanes)

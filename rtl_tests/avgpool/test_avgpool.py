@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from accel import AccelError
+from accel import AccelError, kernels
 from accel.deploy.stream import pack
 from accel.fixed import FixedType, Overflow, Rounding
-from accel import kernels
 from accel.rtl.blocks.avgpool import AvgPool
 from rtl_tests.common import check_cycles, lib_sources, run_stream
 

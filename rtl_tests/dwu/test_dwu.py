@@ -8,11 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from accel import AccelError
+from accel import AccelError, kernels
 from accel.deploy.stream import pack
 from accel.fixed import FixedType
 from accel.ops.common import accumulator_type
-from accel import kernels
 from accel.rtl.blocks.dwu import Dwu
 from accel.rtl.blocks.window import Window
 from rtl_tests.common import case_dir, check_cycles, frames_of, lib_sources, run_stream, verilator_lint

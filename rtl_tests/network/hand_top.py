@@ -1,6 +1,6 @@
 """A hand-written two-layer ``accel_top`` (requantiser -> max pool) with its build.json.
 
-Why: the co-simulation harness (:mod:`accel.rtl.cosim`) must be testable without the network generator,
+Why: the co-simulation harness (:mod:`accel.rtl.harness`) must be testable without the network generator,
 and a top with one deliberately flipped output bit proves that a wrong output is reported.  The top is
 written the way the generator writes one: byte-padded TDATA on both ports, instances named
 ``u_<node>_<block>``, every instance listed in build.json's ``layers``.
@@ -35,6 +35,22 @@ def hand_graph(name: str = "hand_requant_pool") -> Graph:
 
 def _params(d: dict) -> str:
     return ", ".join(f".{k}({v})" for k, v in d.items())
+
+
+def _layer(node: str, op: str, instance: str, block) -> dict:
+    """The manifest's layer record of one hand-placed block, from the block's own declarations."""
+    ins, outs = block.ports()
+
+    def port(p) -> dict:
+        return {"port": p.name, "index": None, "shape": list(p.shape), "type": p.dtype.hls, "lanes": p.lanes,
+                "beats_per_frame": p.beats_per_frame}
+
+    record = {"instance": instance, "module": block.module, "parameters": block.verilog_parameters(),
+              "expected_cycles": block.expected_cycles_per_frame(), "resource_class": block.resource_class,
+              "inputs": [port(p) for p in ins], "outputs": [port(p) for p in outs], "starved": block.starved,
+              "children": [{"path": c.path, "module": c.module, "starved": c.starved} for c in block.children]}
+    return {"node": node, "op": op, "macs": 0, "parameters": 0, "pe": None, "simd": None, "multipliers": 0,
+            "expected_cycles": block.expected_cycles_per_frame(), "instances": [record]}  # fmt: skip
 
 
 def write_hand_build(out_dir: Path, flip_beat: int | None = None, drop_tlast: bool = False,
@@ -119,13 +135,14 @@ endmodule
         "ports": {"clock": "clk", "reset": "rst", "reset_active_low": False, "s_axis": "s_axis", "m_axis": "m_axis"},
         "ip": {"vlnv": "accel:user:accel_top:1.0", "repo": "ip", "make": "none"},
         "files": ["rtl/accel_top.v", "rtl/filelist.f"],
-        "layers": [
-            {"node": "q", "expected_cycles": rq.expected_cycles_per_frame(),
-             "instances": [{"instance": "u_q_requant", "module": rq.module, "parameters": rq.verilog_parameters()}]},
-            {"node": "p", "expected_cycles": mp.expected_cycles_per_frame(),
-             "instances": [{"instance": "u_p_maxpool", "module": mp.module, "parameters": mp.verilog_parameters()}]},
-        ],  # fmt: skip
+        "rtl_sources": [str(s) for s in sources],
+        "filelist": "rtl/filelist.f",
+        "rom_files": [],
+        "rom_paths": "none",
+        "layers": [_layer("q", "quantize", "u_q_requant", rq), _layer("p", "maxpool", "u_p_maxpool", mp)],
         "expected_ii_cycles": max(rq.expected_cycles_per_frame(), mp.expected_cycles_per_frame()),
+        "multipliers": 0,
+        "folding": {},
     }
     write_manifest(out_dir, manifest)
     return manifest

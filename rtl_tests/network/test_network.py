@@ -1,4 +1,4 @@
-"""Whole-network co-simulation (:mod:`accel.rtl.cosim`): harness self-test on a hand-written top, fault
+"""Whole-network co-simulation (:mod:`accel.rtl.verify`): harness self-test on a hand-written top, fault
 detection (a flipped output bit, a flipped input bit inside the network, a missing TLAST), and -- with the
 network generator (:mod:`accel.rtl.network`) -- every zoo model bit-exact against the reference.
 
@@ -25,7 +25,8 @@ import pytest
 from accel import AccelError
 from accel.deploy.stream import pack
 from accel.reference import execute
-from accel.rtl.cosim import simulate, verify_build
+from accel.rtl.simulator import simulate
+from accel.rtl.verify import verify_build
 from accel.verify import random_inputs
 from rtl_tests.network.hand_top import IN_TYPE, LANES, OUT_TYPE, hand_graph, write_hand_build
 
@@ -34,7 +35,7 @@ FRAMES = 6
 HAND_BEATS = 4 * 6 * 6 // 3
 #: frame 0 (no gaps, no backpressure): the last input beat enters at cycle 47 after the first; the
 #: requantiser's one register stage and the pool core's one output register add a cycle each, and
-#: latency counts both ends (accel.rtl.cosim): 48 + 1 + 1
+#: latency counts both ends (accel.rtl.simulator): 48 + 1 + 1
 HAND_LATENCY = HAND_BEATS + 2
 
 
@@ -153,7 +154,7 @@ def test_missing_tlast_is_reported(tmp_path: Path) -> None:
 @pytest.mark.rtl
 def test_hang_times_out_and_loses_beats(tmp_path: Path) -> None:
     """A top that stops after 20 output beats: simulate returns (no hang) and the beats are reported lost."""
-    from accel.rtl.cosim import check_stream
+    from accel.rtl.verify import check_stream
 
     graph = hand_graph()
     d = tmp_path
@@ -187,7 +188,7 @@ def _check_zoo(name: str, out_dir: Path, samples: int = SAMPLES, simulator: str 
     II and every layer's measured cycles per frame equal to the build's expectation, to the cycle."""
     import models
     from accel.frontend import load_graph
-    from accel.rtl.cosim import verify_against_rtl
+    from accel.rtl.verify import verify_against_rtl
 
     t0 = time.perf_counter()
     model, graph = load_graph(models.build(name))
@@ -207,7 +208,7 @@ def _check_zoo(name: str, out_dir: Path, samples: int = SAMPLES, simulator: str 
     assert j["expected_ii_cycles"] == manifest["expected_ii_cycles"]
     expected = {row["node"]: row["expected_cycles"] for row in manifest["layers"]}
     measured = {row["node"]: row["measured_cycles"] for row in j["layers"]}
-    # every layer's own (busy) cycles per frame as the generator expects: see accel.rtl.cosim's docstring
+    # every layer's own (busy) cycles per frame as the generator expects: see accel.rtl.harness's docstring
     assert measured == expected, {n: (expected[n], measured.get(n)) for n in expected if measured.get(n) != expected[n]}
     assert j["ii_cycles"] == manifest["expected_ii_cycles"], (j["ii_cycles"], manifest["expected_ii_cycles"])
     assert json.loads((out_dir / "measured.json").read_text())["ii_cycles"] == j["ii_cycles"]

@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from accel import AccelError
+from accel import AccelError, kernels
 from accel.deploy.stream import pack
 from accel.fixed import FixedType, Overflow, Rounding
-from accel import kernels
 from accel.rtl.blocks.requant import Requant
 from rtl_tests.common import check_cycles, frames_of, lib_sources, run_stream, verilator_lint
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from accel import AccelError
+from accel import AccelError, kernels
 from accel.deploy.stream import pack
 from accel.fixed import FixedType
-from accel import kernels
 from accel.rtl.blocks.shuffle import ChannelShuffle
 from rtl_tests.common import check_cycles, lib_sources, run_stream
 

@@ -7,10 +7,9 @@ import zlib
 import numpy as np
 import pytest
 
-from accel import AccelError
+from accel import AccelError, kernels
 from accel.deploy.stream import pack
 from accel.fixed import FixedType
-from accel import kernels
 from accel.rtl.blocks.window import Window
 from rtl_tests.common import check_cycles, frames_of, lib_sources, run_stream, verilator_lint
 

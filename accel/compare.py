@@ -1,0 +1,142 @@
+"""The one comparison loop every verifier shares: exact raw integers in, a :class:`VerifyResult` out.
+
+Why one loop: QKeras, the hls4ml C simulation and the RTL co-simulation produce their outputs in different
+forms (float32 views, float64 views, stream beats), but once each is turned into raw integers of the output
+type (or marked invalid: off the type's grid or range, X bits, a lost beat) the judgement is the same:
+a sample mismatches when any of its values differs, values are compared with ``==``, and the first
+difference is reported with its layer, index and both values.  Each verifier converts, then calls
+:func:`compare_outputs`; none of them counts mismatches itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from accel import AccelError
+from accel.fixed import FixedType
+from accel.ir import Graph
+
+
+def random_inputs(graph: Graph, n: int, seed: int) -> np.ndarray:
+    """``n`` raw input frames drawn uniformly over the input type's full range (shared by every backend)."""
+    if len(graph.inputs) != 1:
+        raise AccelError(f"graph {graph.name} has {len(graph.inputs)} inputs; supported: exactly one.")
+    spec = graph.tensors[graph.inputs[0]]
+    rng = np.random.default_rng(seed)
+    return rng.integers(spec.dtype.min_raw, spec.dtype.max_raw, size=(n, *spec.shape), endpoint=True, dtype=np.int64)
+
+
+def float_to_raw(values: np.ndarray, dtype: FixedType) -> tuple[np.ndarray, np.ndarray]:
+    """Floats -> (raw ints, exact mask); a value off ``dtype``'s grid or range is not exact."""
+    x = np.asarray(values, dtype=np.float64)
+    scaled = np.ldexp(x, dtype.frac)
+    finite = np.isfinite(scaled)
+    safe = np.where(finite, scaled, 0.0)
+    raw = np.rint(safe)
+    ok = finite & (raw == safe) & (raw >= dtype.min_raw) & (raw <= dtype.max_raw)
+    return np.where(ok, raw, 0).astype(np.int64), ok
+
+
+@dataclass
+class VerifyResult:
+    """The outcome of one verification run (the CLI prints it and writes ``to_json()``)."""
+
+    model: str
+    against: str
+    samples: int
+    mismatches: int  # samples with any differing output value
+    mismatched_values: int
+    first_divergence: dict[str, Any] | None
+    elapsed_s: float
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class OutputCheck:
+    """One graph output as a verifier saw it: the reference's raw values and the other side's.
+
+    ``got_raw`` holds the other side's raw integers, ``valid`` says which of them are real values (False: off
+    the grid or range, X bits, a missing beat; such a value mismatches whatever it holds); ``got_view`` is
+    what the other side reported, for the message (a float, or the raw value's float view).
+    """
+
+    node: str
+    layer: str
+    dtype: FixedType
+    shape: tuple[int, ...]
+    expected_raw: np.ndarray  # (N, ...) reference raw values
+    got_raw: np.ndarray  # (N, ...) other side's raw values
+    valid: np.ndarray | None = None  # (N, ...) bool
+    got_view: np.ndarray | None = None  # (N, ...) floats reported by the other side
+    instance: str | None = None  # the hardware instance whose output this is, when there is one
+
+    def mismatch_mask(self) -> np.ndarray:
+        """(N, size): True where the values differ."""
+        n = self.expected_raw.shape[0]
+        bad = np.asarray(self.got_raw).reshape(n, -1) != np.asarray(self.expected_raw).reshape(n, -1)
+        if self.valid is not None:
+            bad |= ~np.asarray(self.valid).reshape(n, -1)
+        return bad
+
+    def divergence(self, bad: np.ndarray, reference_is_expected: bool = True) -> dict[str, Any]:
+        """The first differing value: layer, node, index (sample, h, w, c), expected and got as floats."""
+        sample, flat = (int(i) for i in np.argwhere(bad)[0])
+        n = self.expected_raw.shape[0]
+        ref = float(self.dtype.to_float(np.asarray(self.expected_raw).reshape(n, -1)[sample, flat]))
+        if self.got_view is not None:
+            other = float(np.asarray(self.got_view, dtype=np.float64).reshape(n, -1)[sample, flat])
+        else:
+            other = float(self.dtype.to_float(np.asarray(self.got_raw).reshape(n, -1)[sample, flat]))
+        expected, got = (ref, other) if reference_is_expected else (other, ref)
+        out: dict[str, Any] = {"layer": self.layer, "node": self.node}
+        if self.instance is not None:
+            out["instance"] = self.instance
+        out.update(index=[sample, *(int(i) for i in np.unravel_index(flat, self.shape))], expected=expected, got=got)
+        return out
+
+
+@dataclass
+class Tally:
+    """What :func:`compare_outputs` found: per-sample verdicts, the count of differing values, the first one."""
+
+    bad_samples: np.ndarray  # (N,) bool
+    bad_values: int
+    first: dict[str, Any] | None
+
+    def result(self, model: str, against: str, elapsed_s: float) -> VerifyResult:
+        return VerifyResult(model=model, against=against, samples=int(self.bad_samples.size),
+                            mismatches=int(self.bad_samples.sum()), mismatched_values=self.bad_values,
+                            first_divergence=self.first, elapsed_s=round(elapsed_s, 3))  # fmt: skip
+
+
+def compare_outputs(checks: list[OutputCheck], samples: int, reference_is_expected: bool = True) -> Tally:
+    """Compare every output exactly; ``reference_is_expected`` False when the other side is the specification
+    (QKeras: ``expected`` is then its value, ``got`` the reference's)."""
+    bad_samples = np.zeros(samples, dtype=bool)
+    bad_values = 0
+    first = None
+    for check in checks:
+        bad = check.mismatch_mask()
+        bad_values += int(bad.sum())
+        bad_samples |= bad.any(axis=1)
+        if first is None and bad.any():
+            first = check.divergence(bad, reference_is_expected)
+    return Tally(bad_samples, bad_values, first)
+
+
+def first_diverging_layer(checks: list[OutputCheck], reference_is_expected: bool = True) -> dict[str, Any] | None:
+    """The first of per-layer checks (in graph order) whose values differ, as a divergence; None when all agree."""
+    for check in checks:
+        bad = check.mismatch_mask()
+        if bad.any():
+            return check.divergence(bad, reference_is_expected)
+    return None

@@ -1,0 +1,262 @@
+"""``accel verify --against rtl``: an RTL build co-simulated against the NumPy reference, bit for bit.
+
+:func:`verify_build` checks a build directory as it is (``accel verify BUILD_DIR --against rtl``);
+:func:`verify_against_rtl` first generates one (``accel verify MODEL --against rtl``).  The simulation is
+:mod:`accel.rtl.simulator`, the comparison :mod:`accel.compare` (the loop every verifier shares), the
+measurements go to ``measured.json`` through :mod:`accel.deploy.measured`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accel import AccelError
+from accel.compare import OutputCheck, VerifyResult, compare_outputs, first_diverging_layer, random_inputs
+from accel.deploy.manifest import BuildManifest, load_build
+from accel.deploy.measured import Measured, MeasuredLayer, write_measured
+from accel.deploy.stream import pack, unpack
+from accel.ir import Graph
+from accel.reference import execute
+from accel.rtl.network import build_rtl
+from accel.rtl.simulator import SimResult, simulate
+
+
+@dataclass
+class RtlVerifyResult(VerifyResult):
+    """The outcome of ``accel verify --against rtl``: :class:`accel.verify.VerifyResult` plus cycles.
+
+    ``mismatches`` also counts samples spoilt by a lost or extra beat or a misplaced TLAST.
+    """
+
+    latency_cycles: int | None  # frame 0: first input beat to last output beat, inclusive, no stalls
+    ii_cycles: int | None  # median cycles between consecutive frames' last output beats (stall-free frames)
+    expected_ii_cycles: int | None
+    simulator: str
+    layers: list[dict[str, Any]]  # per layer: node, expected_cycles, measured_cycles
+    problems: list[str]  # stream-level faults: lost/extra beats, TLAST, X values, padding bits, timeout
+    output_dir: str
+    compile_s: float
+    sim_s: float
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatches == 0 and not self.problems
+
+
+def measured_of(manifest: BuildManifest, sim: SimResult) -> Measured:
+    """What the simulation measured, per layer in build.json order, as ``measured.json`` holds it."""
+    measured = sim.layer_cycles()
+    inst_cycles = sim.instance_cycles()
+    layers = tuple(
+        MeasuredLayer(layer.node, layer.expected_cycles, measured.get(layer.node),
+                      {i: inst_cycles.get(i) for i in sim.layers.get(layer.node, {}).get("instances", {})})
+        for layer in manifest.rtl.layers
+    )  # fmt: skip
+    return Measured(model=manifest.model, simulator=sim.simulator, frames=sim.frames,
+                    latency_cycles=sim.latency_cycles, ii_cycles=sim.ii_cycles,
+                    expected_ii_cycles=manifest.rtl.expected_ii_cycles, layers=layers)  # fmt: skip
+
+
+def check_stream(sim: SimResult, frames: int, out_bits: int) -> tuple[list[str], set[int]]:
+    """Stream-level faults (lost/extra beats, TLAST not exactly on frame ends, X bits, nonzero padding,
+    timeout) and the frames they spoil."""
+    per = sim.beats_per_frame_out
+    n_exp = frames * per
+    problems: list[str] = []
+    bad: set[int] = set()
+    n = len(sim.out_beats)
+    if not sim.completed:
+        problems.append(f"timeout: {n} of {n_exp} output beats arrived")
+    if n < n_exp:
+        problems.append(f"lost beats: {n} output beats, expected {n_exp}")
+        bad |= set(range(n // per, frames))
+    elif n > n_exp:
+        problems.append(f"extra beats: {n} output beats, expected {n_exp}")
+        bad.add(frames - 1)
+    exp_last = [1 if (i + 1) % per == 0 else 0 for i in range(min(n, n_exp))]
+    wrong = [i for i in range(len(exp_last)) if sim.out_last[i] != exp_last[i]]
+    if wrong:
+        problems.append(f"TLAST wrong on {len(wrong)} beats, first at output beat {wrong[0]} (frame {wrong[0] // per})")
+        bad |= {i // per for i in wrong}
+    xs = [i for i, b in enumerate(sim.out_beats[:n_exp]) if b < 0]
+    if xs:
+        problems.append(f"X/Z bits on {len(xs)} output beats, first at beat {xs[0]}")
+        bad |= {i // per for i in xs}
+    pad = [i for i, b in enumerate(sim.out_beats[:n_exp]) if b >= 0 and b >> out_bits]
+    if pad:
+        problems.append(f"nonzero TDATA padding bits on {len(pad)} output beats, first at beat {pad[0]}")
+        bad |= {i // per for i in pad}
+    return problems, bad
+
+
+def verify_against_rtl(
+    model: Any,
+    graph: Graph,
+    samples: int,
+    seed: int = 0,
+    *,
+    folding: Any = None,
+    output_dir: str | Path | None = None,
+    simulator: str | None = None,
+    trace_layers: bool = True,
+) -> RtlVerifyResult:
+    """Build the RTL for ``graph`` (:func:`accel.rtl.network.build_rtl` into ``output_dir``, a temporary
+    directory by default) and co-simulate it against the reference: see :func:`verify_build`.
+
+    ``model`` is not needed (the graph is the specification); it is accepted for symmetry with the other
+    verifiers.  ``elapsed_s`` includes the RTL generation and the simulator compile.
+    """
+    del model
+    t0 = time.perf_counter()
+    _check_graph(graph, samples)
+    out_dir = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix=f"accel_rtl_{graph.name}_"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    build_rtl(graph, out_dir, folding=folding)
+    result = verify_build(graph, out_dir, samples, seed, simulator=simulator, trace_layers=trace_layers)
+    result.elapsed_s = round(time.perf_counter() - t0, 3)
+    return result
+
+
+def _check_graph(graph: Graph, samples: int) -> None:
+    if samples < 1:
+        raise AccelError(f"--samples must be at least 1, got {samples}.")
+    if len(graph.outputs) != 1:
+        raise AccelError(f"graph {graph.name} has {len(graph.outputs)} outputs; the RTL top supports exactly one.")
+
+
+def verify_build(
+    graph: Graph,
+    build_dir: str | Path,
+    samples: int,
+    seed: int = 0,
+    *,
+    simulator: str | None = None,
+    trace_layers: bool = True,
+) -> RtlVerifyResult:
+    """Co-simulate an existing RTL build of ``graph`` on ``samples`` random frames back to back; compare exactly.
+
+    The build is used as it is: nothing under ``build_dir/rtl`` is written (the simulator's files go to
+    ``build_dir/sim``), and the measurements go to ``build_dir/measured.json``.  Inputs are
+    :func:`accel.compare.random_inputs` (``seed``), packed with the manifest's input spec.  The first half of
+    the frames (at least one) streams at full rate: ``latency_cycles`` is frame 0's first input beat to its
+    last output beat (inclusive) and ``ii_cycles`` the median interval between consecutive stall-free
+    frames' last output beats.  The other frames run with random valid gaps and output backpressure.  Every
+    output value is compared with :func:`accel.reference.execute` by ``==`` (:func:`accel.compare.compare_outputs`),
+    and the beat count and TLAST positions are checked (a fault counts the frames it spoils as mismatches and
+    is described in ``problems``).  On a mismatch (with ``trace_layers``) the frames up to the first failing
+    one are re-simulated exactly as before (same stalls, same seed) with every instance's output stream
+    recorded, and the first layer (in build order) whose stream differs from the reference tensor is named
+    in ``first_divergence``.
+    """
+    t0 = time.perf_counter()
+    _check_graph(graph, samples)
+    out_dir = Path(build_dir)
+    manifest = load_build(out_dir)
+    _check_build_matches(graph, manifest, out_dir)
+    in_spec, out_spec = manifest.input, manifest.output
+    raw = random_inputs(graph, samples, seed)
+    out_name = graph.outputs[0]
+    ref = execute(graph, raw).outputs[out_name]
+    beats = pack(raw, in_spec.dtype, in_spec.lanes)
+    clean = max(1, (samples + 1) // 2)
+    sim = simulate(out_dir, beats, samples, simulator=simulator, seed=seed, clean_frames=clean)
+    problems, bad_frames = check_stream(sim, samples, out_spec.beat_bits)
+    node = graph.node(out_name) if out_name not in graph.inputs else None
+    check = _stream_check(out_name, node.source if node else out_name, graph.tensors[out_name], sim.out_beats,
+                          samples, out_spec.lanes, ref)  # fmt: skip
+    tally = compare_outputs([check], samples)
+    for f in bad_frames:
+        tally.bad_samples[f] = True
+    if problems and not tally.bad_samples.any():
+        tally.bad_samples[-1] = True  # a stream fault with all values right (e.g. an extra beat) still fails
+    if tally.first is None and problems:
+        tally.first = {"layer": None, "node": out_name, "index": None, "expected": None, "got": None,
+                       "stream": problems[0]}  # fmt: skip
+    if tally.bad_samples.any() and sim.completed and trace_layers:
+        f0 = int(np.flatnonzero(tally.bad_samples)[0])
+        layer_first = _trace_divergence(out_dir, manifest, graph, raw[: f0 + 1], sim.simulator, seed, clean)
+        if layer_first is not None:
+            tally.first = layer_first
+    measured = measured_of(manifest, sim)
+    write_measured(out_dir, measured)
+    base = tally.result(graph.name, "rtl", time.perf_counter() - t0)
+    return RtlVerifyResult(
+        **vars(base),
+        latency_cycles=sim.latency_cycles,
+        ii_cycles=sim.ii_cycles,
+        expected_ii_cycles=manifest.rtl.expected_ii_cycles,
+        simulator=sim.simulator,
+        layers=[layer.to_json() for layer in measured.layers],
+        problems=problems,
+        output_dir=str(out_dir),
+        compile_s=sim.compile_s,
+        sim_s=sim.elapsed_s,
+    )
+
+
+def _check_build_matches(graph: Graph, manifest: BuildManifest, build_dir: Path) -> None:
+    """A build verified against a graph must have been generated from that graph (same name, same ports)."""
+    if manifest.rtl is None:
+        raise AccelError(f"{build_dir} is an {manifest.backend} build; `--against rtl` needs an RTL build "
+                         "(accel build --backend rtl).")  # fmt: skip
+    tin, tout = graph.inputs[0], graph.outputs[0]
+    want = (graph.name, graph.tensors[tin].shape, graph.tensors[tin].dtype, graph.tensors[tout].shape,
+            graph.tensors[tout].dtype)  # fmt: skip
+    have = (manifest.model, manifest.input.shape, manifest.input.dtype, manifest.output.shape, manifest.output.dtype)
+    if want != have:
+        raise AccelError(f"{build_dir} was built from model {manifest.model} ({manifest.input.shape} "
+                         f"{manifest.input.type} -> {manifest.output.shape} {manifest.output.type}), not from "
+                         f"{graph.name}; verify a build against the model it was built from.")  # fmt: skip
+
+
+def _stream_check(node: str, layer: str, spec: Any, beats: list[int], frames: int, lanes: int,
+                  expected: np.ndarray) -> OutputCheck:  # fmt: skip
+    """Stream beats of ``frames`` frames as raw values of ``spec`` (missing beats and X bits are invalid)."""
+    size = int(np.prod(spec.shape))
+    per = size // lanes
+    want = frames * per
+    have = list(beats[:want])
+    valid_beat = np.array([b >= 0 for b in have] + [False] * (want - len(have)), dtype=bool)
+    mask = (1 << (lanes * spec.dtype.width)) - 1
+    words = [b & mask if b >= 0 else 0 for b in have] + [0] * (want - len(have))
+    got = unpack(words, (frames, *spec.shape), spec.dtype, lanes)
+    valid = np.repeat(valid_beat, lanes).reshape(frames, *spec.shape)
+    return OutputCheck(node, layer, spec.dtype, spec.shape, expected.reshape(frames, -1), got.reshape(frames, -1),
+                       valid.reshape(frames, -1))  # fmt: skip
+
+
+def _trace_divergence(out_dir: Path, manifest: BuildManifest, graph: Graph, raw: np.ndarray, simulator: str,
+                      seed: int, clean: int) -> dict[str, Any] | None:  # fmt: skip
+    """Re-simulate the frames ``raw`` (a prefix of the run: same seed and stall pattern, so the same
+    behaviour) with every instance's output recorded; the first layer whose stream differs.
+
+    A layer's tensor is compared with the output stream of its last instance that carries the layer's
+    tensor, as the instance's output record says (shape, type and lanes from build.json).
+    """
+    frames = raw.shape[0]
+    beats = pack(raw, manifest.input.dtype, manifest.input.lanes)
+    sim = simulate(out_dir, beats, frames, simulator=simulator, seed=seed, clean_frames=clean, trace=True)
+    tensors = execute(graph, raw, trace=True).tensors
+    checks = []
+    for layer in manifest.rtl.layers:
+        node = layer.node
+        if node not in graph.tensors or node not in tensors:
+            continue
+        spec = graph.tensors[node]
+        size = int(np.prod(spec.shape))
+        for inst in reversed(layer.instances):
+            outs = [o for o in inst.outputs if int(np.prod(o.shape)) == size and o.dtype == spec.dtype
+                    and spec.shape[2] % o.lanes == 0]  # fmt: skip
+            if outs and inst.instance in sim.traces:
+                check = _stream_check(node, graph.node(node).source, spec, sim.traces[inst.instance], frames,
+                                      outs[0].lanes, tensors[node])  # fmt: skip
+                check.instance = inst.instance
+                checks.append(check)
+                break
+    return first_diverging_layer(checks)
