@@ -16,7 +16,7 @@ import pytest
 
 from accel import AccelError
 from accel.deploy.board import fclk_mhz, write_board_flow
-from accel.deploy.manifest import stream_spec, write_manifest
+from accel.deploy.manifest import load_build, stream_spec, write_manifest
 from accel.deploy.tclcheck import check_flow, run_tcl
 from accel.fixed import FixedType
 
@@ -290,14 +290,14 @@ def test_real_rtl_build_flow(tmp_path: Path, digits) -> None:
     from accel.rtl import network
 
     d = tmp_path / "rtl"
-    manifest = network.build_rtl(digits[1], d)
+    network.build_rtl(digits[1], d)
     write_board_flow(d)
     check = check_flow(d)
     assert check.ok, check.problems
     assert [r.script.name for r in check.runs] == ["package_ip.tcl", "block_design.tcl", "build.tcl"]
     assert all(r.completed for r in check.runs)
     ipx = [c for c in check.runs[0].calls if c.name == "ipx::package_project"]
-    assert ipx and Path(ipx[0].args[ipx[0].args.index("-root_dir") + 1]) == (d / manifest["ip"]["repo"]).resolve()
+    assert ipx and Path(ipx[0].args[ipx[0].args.index("-root_dir") + 1]) == (d / load_build(d).ip.repo).resolve()
 
 
 @pytest.mark.slow

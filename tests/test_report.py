@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from accel import AccelError
-from accel.deploy.manifest import stream_spec, write_manifest
+from accel.deploy.manifest import load_build, stream_spec, write_manifest
 from accel.deploy.measured import MEASURED, Measured, MeasuredLayer, read_measured, write_measured
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.report import RESOURCES, make_report, print_report
@@ -336,14 +336,15 @@ def test_report_of_a_generated_build_follows_the_graph(tmp_path) -> None:
     from accel.rtl.network import build_rtl
 
     graph = _tiny_graph()
-    manifest = build_rtl(graph, tmp_path)
+    build_rtl(graph, tmp_path)
+    manifest = load_build(tmp_path)
     rep = make_report(tmp_path, synth=False)
-    assert [r["node"] for r in rep["layers"]] == [la["node"] for la in manifest["layers"]]
+    assert [r["node"] for r in rep["layers"]] == [la.node for la in manifest.rtl.layers] == ["pw", "q"]
     by_node = {n.name: n for n in graph.nodes}
     for row in rep["layers"]:
         assert row["macs"] == graph.macs(by_node[row["node"]])
         assert row["parameters"] == graph.parameter_count(by_node[row["node"]])
     assert rep["totals"]["macs"] == 4 * 4 * 8 * 4
-    assert rep["performance"]["expected_ii_cycles"] == manifest["expected_ii_cycles"]
+    assert rep["performance"]["expected_ii_cycles"] == manifest.rtl.expected_ii_cycles
     modules = {i["module"] for r in rep["layers"] for i in r["instances"]}
     assert {"accel_mvu", "accel_requant"} <= modules
