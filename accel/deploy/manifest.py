@@ -33,7 +33,7 @@ from accel.parts import check_target
 
 __all__ = ["MANIFEST", "SCHEMA_VERSION", "STARVED", "BuildManifest", "ChildRecord", "HlsFacts", "InstanceRecord",
            "IpInfo", "LayerRecord", "PortRecord", "Ports", "RtlFacts", "StreamSpec", "check_target", "load_build",
-           "read_manifest", "stream_spec", "stream_type", "write_manifest"]  # fmt: skip
+           "read_manifest", "stream_spec", "write_manifest"]  # fmt: skip
 
 MANIFEST = "build.json"
 #: the layout this accel writes and reads; 2 = the typed manifest (files without ``schema`` are the older dicts)
@@ -247,21 +247,10 @@ class StreamSpec(_Record):
     def bytes_per_frame(self) -> int:
         return self.beats_per_frame * self.beat_bytes
 
-    def __getitem__(self, key: str) -> Any:
-        """Transition only: ``spec["tdata_bits"]`` as in the untyped manifest, for accel/rtl/network.py and
-        rtl_tests/network/hand_top.py until they use attributes; remove then."""
-        return self.to_json()[key]
-
 
 def stream_spec(name: str, shape: tuple[int, ...], dtype: FixedType, lanes: int) -> StreamSpec:
     """The spec of a stream of ``shape`` frames of ``dtype`` with ``lanes`` elements per beat."""
     return StreamSpec(name, tuple(int(s) for s in shape), dtype.hls, int(lanes))
-
-
-def stream_type(spec: StreamSpec | Mapping[str, Any]) -> FixedType:
-    """The element type of a stream spec; a JSON dict is accepted as a transition for accel/rtl/cosim.py, which
-    still reads the manifest with :func:`read_manifest`."""
-    return spec.dtype if isinstance(spec, StreamSpec) else FixedType.parse(spec["type"])
 
 
 # -- common records -------------------------------------------------------------------------------------------------
@@ -420,6 +409,11 @@ class BuildManifest(_Record):
     ports: Ports
     ip: IpInfo
     files: tuple[str, ...]
+    #: what the build was generated from, so that ``accel verify BUILD_DIR`` can regenerate the reference:
+    #: a zoo model name or an absolute path of a Keras file ("" when built from a Graph in Python)
+    source: str = ""
+    #: sha256 of the source file ("" for a zoo model), to refuse verifying against an edited file
+    source_sha256: str = ""
     rtl: RtlFacts | None = None
     hls: HlsFacts | None = None
     schema: int = SCHEMA_VERSION
@@ -464,7 +458,8 @@ class BuildManifest(_Record):
         common = tuple(f.name for f in fields(cls) if f.name not in _OWN)
         o = _Obj(data, path, where, ("schema", *common, *(RTL_KEYS if kind == "rtl" else ("hls",))))
         hints = typing.get_type_hints(cls)
-        kwargs = {name: o.value(name, hints[name]) for name in common}
+        optional = {f.name for f in fields(cls) if f.default is not MISSING}
+        kwargs = {name: o.value(name, hints[name]) for name in common if name in data or name not in optional}
         if kind == "rtl":
             kwargs["rtl"] = RtlFacts.from_json({k: data[k] for k in RTL_KEYS if k in data}, path, where)
         if kind == "hls":
@@ -479,8 +474,9 @@ _OWN = ("schema", "rtl", "hls")
 def write_manifest(directory: Path, manifest: BuildManifest | Mapping[str, Any]) -> Path:
     """Check ``manifest`` and write ``directory/build.json``; returns its path.
 
-    A dict is parsed with :meth:`BuildManifest.from_json` first (``schema`` may be left out): a transition for
-    accel/rtl/network.py and rtl_tests/network/hand_top.py, which still build the manifest as a dict.
+    A dict is parsed with :meth:`BuildManifest.from_json` first (``schema`` may be left out, and the typed records
+    such as :func:`stream_spec`'s may stand for their JSON): a transition for accel/rtl/network.py and
+    rtl_tests/network/hand_top.py, which still build the manifest as a dict.
     """
     path = Path(directory) / MANIFEST
     if not isinstance(manifest, BuildManifest):
@@ -503,6 +499,7 @@ def load_build(directory: Path) -> BuildManifest:
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:
-    """Transition shim, to be removed: the checked manifest as its JSON dict, for accel/rtl/cosim.py and
-    accel/rtl/network.py until they use :func:`load_build`.  New code must call :func:`load_build`."""
+    """Transition shim, to be removed: the checked manifest as its JSON dict, for accel/rtl/network.py (which
+    returns it from ``build_rtl``) and tests/test_rtl_network.py until they use :func:`load_build`.  New code
+    must call :func:`load_build`."""
     return load_build(directory).to_json()
