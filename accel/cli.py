@@ -37,9 +37,11 @@ from accel.steps import (
     describe_build,
     describe_verify,
     inspect_graph,
+    is_build_dir,
     load_model,
     print_inspect_table,
     verify,
+    verify_build_dir,
     zoo_names,
 )
 
@@ -65,9 +67,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    model, graph = load_model(args.model)
-    result = verify(model, graph, args.against, args.samples, args.seed, io=args.io, simulator=args.sim,
-                    folding=args.folding, output_dir=args.output_dir)  # fmt: skip
+    if is_build_dir(args.model):
+        given = [opt for opt, v in (("--folding", args.folding), ("--output-dir", args.output_dir)) if v]
+        if given:
+            raise AccelError(f"{args.model} is a build directory, which is verified as it is; {given[0]} applies "
+                             "only to `accel verify MODEL`, which builds.")  # fmt: skip
+        result = verify_build_dir(Path(args.model), args.against, args.samples, args.seed, simulator=args.sim)
+    else:
+        model, graph = load_model(args.model)
+        result = verify(model, graph, args.against, args.samples, args.seed, io=args.io, simulator=args.sim,
+                        folding=args.folding, output_dir=args.output_dir)  # fmt: skip
     print(json.dumps(result) if args.json else describe_verify(result))
     return EXIT_MISMATCH if result["mismatches"] else 0
 
@@ -78,7 +87,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.board is not None and part is None:
         part = DEFAULT_PART  # the Pynq-Z2's part
     summary = build(model, graph, args.backend, Path(args.output), board=args.board, part=part,
-                    clock_ns=args.clock_ns, io=args.io, folding=args.folding)  # fmt: skip
+                    clock_ns=args.clock_ns, io=args.io, folding=args.folding, source=args.model)  # fmt: skip
     print(json.dumps(summary, indent=1, default=str) if args.json else describe_build(summary))
     csim = summary.get("csim")
     return EXIT_MISMATCH if csim is not None and not csim.get("ok") else 0
@@ -164,9 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
         "verify",
         help="compare the NumPy integer reference with QKeras, the HLS C simulation or the RTL co-simulation",
         description="Feeds the same random inputs (on the input quantiser's grid) to the reference and to the chosen "
-        "implementation and compares every output integer. Exit status: 0 all outputs equal, 1 some differ, 2 error.",
+        "implementation and compares every output integer. MODEL may also be a build directory (accel build -o DIR): "
+        "it is then verified as it is, against its own backend, and its files are left unchanged (an RTL build "
+        "gets its measured.json). Exit status: 0 all outputs equal, 1 some differ, 2 error.",
     )
-    s.add_argument("model", metavar="MODEL", help=model_help)
+    s.add_argument("model", metavar="MODEL", help=model_help + ", or a build directory (verified as it is)")
     s.add_argument("--against", choices=VERIFY_TARGETS, default="qkeras",
                    help="qkeras: QKeras predict; hls: hls4ml C simulation compiled with g++; "
                    "rtl: accel's Verilog co-simulated with cocotb (default: qkeras)")  # fmt: skip

@@ -29,6 +29,24 @@ def random_inputs(graph: Graph, n: int, seed: int) -> np.ndarray:
     return rng.integers(spec.dtype.min_raw, spec.dtype.max_raw, size=(n, *spec.shape), endpoint=True, dtype=np.int64)
 
 
+def check_build_matches(graph: Graph, manifest: Any, build_dir: Any, backend: str) -> None:
+    """A build (its :class:`accel.deploy.manifest.BuildManifest`) verified against a graph must be a
+    ``backend`` build generated from that graph: same name, same input and output streams."""
+    if manifest.backend != backend:
+        raise AccelError(f"{build_dir} is an {manifest.backend} build; `--against {backend}` needs a "
+                         f"{backend} build (accel build --backend {backend}), or use `--against {manifest.backend}`.")
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise AccelError(f"graph {graph.name} has {len(graph.inputs)} inputs and {len(graph.outputs)} outputs; "
+                         "a build has one input and one output stream.")  # fmt: skip
+    tin, tout = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
+    want = (graph.name, tin.shape, tin.dtype, tout.shape, tout.dtype)
+    have = (manifest.model, manifest.input.shape, manifest.input.dtype, manifest.output.shape, manifest.output.dtype)
+    if want != have:
+        raise AccelError(f"{build_dir} was built from model {manifest.model} ({manifest.input.shape} "
+                         f"{manifest.input.type} -> {manifest.output.shape} {manifest.output.type}), not from "
+                         f"{graph.name}; verify a build against the model it was built from.")  # fmt: skip
+
+
 def float_to_raw(values: np.ndarray, dtype: FixedType) -> tuple[np.ndarray, np.ndarray]:
     """Floats -> (raw ints, exact mask); a value off ``dtype``'s grid or range is not exact."""
     x = np.asarray(values, dtype=np.float64)

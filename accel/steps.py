@@ -74,6 +74,40 @@ def load_model(spec: str) -> tuple[Any, Any]:
     return load_graph(models.build(spec, seed=0), name=spec)
 
 
+def model_source(spec: str) -> tuple[str, str]:
+    """(source, sha256) a build records of the model ``spec``: a zoo name as it is, a file as its absolute path
+    and content hash (see :class:`accel.deploy.manifest.BuildManifest`)."""
+    path = Path(spec)
+    if path.is_file():
+        import hashlib
+
+        return str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest()
+    return spec, ""
+
+
+def is_build_dir(spec: str) -> bool:
+    """Whether a MODEL argument names a build directory (one holding build.json) rather than a model."""
+    from accel.deploy.manifest import MANIFEST
+
+    return (Path(spec) / MANIFEST).is_file()
+
+
+def load_build_model(build_dir: Path) -> tuple[Any, Any, Any]:
+    """(manifest, Keras model, Graph) of a build directory: the model reloaded from the source it records."""
+    from accel.deploy.manifest import load_build
+
+    manifest = load_build(build_dir)
+    if not manifest.source:
+        raise AccelError(f"{build_dir} does not record the model it was built from (it was built from a Graph in "
+                         "Python); verify it from Python with accel.rtl.verify.verify_build or rebuild it with "
+                         "`accel build`.")  # fmt: skip
+    if manifest.source_sha256 and model_source(manifest.source)[1] != manifest.source_sha256:
+        raise AccelError(f"{manifest.source}, which {build_dir} was built from, has changed or is missing since; "
+                         "rebuild the directory with `accel build`.")  # fmt: skip
+    model, graph = load_model(manifest.source)
+    return manifest, model, graph
+
+
 # -- step: inspect ----------------------------------------------------------------------
 def inspect_graph(graph: Any) -> dict[str, Any]:
     """Per-node facts (shapes, exact types, MACs, parameters) and totals, as JSON-ready data."""
@@ -170,6 +204,31 @@ def verify(model: Any, graph: Any, against: str, samples: int, seed: int, *, io:
     raise AccelError(f"verification against '{against}' is unknown; supported: {', '.join(VERIFY_TARGETS)}.")
 
 
+def verify_build_dir(build_dir: Path, against: str, samples: int, seed: int, *,
+                     simulator: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Verify a build directory as it is (nothing regenerated): its RTL co-simulation or its HLS top's C
+    simulation against the reference of the model it was built from; the JSON-ready result."""
+    from accel.deploy.manifest import load_build
+
+    backend = load_build(build_dir).backend
+    if against not in BACKENDS:
+        raise AccelError(f"{build_dir} is a build directory; it is verified against its own backend "
+                         f"(--against {backend}), QKeras against a model (accel verify MODEL).")  # fmt: skip
+    if against != backend:
+        raise AccelError(f"{build_dir} is an {backend} build; `--against {against}` needs an {against} build "
+                         f"(accel build --backend {against}), or use `--against {backend}`.")  # fmt: skip
+    manifest, _, graph = load_build_model(build_dir)
+    if against == "rtl":
+        from accel.rtl.verify import verify_build
+
+        result = verify_build(graph, build_dir, samples, seed, simulator=simulator).to_json()
+    elif against == "hls":
+        from accel.hls.build_check import verify_hls_build
+
+        result = {**verify_hls_build(graph, build_dir, samples, seed).to_json(), "io_type": manifest.hls.io_type}
+    return {**result, "build_dir": str(build_dir)}
+
+
 def describe_verify(result: dict[str, Any]) -> str:
     """One human sentence about a verification result; names the first diverging layer on a mismatch."""
     head = f"{result['model']}: {result['samples']} random samples against {result['against']}: "
@@ -183,19 +242,27 @@ def describe_verify(result: dict[str, Any]) -> str:
 
 # -- step: build ----------------------------------------------------------------------
 def build(model: Any, graph: Any, backend: str, out_dir: Path, *, board: str | None = None, part: str | None = None,
-          clock_ns: float = 10.0, io: str = "stream", folding: str | None = None) -> dict[str, Any]:
-    """Write the backend's project into ``out_dir`` (and the board flow on top); a JSON-ready summary."""
+          clock_ns: float = 10.0, io: str = "stream", folding: str | None = None,
+          source: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Write the backend's project into ``out_dir`` (and the board flow on top); a JSON-ready summary.
+
+    ``source`` is the MODEL argument the graph came from (a zoo name or a file), recorded in the manifest so
+    that ``accel verify BUILD_DIR`` can check the build later without being told the model again.
+    """
     part = part or DEFAULT_PART
+    src, sha = model_source(source) if source else ("", "")
     summary: dict[str, Any] = {"model": graph.name, "backend": backend, "dir": str(out_dir)}
     if backend == "hls":
         from accel.hls.project import build_hls_project, csim_project
 
-        summary["manifest"] = build_hls_project(model, graph, out_dir, part=part, clock_ns=clock_ns, io_type=io)
+        summary["manifest"] = build_hls_project(model, graph, out_dir, part=part, clock_ns=clock_ns, io_type=io,
+                                                source=src, source_sha256=sha)
         summary["csim"] = csim_project(out_dir)
     elif backend == "rtl":
         from accel.rtl.network import build_rtl
 
-        summary["manifest"] = build_rtl(graph, out_dir, folding=folding, part=part, clock_ns=clock_ns)
+        summary["manifest"] = build_rtl(graph, out_dir, folding=folding, part=part, clock_ns=clock_ns,
+                                        source=src, source_sha256=sha)
     else:
         raise AccelError(f"backend '{backend}' is unknown; supported: {', '.join(BACKENDS)}.")
     if board is not None:

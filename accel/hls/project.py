@@ -173,6 +173,8 @@ def build_hls_project(
     reuse_factor: int = 1,
     tb_samples: int = 16,
     seed: int = 0,
+    source: str = "",
+    source_sha256: str = "",
 ) -> dict[str, Any]:
     """Write the hls4ml project, the AXI4-Stream wrapper, test vectors, Tcl, README and build.json.
 
@@ -223,7 +225,7 @@ def build_hls_project(
     manifest = BuildManifest(
         backend="hls", model=graph.name, part=part, clock_ns=float(clock_ns), top=TOP, input=specs["IN"],
         output=specs["OUT"], ports=Ports(**PORTS), ip=IpInfo(VLNV, IP_REPO, "vitis_hls -f build_hls.tcl"),
-        files=tuple(written),
+        files=tuple(written), source=source, source_sha256=source_sha256,
         hls=HlsFacts(io_type=io_type, strategy=strategy, reuse_factor=int(reuse_factor), project=project,
                      hls4ml_dir="hls4ml", tb_samples=int(tb_samples), seed=int(seed),
                      csim=" ".join(shlex.quote(a) for a in _gxx_command(out_dir, project))),

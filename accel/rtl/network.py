@@ -379,11 +379,12 @@ def _layers(graph: Graph, wiring: Wiring, fold: dict[str, LayerFold]) -> list[di
 
 
 def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "xc7z020clg400-1",
-              clock_ns: float = 10.0) -> dict:
+              clock_ns: float = 10.0, source: str = "", source_sha256: str = "") -> dict:
     """Generate the RTL network of ``graph`` into ``out_dir``; returns the manifest (also in build.json).
 
     ``folding``: None (default rule), a dict or a JSON/YAML path of ``{node: {"pe": P, "simd": S}}``
-    overrides (see :mod:`accel.rtl.folding`).  Everything is checked before anything is written.
+    overrides (see :mod:`accel.rtl.folding`).  ``source`` / ``source_sha256``: what the graph came from (see
+    :class:`accel.deploy.manifest.BuildManifest`).  Everything is checked before anything is written.
     """
     out_dir = Path(out_dir)
     check_target(part, clock_ns)
@@ -440,6 +441,8 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
         "ports": dict(PORTS),
         "ip": {"vlnv": VLNV, "repo": "ip", "make": "vivado -mode batch -source vivado/package_ip.tcl"},
         "files": [f"rtl/{s}" for s in sources] + roms + ["rtl/filelist.f", "vivado/package_ip.tcl"],
+        "source": source,
+        "source_sha256": source_sha256,
         "rtl_sources": [f"rtl/{s}" for s in sources],
         "filelist": "rtl/filelist.f",
         "rom_files": roms,

@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 
 from accel import AccelError
-from accel.compare import OutputCheck, VerifyResult, compare_outputs, first_diverging_layer, random_inputs
+from accel.compare import (
+    OutputCheck,
+    VerifyResult,
+    check_build_matches,
+    compare_outputs,
+    first_diverging_layer,
+    random_inputs,
+)
 from accel.deploy.manifest import BuildManifest, load_build
 from accel.deploy.measured import Measured, MeasuredLayer, write_measured
 from accel.deploy.stream import pack, unpack
@@ -158,7 +165,7 @@ def verify_build(
     _check_graph(graph, samples)
     out_dir = Path(build_dir)
     manifest = load_build(out_dir)
-    _check_build_matches(graph, manifest, out_dir)
+    check_build_matches(graph, manifest, out_dir, "rtl")
     in_spec, out_spec = manifest.input, manifest.output
     raw = random_inputs(graph, samples, seed)
     out_name = graph.outputs[0]
@@ -198,21 +205,6 @@ def verify_build(
         compile_s=sim.compile_s,
         sim_s=sim.elapsed_s,
     )
-
-
-def _check_build_matches(graph: Graph, manifest: BuildManifest, build_dir: Path) -> None:
-    """A build verified against a graph must have been generated from that graph (same name, same ports)."""
-    if manifest.rtl is None:
-        raise AccelError(f"{build_dir} is an {manifest.backend} build; `--against rtl` needs an RTL build "
-                         "(accel build --backend rtl).")  # fmt: skip
-    tin, tout = graph.inputs[0], graph.outputs[0]
-    want = (graph.name, graph.tensors[tin].shape, graph.tensors[tin].dtype, graph.tensors[tout].shape,
-            graph.tensors[tout].dtype)  # fmt: skip
-    have = (manifest.model, manifest.input.shape, manifest.input.dtype, manifest.output.shape, manifest.output.dtype)
-    if want != have:
-        raise AccelError(f"{build_dir} was built from model {manifest.model} ({manifest.input.shape} "
-                         f"{manifest.input.type} -> {manifest.output.shape} {manifest.output.type}), not from "
-                         f"{graph.name}; verify a build against the model it was built from.")  # fmt: skip
 
 
 def _stream_check(node: str, layer: str, spec: Any, beats: list[int], frames: int, lanes: int,
