@@ -183,7 +183,7 @@ def build_hls_project(
     dict (what build.json holds): accel/cli.py and accel/demo.py still index it; :func:`load_build` gives the
     typed :class:`BuildManifest`.
     """
-    from accel.hls import _io, _project, convert
+    from .convert import _io, _project, convert
 
     _check_args(part, clock_ns, tb_samples)
     io_type = _io(io_type)

@@ -60,7 +60,7 @@ CSIM_OPT = "-O1"
 def compile_model(model: Any, graph: Graph, io_type: str = "io_stream", output_dir: str | Path | None = None,
                   opt: str = CSIM_OPT, **convert_kwargs: Any):  # fmt: skip
     """Convert, write and g++-compile (at optimisation ``opt``); returns (hls4ml model, seconds taken)."""
-    from accel.hls import convert
+    from .convert import convert
 
     if output_dir is None:
         output_dir = tempfile.mkdtemp(prefix=f"accel_hls_{graph.name}_")
