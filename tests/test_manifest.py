@@ -29,7 +29,6 @@ from accel.deploy.manifest import (
     Ports,
     RtlFacts,
     load_build,
-    read_manifest,
     stream_spec,
     write_manifest,
 )
@@ -77,7 +76,7 @@ def test_round_trip_is_exact_and_readable(tmp_path: Path) -> None:
     text = path.read_text()
     assert text.startswith('{\n "schema": 2,\n "backend": "rtl",\n') and text.endswith("}\n")  # indent=1
     assert load_build(tmp_path) == m
-    assert read_manifest(tmp_path) == json.loads(text)  # the transition shim gives the same JSON
+    assert load_build(tmp_path).to_json() == json.loads(text)
     data = json.loads(text)
     assert data["input"] == {"name": "x", "shape": [4, 4, 8], "type": "ap_ufixed<8,0>", "lanes": 2, "beat_bits": 16,
                              "beat_bytes": 2, "tdata_bits": 16, "beats_per_frame": 64, "bytes_per_frame": 128}
@@ -139,7 +138,7 @@ def test_old_format_is_refused_with_the_sentence(tmp_path: Path) -> None:
     assert _refused(tmp_path, old) == (f"{path} was written by an older accel (schema None, this accel reads "
                                        "schema 2); rebuild it with `accel build`.")  # fmt: skip
     with pytest.raises(AccelError, match="was written by an older accel"):
-        read_manifest(tmp_path)
+        load_build(tmp_path)
     assert "written by another accel (schema 3" in _refused(tmp_path, dict(old, schema=3))
 
 

@@ -22,7 +22,7 @@ import pytest  # noqa: E402
 
 import models  # noqa: E402
 from accel import AccelError  # noqa: E402
-from accel.deploy.manifest import read_manifest  # noqa: E402
+from accel.deploy.manifest import load_build  # noqa: E402
 from accel.deploy.stream import pack, unpack  # noqa: E402
 from accel.fixed import FixedType, Overflow, Rounding  # noqa: E402
 from accel.ir import Graph, GraphBuilder  # noqa: E402
@@ -128,7 +128,7 @@ def test_zoo_model_generates_lint_clean_rtl_and_manifest(name: str, tmp_path: Pa
     g = zoo_graph(name)
     m = build_rtl(g, tmp_path)
     assert lint(tmp_path / "rtl") == ""
-    back = read_manifest(tmp_path)
+    back = load_build(tmp_path).to_json()
     assert back == json.loads(json.dumps(m))
     assert m["backend"] == "rtl" and m["top"] == "accel_top" and m["part"] == "xc7z020clg400-1"
     assert m["ports"] == {"clock": "clk", "reset": "rst", "reset_active_low": False, "s_axis": "s_axis",
@@ -381,7 +381,7 @@ def test_cli_build_rtl_with_folding_file(tmp_path: Path, capsys) -> None:
     out = tmp_path / "b"
     assert main(["build", "digits", "--backend", "rtl", "-o", str(out), "--folding", str(spec),
                  "--part", "xc7z010clg400-1", "--clock-ns", "8"]) == 0
-    m = read_manifest(out)
+    m = load_build(out).to_json()
     assert m["folding"]["pw1"] == {"pe": 4, "simd": 2} and m["folding"]["dw2"] == {"pe": 8, "simd": None}
     assert m["part"] == "xc7z010clg400-1" and m["clock_ns"] == 8.0
     assert "xc7z010clg400-1" in (out / "vivado" / "package_ip.tcl").read_text()

@@ -33,7 +33,7 @@ from accel.parts import check_target
 
 __all__ = ["MANIFEST", "SCHEMA_VERSION", "STARVED", "BuildManifest", "ChildRecord", "HlsFacts", "InstanceRecord",
            "IpInfo", "LayerRecord", "PortRecord", "Ports", "RtlFacts", "StreamSpec", "check_target", "load_build",
-           "read_manifest", "stream_spec", "write_manifest"]  # fmt: skip
+           "stream_spec", "write_manifest"]  # fmt: skip
 
 MANIFEST = "build.json"
 #: the layout this accel writes and reads; 2 = the typed manifest (files without ``schema`` are the older dicts)
@@ -350,6 +350,8 @@ class InstanceRecord(_Record):
     starved: str = "input"
     vector_output: bool = False  # a fork: m_axis_* are vectors, one stream per consumer
     children: tuple[ChildRecord, ...] = ()
+    #: internal wire high on each cycle of modelled work (see accel.rtl.blocks.base.Block.progress), or ""
+    progress: str = ""
 
     def __post_init__(self) -> None:
         _check_starved(f"instance {self.instance}", self.starved)
@@ -474,9 +476,9 @@ _OWN = ("schema", "rtl", "hls")
 def write_manifest(directory: Path, manifest: BuildManifest | Mapping[str, Any]) -> Path:
     """Check ``manifest`` and write ``directory/build.json``; returns its path.
 
-    A dict is parsed with :meth:`BuildManifest.from_json` first (``schema`` may be left out, and the typed records
-    such as :func:`stream_spec`'s may stand for their JSON): a transition for accel/rtl/network.py and
-    rtl_tests/network/hand_top.py, which still build the manifest as a dict.
+    A dict (the JSON form, e.g. a hand-written manifest in a test) is parsed with :meth:`BuildManifest.from_json`
+    first, so it is checked exactly as a file that is read (``schema`` may be left out, and typed records such as
+    :func:`stream_spec`'s may stand for their JSON).
     """
     path = Path(directory) / MANIFEST
     if not isinstance(manifest, BuildManifest):
@@ -496,10 +498,3 @@ def load_build(directory: Path) -> BuildManifest:
     except (OSError, ValueError) as exc:
         raise AccelError(f"{path} cannot be read as JSON ({exc}); {_REBUILD}.") from None
     return BuildManifest.from_json(data, path)
-
-
-def read_manifest(directory: Path) -> dict[str, Any]:
-    """Transition shim, to be removed: the checked manifest as its JSON dict, for accel/rtl/network.py (which
-    returns it from ``build_rtl``) and tests/test_rtl_network.py until they use :func:`load_build`.  New code
-    must call :func:`load_build`."""
-    return load_build(directory).to_json()

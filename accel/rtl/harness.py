@@ -15,7 +15,8 @@ generated Verilog harness, which wraps the build's top (module and port names fr
   instance record names as a child, e.g. the window generator inside ``accel_maxpool_win``) it samples the
   instance's ``m_axis`` handshake through the hierarchy (``dut.<instance>.m_axis_*``; a fork's input side)
   and logs, at each TLAST beat, the cycle and the number of *busy* cycles since the previous one.  A cycle
-  is not busy when the instance is blocked by its consumer (``m_axis_tvalid && !m_axis_tready``) or starved
+  is not busy when the instance is blocked by its consumer (``m_axis_tvalid && !m_axis_tready``, unless the
+  record names a ``progress`` wire that shows it still working, as an MVU accumulating the next output) or starved
   by its producer, as the instance record's ``starved`` says: ``input`` (``s_axis_tready &&
   !s_axis_tvalid``), ``any_input`` (an input not valid, e.g. ``accel_add``), ``selected_input`` (the input
   it reads now not valid, ``accel_concat``'s ``in_valid``).  Busy cycles per frame are the instance's own
@@ -48,11 +49,12 @@ def monitors(manifest: BuildManifest) -> list[dict[str, Any]]:
         for inst in layer.instances:
             ins = [p.port for p in inst.inputs] or ["s_axis"]
             out.append({"node": layer.node, "instance": inst.instance, "module": inst.module, "top": True,
-                        "starved": inst.starved, "inputs": ins, "vector_output": inst.vector_output})  # fmt: skip
+                        "starved": inst.starved, "inputs": ins, "vector_output": inst.vector_output,
+                        "progress": inst.progress})  # fmt: skip
             for child in inst.children:
                 out.append({"node": layer.node, "instance": f"{inst.instance}.{child.path}", "module": child.module,
                             "top": False, "starved": child.starved, "inputs": ["s_axis"],
-                            "vector_output": False})  # fmt: skip
+                            "vector_output": False, "progress": ""})  # fmt: skip
     return out
 
 
@@ -177,7 +179,9 @@ def harness_verilog(manifest: BuildManifest) -> str:
         else:
             hs = f"{p}.m_axis_tvalid && {p}.m_axis_tready"
             last, data = f"{p}.m_axis_tlast", f"{p}.m_axis_tdata"
-            stall = f"({p}.m_axis_tvalid && !{p}.m_axis_tready) || ({_starved(p, inst['starved'], inst['inputs'])})"
+            working = f" && !{p}.{inst['progress']}" if inst["progress"] else ""
+            stall = (f"({p}.m_axis_tvalid && !{p}.m_axis_tready{working}) || "
+                     f"({_starved(p, inst['starved'], inst['inputs'])})")  # fmt: skip
         lines += [
             "",
             f"    // monitor {k}: {inst['node']} / {inst['instance']} ({inst['module']})",

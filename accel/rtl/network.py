@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from accel import AccelError
-from accel.deploy.manifest import check_target, read_manifest, stream_spec, write_manifest
+from accel.deploy.manifest import MANIFEST, SCHEMA_VERSION, BuildManifest, check_target, stream_spec, write_manifest
 from accel.fixed import FixedType
 from accel.ir import OPS, Graph, Node, TensorSpec
 from accel.ops.lowering import LayerFold, unpadded_input
@@ -143,6 +143,7 @@ class Instance:
             "outputs": [s.record("m_axis", k if vector else None) for k, s in enumerate(self.outputs)],
             "starved": self.block.starved,
             "vector_output": vector,
+            "progress": self.block.progress,
             "children": [{"path": c.path, "module": c.module, "starved": c.starved} for c in self.block.children],
         }
 
@@ -380,7 +381,8 @@ def _layers(graph: Graph, wiring: Wiring, fold: dict[str, LayerFold]) -> list[di
 
 def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "xc7z020clg400-1",
               clock_ns: float = 10.0, source: str = "", source_sha256: str = "") -> dict:
-    """Generate the RTL network of ``graph`` into ``out_dir``; returns the manifest (also in build.json).
+    """Generate the RTL network of ``graph`` into ``out_dir``; returns the manifest as the JSON in build.json
+    (:func:`accel.deploy.manifest.load_build` reads it typed).
 
     ``folding``: None (default rule), a dict or a JSON/YAML path of ``{node: {"pe": P, "simd": S}}``
     overrides (see :mod:`accel.rtl.folding`).  ``source`` / ``source_sha256``: what the graph came from (see
@@ -453,5 +455,6 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
         "multipliers": sum(e["multipliers"] for e in layers),
         "folding": {k: v.as_json() for k, v in fold.items()},
     }
-    write_manifest(out_dir, manifest)
-    return read_manifest(out_dir)
+    typed = BuildManifest.from_json({"schema": SCHEMA_VERSION, **manifest}, out_dir / MANIFEST)
+    write_manifest(out_dir, typed)
+    return typed.to_json()

@@ -71,6 +71,10 @@ class Block:
     starved: ClassVar[str] = "input"
     #: True for a fork: ``m_axis_*`` are vectors, one stream per consumer
     vector_output: ClassVar[bool] = False
+    #: an internal wire that is 1 on every cycle the block does one unit of the work its cycle model counts,
+    #: for blocks that keep working while their output is held (an MVU accumulates the next output while the
+    #: last one waits); the monitor then counts such a cycle as busy, not as blocked.  "" for other blocks.
+    progress: ClassVar[str] = ""
     children: ClassVar[tuple[Child, ...]] = ()
 
     name: str

@@ -34,6 +34,7 @@ class Dwu(Block):
 
     module = "accel_dwu"
     resource_class = "compute"
+    progress = "step"
 
     def validate(self) -> None:
         if self.weight.ndim != 4 or self.bias.shape != (self.weight.shape[2] * self.weight.shape[3],):

@@ -54,6 +54,7 @@ class Mvu(Block):
 
     module = "accel_mvu"
     resource_class = "compute"
+    progress = "step"
 
     @property
     def cin(self) -> int:
