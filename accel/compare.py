@@ -47,6 +47,18 @@ def check_build_matches(graph: Graph, manifest: Any, build_dir: Any, backend: st
                          f"{graph.name}; verify a build against the model it was built from.")  # fmt: skip
 
 
+def load_build_for(graph: Graph, build_dir: Any, backend: str, samples: int) -> Any:
+    """The typed manifest of a build about to be verified on ``samples`` frames against ``graph``, checked to be
+    a ``backend`` build of that graph (see :func:`check_build_matches`)."""
+    from accel.deploy.manifest import load_build
+
+    if samples < 1:
+        raise AccelError(f"--samples must be at least 1, got {samples}.")
+    manifest = load_build(build_dir)
+    check_build_matches(graph, manifest, build_dir, backend)
+    return manifest
+
+
 def float_to_raw(values: np.ndarray, dtype: FixedType) -> tuple[np.ndarray, np.ndarray]:
     """Floats -> (raw ints, exact mask); a value off ``dtype``'s grid or range is not exact."""
     x = np.asarray(values, dtype=np.float64)
