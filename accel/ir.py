@@ -96,6 +96,12 @@ class OpDef:
     hls: Callable[..., Any] | None = None
     #: the RTL lowering (accel.ops.lowering.RtlLowering); None: the RTL backend refuses the op
     rtl: Any = None
+    #: the op's own test cases, ``rng -> [Graph]``, run by ``tests/test_conformance.py`` through the reference
+    #: and both hardware backends; a new op is thus tested without editing any test.  Each is a small (a frame
+    #: of at most ~8x8x8) single-input, single-output graph that contains the op, with weights, types and shapes
+    #: drawn from ``rng``, that the frontend could produce and that both backends must build (so a ``pad``
+    #: feeds a conv or max pool, whose window the RTL backend folds it into)
+    examples: Callable[[np.random.Generator], list[Graph]] | None = None
 
 
 OPS: dict[str, OpDef] = {}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from accel import AccelError, kernels
 from accel.fixed import FixedType
-from accel.ir import OpDef, register_op
+from accel.ir import Graph, GraphBuilder, OpDef, register_op
+from accel.ops.common import conv_node, quantize_node, random_type
 from accel.ops.lowering import RtlLowering
 from accel.rtl.blocks.add import Add
 
@@ -30,6 +33,18 @@ def _rtl_pair(name, a, b, lanes):
     return Add(name, h, w, c, lanes, a.dtype, b.dtype)
 
 
+def _examples(rng: np.random.Generator) -> list[Graph]:
+    """Two differently typed activations of one input added; a three-input residual join: the input, a
+    pointwise conv's activation and another activation of the input."""
+    b = GraphBuilder("add_two_activations")
+    x = b.input("x", (5, 7, 3), random_type(rng))
+    two = b.build([b.add("add", "add", [quantize_node(b, "q0", x, rng), quantize_node(b, "q1", x, rng)])])
+    b = GraphBuilder("add_three_residual")
+    x = b.input("x", (4, 4, 6), random_type(rng, widths=(2, 8)))
+    branch = quantize_node(b, "act", conv_node(b, "pw", x, rng, 6), rng)
+    return [two, b.build([b.add("add", "add", [x, branch, quantize_node(b, "q", x, rng)])])]
+
+
 register_op(
     OpDef(
         name="add",
@@ -42,5 +57,6 @@ register_op(
         reference=_reference,
         hls=lambda ctx, node: ctx.chain(node, "Merge", "add", {}),
         rtl=RtlLowering(lambda wiring, node: wiring.join(node, _rtl_pair)),
+        examples=_examples,
     )
 )

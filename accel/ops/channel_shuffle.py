@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from accel import AccelError, kernels
-from accel.ir import AttrSpec, OpDef, register_op
+from accel.ir import AttrSpec, Graph, GraphBuilder, OpDef, register_op
+from accel.ops.common import conv_node, random_type
 from accel.ops.lowering import RtlLowering
 from accel.rtl.blocks.shuffle import ChannelShuffle
 
@@ -43,6 +44,18 @@ def _rtl_block(node, x, out, lanes, extra_pads):
     return ChannelShuffle(f"{node.name}_shuffle", h, w, c, lanes, x.dtype.width, node.attrs["groups"])
 
 
+def _examples(rng: np.random.Generator) -> list[Graph]:
+    """2 groups of 3 channels of the input; 4 groups of 2 channels of a grouped pointwise conv (ShuffleNet's
+    pattern: the grouped conv's output is shuffled)."""
+    b = GraphBuilder("shuffle_g2")
+    x = b.input("x", (3, 3, 6), random_type(rng))
+    two = b.build([b.add("shuffle", "channel_shuffle", [x], {"groups": 2})])
+    b = GraphBuilder("shuffle_g4_after_grouped_conv")
+    x = b.input("x", (3, 2, 4), random_type(rng))
+    y = conv_node(b, "gconv", x, rng, 8, groups=2)
+    return [two, b.build([b.add("shuffle", "channel_shuffle", [y], {"groups": 4})])]
+
+
 register_op(
     OpDef(
         name="channel_shuffle",
@@ -54,5 +67,6 @@ register_op(
         reference=lambda node, ins, out, xs: (kernels.channel_shuffle(xs[0], node.attrs["groups"]), 0),
         hls=_hls,
         rtl=RtlLowering(lambda wiring, node: wiring.follow(node, _rtl_block)),
+        examples=_examples,
     )
 )

@@ -7,15 +7,20 @@ sized from the actual weights (see :func:`accel.ops.common.accumulator_type`).
 
 from __future__ import annotations
 
+import numpy as np
+
 from accel import AccelError, kernels
-from accel.ir import AttrSpec, Graph, Node, OpDef, register_op
+from accel.ir import AttrSpec, Graph, GraphBuilder, Node, OpDef, register_op
 from accel.ops.common import (
     PADS,
     PAIR,
     accumulator_type,
     block_diagonal,
+    conv_node,
     conv_shifts,
     hls_conv,
+    quantize_node,
+    random_type,
     rtl_conv_shifts,
     spatial_out,
 )
@@ -93,6 +98,20 @@ def _blocks(graph: Graph, node: Node, fold: LayerFold, prefix: str) -> list:
     return blocks
 
 
+def _examples(rng: np.random.Generator) -> list[Graph]:
+    """A 3x3 'same' conv on an odd 5x7x3 frame with its fused activation; a grouped (2) 3x2 stride-2 'same' conv
+    of unsigned input (asymmetric padding, a non-square kernel); a dense layer on (1, 1, 8)."""
+    b = GraphBuilder("conv2d_3x3_same_act")
+    x = b.input("x", (5, 7, 3), random_type(rng))
+    same = b.build([quantize_node(b, "act", conv_node(b, "conv", x, rng, 4, (3, 3), padding="same"), rng)])
+    b = GraphBuilder("conv2d_grouped_3x2_s2_same")
+    x = b.input("x", (6, 5, 6), random_type(rng, signed=False))
+    grouped = b.build([conv_node(b, "conv", x, rng, 4, (3, 2), (2, 2), "same", groups=2)])
+    b = GraphBuilder("conv2d_dense")
+    x = b.input("x", (1, 1, 8), random_type(rng))
+    return [same, grouped, b.build([conv_node(b, "dense", x, rng, 5)])]
+
+
 FOLDING = Folding(
     dims=lambda graph, node: (int(node.params["weight"].shape[3]), int(graph.tensors[node.inputs[0]].shape[2])),
     lanes=lambda node, fold: (fold.simd or 1, fold.pe),
@@ -118,5 +137,6 @@ register_op(
         reference=_reference,
         hls=_hls,
         rtl=RtlLowering(lambda wiring, node: wiring.chain(node), folding=FOLDING, absorbs_pad=True),
+        examples=_examples,
     )
 )

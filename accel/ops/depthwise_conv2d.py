@@ -9,14 +9,17 @@ from __future__ import annotations
 import numpy as np
 
 from accel import AccelError, kernels
-from accel.ir import AttrSpec, Graph, Node, OpDef, register_op
+from accel.ir import AttrSpec, Graph, GraphBuilder, Node, OpDef, register_op
 from accel.ops.common import (
     PADS,
     PAIR,
     accumulator_type,
     block_diagonal,
     conv_shifts,
+    depthwise_node,
     hls_conv,
+    quantize_node,
+    random_type,
     rtl_conv_shifts,
     spatial_out,
 )
@@ -82,6 +85,18 @@ def _blocks(graph: Graph, node: Node, fold: LayerFold, prefix: str) -> list:
     return [window, dwu]
 
 
+def _examples(rng: np.random.Generator) -> list[Graph]:
+    """Depth multiplier 2, 3x3 'same', on an odd 5x7x3 frame with its fused activation; a 3x3 stride-2 'same'
+    depthwise conv (padding on the bottom/right only) of unsigned input."""
+    b = GraphBuilder("depthwise_mult2_same_act")
+    x = b.input("x", (5, 7, 3), random_type(rng))
+    y = depthwise_node(b, "dw", x, rng, (3, 3), padding="same", multiplier=2)
+    mult2 = b.build([quantize_node(b, "act", y, rng)])
+    b = GraphBuilder("depthwise_s2_same")
+    x = b.input("x", (6, 6, 4), random_type(rng, signed=False))
+    return [mult2, b.build([depthwise_node(b, "dw", x, rng, (3, 3), (2, 2), "same")])]
+
+
 FOLDING = Folding(
     dims=lambda graph, node: (int(graph.tensors[node.inputs[0]].shape[2]), None),
     lanes=lambda node, fold: (fold.pe, fold.pe * int(node.params["weight"].shape[3])),
@@ -101,5 +116,6 @@ register_op(
         reference=_reference,
         hls=_hls,
         rtl=RtlLowering(lambda wiring, node: wiring.chain(node), folding=FOLDING, absorbs_pad=True),
+        examples=_examples,
     )
 )

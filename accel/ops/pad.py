@@ -6,9 +6,11 @@ whose RTL lowering ``absorbs_pad``), which then streams the unpadded tensor.
 
 from __future__ import annotations
 
+import numpy as np
+
 from accel import kernels
-from accel.ir import OPS, OpDef, register_op
-from accel.ops.common import PADS
+from accel.ir import OPS, Graph, GraphBuilder, OpDef, register_op
+from accel.ops.common import PADS, conv_node, depthwise_node, random_type
 from accel.ops.lowering import RtlLowering
 
 
@@ -45,6 +47,24 @@ def _rtl(wiring, node):
     wiring.publish(node, wiring.restream(s, pads=pads))
 
 
+def _examples(rng: np.random.Generator) -> list[Graph]:
+    """A pad feeds a window in every example (the RTL backend folds it into its reader): ZeroPadding2D(1) then a
+    3x3 'valid' conv; a bottom/right pad of signed values then a 2x2/2 max pool (the padded zeros are values
+    that can win, unlike the pool's own padding); an asymmetric pad then a 3x3 stride-2 'same' depthwise conv,
+    whose own padding adds to it."""
+    b = GraphBuilder("pad_conv")
+    x = b.input("x", (5, 6, 3), random_type(rng, signed=True))
+    conv = b.build([conv_node(b, "conv", b.add("pad", "pad", [x], {"pads": (1, 1, 1, 1)}), rng, 2, (3, 3))])
+    b = GraphBuilder("pad_maxpool_signed")
+    x = b.input("x", (5, 7, 2), random_type(rng, signed=True))
+    y = b.add("pad", "pad", [x], {"pads": (0, 1, 0, 1)})
+    pool = b.build([b.add("pool", "maxpool", [y], {"pool": (2, 2), "stride": (2, 2)})])
+    b = GraphBuilder("pad_depthwise_s2_same")
+    x = b.input("x", (6, 5, 4), random_type(rng, signed=False))
+    y = b.add("pad", "pad", [x], {"pads": (1, 0, 0, 1)})
+    return [conv, pool, b.build([depthwise_node(b, "dw", y, rng, (3, 3), (2, 2), "same")])]
+
+
 register_op(
     OpDef(
         name="pad",
@@ -56,5 +76,6 @@ register_op(
         reference=lambda node, ins, out, xs: (kernels.pad(xs[0], node.attrs["pads"]), 0),
         hls=_hls,
         rtl=RtlLowering(_rtl, absorbed=True),
+        examples=_examples,
     )
 )

@@ -8,10 +8,20 @@ requantisation attributes of ``quantize`` and round ``sum / N`` in one exact ste
 
 from __future__ import annotations
 
+import numpy as np
+
 from accel import AccelError, kernels
 from accel.fixed import FixedType
-from accel.ir import OpDef, register_op
-from accel.ops.common import PADS, PAIR, spatial_out
+from accel.ir import Graph, GraphBuilder, OpDef, register_op
+from accel.ops.common import (
+    PADS,
+    PAIR,
+    exact_average_type,
+    random_requant,
+    random_type,
+    same_window_pads,
+    spatial_out,
+)
 from accel.ops.lowering import RtlLowering, total_pads
 from accel.ops.quantize import REQUANT_ATTRS, requant_args
 from accel.rtl.blocks.avgpool import AvgPool
@@ -152,6 +162,57 @@ def _gap_block(node, x, out, lanes, extra_pads):
                          a["relu"])  # fmt: skip
 
 
+# -- examples -------------------------------------------------------------------------------------------
+def _max_examples(rng: np.random.Generator) -> list[Graph]:
+    """Keras 'same' 2x2/2 of signed values on an odd 5x7 frame (padding must never win); overlapping 3x3/2
+    'same' of unsigned values (ResNet's stem pool); overlapping 3x3/1 'valid' of signed values."""
+    out = []
+    for name, shape, signed, pool, stride, padding in (
+        ("maxpool_2x2_same_signed", (5, 7, 3), True, (2, 2), (2, 2), "same"),
+        ("maxpool_3x3_s2_same_unsigned", (6, 6, 4), False, (3, 3), (2, 2), "same"),
+        ("maxpool_3x3_s1_signed", (5, 6, 2), True, (3, 3), (1, 1), "valid"),
+    ):
+        b = GraphBuilder(name)
+        x = b.input("x", shape, random_type(rng, signed=signed))
+        pads = same_window_pads(shape, pool, stride) if padding == "same" else (0, 0, 0, 0)
+        out.append(b.build([b.add("pool", "maxpool", [x], {"pool": pool, "stride": stride, "pads": pads})]))
+    return out
+
+
+def _average_attrs(rng: np.random.Generator, x: FixedType, count: int) -> dict:
+    """The exact type of a power-of-two average; else the quantizing activation the frontend fuses into the pool."""
+    exact = exact_average_type(x, count)
+    return {"out_type": exact} if exact is not None else random_requant(rng)
+
+
+def _avg_examples(rng: np.random.Generator) -> list[Graph]:
+    """2x2/2 (exact, 4 values) on an odd 5x7 frame; 3x3/3 (9 values) and overlapping 3x2/(1,2) (6 values),
+    each fused with the quantizing activation that must follow it."""
+    out = []
+    for name, shape, signed, pool, stride in (
+        ("avgpool_2x2_exact", (5, 7, 3), True, (2, 2), (2, 2)),
+        ("avgpool_3x3_fused", (6, 6, 2), False, (3, 3), (3, 3)),
+        ("avgpool_3x2_s1x2_fused", (5, 5, 3), True, (3, 2), (1, 2)),
+    ):
+        b = GraphBuilder(name)
+        t = random_type(rng, signed=signed)
+        x = b.input("x", shape, t)
+        attrs = {"pool": pool, "stride": stride} | _average_attrs(rng, t, pool[0] * pool[1])
+        out.append(b.build([b.add("pool", "avgpool", [x], attrs)]))
+    return out
+
+
+def _gap_examples(rng: np.random.Generator) -> list[Graph]:
+    """A 4x4 frame (16 values: exact) and a 5x3x6 frame (15 values: fused with the activation after it)."""
+    out = []
+    for name, shape, signed in (("gap_4x4_exact", (4, 4, 3), True), ("gap_5x3_fused", (5, 3, 6), False)):
+        b = GraphBuilder(name)
+        t = random_type(rng, signed=signed)
+        x = b.input("x", shape, t)
+        out.append(b.build([b.add("gap", "global_avgpool", [x], _average_attrs(rng, t, shape[0] * shape[1]))]))
+    return out
+
+
 register_op(
     OpDef(
         name="maxpool",
@@ -163,6 +224,7 @@ register_op(
         reference=_max_reference,
         hls=_max_hls,
         rtl=RtlLowering(lambda wiring, node: wiring.follow(node, _max_block), absorbs_pad=True),
+        examples=_max_examples,
     )
 )
 register_op(
@@ -177,6 +239,7 @@ register_op(
         reference=_avg_reference,
         hls=_avg_hls,
         rtl=RtlLowering(lambda wiring, node: wiring.follow(node, _avg_block)),
+        examples=_avg_examples,
     )
 )
 register_op(
@@ -191,6 +254,7 @@ register_op(
         reference=_gap_reference,
         hls=_gap_hls,
         rtl=RtlLowering(lambda wiring, node: wiring.follow(node, _gap_block)),
+        examples=_gap_examples,
     )
 )
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from accel import AccelError, kernels
-from accel.ir import AttrSpec, OpDef, register_op
+from accel.ir import AttrSpec, Graph, GraphBuilder, OpDef, register_op
+from accel.ops.common import conv_node, random_type
 from accel.ops.lowering import RtlLowering
 
 
@@ -38,6 +41,18 @@ def _rtl(wiring, node):
     wiring.publish(node, wiring.restream(s, shape=wiring.graph.tensors[node.output].shape))
 
 
+def _examples(rng: np.random.Generator) -> list[Graph]:
+    """Flatten then a dense layer (the classifier head); a 3-D Reshape of a pointwise conv's 6 channels into 3
+    (the stream is re-cut, not moved)."""
+    b = GraphBuilder("reshape_flatten_dense")
+    x = b.input("x", (2, 3, 4), random_type(rng))
+    flat = b.build([conv_node(b, "dense", b.add("flatten", "reshape", [x], {"shape": (1, 1, 24)}), rng, 3)])
+    b = GraphBuilder("reshape_conv_6_to_3")
+    x = b.input("x", (4, 4, 2), random_type(rng))
+    y = conv_node(b, "pw", x, rng, 6)
+    return [flat, b.build([b.add("reshape", "reshape", [y], {"shape": (4, 8, 3)})])]
+
+
 register_op(
     OpDef(
         name="reshape",
@@ -49,5 +64,6 @@ register_op(
         reference=lambda node, ins, out, xs: (kernels.reshape(xs[0], out.shape), 0),
         hls=_hls,
         rtl=RtlLowering(_rtl),
+        examples=_examples,
     )
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from accel import AccelError, kernels
-from accel.ir import OpDef, register_op
-from accel.ops.common import PAIR
+from accel.ir import Graph, GraphBuilder, OpDef, register_op
+from accel.ops.common import PAIR, conv_node, random_type
 from accel.ops.lowering import RtlLowering
 from accel.rtl.blocks.upsample import Upsample
 
@@ -35,6 +37,20 @@ def _rtl_block(node, x, out, lanes, extra_pads):
     return Upsample(f"{node.name}_upsample", h, w, c, lanes, x.dtype.width, tuple(node.attrs["factor"]))
 
 
+def _examples(rng: np.random.Generator) -> list[Graph]:
+    """2x2 on a 3x4x3 frame; (1, 3) of 5 unsigned channels; (3, 1) of a pointwise conv's output."""
+    out = []
+    for name, shape, signed, factor in (("upsample_2x2", (3, 4, 3), True, (2, 2)),
+                                        ("upsample_1x3", (3, 2, 5), False, (1, 3))):  # fmt: skip
+        b = GraphBuilder(name)
+        x = b.input("x", shape, random_type(rng, signed=signed))
+        out.append(b.build([b.add("up", "upsample", [x], {"factor": factor})]))
+    b = GraphBuilder("upsample_3x1_conv")
+    x = b.input("x", (2, 3, 2), random_type(rng))
+    out.append(b.build([b.add("up", "upsample", [conv_node(b, "pw", x, rng, 4)], {"factor": (3, 1)})]))
+    return out
+
+
 register_op(
     OpDef(
         name="upsample",
@@ -46,5 +62,6 @@ register_op(
         reference=lambda node, ins, out, xs: (kernels.upsample(xs[0], node.attrs["factor"]), 0),
         hls=_hls,
         rtl=RtlLowering(lambda wiring, node: wiring.follow(node, _rtl_block)),
+        examples=_examples,
     )
 )
