@@ -43,8 +43,9 @@ from accel.reference import execute
 from accel.verify import random_inputs
 
 HOOKS = ("reference", "hls", "rtl", "examples")
-#: frames per example: the reference check loops over exact fractions; the C simulation and the co-simulation
-#: are cheap per frame but each RTL frame after the first half runs with random gaps and backpressure
+#: frames per example.  RTL: verify_build streams the first half without stalls and measures cycles on those
+#: frames minus the first; with 8 that is frames 1-3, whose median is not moved by frame 3, the one whose
+#: monitoring window reaches into the stalled frames after it (with 6 frames, a median of two, it was)
 REF_SAMPLES, HLS_SAMPLES, RTL_SAMPLES = 8, 40, 8
 #: Icarus: for these tiny designs it compiles in well under a second, where Verilator's C++ build takes seconds
 SIMULATOR = "icarus"
@@ -294,12 +295,6 @@ INDEPENDENT: dict[str, Callable[[Node, list[np.ndarray]], np.ndarray]] = {
     "upsample": _eval_upsample,
     "channel_shuffle": _eval_shuffle,
 }
-
-
-def test_independent_evaluation_knows_every_op() -> None:
-    """Not a hook requirement (an unknown op still gets the shape and range check), but this file's own
-    completeness: a new op should get its exact evaluation here too."""
-    assert sorted(set(OPS) - set(INDEPENDENT)) == []
 
 
 def test_convert_follows_the_definitions() -> None:
