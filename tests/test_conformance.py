@@ -36,7 +36,6 @@ import numpy as np
 import pytest
 
 import accel.ops  # noqa: F401  (registers every op)
-from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.ir import OPS, Graph, Node
 from accel.reference import execute
@@ -64,17 +63,7 @@ class CyclesDiffer(AssertionError):
 
 #: (test, case id) -> (the bug in one sentence, the failure it causes); such a case is xfail(strict=True)
 #: for that failure only.  Reproduce one with ``pytest tests/test_conformance.py -k "<test> and <id>" --runxfail``.
-KNOWN_BUGS: dict[tuple[str, str], tuple[str, type[Exception]]] = {
-    ("test_rtl", "add_three_residual"): (
-        "The RTL backend chains a 3-input add as two accel_add blocks whose intermediate type (the covering "
-        "type of the first pair's range) is wider than needed, so the chain's type exceeds the graph's add "
-        "type and build_rtl refuses a graph the frontend produces and the HLS backend takes.", AccelError),
-    ("test_rtl", "add_three_residual-parallel"): ("The same 3-input add refusal, with PE > 1.", AccelError),
-    ("test_rtl", "pad_maxpool_signed"): (
-        "The RTL backend folds a pad node into the following max pool's own padding, which never wins, so "
-        "where a padded zero is the maximum of negative values the RTL outputs the largest negative value.",
-        ValuesDiffer),
-}
+KNOWN_BUGS: dict[tuple[str, str], tuple[str, type[Exception]]] = {}
 
 
 def _seed(op: str) -> int:

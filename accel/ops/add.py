@@ -27,10 +27,11 @@ def _reference(node, ins, out, xs):
     return kernels.add(xs, [out.dtype.frac - s.dtype.frac for s in ins]), 0
 
 
-def _rtl_pair(name, a, b, lanes):
-    """One two-input accel_add of the chain (N operands take N-1 of them, typed by this op's inference)."""
+def _rtl_pair(name, a, b, lanes, out_type):
+    """One two-input accel_add of the chain (N operands take N-1 of them); its output is typed by this op's
+    inference over the original operands it has summed, which holds every partial sum exactly."""
     h, w, c = a.shape
-    return Add(name, h, w, c, lanes, a.dtype, b.dtype)
+    return Add(name, h, w, c, lanes, a.dtype, b.dtype, out=out_type)
 
 
 def _examples(rng: np.random.Generator) -> list[Graph]:

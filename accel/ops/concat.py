@@ -24,8 +24,9 @@ def _reference(node, ins, out, xs):
     return kernels.concat(xs, [out.dtype.frac - s.dtype.frac for s in ins]), 0
 
 
-def _rtl_pair(name, a, b, lanes):
-    """One two-input accel_concat of the chain (N operands take N-1 of them)."""
+def _rtl_pair(name, a, b, lanes, out_type):
+    """One two-input accel_concat of the chain (N operands take N-1 of them); the union of the union is the
+    union of all, so its type is already ``out_type``."""
     h, w, _ = a.shape
     return Concat(name, h, w, a.shape[2], b.shape[2], lanes, a.dtype, b.dtype)
 

@@ -139,11 +139,24 @@ def _gap_hls(ctx, node):
 
 # -- RTL ------------------------------------------------------------------------------------------------
 def _max_block(node, x, out, lanes, extra_pads):
-    """accel_maxpool when windows do not overlap (pool == stride), else accel_maxpool_win."""
+    """accel_maxpool when windows do not overlap (pool == stride), else accel_maxpool_win.
+
+    Their padding never wins, which is the pool's own ('same') padding; the padding of a pad node folded in
+    front is zeros, which may win over negative values: for signed types that is accel_maxpool_win, whose
+    window pads with real zeros.  A signed pool needing both kinds at once is refused.
+    """
     pool, stride = tuple(node.attrs["pool"]), tuple(node.attrs["stride"])
-    cls = MaxPool if pool == stride else MaxPoolWindowed
     h, w, c = x.shape
-    return cls(f"{node.name}_maxpool", h, w, c, lanes, x.dtype, pool, stride, total_pads(node, extra_pads))
+    pads = total_pads(node, extra_pads)
+    if x.dtype.signed and any(extra_pads):
+        if any(node.attrs["pads"]):
+            raise AccelError(f"node {node.name}: max pooling of signed {x.dtype.hls} values needs both the zero "
+                             "padding of the ZeroPadding2D in front (zeros may win) and its own 'same' padding "
+                             "(never wins); the RTL backend supports one kind at a time (use padding='valid' "
+                             "after the ZeroPadding2D, or an unsigned input).")  # fmt: skip
+        return MaxPoolWindowed(f"{node.name}_maxpool", h, w, c, lanes, x.dtype, pool, stride, pads, zero_pads=True)
+    cls = MaxPool if pool == stride else MaxPoolWindowed
+    return cls(f"{node.name}_maxpool", h, w, c, lanes, x.dtype, pool, stride, pads)
 
 
 def _avg_block(node, x, out, lanes, extra_pads):

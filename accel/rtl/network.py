@@ -264,7 +264,8 @@ class Wiring:
         self.publish(node, self.place(node.name, block.name.removeprefix(f"{node.name}_"), block, [s], out.shape))
 
     def join(self, node: Node, make: Any) -> None:
-        """N operands -> a chain of N-1 two-input blocks ``make(name, a, b, lanes)``.
+        """N operands -> a chain of N-1 two-input blocks ``make(name, a, b, lanes, out_type)``; ``out_type`` is
+        the op's type inference over the original operands the block's partial result combines.
 
         Every operand (and every partial result) enters through a FIFO of one whole frame plus slack.  Why
         this cannot deadlock: all branches of a join leave one fork, which hands a beat on only when every
@@ -282,11 +283,17 @@ class Wiring:
         for c in [self.graph.tensors[t].shape[2] for t in node.inputs] + [out.shape[2]]:
             lanes = math.gcd(lanes, c)
         ins = [self.edge(node, k, lanes, join=True, stream=s) for k, s in enumerate(srcs)]
+        specs = [self.graph.tensors[t] for t in node.inputs]
+        infer = OPS[node.op].infer
         acc = ins[0]
         for k in range(1, len(ins)):
             a = TensorSpec(acc.wire, acc.shape, acc.dtype)
             b = TensorSpec(ins[k].wire, ins[k].shape, ins[k].dtype)
-            s = self.place(node.name, node.op, make(f"{node.name}_{node.op}{k}", a, b, lanes), [acc, ins[k]])
+            # the partial result's type: the op's own inference over the original operands it combines, which
+            # the last partial makes the graph's type exactly
+            _, out_type = infer(node, specs[: k + 1])
+            block = make(f"{node.name}_{node.op}{k}", a, b, lanes, out_type)
+            s = self.place(node.name, node.op, block, [acc, ins[k]])
             if k < len(ins) - 1:  # the chained partial result is itself a join input
                 s = self.edge(node, k + len(ins) - 1, lanes, join=True, stream=s)
             acc = s

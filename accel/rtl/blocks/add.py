@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks._common import check_frame, check_type
 from accel.rtl.blocks.base import Block, Port
@@ -15,7 +16,9 @@ class Add(Block):
     """One ``accel_add``: ``a + b`` of two ``(height, width, channels)`` streams with ``lanes`` per beat.
 
     The output type is accel's add type (``FixedType.covering`` of the worst-case sum on the finer grid),
-    so the hardware sum is exact and cannot overflow.  More operands: chain blocks.
+    so the hardware sum is exact and cannot overflow.  More operands: chain blocks; then ``out`` may give a
+    narrower output type that the caller knows holds every sum (a partial sum typed by the range of the
+    original operands it adds, which is tighter than the range of its input types).
     """
 
     name: str
@@ -25,6 +28,7 @@ class Add(Block):
     lanes: int
     a_type: FixedType
     b_type: FixedType
+    out: FixedType | None = None
 
     module = "accel_add"
     resource_class = "join"
@@ -40,18 +44,27 @@ class Add(Block):
         return self.frac - self.a_type.frac, self.frac - self.b_type.frac
 
     @property
-    def out_type(self) -> FixedType:
-        """Same rule as the ``add`` op's type inference (accel/ops/add.py)."""
+    def widest_type(self) -> FixedType:
+        """Same rule as the ``add`` op's type inference (accel/ops/add.py): holds any sum of the input types."""
         sa, sb = self.shifts
         lo = (self.a_type.min_raw << sa) + (self.b_type.min_raw << sb)
         hi = (self.a_type.max_raw << sa) + (self.b_type.max_raw << sb)
         return FixedType.covering(lo, hi, self.frac, signed=self.a_type.signed or self.b_type.signed)
+
+    @property
+    def out_type(self) -> FixedType:
+        return self.out if self.out is not None else self.widest_type
 
     def validate(self) -> None:
         check_frame(self.name, self.height, self.width, self.channels, self.lanes)
         check_type(self.name, "input 0 type", self.a_type)
         check_type(self.name, "input 1 type", self.b_type)
         check_type(self.name, "output type", self.out_type)
+        wide = self.widest_type
+        if self.out is not None and (self.out.frac != wide.frac or self.out.signed != wide.signed
+                                     or self.out.width > wide.width):  # fmt: skip
+            raise AccelError(f"{self.name}: output type {self.out.hls} is not a narrowing of {wide.hls} on the "
+                             "same grid; supported are types the caller knows to hold every sum.")  # fmt: skip
 
     def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
         shape = (self.height, self.width, self.channels)

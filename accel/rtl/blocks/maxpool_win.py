@@ -18,8 +18,9 @@ class MaxPoolWindowed(Block):
 
     ``accel_window`` pads with zeros.  Zero is the smallest unsigned value, so for unsigned types padding
     never changes a maximum (as in ``kernels.maxpool``, where padding never wins); for signed types it
-    could, so padding is refused there.  Non-overlapping pooling is cheaper with
-    :class:`accel.rtl.blocks.maxpool.MaxPool`, which also handles signed padding.
+    could, so padding is refused there, unless ``zero_pads`` says the padding *is* zeros that may win (a
+    ``ZeroPadding2D`` folded into the pool: TensorFlow pads with real zeros there).  Non-overlapping pooling
+    is cheaper with :class:`accel.rtl.blocks.maxpool.MaxPool`, which also handles signed padding.
     """
 
     name: str
@@ -31,6 +32,7 @@ class MaxPoolWindowed(Block):
     pool: tuple[int, int]
     stride: tuple[int, int]
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+    zero_pads: bool = False  # the padding is real zeros (a folded pad node), which may win
 
     module = "accel_maxpool_win"
     resource_class = "pool"
@@ -52,7 +54,7 @@ class MaxPoolWindowed(Block):
         check_type(self.name, "element type", self.dtype)
         check_pair(self.name, "pool", self.pool)
         check_pair(self.name, "stride", self.stride)
-        if self.dtype.signed and any(self.pads):
+        if self.dtype.signed and any(self.pads) and not self.zero_pads:
             raise AccelError(
                 f"{self.name}: padding {self.pads} with signed {self.dtype.hls} could let a zero win the maximum; "
                 "overlapping max pooling supports padding for unsigned types only (or stride == pool)."
@@ -71,7 +73,7 @@ class MaxPoolWindowed(Block):
             "H": self.height, "W": self.width, "C": self.channels, "P": self.lanes,
             "DATA_W": self.dtype.width, "SIGNED": int(self.dtype.signed),
             "KH": self.pool[0], "KW": self.pool[1], "SH": self.stride[0], "SW": self.stride[1],
-            "PT": pt, "PB": pb, "PL": pl, "PR": pr,
+            "PT": pt, "PB": pb, "PL": pl, "PR": pr, "ZERO_PADS": int(self.zero_pads),
         }
 
     def write_files(self, directory: Path) -> list[Path]:

@@ -19,7 +19,9 @@ module accel_add #(
     parameter B_W = 8,       // input 1 element width
     parameter B_SIGNED = 1,  // 1: input 1 is two's complement
     parameter B_SHIFT = 0,   // left shift aligning input 1 to the output grid
-    parameter OUT_W = 9      // output element width (two's complement if either input is)
+    parameter OUT_W = 9      // output element width (two's complement if either input is); the caller
+                             // guarantees every sum fits, so it may be narrower than an input (a partial
+                             // sum of a chain typed by the range of its operands, not of its input types)
 ) (
     input  wire               clk,
     input  wire               rst,
@@ -38,13 +40,16 @@ module accel_add #(
 );
 
 localparam BEATS = H * W * (C / P);  // beats per frame
+// operands are extended to IW bits, summed, and the low OUT_W bits kept: exact because the sum fits OUT_W
+localparam IW0 = (A_W + A_SHIFT > B_W + B_SHIFT) ? A_W + A_SHIFT : B_W + B_SHIFT;
+localparam IW = (IW0 > OUT_W ? IW0 : OUT_W) + 1;
 localparam NW = $clog2(BEATS + 1);
 /* verilator lint_off WIDTH */
 localparam [NW-1:0] N_LAST = BEATS - 1;
 /* verilator lint_on WIDTH */
 
 initial begin
-    if (P < 1 || C % P != 0 || OUT_W <= A_W || OUT_W <= B_W || OUT_W < A_W + A_SHIFT || OUT_W < B_W + B_SHIFT) begin
+    if (P < 1 || C % P != 0 || OUT_W < 1 || A_SHIFT < 0 || B_SHIFT < 0) begin
         $error("%m: illegal parameters (C=%0d P=%0d A_W=%0d A_SHIFT=%0d B_W=%0d B_SHIFT=%0d OUT_W=%0d)",
                C, P, A_W, A_SHIFT, B_W, B_SHIFT, OUT_W);
         $finish;
@@ -69,9 +74,13 @@ generate
     for (k = 0; k < P; k = k + 1) begin : lane
         wire [A_W-1:0] a = s0_axis_tdata[k*A_W +: A_W];
         wire [B_W-1:0] b = s1_axis_tdata[k*B_W +: B_W];
-        wire [OUT_W-1:0] ax = {{(OUT_W - A_W){A_SIGNED != 0 && a[A_W-1]}}, a};
-        wire [OUT_W-1:0] bx = {{(OUT_W - B_W){B_SIGNED != 0 && b[B_W-1]}}, b};
-        assign sum[k*OUT_W +: OUT_W] = (ax << A_SHIFT) + (bx << B_SHIFT);
+        wire [IW-1:0] ax = {{(IW - A_W){A_SIGNED != 0 && a[A_W-1]}}, a};
+        wire [IW-1:0] bx = {{(IW - B_W){B_SIGNED != 0 && b[B_W-1]}}, b};
+        wire [IW-1:0] full = (ax << A_SHIFT) + (bx << B_SHIFT);
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire [IW-1:0] full_all = full;  // the bits above OUT_W are sign copies: the sum fits OUT_W
+        /* verilator lint_on UNUSEDSIGNAL */
+        assign sum[k*OUT_W +: OUT_W] = full_all[OUT_W-1:0];
     end
 endgenerate
 

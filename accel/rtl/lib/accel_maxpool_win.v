@@ -15,7 +15,7 @@ module accel_maxpool_win #(
     parameter C = 2,        // channels
     parameter P = 1,        // lanes per beat (divides C)
     parameter DATA_W = 8,   // element width (input = output type)
-    parameter SIGNED = 0,   // 1: elements are two's complement (then no padding)
+    parameter SIGNED = 0,   // 1: elements are two's complement (then padding only with ZERO_PADS)
     parameter KH = 3,       // pool height
     parameter KW = 3,       // pool width
     parameter SH = 2,       // vertical stride
@@ -23,7 +23,8 @@ module accel_maxpool_win #(
     parameter PT = 0,       // zero rows above (unsigned only, < KH)
     parameter PB = 1,       // zero rows below
     parameter PL = 0,       // zero columns left
-    parameter PR = 1        // zero columns right
+    parameter PR = 1,       // zero columns right
+    parameter ZERO_PADS = 0 // 1: the padding is real zeros that may win (a folded ZeroPadding2D), so signed is fine
 ) (
     input  wire                clk,
     input  wire                rst,
@@ -41,7 +42,7 @@ localparam HO = (H + PT + PB - KH) / SH + 1;  // output height
 localparam WO = (W + PL + PR - KW) / SW + 1;  // output width
 
 initial begin
-    if (SIGNED != 0 && (PT != 0 || PB != 0 || PL != 0 || PR != 0)) begin
+    if (SIGNED != 0 && ZERO_PADS == 0 && (PT != 0 || PB != 0 || PL != 0 || PR != 0)) begin
         $error("%m: zero padding could win the maximum of signed elements; pad only unsigned streams");
         $finish;
     end
