@@ -152,6 +152,11 @@ def gap_5x3_fused_relu(h):
     return QDense(4, kernel_quantizer=kq(), bias_quantizer=bq())(h)
 
 
+def global_max_dense(h):
+    h = QConv2D(4, 3, kernel_quantizer=kq(), bias_quantizer=bq(), activation=quantized_bits(6, 2, alpha=1))(h)
+    return QDense(3, kernel_quantizer=kq(), bias_quantizer=bq())(L.GlobalMaxPooling2D()(h))
+
+
 def add_pad_upsample(h):
     up = L.UpSampling2D(2)(L.MaxPooling2D(2)(h))
     conv = QConv2D(4, 3, kernel_quantizer=kq(), bias_quantizer=bq(), activation=quantized_relu(5, 1))
@@ -187,6 +192,8 @@ CASES = {
     "avgpool_3x3_fused": ((9, 9, 3), lambda h: QActivation(quantized_bits(6, 2, alpha=1))(L.AveragePooling2D(3)(h))),
     "gap_po2_keepdims": ((4, 4, 5), lambda h: L.GlobalAveragePooling2D(keepdims=True)(h)),
     "gap_5x3_fused_relu": ((5, 3, 6), gap_5x3_fused_relu),
+    "global_max_signed_dense": ((7, 5, 3), global_max_dense),
+    "global_max_keepdims": ((4, 6, 5), lambda h: L.GlobalMaxPooling2D(keepdims=True)(h)),
     "add_pad_upsample": ((6, 6, 4), add_pad_upsample),
     "reshape": ((4, 6, 2), reshape),
     "channel_shuffle": ((4, 4, 8), channel_shuffle),

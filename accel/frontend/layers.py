@@ -191,6 +191,14 @@ def maxpool(ctx: Context, layer: Any) -> None:
     ctx.set(layer, ctx.add(layer.name, "maxpool", [x], layer, attrs={"pool": pool, "stride": stride, "pads": pads}))
 
 
+@handler("GlobalMaxPooling2D")
+def global_maxpool(ctx: Context, layer: Any) -> None:
+    """The maximum keeps the input's exact type, whatever it is."""
+    if layer.data_format != "channels_last":
+        raise AccelError(f"layer {layer.name} uses {layer.data_format}; supported: channels_last.")
+    ctx.set(layer, ctx.add(layer.name, "global_maxpool", [ctx.input_tensor(layer)], layer))
+
+
 @handler("AveragePooling2D", "GlobalAveragePooling2D", "QAveragePooling2D", "QGlobalAveragePooling2D")
 def average_pool(ctx: Context, layer: Any) -> None:
     """Averages over a power-of-two count are exact; otherwise the activation that follows (the layer's own, or

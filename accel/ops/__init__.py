@@ -9,6 +9,7 @@ from accel.ops import (  # noqa: F401  (imported for registration)
     concat,
     conv2d,
     depthwise_conv2d,
+    global_maxpool,
     pad,
     pool,
     quantize,

@@ -69,15 +69,18 @@ def _gap_reference(node, ins, out, xs):
 
 # -- HLS ------------------------------------------------------------------------------------------------
 def _max_hls(ctx, node):
+    hls_max_pool(ctx, node, tuple(node.attrs["pool"]), tuple(node.attrs["stride"]), tuple(node.attrs["pads"]))
+
+
+def hls_max_pool(ctx, node, pool: tuple[int, int], stride: tuple[int, int], pads: tuple[int, int, int, int]) -> None:
     """hls4ml's own max pooling where it is exact, else accel's ``AccelMaxPool``.
 
     hls4ml pads with zeros (which can win over negative values) and streams only pool == stride.
     """
     x = ctx.graph.tensors[node.inputs[0]]
     y = ctx.graph.tensors[node.name]
-    pads = tuple(node.attrs["pads"])
-    ph, pw = node.attrs["pool"]
-    sh, sw = node.attrs["stride"]
+    ph, pw = pool
+    sh, sw = stride
     h, w, c = x.shape
     layer = {
         "class_name": "MaxPooling2D", "name": ctx.ident(node.name), "inputs": [ctx.layer_name(node.inputs[0])],
