@@ -36,9 +36,9 @@ MAX_II = 50_000
 def bench(model_name: str, samples: int, seed: int, out_dir: Path, *, folding: str | None, simulator: str | None,
           synth: bool, jobs: int) -> dict:  # fmt: skip
     """Build, co-simulate and report ``model_name``; returns every figure the printout shows."""
-    from accel.cli import load_model
     from accel.report import make_report
     from accel.rtl.verify import verify_against_rtl
+    from accel.steps import load_model
 
     t0 = time.perf_counter()
     model, graph = load_model(model_name)
