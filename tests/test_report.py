@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -195,9 +196,13 @@ def test_measured_cycles_and_performance(tmp_path) -> None:
     assert [r["measured_cycles"] for r in rep["layers"]] == [9, None]
     p = rep["performance"]
     assert (p["ii_cycles"], p["latency_cycles"], p["ii_basis"]) == (20, 50, "measured")
-    assert p["macs_per_cycle"] == 128 / 20
-    assert p["inferences_per_s"] == pytest.approx(125e6 / 20)  # 8 ns clock
-    assert p["latency_us"] == pytest.approx(50 * 8e-3)
+    # the build's clock is 8 ns: an II of 20 cycles is 160 ns (6,250,000 inferences/s), a latency of 50 cycles
+    # 400 ns.  Every operand the report divides is exact in binary floating point (1000 / 8 ns = 125.0 MHz) and
+    # IEEE division rounds the exact quotient once, so each figure is exactly its fraction rounded to a float
+    assert p["macs_per_cycle"] == float(Fraction(128, 20))
+    assert p["inferences_per_s"] == float(Fraction(10**9, 8 * 20)) == 6_250_000
+    assert p["ii_us"] == float(Fraction(20 * 8, 1000))
+    assert p["latency_us"] == float(Fraction(50 * 8, 1000))
     assert rep["totals"]["LUT"] is None and rep["fits"] is None and "synthesis" in rep and rep["chart"] is None
     assert p["frames"] == 5
 
