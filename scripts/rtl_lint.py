@@ -1,7 +1,8 @@
 """Quality gate: ``verilator --lint-only -Wall`` on every module of accel/rtl/lib (representative parameters).
 
 Prints one table row per module and exits non-zero if any module has a warning or error.
-Usage: ``.venv/bin/python scripts/rtl_lint.py [--verbose] [module ...]``
+Usage: ``.venv/bin/python scripts/rtl_lint.py [--verbose] [--rom-dir DIR] [module ...]`` (ROM images of the
+representative MVU/DWU go to ``--rom-dir``, default ``build/quality``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rtl_blocks import ROOT, configurations  # noqa: E402
+from rtl_blocks import MEM_DIR, ROOT, configurations  # noqa: E402
 
 from accel.rtl import LIB_DIR  # noqa: E402
 
@@ -41,8 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("modules", nargs="*", help="only these modules (default: all)")
     ap.add_argument("--verbose", action="store_true", help="print verilator's output for failing modules")
+    ap.add_argument("--rom-dir", type=Path, default=MEM_DIR, help=f"where ROM images go (default {MEM_DIR})")
     args = ap.parse_args(argv)
-    rows = [c for c in configurations() if not args.modules or c[0] in args.modules]
+    rows = [c for c in configurations(args.rom_dir) if not args.modules or c[0] in args.modules]
     bad = 0
     print(f"{'module':<18} {'configuration':<36} {'problems':>8}  result")
     for module, desc, params in rows:

@@ -1,7 +1,8 @@
 """Quality gates of the Verilog library: verilator -Wall lint of every module (fast) and one yosys synthesis (slow).
 
 The representative parameters come from ``scripts/rtl_blocks.py`` (the blocks' own Python descriptions), the
-same ones ``scripts/rtl_lint.py`` and ``scripts/rtl_synth.py`` use.
+same ones ``scripts/rtl_lint.py`` and ``scripts/rtl_synth.py`` use.  Their ROM images are written into a
+temporary directory (the scripts' default is ``build/quality``), so the tests leave the checkout untouched.
 """
 
 from __future__ import annotations
@@ -19,19 +20,42 @@ import rtl_blocks  # noqa: E402
 import rtl_lint  # noqa: E402
 import rtl_synth  # noqa: E402
 
-CONFIGS = rtl_blocks.configurations()
+MODULES = rtl_blocks.library_modules()
 
 
-def test_every_block_has_a_representative_configuration() -> None:
+@pytest.fixture(scope="module")
+def rom_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this module's representative configurations write their ROM images."""
+    return tmp_path_factory.mktemp("quality")
+
+
+@pytest.fixture(scope="module")
+def configs(rom_dir: Path) -> dict[str, tuple[str, dict]]:
+    """module -> (description, parameters), ROM images in ``rom_dir``."""
+    return {m: (desc, params) for m, desc, params in rtl_blocks.configurations(rom_dir)}
+
+
+def test_every_block_has_a_representative_configuration(configs: dict[str, tuple[str, dict]]) -> None:
     """Every top-level block (not the sub-modules) is gated with real parameters, not Verilog defaults."""
     submodules = {"accel_pool_core", "accel_avg_div"}
-    missing = [m for m, desc, _ in CONFIGS if desc == "Verilog defaults" and m not in submodules]
+    assert sorted(configs) == MODULES
+    missing = [m for m, (desc, _) in configs.items() if desc == "Verilog defaults" and m not in submodules]
     assert not missing, f"blocks without a representative configuration in scripts/rtl_blocks.py: {missing}"
 
 
+def test_rom_images_go_to_the_given_directory(rom_dir: Path, configs: dict[str, tuple[str, dict]]) -> None:
+    """The MVU and DWU ROM parameters name files the configuration wrote into the directory it was given."""
+    for module, stem in (("accel_mvu", "q_mvu"), ("accel_dwu", "q_dwu")):
+        params = configs[module][1]
+        for key, suffix in (("WEIGHT_FILE", "weights"), ("BIAS_FILE", "bias")):
+            path = rom_dir.resolve() / f"{stem}_{suffix}.mem"
+            assert (params[key], path.is_file()) == (str(path), True)
+
+
 @pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator is not installed (make system)")
-@pytest.mark.parametrize("module,desc,params", CONFIGS, ids=[c[0] for c in CONFIGS])
-def test_lint_clean(module: str, desc: str, params: dict) -> None:
+@pytest.mark.parametrize("module", MODULES)
+def test_lint_clean(module: str, configs: dict[str, tuple[str, dict]]) -> None:
+    desc, params = configs[module]
     problems, text = rtl_lint.lint(module, params)
     assert problems == 0, f"{module} ({desc}) is not lint-clean:\n{text}"
 
@@ -63,7 +87,7 @@ def test_synth_small_block(tmp_path) -> None:
     """accel_add synthesises for xc7: LUTs, at least its registered output in FFs, no DSP or BRAM."""
     from accel.rtl.synth import SynthJob, columns, library_sources, synthesize
 
-    desc, params = rtl_blocks.representative()["accel_add"]
+    desc, params = rtl_blocks.representative(tmp_path)["accel_add"]
     # by hand: <8,3> + <8,1> aligned to the finer grid (7 fraction bits) needs 4 integer bits -> 11 bits
     assert (params["P"], params["OUT_W"]) == (4, 11), desc
     res = columns(synthesize(SynthJob("accel_add", params, library_sources(), tmp_path), tmp_path))
