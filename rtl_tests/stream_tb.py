@@ -88,6 +88,14 @@ class StreamTB:
             for fr in frs:
                 await self.sources[p].send(AxiStreamFrame(tdata=list(fr)))
 
+    async def wait_inputs(self, counts: dict[str, int], max_cycles: int) -> None:
+        """Wait until every input has accepted ``counts[prefix]`` beats (a block that drops the last rows of a
+        frame, as valid pooling does, emits its last output before it has taken its last input)."""
+        start = self.cycle
+        while any(len(self.in_cycles[p]) < n for p, n in counts.items()):
+            await RisingEdge(self.dut.clk)
+            assert self.cycle - start < max_cycles, f"timeout: inputs not all accepted after {max_cycles} cycles"
+
     async def wait_outputs(self, count: int, max_cycles: int) -> None:
         start = self.cycle
         while len(self.out) < count:
@@ -122,16 +130,15 @@ async def stream_test(dut):
     tb.clear_stalls()
     await tb.send({p: frs[:f0] for p, frs in inputs.items()})
     await tb.wait_outputs(sum(exp_len[:f0]), max_cycles)
-    # phase-0 measurements (first input prefix defines frame starts)
+    await tb.wait_inputs({p: sum(len(fr) for fr in frs[:f0]) for p, frs in inputs.items()}, max_cycles)
+    # phase-0 measurements (first input prefix defines frame starts): handshake cycles of each frame's
+    # first and last input beat and first and last output beat
     in_len = [len(fr) for fr in inputs[prefixes[0]]]
-    latency, interval, ends = [], [], []
-    for f in range(f0):
-        start = tb.in_cycles[prefixes[0]][sum(in_len[:f])]
-        end = tb.out_cycles[sum(exp_len[: f + 1]) - 1]
-        latency.append(end - start + 1)
-        if ends:
-            interval.append(end - ends[-1])
-        ends.append(end)
+    in_cycles = tb.in_cycles[prefixes[0]]
+    in_start = [in_cycles[sum(in_len[:f])] for f in range(f0)]
+    in_end = [in_cycles[sum(in_len[: f + 1]) - 1] for f in range(f0)]
+    out_start = [tb.out_cycles[sum(exp_len[:f])] for f in range(f0)]
+    out_end = [tb.out_cycles[sum(exp_len[: f + 1]) - 1] for f in range(f0)]
     if nframes > f0:
         tb.set_stalls(seed, valid_prob, ready_prob)
         await tb.send({p: frs[f0:] for p, frs in inputs.items()})
@@ -143,8 +150,10 @@ async def stream_test(dut):
         os.environ["ACCEL_TB_RESULTS"],
         out=np.array([format(b, "x") for b in tb.out], dtype=str),
         out_last=np.array(tb.out_last, dtype=np.int64),
-        latency=np.array(latency, dtype=np.int64),
-        interval=np.array(interval, dtype=np.int64),
+        in_start=np.array(in_start, dtype=np.int64),
+        in_end=np.array(in_end, dtype=np.int64),
+        out_start=np.array(out_start, dtype=np.int64),
+        out_end=np.array(out_end, dtype=np.int64),
     )
     exp_last = []
     for n in exp_len:

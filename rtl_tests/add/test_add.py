@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from accel import AccelError, kernels
 from accel.deploy.stream import pack
 from accel.fixed import FixedType
 from accel.rtl.blocks.add import Add
-from rtl_tests.common import check_cycles, lib_sources, run_stream
+from rtl_tests.common import MEASURED_FRAMES, check_cycles, lib_sources, run_stream
 
 FRAMES = 6
 S, U = True, False
@@ -25,7 +27,7 @@ CASES = [
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("h,w,c,lanes,ta,tb", CASES)
-def test_add(h, w, c, lanes, ta, tb) -> None:
+def test_add(h, w, c, lanes, ta, tb, tmp_path: Path) -> None:
     blk = Add(f"add_{h}x{w}x{c}_p{lanes}_{ta.width}_{ta.frac}_{tb.width}_{tb.frac}", h, w, c, lanes, ta, tb)
     rng = np.random.default_rng(h * 31 + c)
     a = rng.integers(ta.min_raw, ta.max_raw + 1, size=(FRAMES, h, w, c))
@@ -33,10 +35,13 @@ def test_add(h, w, c, lanes, ta, tb) -> None:
     a[0], b[0] = ta.max_raw, tb.max_raw  # extremes of the output range
     a[1], b[1] = ta.min_raw, tb.min_raw
     y = kernels.add([a, b], list(blk.shifts))
-    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
                      {"s0_axis": [pack(f, ta, lanes) for f in a], "s1_axis": [pack(f, tb, lanes) for f in b]},
-                     [pack(f, blk.out_type, lanes) for f in y], frames_phase0=3, seed=c)
-    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+                     [pack(f, blk.out_type, lanes) for f in y], frames_phase0=MEASURED_FRAMES, seed=c)
+    # accel_add.v takes one beat of both inputs per cycle into one output register: the frame's last beat
+    # pair (edge beats-1 after the first) leaves at edge beats, latency beats + 1 with both ends counted
+    beats = h * w * c // lanes
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), [beats + 1] * MEASURED_FRAMES)
 
 
 def test_add_type_matches_op() -> None:

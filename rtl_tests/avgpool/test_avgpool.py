@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,15 @@ from accel import AccelError, kernels
 from accel.deploy.stream import pack
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks.avgpool import AvgPool
-from rtl_tests.common import check_cycles, lib_sources, run_stream
+from rtl_tests.common import (
+    MEASURED_FRAMES,
+    check_cycles,
+    lib_sources,
+    pool_last_beat,
+    run_stream,
+    schedule_latency,
+    window_schedule,
+)
 
 FRAMES = 6  # 3 measured back to back without stalls, 3 with random valid gaps and backpressure
 S, U = True, False
@@ -26,7 +36,7 @@ CASES = [
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("h,w,c,lanes,src,dst,pool,rounding,overflow,relu", CASES)
-def test_avgpool(h, w, c, lanes, src, dst, pool, rounding, overflow, relu) -> None:
+def test_avgpool(h, w, c, lanes, src, dst, pool, rounding, overflow, relu, tmp_path: Path) -> None:
     name = f"avgpool_{h}x{w}x{c}_p{lanes}_{src.width}{'s' if src.signed else 'u'}_{pool[0]}{pool[1]}"
     blk = AvgPool(name, h, w, c, lanes, src, dst, pool, pool, rounding, overflow, relu)
     rng = np.random.default_rng(h * 100 + c)
@@ -35,10 +45,13 @@ def test_avgpool(h, w, c, lanes, src, dst, pool, rounding, overflow, relu) -> No
     x[1, : h // 2] = src.min_raw
     y, _ = kernels.avgpool(x, pool, pool, src, dst, rounding, overflow, relu)
     assert y.shape[1:] == blk.out_shape
-    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
                      {"s_axis": [pack(f, src, lanes) for f in x]}, [pack(f, dst, lanes) for f in y],
-                     frames_phase0=3, seed=c)
-    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+                     frames_phase0=MEASURED_FRAMES, seed=c)
+    # accel_avgpool = accel_pool_core (one register) -> divider -> output register: the last output leaves
+    # two edges after the input beat that completes the last window (no padding)
+    last = pool_last_beat(h, w, c, lanes, pool, (0, 0), y.shape[1:3])
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), [last + 2] * MEASURED_FRAMES)
 
 
 @pytest.mark.parametrize("kw,match", [
@@ -65,7 +78,7 @@ WIN_CASES = [
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("h,w,c,lanes,src,dst,pool,stride", WIN_CASES)
-def test_avgpool_windowed(h, w, c, lanes, src, dst, pool, stride) -> None:
+def test_avgpool_windowed(h, w, c, lanes, src, dst, pool, stride, tmp_path: Path) -> None:
     from accel.rtl.blocks.avgpool_win import AvgPoolWindowed
 
     name = f"avgpool_win_{h}x{w}x{c}_p{lanes}_{pool[0]}{pool[1]}_s{stride[0]}{stride[1]}"
@@ -76,7 +89,9 @@ def test_avgpool_windowed(h, w, c, lanes, src, dst, pool, stride) -> None:
     x[1] = src.min_raw
     y, _ = kernels.avgpool(x, pool, stride, src, dst, blk.rounding, blk.overflow)
     assert y.shape[1:] == blk.out_shape
-    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
                      {"s_axis": [pack(f, src, lanes) for f in x]}, [pack(f, dst, lanes) for f in y],
-                     frames_phase0=3, seed=c)
-    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+                     frames_phase0=MEASURED_FRAMES, seed=c)
+    # accel_avgpool_win = accel_window -> accel_avgpool (two register stages behind the window)
+    starts, taken = window_schedule((h, w, c), pool, stride, (0, 0, 0, 0), lanes, MEASURED_FRAMES)
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), schedule_latency(starts, taken, 2))

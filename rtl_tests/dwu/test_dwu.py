@@ -14,7 +14,16 @@ from accel.fixed import FixedType
 from accel.ops.common import accumulator_type
 from accel.rtl.blocks.dwu import Dwu
 from accel.rtl.blocks.window import Window
-from rtl_tests.common import case_dir, check_cycles, frames_of, lib_sources, run_stream, verilator_lint
+from rtl_tests.common import (
+    MEASURED_FRAMES,
+    check_cycles,
+    frames_of,
+    lib_sources,
+    run_stream,
+    schedule_latency,
+    verilator_lint,
+    window_schedule,
+)
 
 FRAMES = 6
 HERE = Path(__file__).resolve().parent
@@ -34,7 +43,7 @@ CASES = [
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("name,shape,kernel,stride,pads,mult,pe,xt,wt,bt", CASES, ids=[c[0] for c in CASES])
-def test_window_dwu(name, shape, kernel, stride, pads, mult, pe, xt, wt, bt) -> None:
+def test_window_dwu(name, shape, kernel, stride, pads, mult, pe, xt, wt, bt, tmp_path: Path) -> None:
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     kh, kw = kernel
     c = shape[2]
@@ -48,18 +57,22 @@ def test_window_dwu(name, shape, kernel, stride, pads, mult, pe, xt, wt, bt) -> 
     win = Window(f"dw_{name}_win", shape, kernel, stride, pads, pe, xt.width)
     ho, wo, _ = win.out_shape
     dwu = Dwu(f"dw_{name}", w, b, xt, wt, acc, ps, bs, ho * wo, pe)
-    d = case_dir(dwu.name)
-    dwu.write_files(d)
+    dwu.write_files(tmp_path)
     wp = win.verilog_parameters()
-    dp = dwu.verilog_parameters(d)
+    dp = dwu.verilog_parameters(tmp_path)
     params = {**{k: wp[k] for k in ("KH", "KW", "SH", "SW", "PT", "PB", "PL", "PR", "H", "W", "C", "P")},
               **{k: dp[k] for k in ("M", "PIXELS", "IN_WIDTH", "IN_SIGNED", "W_WIDTH", "W_SIGNED", "SUM_WIDTH",
                                     "OUT_WIDTH", "PSHIFT", "WEIGHT_FILE", "BIAS_FILE")}}
     ins = frames_of(pack(x, xt, pe), FRAMES)
     exp = frames_of(pack(y, acc, pe * mult), FRAMES)
     sources = [*lib_sources("accel_window", "accel_dwu"), HERE / "accel_dwconv_top.v"]
-    res = run_stream(dwu.name, "accel_dwconv_top", sources, params, {"s_axis": ins}, exp, frames_phase0=3, seed=11)
-    check_cycles(dwu.name, res, max(win.expected_cycles_per_frame(), dwu.expected_cycles_per_frame()))
+    res = run_stream(tmp_path, dwu.name, "accel_dwconv_top", sources, params, {"s_axis": ins}, exp,
+                     frames_phase0=MEASURED_FRAMES, seed=11)
+    # accel_dwu.v takes a window beat every cycle (it never holds the window back) and registers the result
+    # of a pixel's last tap: its last output leaves one edge after the window's last beat
+    starts, taken = window_schedule(shape, kernel, stride, pads, pe, MEASURED_FRAMES)
+    check_cycles(dwu.name, res, max(win.expected_cycles_per_frame(), dwu.expected_cycles_per_frame()),
+                 schedule_latency(starts, taken, 1))
 
 
 def test_dwu_bad_parameters() -> None:
@@ -79,13 +92,12 @@ def test_dwu_bad_parameters() -> None:
 
 
 @pytest.mark.parametrize("name,shape,kernel,stride,pads,mult,pe,xt,wt,bt", CASES, ids=[c[0] for c in CASES])
-def test_dwu_lint(name, shape, kernel, stride, pads, mult, pe, xt, wt, bt) -> None:
+def test_dwu_lint(name, shape, kernel, stride, pads, mult, pe, xt, wt, bt, tmp_path: Path) -> None:
     kh, kw = kernel
     c = shape[2]
     w = np.full((kh, kw, c, mult), wt.max_raw, dtype=np.int64)
     b = np.zeros(c * mult, dtype=np.int64)
     acc = accumulator_type(w.reshape(kh * kw, c * mult), wt, xt, b, bt)
     blk = Dwu(f"lint_dw_{name}", w, b, xt, wt, acc, acc.frac - xt.frac - wt.frac, acc.frac - bt.frac, 4, pe)
-    d = case_dir(blk.name)
-    blk.write_files(d)
-    verilator_lint(lib_sources(blk.module), blk.module, blk.verilog_parameters(d))
+    blk.write_files(tmp_path)
+    verilator_lint(lib_sources(blk.module), blk.module, blk.verilog_parameters(tmp_path))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,7 @@ from accel.deploy.stream import pack
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks.average_plan import plan_average, simulate_plan
 from accel.rtl.blocks.gap import GlobalAvgPool
-from rtl_tests.common import check_cycles, lib_sources, run_stream
+from rtl_tests.common import MEASURED_FRAMES, check_cycles, lib_sources, run_stream
 
 FRAMES = 6
 S, U = True, False
@@ -35,17 +37,24 @@ def _frames(src: FixedType, h: int, w: int, c: int, seed: int) -> np.ndarray:
     return x
 
 
+def gap_latency(h: int, w: int, c: int, lanes: int) -> int:
+    """accel_gap = accel_avgpool with one window over the whole frame: the last input beat completes the last
+    channel group's sum in accel_pool_core's register, and the output register after the divider hands it
+    over one edge later, so the latency is the frame's input beats + 2 (both ends counted)."""
+    return h * w * c // lanes + 2
+
+
 @pytest.mark.rtl
 @pytest.mark.parametrize("h,w,c,lanes,src,dst,rounding,overflow,relu", CASES)
-def test_gap(h, w, c, lanes, src, dst, rounding, overflow, relu) -> None:
+def test_gap(h, w, c, lanes, src, dst, rounding, overflow, relu, tmp_path: Path) -> None:
     name = f"gap_{h}x{w}x{c}_p{lanes}_{src.width}{'s' if src.signed else 'u'}_{rounding.name}"
     blk = GlobalAvgPool(name, h, w, c, lanes, src, dst, rounding, overflow, relu)
     x = _frames(src, h, w, c, h * w + c)
     y, _ = kernels.global_avgpool(x, src, dst, rounding, overflow, relu)
-    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
                      {"s_axis": [pack(f, src, lanes) for f in x]}, [pack(f, dst, lanes) for f in y],
-                     frames_phase0=3, seed=c)
-    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+                     frames_phase0=MEASURED_FRAMES, seed=c)
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), [gap_latency(h, w, c, lanes)] * MEASURED_FRAMES)
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 25, 49, 64, 100, 125, 196])
@@ -105,13 +114,13 @@ def _directed_frames(src: FixedType, dst: FixedType, h: int, w: int, c: int, fra
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("dst", [FixedType(S, 8, 3), FixedType(S, 6, 2)], ids=["same_grid", "coarser_ties"])
-def test_gap_directed_sums(dst: FixedType) -> None:
+def test_gap_directed_sums(dst: FixedType, tmp_path: Path) -> None:
     """N = 125: the RTL divider on extreme sums and on every kind of tie, compared with kernels.average."""
     src, h, w, c, lanes = FixedType(S, 8, 3), 5, 25, 64, 8
     blk = GlobalAvgPool(f"gap_directed_{dst.width}_{dst.frac}", h, w, c, lanes, src, dst)
     x = _directed_frames(src, dst, h, w, c, FRAMES)
     y, _ = kernels.global_avgpool(x, src, dst, blk.rounding, blk.overflow)
-    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
                      {"s_axis": [pack(f, src, lanes) for f in x]}, [pack(f, dst, lanes) for f in y],
-                     frames_phase0=3, seed=5)
-    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+                     frames_phase0=MEASURED_FRAMES, seed=5)
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), [gap_latency(h, w, c, lanes)] * MEASURED_FRAMES)

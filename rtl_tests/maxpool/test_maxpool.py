@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,15 @@ from accel import AccelError, kernels
 from accel.deploy.stream import pack
 from accel.fixed import FixedType
 from accel.rtl.blocks.maxpool import MaxPool
-from rtl_tests.common import check_cycles, lib_sources, run_stream
+from rtl_tests.common import (
+    MEASURED_FRAMES,
+    check_cycles,
+    lib_sources,
+    pool_last_beat,
+    run_stream,
+    schedule_latency,
+    window_schedule,
+)
 
 FRAMES = 6  # 3 measured back to back without stalls, 3 with random valid gaps and backpressure
 
@@ -24,17 +34,20 @@ CASES = [
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("h,w,c,lanes,dtype,pool,pads", CASES)
-def test_maxpool(h, w, c, lanes, dtype, pool, pads) -> None:
+def test_maxpool(h, w, c, lanes, dtype, pool, pads, tmp_path: Path) -> None:
     blk = MaxPool(f"maxpool_{h}x{w}x{c}_p{lanes}_{dtype.width}{'s' if dtype.signed else 'u'}_{pool[0]}{pool[1]}",
                   h, w, c, lanes, dtype, pool, pool, pads)
     rng = np.random.default_rng(h * 100 + c)
     x = rng.integers(dtype.min_raw, dtype.max_raw + 1, size=(FRAMES, h, w, c))
     y = kernels.maxpool(x, pool, pool, pads)
     assert y.shape[1:] == blk.out_shape
-    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
                      {"s_axis": [pack(f, dtype, lanes) for f in x]}, [pack(f, dtype, lanes) for f in y],
-                     frames_phase0=3, seed=c)
-    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+                     frames_phase0=MEASURED_FRAMES, seed=c)
+    # accel_maxpool = accel_pool_core, one register stage: the last output leaves the edge after the input
+    # beat that completes the last window (pads are top, bottom, left, right; only top and left shift windows)
+    last = pool_last_beat(h, w, c, lanes, pool, (pads[0], pads[2]), y.shape[1:3])
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), [last + 1] * MEASURED_FRAMES)
 
 
 @pytest.mark.parametrize("kw,match", [
@@ -61,7 +74,7 @@ WIN_CASES = [
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("h,w,c,lanes,dtype,pool,stride,pads", WIN_CASES)
-def test_maxpool_windowed(h, w, c, lanes, dtype, pool, stride, pads) -> None:
+def test_maxpool_windowed(h, w, c, lanes, dtype, pool, stride, pads, tmp_path: Path) -> None:
     from accel.rtl.blocks.maxpool_win import MaxPoolWindowed
 
     blk = MaxPoolWindowed(f"maxpool_win_{h}x{w}x{c}_p{lanes}_{pool[0]}{pool[1]}_s{stride[0]}{stride[1]}",
@@ -70,10 +83,12 @@ def test_maxpool_windowed(h, w, c, lanes, dtype, pool, stride, pads) -> None:
     x = rng.integers(dtype.min_raw, dtype.max_raw + 1, size=(FRAMES, h, w, c))
     y = kernels.maxpool(x, pool, stride, pads)
     assert y.shape[1:] == blk.out_shape
-    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
                      {"s_axis": [pack(f, dtype, lanes) for f in x]}, [pack(f, dtype, lanes) for f in y],
-                     frames_phase0=3, seed=c)
-    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+                     frames_phase0=MEASURED_FRAMES, seed=c)
+    # accel_maxpool_win = accel_window -> accel_maxpool (pool_core: one register stage behind the window)
+    starts, taken = window_schedule((h, w, c), pool, stride, pads, lanes, MEASURED_FRAMES)
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), schedule_latency(starts, taken, 1))
 
 
 def test_maxpool_windowed_refuses_signed_padding() -> None:

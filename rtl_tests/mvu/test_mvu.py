@@ -14,7 +14,17 @@ from accel.fixed import FixedType
 from accel.ops.common import accumulator_type
 from accel.rtl.blocks.mvu import Mvu
 from accel.rtl.blocks.window import Window
-from rtl_tests.common import case_dir, check_cycles, frames_of, lib_sources, run_stream, verilator_lint
+from rtl_tests.common import (
+    MEASURED_FRAMES,
+    MvuConsumer,
+    check_cycles,
+    frames_of,
+    lib_sources,
+    run_stream,
+    schedule_latency,
+    verilator_lint,
+    window_schedule,
+)
 
 FRAMES = 6
 HERE = Path(__file__).resolve().parent
@@ -44,17 +54,20 @@ PW_CASES = [
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("name,shape,cout,simd,pe,xt,wt,bt", PW_CASES, ids=[c[0] for c in PW_CASES])
-def test_mvu_pointwise(name, shape, cout, simd, pe, xt, wt, bt) -> None:
+def test_mvu_pointwise(name, shape, cout, simd, pe, xt, wt, bt, tmp_path: Path) -> None:
     x, w, b, acc, ps, bs = make_layer(name, shape, (1, 1), cout, xt, wt, bt, zlib.crc32(name.encode()))
     y = kernels.conv2d(x, w, b, product_shift=ps, bias_shift=bs)
     blk = Mvu(f"mvu_{name}", w.reshape(shape[2], cout), b, xt, wt, acc, ps, bs, shape[0] * shape[1], simd, pe)
-    d = case_dir(blk.name)
-    blk.write_files(d)
+    blk.write_files(tmp_path)
     ins = frames_of(pack(x, xt, simd), FRAMES)
     exp = frames_of(pack(y, acc, pe), FRAMES)
-    res = run_stream(blk.name, blk.module, lib_sources(blk.module), blk.verilog_parameters(d),
-                     {"s_axis": ins}, exp, frames_phase0=3, seed=5)
-    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(blk.module), blk.verilog_parameters(tmp_path),
+                     {"s_axis": ins}, exp, frames_phase0=MEASURED_FRAMES, seed=5)
+    # accel_mvu.v steps every cycle without a bubble (the first output fold takes the SF input beats, the
+    # other NF-1 folds reuse them while s_axis_tready is low), so a frame's last step comes steps-1 edges after
+    # its first beat and its output register hands the result over one edge later: latency steps + 1
+    steps = shape[0] * shape[1] * (shape[2] // simd) * (cout // pe)
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), [steps + 1] * MEASURED_FRAMES)
 
 
 # name, x shape, kernel, stride, pads, cout, lanes(simd), pe, types
@@ -69,25 +82,29 @@ CONV_CASES = [
 @pytest.mark.rtl
 @pytest.mark.parametrize("name,shape,kernel,stride,pads,cout,lanes,pe,xt,wt,bt", CONV_CASES,
                          ids=[c[0] for c in CONV_CASES])
-def test_window_mvu_conv(name, shape, kernel, stride, pads, cout, lanes, pe, xt, wt, bt) -> None:
+def test_window_mvu_conv(name, shape, kernel, stride, pads, cout, lanes, pe, xt, wt, bt, tmp_path: Path) -> None:
     x, w, b, acc, ps, bs = make_layer(name, shape, kernel, cout, xt, wt, bt, zlib.crc32(name.encode()))
     y = kernels.conv2d(x, w, b, stride=stride, pads=pads, product_shift=ps, bias_shift=bs)
     win = Window(f"conv_{name}_win", shape, kernel, stride, pads, lanes, xt.width)
     ho, wo, ckk = win.out_shape
     mvu = Mvu(f"conv_{name}", w.reshape(ckk, cout), b, xt, wt, acc, ps, bs, ho * wo, lanes, pe)
-    d = case_dir(mvu.name)
-    mvu.write_files(d)
+    mvu.write_files(tmp_path)
     wp = win.verilog_parameters()
-    mp = mvu.verilog_parameters(d)
+    mp = mvu.verilog_parameters(tmp_path)
     params = {**{k: wp[k] for k in ("KH", "KW", "SH", "SW", "PT", "PB", "PL", "PR", "H", "W", "C", "P")},
               **{k: mp[k] for k in ("COUT", "PE", "PIXELS", "IN_WIDTH", "IN_SIGNED", "W_WIDTH", "W_SIGNED",
                                     "SUM_WIDTH", "OUT_WIDTH", "PSHIFT", "WEIGHT_FILE", "BIAS_FILE")}}
     ins = frames_of(pack(x, xt, lanes), FRAMES)
     exp = frames_of(pack(y, acc, pe), FRAMES)
     sources = [*lib_sources("accel_window", "accel_mvu"), HERE / "accel_conv_top.v"]
-    res = run_stream(mvu.name, "accel_conv_top", sources, params, {"s_axis": ins}, exp, frames_phase0=3, seed=9)
-    # the chain runs at the slower block's pace
-    check_cycles(mvu.name, res, max(win.expected_cycles_per_frame(), mvu.expected_cycles_per_frame()))
+    res = run_stream(tmp_path, mvu.name, "accel_conv_top", sources, params, {"s_axis": ins}, exp,
+                     frames_phase0=MEASURED_FRAMES, seed=9)
+    # the chain runs at the slower block's pace; the MVU holds the window back while its NF-1 reuse folds run,
+    # and after taking a frame's last window beat it runs those folds ((NF-1)*SF edges) and its output register
+    sf, nf = kernel[0] * kernel[1] * shape[2] // lanes, cout // pe
+    starts, taken = window_schedule(shape, kernel, stride, pads, lanes, MEASURED_FRAMES, MvuConsumer(sf, nf))
+    check_cycles(mvu.name, res, max(win.expected_cycles_per_frame(), mvu.expected_cycles_per_frame()),
+                 schedule_latency(starts, taken, (nf - 1) * sf + 1))
 
 
 def test_mvu_bad_parameters() -> None:
@@ -108,9 +125,8 @@ def test_mvu_bad_parameters() -> None:
 
 
 @pytest.mark.parametrize("name,shape,cout,simd,pe,xt,wt,bt", PW_CASES, ids=[c[0] for c in PW_CASES])
-def test_mvu_lint(name, shape, cout, simd, pe, xt, wt, bt) -> None:
+def test_mvu_lint(name, shape, cout, simd, pe, xt, wt, bt, tmp_path: Path) -> None:
     x, w, b, acc, ps, bs = make_layer(name, shape, (1, 1), cout, xt, wt, bt, 0)
     blk = Mvu(f"lint_{name}", w.reshape(shape[2], cout), b, xt, wt, acc, ps, bs, shape[0] * shape[1], simd, pe)
-    d = case_dir(blk.name)
-    blk.write_files(d)
-    verilator_lint(lib_sources(blk.module), blk.module, blk.verilog_parameters(d))
+    blk.write_files(tmp_path)
+    verilator_lint(lib_sources(blk.module), blk.module, blk.verilog_parameters(tmp_path))

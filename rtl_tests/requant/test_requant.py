@@ -3,6 +3,8 @@ signed/unsigned, left and right shifts, ReLU; back-to-back frames with stalls; e
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,7 @@ from accel import AccelError, kernels
 from accel.deploy.stream import pack
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks.requant import Requant
-from rtl_tests.common import check_cycles, frames_of, lib_sources, run_stream, verilator_lint
+from rtl_tests.common import MEASURED_FRAMES, check_cycles, frames_of, lib_sources, run_stream, verilator_lint
 
 # (label, src, dst, relu, lanes)
 CONFIGS = [
@@ -32,7 +34,7 @@ FRAMES = 6  # 3 measured without stalls, 3 with random stalls
     # the first configuration runs by default; the others are marked slow (they still run in `make test`)
     [pytest.param(*c, id=c[0], marks=() if i == 0 else pytest.mark.slow) for i, c in enumerate(CONFIGS)],
 )
-def test_requant_exhaustive(label, src, dst, relu, lanes, rounding, overflow) -> None:
+def test_requant_exhaustive(label, src, dst, relu, lanes, rounding, overflow, tmp_path: Path) -> None:
     values = np.arange(src.min_raw, src.max_raw + 1, dtype=np.int64)  # every input value
     c = 4
     shape = (1, len(values) // c, c)
@@ -42,9 +44,12 @@ def test_requant_exhaustive(label, src, dst, relu, lanes, rounding, overflow) ->
     y, _ = kernels.requantize(x, src, dst, rounding, overflow, relu)
     ins = frames_of(pack(x, src, lanes), FRAMES)
     exp = frames_of(pack(y, dst, lanes), FRAMES)
-    res = run_stream(blk.name, blk.module, lib_sources(blk.module), blk.verilog_parameters(),
-                     {"s_axis": ins}, exp, frames_phase0=3, seed=7)
-    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(blk.module), blk.verilog_parameters(),
+                     {"s_axis": ins}, exp, frames_phase0=MEASURED_FRAMES, seed=7)
+    # accel_requant.v has one register stage: the last input beat (edge beats-1 after the first) leaves at
+    # edge beats, so the latency is beats + 1 with both ends counted
+    beats = shape[1] * c // lanes
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), [beats + 1] * MEASURED_FRAMES)
 
 
 def test_requant_bad_parameters() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from accel import AccelError, kernels
 from accel.deploy.stream import pack
 from accel.fixed import FixedType
 from accel.rtl.blocks.shuffle import ChannelShuffle
-from rtl_tests.common import check_cycles, lib_sources, run_stream
+from rtl_tests.common import MEASURED_FRAMES, check_cycles, lib_sources, run_stream
 
 FRAMES = 6
 
@@ -24,15 +26,19 @@ CASES = [
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("h,w,c,lanes,dtype,groups", CASES)
-def test_shuffle(h, w, c, lanes, dtype, groups) -> None:
+def test_shuffle(h, w, c, lanes, dtype, groups, tmp_path: Path) -> None:
     blk = ChannelShuffle(f"shuffle_{h}x{w}x{c}_p{lanes}_g{groups}", h, w, c, lanes, dtype.width, groups)
     rng = np.random.default_rng(c)
     x = rng.integers(dtype.min_raw, dtype.max_raw + 1, size=(FRAMES, h, w, c))
     y = kernels.channel_shuffle(x, groups)
-    res = run_stream(blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.sources), blk.verilog_parameters(),
                      {"s_axis": [pack(f, dtype, lanes) for f in x]}, [pack(f, dtype, lanes) for f in y],
-                     frames_phase0=3, seed=c)
-    check_cycles(blk.name, res, blk.expected_cycles_per_frame())
+                     frames_phase0=MEASURED_FRAMES, seed=c)
+    # accel_shuffle.v reads a pixel only once all its c/P beats are in its buffer (the other buffer fills
+    # meanwhile), then one beat per cycle: the last pixel, in at edges beats-c/P .. beats-1, leaves at edges
+    # beats .. beats+c/P-1, so the latency is beats + c/P with both ends counted
+    beats = h * w * c // lanes
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), [beats + c // lanes] * MEASURED_FRAMES)
 
 
 @pytest.mark.parametrize("kw,match", [({"groups": 4}, "groups"), ({"lanes": 4}, "lanes"),
