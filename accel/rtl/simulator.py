@@ -119,13 +119,9 @@ class SimResult:
 
     def _steady(self, busy: list[int]) -> list[int]:
         """The frames a per-frame figure is taken from: the stall-free ones (all when fewer than two), minus
-        frame 0 when others remain (the pipeline is still filling during frame 0), minus the last stall-free
-        frame when at least two others remain (a layer is still in it when the stalled frames after it start
-        upstream, so its count can include their gaps)."""
+        frame 0 when others remain (the pipeline is still filling during frame 0)."""
         n = self.clean_frames if self.clean_frames >= 2 else len(busy)
         vals = busy[:n]
-        if len(vals) > 3:
-            return vals[1:-1]
         return vals[1:] if len(vals) > 1 else vals
 
     def instance_cycles(self) -> dict[str, int | None]:
