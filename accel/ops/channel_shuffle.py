@@ -6,7 +6,7 @@ import numpy as np
 
 from accel import AccelError, kernels
 from accel.ir import AttrSpec, Graph, GraphBuilder, OpDef, register_op
-from accel.ops.common import conv_node, random_type
+from accel.ops.examples import conv_node, random_type
 from accel.ops.lowering import RtlLowering
 from accel.rtl.blocks.shuffle import ChannelShuffle
 

@@ -7,7 +7,7 @@ import numpy as np
 from accel import AccelError, kernels
 from accel.fixed import union
 from accel.ir import Graph, GraphBuilder, OpDef, register_op
-from accel.ops.common import conv_node, quantize_node, random_type
+from accel.ops.examples import conv_node, quantize_node, random_type
 from accel.ops.lowering import RtlLowering
 from accel.rtl.blocks.concat import Concat
 

@@ -16,14 +16,12 @@ from accel.ops.common import (
     PAIR,
     accumulator_type,
     block_diagonal,
-    conv_node,
     conv_shifts,
     hls_conv,
-    quantize_node,
-    random_type,
     rtl_conv_shifts,
     spatial_out,
 )
+from accel.ops.examples import conv_node, quantize_node, random_type
 from accel.ops.lowering import Folding, LayerFold, RtlLowering, total_pads, unpadded_input
 from accel.rtl.blocks.mvu import Mvu
 from accel.rtl.blocks.window import Window

@@ -16,13 +16,11 @@ from accel.ops.common import (
     accumulator_type,
     block_diagonal,
     conv_shifts,
-    depthwise_node,
     hls_conv,
-    quantize_node,
-    random_type,
     rtl_conv_shifts,
     spatial_out,
 )
+from accel.ops.examples import depthwise_node, quantize_node, random_type
 from accel.ops.lowering import Folding, LayerFold, RtlLowering, total_pads, unpadded_input
 from accel.rtl.blocks.dwu import Dwu
 from accel.rtl.blocks.window import Window

@@ -11,7 +11,7 @@ import numpy as np
 
 from accel import kernels
 from accel.ir import Graph, GraphBuilder, OpDef, register_op
-from accel.ops.common import random_type
+from accel.ops.examples import random_type
 from accel.ops.lowering import RtlLowering
 from accel.ops.pool import hls_max_pool
 from accel.rtl.blocks.maxpool import MaxPool

@@ -10,7 +10,8 @@ import numpy as np
 
 from accel import kernels
 from accel.ir import OPS, Graph, GraphBuilder, OpDef, register_op
-from accel.ops.common import PADS, conv_node, depthwise_node, random_type
+from accel.ops.common import PADS
+from accel.ops.examples import conv_node, depthwise_node, random_type
 from accel.ops.lowering import RtlLowering
 
 

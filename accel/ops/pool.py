@@ -13,15 +13,8 @@ import numpy as np
 from accel import AccelError, kernels
 from accel.fixed import FixedType
 from accel.ir import Graph, GraphBuilder, OpDef, register_op
-from accel.ops.common import (
-    PADS,
-    PAIR,
-    exact_average_type,
-    random_requant,
-    random_type,
-    same_window_pads,
-    spatial_out,
-)
+from accel.ops.common import PADS, PAIR, exact_average_type, spatial_out
+from accel.ops.examples import random_requant, random_type, same_window_pads
 from accel.ops.lowering import RtlLowering, total_pads
 from accel.ops.quantize import REQUANT_ATTRS, requant_args
 from accel.rtl.blocks.avgpool import AvgPool

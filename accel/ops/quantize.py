@@ -11,7 +11,7 @@ import numpy as np
 from accel import kernels
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.ir import AttrSpec, Graph, GraphBuilder, OpDef, register_op
-from accel.ops.common import random_requant, random_type
+from accel.ops.examples import random_requant, random_type
 from accel.ops.lowering import RtlLowering
 from accel.rtl.blocks.requant import Requant
 

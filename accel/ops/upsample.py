@@ -6,7 +6,8 @@ import numpy as np
 
 from accel import AccelError, kernels
 from accel.ir import Graph, GraphBuilder, OpDef, register_op
-from accel.ops.common import PAIR, conv_node, random_type
+from accel.ops.common import PAIR
+from accel.ops.examples import conv_node, random_type
 from accel.ops.lowering import RtlLowering
 from accel.rtl.blocks.upsample import Upsample
 
