@@ -86,6 +86,7 @@ def make_report(
         "layers": rows,
     }
     report["totals"] = _totals(rows, synth)
+    report["timing"] = _timing(report) if synth else None
     capacity = capacity_of(info)
     report["capacity"] = {"part": manifest.part, "device": info.device, **capacity}
     known = synth and info.known
@@ -149,6 +150,24 @@ def _sources(build_dir: Path, manifest: BuildManifest) -> tuple[Path, ...]:
     return tuple(sorted(p.resolve() for p in paths))
 
 
+def _instance_jobs(build_dir: Path, manifest: BuildManifest) -> list[Any]:
+    """One :class:`~accel.rtl.synth.SynthJob` per instance of the manifest's layers, in row order."""
+    from accel.rtl.synth import SynthJob
+
+    assert manifest.rtl is not None
+    # ROM file parameters are bare names relative to the sources' directory, where filelist.f lives
+    rtl_dir = (build_dir / Path(manifest.rtl.filelist).parent).resolve()
+    instances = [inst for layer in manifest.rtl.layers for inst in layer.instances]
+    srcs = _sources(build_dir, manifest)
+    missing = sorted({inst.module for inst in instances} - {p.stem for p in srcs})
+    if missing:
+        raise AccelError(
+            f"{build_dir / MANIFEST}: no file of rtl_sources defines module(s) {', '.join(missing)}; rebuild the "
+            "directory with `accel build --backend rtl`."
+        )
+    return [SynthJob(inst.module, dict(inst.parameters), srcs, rtl_dir, label=inst.instance) for inst in instances]
+
+
 def _synthesise(
     build_dir: Path,
     manifest: BuildManifest,
@@ -156,36 +175,22 @@ def _synthesise(
     jobs: int,
     progress: Callable[[str], None] | None,
 ) -> dict[str, Any]:
-    """yosys per instance (cached), results written into the rows; returns the synthesis summary."""
+    """yosys per instance (cached), resources and timing written into the rows; returns the synthesis summary."""
     from accel.rtl.synth import SynthCache, SynthJob, run_jobs, yosys_exe, yosys_version
 
-    assert manifest.rtl is not None
-    # ROM file parameters are bare names relative to the sources' directory, where filelist.f lives
-    rtl_dir = (build_dir / Path(manifest.rtl.filelist).parent).resolve()
     flat = [(row, inst) for row in rows for inst in row["instances"]]
-    srcs = _sources(build_dir, manifest)
-    missing = sorted({inst["module"] for _, inst in flat} - {p.stem for p in srcs})
-    if missing:
-        raise AccelError(
-            f"{build_dir / MANIFEST}: no file of rtl_sources defines module(s) {', '.join(missing)}; rebuild the "
-            "directory with `accel build --backend rtl`."
-        )
-    sjobs = [
-        SynthJob(inst["module"], dict(inst["parameters"]), srcs, rtl_dir, label=inst["instance"])
-        for _, inst in flat
-    ]
-    done = [0]
+    sjobs = _instance_jobs(build_dir, manifest)
 
     def tell(job: SynthJob, entry: dict) -> None:
-        done[0] += 1
         if progress is not None:
             what = entry.get("error") or ", ".join(f"{k} {v:g}" for k, v in entry["resources"].items())
-            progress(f"synthesised {job.label} ({job.module}): {what}")
+            fmax = (entry.get("timing") or {}).get("fmax_mhz")
+            progress(f"synthesised {job.label} ({job.module}): {what}" + (f", Fmax ~{fmax:.0f} MHz" if fmax else ""))
 
     cache = SynthCache.load(build_dir / SYNTH_CACHE)
     t0 = time.monotonic()
     results = run_jobs(sjobs, build_dir / "synth", cache=cache, parallel=max(1, int(jobs)), timeout=SYNTH_TIMEOUT_S,
-                       progress=tell)  # fmt: skip
+                       progress=tell, timing=True)  # fmt: skip
     failed = []
     for (row, inst), res in zip(flat, results, strict=True):
         if "error" in res:
@@ -194,12 +199,14 @@ def _synthesise(
                            "error": res["error"]})  # fmt: skip
         else:
             inst.update(res["resources"])
+            inst["timing"] = res.get("timing")
         inst["cached"] = res["cached"]
     for row in rows:
         ok = [i for i in row["instances"] if "error" not in i]
         for r in RESOURCES:
             row[r] = sum(i[r] for i in ok)
         row["failed_instances"] = [i["instance"] for i in row["instances"] if "error" in i]
+        row.update(_row_timing(row))
     exe = yosys_exe()
     return {
         "tool": yosys_version(exe),
@@ -212,12 +219,69 @@ def _synthesise(
     }
 
 
+def _row_timing(row: dict[str, Any]) -> dict[str, Any]:
+    """A layer's timing figures: those of its slowest instance (the lowest estimated Fmax)."""
+    timed = [i for i in row["instances"] if (i.get("timing") or {}).get("fmax_mhz")]
+    if not timed:
+        return {"fmax_mhz": None, "critical_ns": None, "logic_levels": None, "critical_instance": None,
+                "critical_path": None}  # fmt: skip
+    slow = min(timed, key=lambda i: i["timing"]["fmax_mhz"])
+    t = slow["timing"]
+    return {"fmax_mhz": t["fmax_mhz"], "critical_ns": t["critical_ns"], "logic_levels": t["logic_levels"],
+            "critical_instance": slow["instance"], "critical_path": t["path"]}  # fmt: skip
+
+
+def estimate_fmax(build_dir: Path) -> float | None:
+    """The design's estimated Fmax in MHz (its slowest instance), read from ``DIR/synth_cache.json`` alone.
+
+    Runs no yosys (not even ``yosys -V``: the cache entries record their tool), so a build step can call it.
+    None when the cache lacks a current timing estimate for some instance: run ``accel report DIR`` first.
+    """
+    from accel.rtl.synth import SynthCache, has_timing
+
+    build_dir = Path(build_dir)
+    manifest = load_build(build_dir)
+    if manifest.rtl is None or not manifest.rtl.layers or not (build_dir / SYNTH_CACHE).is_file():
+        return None
+    cache = SynthCache.load(build_dir / SYNTH_CACHE)
+    sjobs = _instance_jobs(build_dir, manifest)
+    for tool in cache.tools():
+        entries = [cache.get(j.key(tool)) for j in sjobs]
+        if all(e is not None and "error" not in e and has_timing(e) for e in entries):
+            fmax = [e["timing"]["fmax_mhz"] for e in entries if e is not None and e["timing"].get("fmax_mhz")]
+            return min(fmax) if fmax else None
+    return None
+
+
 # -- totals, verdict, performance -----------------------------------------------------------------------------
 def _totals(rows: list[dict[str, Any]], synth: bool) -> dict[str, Any]:
     totals: dict[str, Any] = {"macs": sum(r["macs"] for r in rows), "parameters": sum(r["parameters"] for r in rows)}
     for r in RESOURCES:
         totals[r] = sum(row[r] for row in rows) if synth else None
+    fmax = [row["fmax_mhz"] for row in rows if row.get("fmax_mhz")]
+    totals["fmax_mhz"] = min(fmax) if synth and fmax else None  # the design runs at its slowest instance's clock
     return totals
+
+
+def _timing(report: dict[str, Any]) -> dict[str, Any] | None:
+    """The design's timing estimate: its slowest layer, against the clock the build was made for."""
+    from accel.rtl.timing import TIMING_MODEL
+
+    rows = [r for r in report["layers"] if r.get("fmax_mhz")]
+    if not rows:
+        return None
+    slow = min(rows, key=lambda r: r["fmax_mhz"])
+    return {
+        "model": TIMING_MODEL,
+        "method": "longest register-to-register path of each instance's synth_xilinx netlist, 7-series -1 cell "
+        "delays plus a per-net routing allowance by fanout (accel.rtl.timing; docs/hardware.md, Timing estimate)",
+        "fmax_mhz": slow["fmax_mhz"],
+        "critical_ns": slow["critical_ns"],
+        "node": slow["node"],
+        "instance": slow["critical_instance"],
+        "path": slow["critical_path"],
+        "meets_clock": slow["fmax_mhz"] >= report["clock_mhz"],
+    }
 
 
 def _verdict(report: dict[str, Any], synth: bool, info: PartInfo) -> tuple[bool | None, str]:
@@ -319,6 +383,10 @@ def _num(v: Any) -> str:
     return f"{int(v):,}"
 
 
+def _mhz(v: float | None) -> str:
+    return "" if v is None else f"{v:.0f}"
+
+
 def print_report(report: dict[str, Any]) -> None:
     """The report as a rich table: one row per layer, totals, the part's capacity and use, then the verdict."""
     from rich.console import Console
@@ -330,7 +398,7 @@ def print_report(report: dict[str, Any]) -> None:
                         f"{report['clock_mhz']:.1f} MHz)")  # fmt: skip
     cols = ["node", "op", "MACs", "params", "PE", "SIMD", "exp. cycles", "meas. cycles"]
     if synth:
-        cols += ["LUT", "FF", "DSP", "BRAM36"]
+        cols += ["LUT", "FF", "DSP", "BRAM36", "Fmax"]
     for c in cols:
         table.add_column(c, justify="left" if c in ("node", "op") else "right", no_wrap=True)
     for r in report["layers"]:
@@ -340,7 +408,7 @@ def print_report(report: dict[str, Any]) -> None:
             res = [_num(r[k]) for k in RESOURCES]
             if r["failed_instances"]:
                 res[0] = f"FAILED {', '.join(r['failed_instances'])} (+{res[0]})"
-            cells += res
+            cells += [*res, _mhz(r.get("fmax_mhz"))]
         table.add_row(*cells)
     t = report["totals"]
     perf = report["performance"]
@@ -348,13 +416,13 @@ def print_report(report: dict[str, Any]) -> None:
     ii = perf["ii_cycles"] if perf["ii_cycles"] else None
     total = ["total", "", _num(t["macs"]), _num(t["parameters"]), "", "", _num(perf["expected_ii_cycles"]), _num(ii)]
     if synth:
-        total += [_num(t[k]) for k in RESOURCES]
+        total += [*(_num(t[k]) for k in RESOURCES), _mhz(t.get("fmax_mhz"))]
         table.add_row(*total)
         cap = report["capacity"]
         pct = report["utilisation_percent"]
         if pct is not None:  # a part in accel's table
-            table.add_row(cap["device"], "capacity", "", "", "", "", "", "", *(_num(cap[k]) for k in RESOURCES))
-            table.add_row("", "use", "", "", "", "", "", "", *(f"{pct[k]:.1f}%" for k in RESOURCES))
+            table.add_row(cap["device"], "capacity", "", "", "", "", "", "", *(_num(cap[k]) for k in RESOURCES), "")
+            table.add_row("", "use", "", "", "", "", "", "", *(f"{pct[k]:.1f}%" for k in RESOURCES), "")
     else:
         table.add_row(*total)
     console.print(table)
@@ -364,6 +432,13 @@ def print_report(report: dict[str, Any]) -> None:
                       f"{s['cached']} from {s['cache']} in {s['elapsed_s']:.1f} s", highlight=False)  # fmt: skip
         for f in s["failed"]:
             console.print(f"  failed: {f['node']} / {f['instance']} ({f['module']}): {f['error']}", highlight=False)
+        tm = report.get("timing")
+        if tm:
+            verdict = "meets" if tm["meets_clock"] else "does NOT meet"
+            console.print(f"Fmax (estimate): {tm['fmax_mhz']:.0f} MHz, {verdict} the build's {report['clock_mhz']:.1f}"
+                          f" MHz; slowest: {tm['node']} / {tm['instance']}, {tm['critical_ns']:.2f} ns, {tm['path']} "
+                          "(synthesis netlist, 7-series -1 delays + routing allowance; Vivado decides)",
+                          highlight=False)  # fmt: skip
     console.print(f"verdict: {report['verdict']}", highlight=False)
     if perf["ii_basis"]:
         basis = perf["ii_basis"]

