@@ -14,6 +14,10 @@ capacity they are judged against is the build's part's (:func:`accel.parts.part_
 accel's table the report gives the totals and says the capacity is unknown instead of a verdict.  They are
 yosys estimates of each instance alone (no cross-boundary optimisation, no Vivado place & route); an instance
 yosys cannot synthesise is reported in its row and makes the totals a lower bound.
+
+Fmax is estimated from the same netlists (:mod:`accel.rtl.timing`: longest register-to-register path with
+7-series -1 cell delays and a routing allowance per net); a layer shows its slowest instance, the design its
+slowest layer.  :func:`estimate_fmax` reads that figure from the cache without running yosys.
 """
 
 from __future__ import annotations

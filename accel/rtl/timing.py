@@ -27,20 +27,22 @@ fanout-1 net from a LUT/MUXF/CARRY4 into a flip-flop's D (Vivado packs that pair
 OBUF and BUFG that synthesising an instance as a top level adds are ignored (zero delay).
 
 Constants (ns, 7-series -1).  Two sources: [V] the -1 figures Vivado's timing reports print for these
-primitives (they are DS187's switching characteristics; DS187 itself could not be retrieved here, so these
-are the commonly published values), and [X] Vivado's 7-series -1 timing model as extracted by Project X-Ray
-(prjxray-db ``artix7/timings/*.sdf``; the Zynq-7000 PL is the Artix-7 fabric) and shipped in yosys' own cell
-library, ``share/yosys/xilinx/cells_sim.v`` (its ``specify`` blocks; checkable on any machine with yosys).
-The two agree where both give a figure (CARRY4 CI->CO[3] 0.114 ns in both; LUT 0.124 [V] vs 0.127 [X] for
-the fastest pin; [X]'s larger per-pin LUT figures include the slice input routing that the per-net allowance
-covers here).  Each constant below names its source.
+primitives, which are DS187's (Zynq-7000) switching characteristics; DS187 itself could not be retrieved
+here, so these are the commonly published values, not re-read from the PDF.  [X] Vivado's 7-series -1
+timing model as extracted by Project X-Ray (prjxray-db ``artix7/timings/*.sdf``; the Zynq-7000 PL is the
+Artix-7 fabric) and shipped in yosys' own cell library, ``share/yosys/xilinx/cells_sim.v`` (its ``specify``
+blocks, each citing its SDF line; checkable on any machine with yosys).  The two agree where both give a
+figure (CARRY4 CI->CO[3] 0.114 ns in both; LUT 0.124 [V] vs 0.127 [X] for the fastest pin; [X]'s larger
+per-pin LUT figures include slice input routing, which the per-net allowance covers here).  Each constant
+below names its source.
 
-Expected error against Vivado: this is a pre-placement estimate.  Cell delays are the data sheet's, so paths
-dominated by DSP48E1 or RAMB are close; LUT paths depend on placement and congestion, which a fixed
-allowance cannot see: expect roughly +-30 % on the critical path, more for very high fanout nets (Vivado
-replicates or routes them far) and less for local logic.  Clock skew, jitter and uncertainty are not
-modelled (Vivado subtracts ~0.1-0.2 ns for them).  The estimate ranks instances and flags unpipelined logic;
-sign-off is Vivado's ``report_timing_summary`` (see docs/hardware.md, "Timing estimate").
+Expected error against Vivado: not measured (Vivado cannot run here).  This is a pre-placement estimate:
+cell delays are the data sheet's, so paths dominated by DSP48E1 or RAMB should be close; LUT paths depend
+on placement and congestion, which a fixed allowance cannot see: expect roughly +-30 % on the critical
+path, more for very high fanout nets (Vivado replicates or routes them far).  Clock skew, jitter and
+uncertainty are not modelled (Vivado's reports charge ~0.1-0.2 ns for them), and yosys' mapping is not
+Vivado's.  The estimate ranks instances and finds unpipelined logic; sign-off is Vivado's
+``report_timing_summary`` (docs/hardware.md, "Timing estimate", says how to run it).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-#: version of the delay model; a cached estimate made with another one is computed again
+#: version of the delay model (change it with any constant or rule): a cached estimate of another is made again
 TIMING_MODEL = "xc7-1/1"
 
 # -- slice flip-flops ---------------------------------------------------------------------------------------
@@ -93,6 +95,7 @@ T_DSP_CKO = {"PREG": 0.329, "CREG": 1.687, "MREG": 1.671, "AREG": {"MULTIPLY": 2
              "BREG": {"MULTIPLY": 2.813, "NONE": 1.616}}  # clock -> P from the last register on the way
 T_DSP_SETUP_CTRL = T_SETUP_SR  # CE*/RST* pins: the slice's synchronous-reset setup, an approximation
 # -- block RAM: [X] BRAM_L.sdf ---------------------------------------------------------------------------
+# (cells_sim.v attaches these two to swapped DO_REG conditions; the output register is the fast one, UG473)
 T_BRAM_CKO = 2.454  # L143, clock -> DO without the output register (DO_REG = 0)
 T_BRAM_CKO_REG = 0.882  # L153, clock -> DO from the output register (DO_REG = 1)
 T_BRAM_SETUP = {"ADDR": 0.566, "WE": 0.532, "DI": 0.737, "REGCE": 0.360, "RSTREG": 0.342}  # L13-L135
