@@ -1,9 +1,11 @@
-"""Checks shared by the part-2 block descriptions (pooling, joins, reshuffles)."""
+"""Checks shared by the part-2 block descriptions (pooling, joins, reshuffles), and the cost of ``accel_pool_core``,
+which every pooling block contains."""
 
 from __future__ import annotations
 
 from accel import AccelError
 from accel.fixed import FixedType
+from accel.rtl.blocks.cost import Cost, logic, ram
 from accel.rtl.params import MAX_WIDTH, check_divides, check_positive
 
 
@@ -30,3 +32,25 @@ def check_pair(name: str, what: str, pair: tuple[int, int]) -> tuple[int, int]:
     check_positive(name, f"{what} rows", pair[0])
     check_positive(name, f"{what} cols", pair[1])
     return pair
+
+
+def _vclog2(n: int) -> int:
+    """Verilog's ``$clog2`` (0 for 1), as accel_pool_core sizes its counters."""
+    return max(0, (int(n) - 1).bit_length())
+
+
+def pool_core_cost(height: int, width: int, channels: int, lanes: int, window: tuple[int, int],
+                   pads: tuple[int, int], out_hw: tuple[int, int], acc_w: int) -> Cost:  # fmt: skip
+    """``accel_pool_core`` (the max or sum of non-overlapping windows): a row buffer of WO*C/P partial results
+    (read combinationally and written at one address: single-port LUT-RAM), per lane a compare or add of
+    ``acc_w`` bits and the output register, and nine position counters (about 1.6 LUT and one FF per bit)."""
+    ph, pw = window
+    pt, pl = pads
+    ho, wo = out_hw
+    cb = channels // lanes
+    depth = max(wo, 1) * cb
+    bits = (_vclog2(2 * depth + 1) + _vclog2(cb + 1) + _vclog2(width + 1) + _vclog2(height + 1) + _vclog2(pw + 1)
+            + _vclog2(ph + 1) + _vclog2((width - 1 + pl) // pw + 2) + _vclog2((height - 1 + pt) // ph + 2)
+            + _vclog2(ho * wo * cb + 1))  # fmt: skip
+    row = ram("row buffer", depth, lanes * acc_w, registered_read=False, single_port=True)
+    return row + logic(lut=1.1 * lanes * acc_w + 1.6 * bits + 10, ff=lanes * acc_w + bits + 2)

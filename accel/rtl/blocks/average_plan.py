@@ -27,6 +27,7 @@ import numpy as np
 
 from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
+from accel.rtl.blocks.cost import Cost, dsp_per_multiplier, logic
 
 #: Verilog integer parameters are 32-bit signed; every constant handed to the RTL must fit.
 _PARAM_MAX = (1 << 31) - 1
@@ -82,6 +83,16 @@ class AveragePlan:
             "OVERFLOW": {Overflow.WRAP: 0, Overflow.SATURATE: 1, Overflow.SATURATE_SYMMETRIC: 2}[self.overflow],
         }
         return params
+
+    def cost(self, lanes: int) -> Cost:
+        """``lanes`` dividers (``accel_avg_div``): the reciprocal multiply ``u * MUL`` (a DSP slice when yosys
+        maps it, nothing when ``MUL`` is 1: a power-of-two count), the shift/offset adds, the tie check
+        and the saturation: about two LUTs per bit of the working width with a reciprocal to multiply by,
+        a third of that without (fitted)."""
+        u_w = self.t_w - self.z
+        dsp = dsp_per_multiplier(u_w + 1, self.mul_w + 1) if self.mul > 1 else 0
+        work = max(self.t_w, self.q_w, self.sum_w, self.out.width) + 2
+        return Cost(dsp=float(lanes * dsp)) + logic(lut=lanes * work * (2.0 if self.mul > 1 else 0.7))
 
 
 def plan_average(

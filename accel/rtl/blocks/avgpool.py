@@ -7,9 +7,10 @@ from pathlib import Path
 
 from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
-from accel.rtl.blocks._common import check_frame, check_pair, check_type
+from accel.rtl.blocks._common import check_frame, check_pair, check_type, pool_core_cost
 from accel.rtl.blocks.average_plan import AveragePlan, plan_average
 from accel.rtl.blocks.base import Block, Child, Port
+from accel.rtl.blocks.cost import Cost, logic
 
 
 @dataclass(frozen=True)
@@ -86,3 +87,11 @@ class AvgPool(Block):
     def expected_cycles_per_frame(self) -> int:
         """One input beat per cycle."""
         return self.height * self.width * self.channels // self.lanes
+
+    def cost(self) -> Cost:
+        """The pool core (window sums of SUM_W bits), one exact divider per lane and the output register."""
+        plan = self.plan()
+        ho, wo, _ = self.out_shape
+        core = pool_core_cost(self.height, self.width, self.channels, self.lanes, self.pool, (0, 0), (ho, wo),
+                              plan.sum_w)  # fmt: skip
+        return core + plan.cost(self.lanes) + logic(ff=self.lanes * self.out_type.width + 2)

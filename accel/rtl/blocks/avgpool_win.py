@@ -7,9 +7,10 @@ from pathlib import Path
 
 from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
-from accel.rtl.blocks._common import check_frame, check_pair, check_type
+from accel.rtl.blocks._common import check_frame, check_pair, check_type, pool_core_cost
 from accel.rtl.blocks.average_plan import AveragePlan, plan_average
 from accel.rtl.blocks.base import Block, Child, Port
+from accel.rtl.blocks.cost import Cost, logic
 from accel.rtl.blocks.window import Window
 
 
@@ -85,3 +86,11 @@ class AvgPoolWindowed(Block):
     def expected_cycles_per_frame(self) -> int:
         """The window generator is the bottleneck (one window beat per cycle into the averager)."""
         return self.window.expected_cycles_per_frame()
+
+    def cost(self) -> Cost:
+        """The window generator, a pool core summing each window's KH*KW beats, the dividers, the output register."""
+        plan = self.plan()
+        ho, wo, _ = self.out_shape
+        kk = self.pool[0] * self.pool[1]
+        core = pool_core_cost(ho * wo, kk, self.channels, self.lanes, (1, kk), (0, 0), (ho * wo, 1), plan.sum_w)
+        return self.window.cost() + core + plan.cost(self.lanes) + logic(ff=self.lanes * self.out_type.width + 2)

@@ -11,6 +11,8 @@ reading generated Verilog.  So each block description (one frozen dataclass per 
 * its Verilog **parameters** (:meth:`Block.verilog_parameters`) and the **files** it needs
   (:attr:`Block.sources` library modules, :meth:`Block.write_files` ROM images);
 * its **cycle model** (:meth:`Block.expected_cycles_per_frame`) and **resource class**;
+* its **cost** (:meth:`Block.cost`): estimated LUT / FF / DSP / BRAM36 and what each of its memories becomes, a
+  closed formula of its own parameters (:mod:`accel.rtl.blocks.cost`), which the build's fit check sums;
 * how to **monitor** it from outside (:attr:`Block.starved`, :attr:`Block.vector_output`) and the
   library blocks it instantiates inside itself (:attr:`Block.children`), so that the co-simulation can
   measure each one.
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from accel.fixed import FixedType
+from accel.rtl.blocks.cost import Cost
 
 #: what "starved" (waiting for input) means when monitoring a block:
 #: "input": s_axis_tready && !s_axis_tvalid; "any_input": some s*_axis_tvalid is low (joins reading all
@@ -96,3 +99,7 @@ class Block:
 
     def expected_cycles_per_frame(self) -> int:
         raise NotImplementedError
+
+    def cost(self) -> Cost:
+        """Estimated resources of one instance (calibrated against yosys, see :mod:`accel.rtl.blocks.cost`)."""
+        raise NotImplementedError(f"{type(self).__name__} does not declare its cost")

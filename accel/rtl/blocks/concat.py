@@ -8,6 +8,7 @@ from pathlib import Path
 from accel.fixed import FixedType, union
 from accel.rtl.blocks._common import check_frame, check_type
 from accel.rtl.blocks.base import Block, Port
+from accel.rtl.blocks.cost import Cost, clog2, logic
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,10 @@ class Concat(Block):
     def expected_cycles_per_frame(self) -> int:
         """One output beat per cycle."""
         return self.height * self.width * (self.c0 + self.c1) // self.lanes
+
+    def cost(self) -> Cost:
+        """Per lane a 2:1 mux of the aligned operands into the output register; beat and pixel counters."""
+        bits = clog2(self.expected_cycles_per_frame() // (self.height * self.width) + 1)
+        bits += clog2(self.height * self.width + 1)
+        data = self.lanes * self.out_type.width
+        return logic(lut=data + bits + 2, ff=data + bits + 2)

@@ -10,6 +10,7 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks.base import Block, Port
+from accel.rtl.blocks.cost import Cost, counter, logic, multipliers, ram, rom
 from accel.rtl.blocks.mvu import dot_sum_width
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
 
@@ -99,3 +100,21 @@ class Dwu(Block):
         """One input beat per cycle: pixels * kh*kw * C/PE."""
         kh, kw, c, _ = self.weight.shape
         return self.pixels * kh * kw * (c // self.pe)
+
+    def cost(self) -> Cost:
+        """Weight ROM (KK*CG words of PE*M weights) and bias ROM (CG words), read combinationally: LUT logic;
+        the CG-word accumulator memory of partial sums (LUT-RAM, read and written at the same group);
+        PE*M multipliers; per output the bias add and the output register; three counters.
+
+        The accumulator type's width stands for the dot-product width, as in :meth:`Mvu.cost`.
+        """
+        kh, kw, c, m = self.weight.shape
+        kk, cg, lanes = kh * kw, c // self.pe, self.pe * m
+        out_w = self.out_type.width
+        mults = multipliers(lanes, self.in_type.width + 1, self.w_type.width + 1)
+        in_lut = mults.dsp == 0
+        acc = ram("accumulators", cg, lanes * out_w, registered_read=False)
+        ctl = counter(cg) + counter(kk) + counter(self.pixels)
+        datapath = logic(lut=0.5 * lanes * out_w + (lanes * out_w if in_lut else 0) + 55, ff=lanes * out_w + 20)
+        return (rom("weights", kk * cg, lanes * self.w_type.width) + rom("bias", cg, lanes * out_w) + acc + mults
+                + ctl + datapath)  # fmt: skip

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accel.rtl.blocks.base import Block, Port
+from accel.rtl.blocks.cost import Cost, clog2, logic, ram
 from accel.rtl.params import check_positive
 
 
@@ -48,3 +49,10 @@ class Fifo(Block):
     def expected_cycles_per_frame(self) -> int:
         """One beat per cycle in steady state."""
         return self.beats_per_frame
+
+    def cost(self) -> Cost:
+        """The queue (DEPTH words of WIDTH+1 bits with TLAST, registered read: LUT-RAM or block RAM) and two
+        address counters, a fill count and their compares."""
+        aw = clog2(self.depth)
+        queue = ram("queue", self.depth, self.width + 1, registered_read=True)
+        return queue + logic(lut=4 * aw + 8, ff=3 * aw + 2)

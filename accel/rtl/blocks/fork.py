@@ -7,6 +7,7 @@ from pathlib import Path
 
 from accel import AccelError
 from accel.rtl.blocks.base import Block, Port
+from accel.rtl.blocks.cost import Cost, logic
 from accel.rtl.params import check_positive
 
 
@@ -49,3 +50,7 @@ class Fork(Block):
     def expected_cycles_per_frame(self) -> int:
         """One beat per cycle when every consumer is ready (the fork stores nothing)."""
         return self.beats_per_frame
+
+    def cost(self) -> Cost:
+        """One "taken" flag per consumer and the handshake logic; the data is only wired."""
+        return logic(lut=3 * self.outputs + 1, ff=self.outputs)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from accel.fixed import FixedType, Overflow, Rounding
-from accel.rtl.blocks._common import check_frame, check_type
+from accel.rtl.blocks._common import check_frame, check_type, pool_core_cost
 from accel.rtl.blocks.average_plan import AveragePlan, plan_average
 from accel.rtl.blocks.base import Block, Child, Port
+from accel.rtl.blocks.cost import Cost, logic
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,10 @@ class GlobalAvgPool(Block):
     def expected_cycles_per_frame(self) -> int:
         """One input beat per cycle (the C/P output beats overlap the next frame's input)."""
         return self.height * self.width * self.channels // self.lanes
+
+    def cost(self) -> Cost:
+        """A pool core summing the whole frame per channel, one exact divider per lane, the output register."""
+        plan = self.plan()
+        core = pool_core_cost(self.height, self.width, self.channels, self.lanes, (self.height, self.width), (0, 0),
+                              (1, 1), plan.sum_w)  # fmt: skip
+        return core + plan.cost(self.lanes) + logic(ff=self.lanes * self.out_type.width + 2)

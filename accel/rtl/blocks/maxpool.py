@@ -7,8 +7,9 @@ from pathlib import Path
 
 from accel import AccelError
 from accel.fixed import FixedType
-from accel.rtl.blocks._common import check_frame, check_pair, check_type
+from accel.rtl.blocks._common import check_frame, check_pair, check_type, pool_core_cost
 from accel.rtl.blocks.base import Block, Child, Port
+from accel.rtl.blocks.cost import Cost
 
 
 @dataclass(frozen=True)
@@ -84,3 +85,10 @@ class MaxPool(Block):
     def expected_cycles_per_frame(self) -> int:
         """One input beat per cycle: the input side is the bottleneck."""
         return self.height * self.width * self.channels // self.lanes
+
+    def cost(self) -> Cost:
+        """The pool core (a maximum over DATA_W+1 bits per lane) and nothing else."""
+        self.validate()
+        ho, wo, _ = self.out_shape
+        return pool_core_cost(self.height, self.width, self.channels, self.lanes, self.pool,
+                              (self.pads[0], self.pads[2]), (ho, wo), self.dtype.width + 1)  # fmt: skip

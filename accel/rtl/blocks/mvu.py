@@ -14,6 +14,7 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks.base import Block, Port
+from accel.rtl.blocks.cost import Cost, counter, logic, multipliers, ram, rom
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
 
 
@@ -124,3 +125,25 @@ class Mvu(Block):
     def expected_cycles_per_frame(self) -> int:
         """One SIMD x PE step per cycle: pixels * (cin/SIMD) * (cout/PE)."""
         return self.pixels * (self.cin // self.simd) * (self.cout // self.pe)
+
+    def cost(self) -> Cost:
+        """Weight ROM (NF*SF words of PE*SIMD weights) and bias ROM (NF words of PE accumulators), both read
+        combinationally and so LUT logic; the SF-word input buffer the later output folds reread (LUT-RAM);
+        PE*SIMD multipliers; per PE the accumulator, the bias add and the output register; three counters.
+
+        The accumulator type's width stands for the dot-product width (they differ by the bias only), so the
+        cost never recomputes the weights' bound.  With a single ROM word the weights are constants.
+        """
+        sf, nf = self.cin // self.simd, self.cout // self.pe
+        out_w, in_w, w_w = self.out_type.width, self.in_type.width, self.w_type.width
+        lanes = self.pe * self.simd
+        mults = multipliers(lanes, in_w + 1, w_w + 1)
+        in_lut = mults.dsp == 0  # multipliers and their adder tree in LUTs
+        buf = ram("input buffer", sf, self.simd * in_w, registered_read=False) if nf > 1 else Cost()
+        ctl = counter(sf) + counter(nf) + counter(self.pixels)
+        if sf * nf == 1:  # constant weights and bias: the DSPs absorb the adds and the accumulator
+            return mults + ctl + logic(lut=10, ff=self.pe * out_w)
+        datapath = logic(lut=1.8 * self.pe * out_w + (lanes * out_w if in_lut else 0) + 45,
+                         ff=self.pe * (2 * out_w + 14) + 10)  # fmt: skip
+        return (rom("weights", nf * sf, lanes * w_w) + rom("bias", nf, self.pe * out_w) + buf + mults + ctl
+                + datapath)  # fmt: skip

@@ -8,6 +8,7 @@ from pathlib import Path
 from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks.base import Block, Port
+from accel.rtl.blocks.cost import Cost, clog2, logic
 from accel.rtl.params import check_divides, check_positive, check_width
 
 ROUNDING_CODE = {Rounding.TRUNCATE: 0, Rounding.ROUND_HALF_UP: 1, Rounding.ROUND_HALF_EVEN: 2}
@@ -78,3 +79,10 @@ class Requant(Block):
     def expected_cycles_per_frame(self) -> int:
         """One beat per cycle."""
         return self.beats_per_frame
+
+    def cost(self) -> Cost:
+        """Per lane: extension to IN+|shift|+3 bits, the rounding add and the saturation compare (about 0.6 LUT
+        per working bit); the output register and the beat counter."""
+        ww = self.src.width + abs(self.dst.frac - self.src.frac) + 3
+        bw = clog2(self.beats_per_frame)
+        return logic(lut=0.6 * ww * self.lanes + bw + 5, ff=self.lanes * self.dst.width + bw + 2)

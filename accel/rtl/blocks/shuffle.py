@@ -7,6 +7,7 @@ from pathlib import Path
 
 from accel.rtl.blocks._common import check_frame
 from accel.rtl.blocks.base import Block, Port
+from accel.rtl.blocks.cost import Cost, clog2, logic
 from accel.rtl.params import check_divides, check_width
 
 
@@ -50,3 +51,11 @@ class ChannelShuffle(Block):
     def expected_cycles_per_frame(self) -> int:
         """One beat per cycle (two pixel buffers alternate)."""
         return self.height * self.width * self.channels // self.lanes
+
+    def cost(self) -> Cost:
+        """Two whole-pixel registers (C elements each, flip-flops); the output beat is a mux over the 2*C/P beats
+        of both (about 0.37 LUT per input bit, fitted) plus the per-beat write enables."""
+        cb = self.channels // self.lanes
+        bits = 2 * clog2(cb + 1) + clog2(self.expected_cycles_per_frame() + 1)
+        mux = 0.37 * self.lanes * self.data_width * 2 * cb
+        return logic(lut=mux + 4.75 * cb + 20, ff=2 * self.channels * self.data_width + bits + 4)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from accel.rtl.blocks._common import check_frame, check_pair
 from accel.rtl.blocks.base import Block, Port
+from accel.rtl.blocks.cost import Cost, logic, ram
 from accel.rtl.params import check_width
 
 
@@ -53,3 +54,12 @@ class Upsample(Block):
         """One output beat per cycle; rows are read in while the previous row is replayed."""
         fh, fw = self.factor
         return self.height * fh * self.width * fw * self.channels // self.lanes
+
+    def cost(self) -> Cost:
+        """Two row banks of W*C/P beats read combinationally (LUT-RAM) and the address / repeat counters."""
+        fh, fw = self.factor
+        rb = self.width * self.channels // self.lanes
+        aw = (2 * rb).bit_length()  # $clog2(2*RB + 1)
+        bits = 2 * aw + sum(n.bit_length() for n in (self.channels // self.lanes, self.width, self.height, fh, fw))
+        banks = ram("row banks", 2 * rb, self.lanes * self.data_width, registered_read=False)
+        return banks + logic(lut=7.5 * aw, ff=bits + 5)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from accel.rtl.blocks._common import check_frame
 from accel.rtl.blocks.base import Block, Port
+from accel.rtl.blocks.cost import Cost, logic
 from accel.rtl.params import check_divides, check_width
 
 
@@ -50,3 +51,13 @@ class WidthConverter(Block):
     def expected_cycles_per_frame(self) -> int:
         """One beat per cycle on the side with more beats (the narrower one)."""
         return self.height * self.width * self.channels // min(self.lanes_in, self.lanes_out)
+
+    def cost(self) -> Cost:
+        """A queue of P_IN + P_OUT + max(P_IN, P_OUT) element registers, each fed by a mux of itself, its
+        successor and the P_IN input lanes (fitted: 0.2 LUT per mux input bit, 6.5 per entry and input lane
+        for the position compares); the fill and beat counters."""
+        cap = self.lanes_in + self.lanes_out + max(self.lanes_in, self.lanes_out)
+        kw = cap.bit_length()  # $clog2(CAP + 1)
+        nw = self.expected_cycles_per_frame().bit_length()
+        lut = 0.2 * cap * self.data_width * (self.lanes_in + 1) + 6.5 * cap * self.lanes_in + kw + nw
+        return logic(lut=lut, ff=cap * self.data_width + kw + nw)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from accel import AccelError
 from accel.rtl.blocks.base import Block, Port
+from accel.rtl.blocks.cost import Cost, clog2, logic, ram
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width
 
 
@@ -91,3 +92,17 @@ class Window(Block):
         need0 = h if ho == 1 else max(min(h, kh - pt), max(0, sh - pt))
         stall_rows = max(0, need0 - (kh + sh - held))
         return max(in_beats, out_beats + stall_rows * w * cg)
+
+    def cost(self) -> Cost:
+        """The line buffer (KH+SH rows of W*C/P beats, registered read: LUT-RAM or block RAM) and the writer's
+        and reader's thirteen row/column registers of IW bits with their signed arithmetic."""
+        h, w, c = self.shape
+        kh, kw = self.kernel
+        sh, sw = self.stride
+        cg = c // self.lanes
+        nr = kh + sh
+        depth = nr * w * cg
+        big = h + w + sum(self.pads) + kh + kw + sh + sw + nr + cg + 4
+        iw = (big - 1).bit_length() + 2  # the Verilog's $clog2(BIG) + 2
+        line = ram("line buffer", depth, self.lanes * self.width, registered_read=True)
+        return line + logic(lut=22 * iw + 6 * clog2(depth) + 50, ff=13 * iw + 3)

@@ -1,0 +1,230 @@
+"""The resource cost model of the RTL blocks: what one instance takes of an FPGA, estimated without yosys.
+
+Why: ``accel build --backend rtl`` must refuse a design that cannot fit its part before writing it, and must do so
+in milliseconds, so every block description states its cost as a closed formula of its own parameters
+(:meth:`accel.rtl.blocks.base.Block.cost`), built from the few primitives of this module.  The units are those of
+:func:`accel.rtl.synth.resources` and of :mod:`accel.parts`: LUT6 sites (logic and LUT-RAM), flip-flops, DSP48E1
+slices and BRAM36 blocks (a RAMB18 is half of one).
+
+Method.  The structure mirrors what yosys 0.23 ``synth_xilinx -family xc7`` makes of the library's Verilog, and
+the constants are fitted to it (``scripts/calibrate_cost.py`` prints model against yosys per configuration;
+docs/hardware.md, "Fit check", states the calibration set and the error):
+
+* memories (:func:`rom`, :func:`ram`) follow yosys' ``memory_libmap`` choice.  A combinationally read constant
+  array (the weight and bias ROMs) cannot use LUT-RAM or block RAM there, so it becomes logic: one LUT6 per 64
+  words of every bit column up to 256 words (MUXF7/MUXF8 join four), and, deeper, that many times a factor
+  growing with the address width (ABC's wider mux trees; 1.25x at 1,024 words, 2x at 32,768).  A written array
+  becomes LUT-RAM (RAM32M/RAM64M cells, RAM128X1S/RAM256X1S for single-port ones) or block RAM (RAMB36 chunks
+  of the depth, the remainder in a RAMB18), whichever memory_libmap's costs (8 per LUT-RAM cell plus the read
+  mux, 129 per RAMB18, 257 per RAMB36) make cheaper; block RAM only when the read is registered;
+* multipliers (:func:`multipliers`) go to DSP48E1 when yosys' ``mul2dsp`` takes them (both operands of 2 bits or
+  more, a product of 9 bits or more; wider than 25 x 18 bits: several slices), otherwise to LUTs;
+* the rest (counters, adders, muxes, control) is a per-block linear formula in its widths and lanes whose
+  constants were fitted to the calibration set.
+
+Each :class:`Memory` an instance holds is recorded with what it becomes and its bits, so ``build.json`` can say
+where a layer's resources go (``weights`` ROM, ``bias`` ROM, ``line buffer`` ...).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+#: the resources a device is sized by, in the keys :func:`accel.rtl.synth.resources` and the report use
+RESOURCES = ("LUT", "FF", "DSP", "BRAM")
+#: what a memory becomes: LUT logic (a constant ROM read combinationally), LUT-RAM, block RAM or flip-flops
+MEMORY_KINDS = ("lut-rom", "lutram", "bram", "ff")
+
+#: memory_libmap's costs (yosys 0.23 share/xilinx/lutrams_xc5v.txt, brams_xc4v.txt): a LUT-RAM cell, RAMB18, RAMB36
+_LUTRAM_COST, _RAMB18_COST, _RAMB36_COST = 8.0, 129.0, 257.0
+#: block RAM aspect ratios (depth, width) of a RAMB36 and of a RAMB18 in simple dual-port use
+_RAMB36 = ((32768, 1), (16384, 2), (8192, 4), (4096, 9), (2048, 18), (1024, 36), (512, 72))
+_RAMB18 = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+
+
+@dataclass(frozen=True)
+class Memory:
+    """One memory of an instance: what it holds (``name``), what yosys makes of it (``kind``), its size and cost."""
+
+    name: str  # "weights", "bias", "line buffer", "queue", "row buffer", ...
+    kind: str  # one of MEMORY_KINDS
+    words: int
+    width: int
+    lut: float = 0.0
+    ff: float = 0.0
+    bram36: float = 0.0
+
+    @property
+    def bits(self) -> int:
+        return self.words * self.width
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Estimated resources of a block instance (or a sum of them), and the memories among them."""
+
+    lut: float = 0.0
+    ff: float = 0.0
+    dsp: float = 0.0
+    bram36: float = 0.0
+    memory: tuple[Memory, ...] = field(default=(), compare=False)
+
+    def __add__(self, other: Cost) -> Cost:
+        if not isinstance(other, Cost):
+            return NotImplemented
+        return Cost(self.lut + other.lut, self.ff + other.ff, self.dsp + other.dsp, self.bram36 + other.bram36,
+                    self.memory + other.memory)  # fmt: skip
+
+    def __radd__(self, other: object) -> Cost:
+        """``sum(costs)`` starts from 0."""
+        if other == 0:
+            return self
+        return NotImplemented
+
+    def times(self, n: int) -> Cost:
+        """``n`` copies of this cost (e.g. one per lane); a memory is listed once per copy."""
+        return Cost(self.lut * n, self.ff * n, self.dsp * n, self.bram36 * n, self.memory * n)
+
+    def of(self, resource: str) -> float:
+        """The amount of one of :data:`RESOURCES`."""
+        return {"LUT": self.lut, "FF": self.ff, "DSP": self.dsp, "BRAM": self.bram36}[resource]
+
+    def resources(self) -> dict[str, float]:
+        """``{"LUT": .., "FF": .., "DSP": .., "BRAM": ..}``, the keys of :func:`accel.rtl.synth.resources`."""
+        return {r: self.of(r) for r in RESOURCES}
+
+
+def total(costs: Iterable[Cost]) -> Cost:
+    """The sum of several costs (an empty sum is zero)."""
+    out = Cost()
+    for c in costs:
+        out = out + c
+    return out
+
+
+def clog2(n: int) -> int:
+    """Address / counter bits for ``n`` values (at least 1), as the library sizes its counters."""
+    return max(1, (int(n) - 1).bit_length())
+
+
+def logic(lut: float = 0.0, ff: float = 0.0) -> Cost:
+    """Plain logic: LUTs and flip-flops."""
+    return Cost(lut=float(lut), ff=float(ff))
+
+
+def counter(count: int) -> Cost:
+    """A counter over ``count`` values with its wrap compare: one FF and about one LUT per bit."""
+    b = clog2(count) if count > 1 else 0
+    return logic(b, b)
+
+
+def rom_luts(words: int, width: int) -> float:
+    """LUT6s of a constant ``words`` x ``width`` array read combinationally (yosys makes it logic).
+
+    Per bit column: nothing up to 2 words (a wire or an inverter of the address), one LUT6 per 64 words up to 256
+    (MUXF7/MUXF8 join four LUTs for free), and beyond that ``words / 64`` times a factor that grows by 1/7.5 per
+    address bit above 8 (ABC's mux trees: 1.27x at 1,024 words, 2x at 32,768 in the calibration set).
+    """
+    if words <= 2 or width <= 0:
+        return 0.0
+    if words <= 256:
+        return float(width * math.ceil(words / 64))
+    return width * words / 64 * (1 + (math.log2(words) - 8) / 7.5)
+
+
+def rom(name: str, words: int, width: int) -> Cost:
+    """A constant ROM read combinationally (``assign w = rom[addr]``): LUT logic (see :func:`rom_luts`)."""
+    luts = rom_luts(words, width)
+    return Cost(lut=luts, memory=(Memory(name, "lut-rom", int(words), int(width), lut=luts),))
+
+
+def bram_layout(words: int, width: int) -> tuple[float, int]:
+    """(BRAM36 blocks, pieces along the depth) of a ``words`` x ``width`` simple dual-port memory, as yosys 0.23
+    packs it: whole RAMB36s along the depth and a RAMB18 for a remainder that fits one, or RAMB18s only,
+    whichever is fewer.  More than one piece along the depth means a read mux in LUTs."""
+    best: tuple[float, int] = (math.inf, 1)
+    for depth, w in _RAMB36:
+        full, rest = divmod(words, depth)
+        tail = 0.0 if rest == 0 else (0.5 if rest <= depth // 2 and w <= 36 else 1.0)
+        best = min(best, (math.ceil(width / w) * (full + tail), full + (rest > 0)))
+    for depth, w in _RAMB18:
+        deep = math.ceil(words / depth)
+        best = min(best, (0.5 * math.ceil(width / w) * deep, deep))
+    return best
+
+
+def bram36_blocks(words: int, width: int) -> float:
+    """BRAM36 blocks of a ``words`` x ``width`` block RAM (see :func:`bram_layout`)."""
+    return bram_layout(words, width)[0]
+
+
+def _lutram(words: int, width: int, single_port: bool) -> tuple[float, float, float]:
+    """(LUT-RAM cells, LUT6 sites incl. the read mux, memory_libmap's cost) of a ``words`` x ``width`` LUT-RAM.
+
+    Simple dual-port (a write and a read address): RAM32M (32 x 6) or RAM64M (64 x 3), 4 sites each.
+    Single-port (one address): RAM32M as 32 x 8, RAM64M as 64 x 4, RAM128X1S (2 sites), RAM256X1S (4 sites).
+    Deeper memories repeat the cell along the depth and mux the reads: about one LUT per bit per three extra
+    cells.  memory_libmap's cost is 8 per cell plus, in the calibration, one per bit per extra cell of depth.
+    """
+    shapes = ((32, 8, 4), (64, 4, 4), (128, 1, 2), (256, 1, 4)) if single_port else ((32, 6, 4), (64, 3, 4))
+    best = (math.inf, math.inf, math.inf)
+    for depth, w, sites in shapes:
+        deep = math.ceil(words / depth)
+        cells = deep * math.ceil(width / w)
+        mux = width * math.ceil((deep - 1) / 3)
+        cost = _LUTRAM_COST * cells + width * (deep - 1)
+        if cost < best[2]:
+            best = (float(cells), float(cells * sites + mux), cost)
+    return best
+
+
+def ram(name: str, words: int, width: int, *, registered_read: bool, single_port: bool = False) -> Cost:
+    """A written memory of ``words`` x ``width`` bits as yosys' memory_libmap maps it (see the module docstring).
+
+    ``registered_read``: the read data goes straight into a register (``q <= mem[a]``), so block RAM may hold
+    it (and absorbs that register; a memory deeper than one block needs a LUT read mux, one LUT per bit per
+    extra piece); otherwise only LUT-RAM or flip-flops can.  The cost includes the output
+    register of a registered read when the memory is not block RAM.  ``single_port``: read and write share
+    one address.
+    """
+    words, width = int(words), int(width)
+    if words <= 0 or width <= 0:
+        return Cost()
+    bits = words * width
+    _, sites, lut_cost = _lutram(words, width, single_port)
+    out_ff = width if registered_read else 0
+    options = [(float(bits), Memory(name, "ff", words, width, lut=0.0, ff=float(bits + out_ff))),
+               (lut_cost, Memory(name, "lutram", words, width, lut=sites, ff=float(out_ff)))]  # fmt: skip
+    if registered_read:
+        blocks, pieces = bram_layout(words, width)
+        bcost = sum(_RAMB36_COST if b == 1.0 else _RAMB18_COST for b in _split(blocks))
+        mux = float(width * (pieces - 1))
+        options.append((bcost, Memory(name, "bram", words, width, lut=mux, bram36=blocks)))
+    _, mem = min(options, key=lambda o: o[0])
+    return Cost(lut=mem.lut, ff=mem.ff, bram36=mem.bram36, memory=(mem,))
+
+
+def _split(blocks: float) -> list[float]:
+    """A BRAM36 count as its blocks: 1.0 per RAMB36, 0.5 for a RAMB18."""
+    whole = int(blocks)
+    return [1.0] * whole + ([0.5] if blocks - whole else [])
+
+
+def dsp_per_multiplier(a_bits: int, b_bits: int) -> int:
+    """DSP48E1 slices of one signed ``a_bits`` x ``b_bits`` multiply under yosys' mul2dsp: 0 when it stays in
+    LUTs (an operand below 2 bits or a product below 9 bits), else one per 25 x 18 piece."""
+    a, b = max(a_bits, b_bits), min(a_bits, b_bits)
+    if b < 2 or a + b < 9:
+        return 0
+    return math.ceil((a - 1) / 24) * math.ceil((b - 1) / 17)
+
+
+def multipliers(count: int, a_bits: int, b_bits: int) -> Cost:
+    """``count`` signed ``a_bits`` x ``b_bits`` multipliers: DSP slices (see :func:`dsp_per_multiplier`), or, when
+    yosys keeps them in logic, about one LUT per partial-product bit (a x b)."""
+    per = dsp_per_multiplier(a_bits, b_bits)
+    if per:
+        return Cost(dsp=float(count * per))
+    return logic(lut=count * a_bits * b_bits)

