@@ -296,7 +296,8 @@ class _Graph:
         net = c.inputs[pin]
         self.capture.append((net, self._route(net, c, pin[0]), setup, i))
 
-    def _add_cell(self, i: int, c: _Cell) -> None:  # noqa: C901 (one branch per primitive family)
+    def _add_cell(self, i: int, c: _Cell) -> None:
+        """The arcs, launch points and capture points of one cell: one branch per primitive family."""
         t = c.type
         if t in CONST_TYPES:
             return
@@ -307,8 +308,8 @@ class _Graph:
                         self._arc(net, out, 0.0, 0.0, i)
             return
         if t in FF_TYPES:
+            setup = {"D": T_SETUP_D, "CE": T_SETUP_CE, "GE": T_SETUP_CE, "R": T_SETUP_SR, "S": T_SETUP_SR}
             for pin in c.inputs:
-                setup = {"D": T_SETUP_D, "CE": T_SETUP_CE, "GE": T_SETUP_CE, "R": T_SETUP_SR, "S": T_SETUP_SR}
                 if pin[0] in setup:  # CLR/PRE are asynchronous: no setup path
                     self._setup(i, c, pin, setup[pin[0]])
             for out in c.outputs.values():
