@@ -4,7 +4,7 @@
     accel inspect MODEL [--json]             per-node shapes, exact types, MACs, parameters
     accel verify MODEL --against X ...       bit-exact check of the reference against QKeras, the hls4ml
                                              C simulation (hls) or the RTL co-simulation (rtl)
-    accel build MODEL --backend hls|rtl -o DIR [--board pynq-z2]
+    accel build MODEL --backend hls|rtl -o DIR [--board pynq-z2] [--allow-overfit]
                                              write a firmware project (and the Pynq-Z2 Vivado flow)
     accel report DIR                         per-layer cycles and resources of an RTL build
     accel package DIR                        the folder/tarball to copy to the board
@@ -87,7 +87,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.board is not None and part is None:
         part = DEFAULT_PART  # the Pynq-Z2's part
     summary = build(model, graph, args.backend, Path(args.output), board=args.board, part=part,
-                    clock_ns=args.clock_ns, io=args.io, folding=args.folding, source=args.model)  # fmt: skip
+                    clock_ns=args.clock_ns, io=args.io, folding=args.folding, source=args.model,
+                    allow_overfit=args.allow_overfit)  # fmt: skip
     print(json.dumps(summary, indent=1, default=str) if args.json else describe_build(summary))
     csim = summary.get("csim")
     return EXIT_MISMATCH if csim is not None and not csim.get("ok") else 0
@@ -210,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--clock-ns", type=float, default=10.0, help="target clock period in ns (default: 10)")
     s.add_argument("--io", choices=["stream", "parallel"], default="stream", help="hls4ml io type (hls backend)")
     s.add_argument("--folding", metavar="FILE", default=None, help="PE/SIMD per node, JSON or YAML (rtl backend)")
+    s.add_argument("--allow-overfit", action="store_true",
+                   help="rtl backend: write the design even when its estimated LUT/FF/DSP/BRAM exceed the part "
+                   "(default: refuse it before writing anything)")  # fmt: skip
     s.add_argument("--json", action="store_true", help="print one JSON object describing the build")
     s.set_defaults(func=cmd_build)
 

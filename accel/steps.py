@@ -243,11 +243,13 @@ def describe_verify(result: dict[str, Any]) -> str:
 # -- step: build ----------------------------------------------------------------------
 def build(model: Any, graph: Any, backend: str, out_dir: Path, *, board: str | None = None, part: str | None = None,
           clock_ns: float = 10.0, io: str = "stream", folding: str | None = None,
-          source: str | None = None) -> dict[str, Any]:  # fmt: skip
+          source: str | None = None, allow_overfit: bool = False) -> dict[str, Any]:  # fmt: skip
     """Write the backend's project into ``out_dir`` (and the board flow on top); a JSON-ready summary.
 
     ``source`` is the MODEL argument the graph came from (a zoo name or a file), recorded in the manifest so
     that ``accel verify BUILD_DIR`` can check the build later without being told the model again.
+    ``allow_overfit``: the RTL backend writes a design whose estimated resources exceed the part instead of
+    refusing it (see :mod:`accel.rtl.cost`).
     """
     part = part or DEFAULT_PART
     src, sha = model_source(source) if source else ("", "")
@@ -262,7 +264,7 @@ def build(model: Any, graph: Any, backend: str, out_dir: Path, *, board: str | N
         from accel.rtl.network import build_rtl
 
         summary["manifest"] = build_rtl(graph, out_dir, folding=folding, part=part, clock_ns=clock_ns,
-                                        source=src, source_sha256=sha)
+                                        source=src, source_sha256=sha, allow_overfit=allow_overfit)
     else:
         raise AccelError(f"backend '{backend}' is unknown; supported: {', '.join(BACKENDS)}.")
     if board is not None:
@@ -270,6 +272,22 @@ def build(model: Any, graph: Any, backend: str, out_dir: Path, *, board: str | N
 
         summary["board"] = write_board_flow(out_dir, board=board, clock_ns=clock_ns)
     return summary
+
+
+def describe_fit(fit: dict[str, Any]) -> str:
+    """The build summary's line on the fit check: the cost model's estimate against the part, largest use."""
+    t, cap = fit["total"], fit.get("capacity")
+    names = (("lut", "LUT"), ("ff", "FF"), ("dsp", "DSP"), ("bram36", "BRAM36"))
+
+    def num(v: float) -> str:
+        return f"{v:,.1f}" if v != int(v) else f"{int(v):,}"
+
+    if cap is None:
+        parts = ", ".join(f"{label} {num(round(t[k]) if k != 'bram36' else t[k])}" for k, label in names)
+        return f"resource estimate (cost model, before synthesis): {parts}; {fit['verdict']}."
+    parts = ", ".join(f"{label} {num(round(t[k]) if k != 'bram36' else t[k])} of {cap[k]:,}" for k, label in names)
+    note = " (built anyway: --allow-overfit)" if fit.get("fits") is False else ""
+    return f"resource estimate (cost model, before synthesis) vs the {cap['device']}: {parts}; {fit['verdict']}{note}."
 
 
 def describe_build(summary: dict[str, Any]) -> str:
@@ -284,6 +302,8 @@ def describe_build(summary: dict[str, Any]) -> str:
                      f"({csim.get('frames')} frames, {csim.get('seconds', 0):.1f} s).")  # fmt: skip
     if "expected_ii_cycles" in m:
         lines.append(f"expected initiation interval: {m['expected_ii_cycles']:,} cycles per frame.")
+    if m.get("fit"):
+        lines.append(describe_fit(m["fit"]))
     lines.append(f"vendor step (needs Xilinx tools, not run here): {m['ip']['make']}")
     board = summary.get("board")
     if board is not None:

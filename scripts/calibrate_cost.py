@@ -8,7 +8,8 @@ those formulas meet the tool: it synthesises a spread of configurations of every
 configuration, the model's LUT / FF / DSP / BRAM36 next to yosys' and their ratio, then the error per resource
 over the whole set.  docs/hardware.md ("Fit check") quotes that summary.
 
-Usage: ``.venv/bin/python scripts/calibrate_cost.py [--jobs N] [--json] [--only SUBSTRING ...]``.
+Usage: ``.venv/bin/python scripts/calibrate_cost.py [--jobs N] [--json] [--only SUBSTRING ...] [--lib DIR]``;
+``--zoo MODEL ...`` compares instead whole zoo builds with ``accel report`` (digits takes about a minute).
 The first run takes a while (every configuration through yosys); later runs read the cache.
 """
 
@@ -107,6 +108,8 @@ def configurations() -> list[Block]:
         mvu("mvu_64x32_s2p1_8x8", 64, 32, 2, 1, 8, 8, pixels=16),
         mvu("mvu_48x48_s2p4_6x6", 48, 48, 2, 4, 6, 6, pixels=16),
         mvu("mvu_27x16_s3p1_8x8", 27, 16, 3, 1, 8, 8, pixels=256, in_signed=True),
+        mvu("mvu_32x8_s1p1_4x3", 32, 8, 1, 1, 4, 3),
+        mvu("mvu_32x8_s1p1_4sx3", 32, 8, 1, 1, 4, 3, in_signed=True),
         # DWU
         dwu("dwu_c8_pe1_4x4", 8, 1, 4, 4),
         dwu("dwu_c16_pe4_8x8", 16, 4, 8, 8),
@@ -144,6 +147,11 @@ def configurations() -> list[Block]:
         Upsample("up_16x16x32_2x2_l1", 16, 16, 32, 1, 8, (2, 2)),
         WidthConverter("wd_8x8x16_4to1", 8, 8, 16, 8, 4, 1),
         WidthConverter("wd_8x8x64_1to8", 8, 8, 64, 8, 1, 8),
+        WidthConverter("wd_25x5x64_8to2", 25, 5, 64, 8, 8, 2),
+        WidthConverter("wd_25x5x64_2to4", 25, 5, 64, 8, 2, 4),
+        WidthConverter("wd_25x5x64_4to2", 25, 5, 64, 8, 4, 2),
+        WidthConverter("wd_1x1x64_4to1", 1, 1, 64, 8, 4, 1),
+        WidthConverter("wd_8x8x32_1to2_6b", 8, 8, 32, 6, 1, 2),
         # pooling
         MaxPool("mp_8x8x16_2x2_l4", 8, 8, 16, 4, s8, (2, 2), (2, 2)),
         MaxPool("mp_32x32x32_2x2_l1", 32, 32, 32, 1, u8, (2, 2), (2, 2)),
@@ -157,12 +165,13 @@ def configurations() -> list[Block]:
     return out
 
 
-def jobs_of(blocks: Iterable[Block], work: Path = WORK) -> list[Any]:
-    """One :class:`accel.rtl.synth.SynthJob` per block, its ROM images written below ``work`` (relative to ROOT)."""
+def jobs_of(blocks: Iterable[Block], work: Path = WORK, lib: Path | None = None) -> list[Any]:
+    """One :class:`accel.rtl.synth.SynthJob` per block, its ROM images written below ``work`` (relative to ROOT or
+    absolute); the library files from ``lib`` where it has them (default: the tree's accel/rtl/lib)."""
     from accel.rtl.synth import SynthJob, library_sources
 
     rom = Path(work) / "rom"
-    srcs = library_sources()
+    srcs = library_sources(prefer=lib)
     out = []
     for b in blocks:
         files = b.write_files(ROOT / rom)
@@ -171,8 +180,9 @@ def jobs_of(blocks: Iterable[Block], work: Path = WORK) -> list[Any]:
     return out
 
 
-def synthesise(blocks: list[Block], jobs: int = 1, work: Path = WORK) -> list[dict]:
-    """yosys' resources of every block (cached in ``work/synth_cache.json``); an entry with ``error`` on failure."""
+def synthesise(blocks: list[Block], jobs: int = 1, work: Path = WORK, lib: Path | None = None) -> list[dict]:
+    """yosys' resources of every block (cached in ``work/synth_cache.json`` by module, parameters and the contents
+    of every library file); an entry with ``error`` on failure."""
     from accel.rtl.synth import SynthCache, run_jobs
 
     (ROOT / work).mkdir(parents=True, exist_ok=True)
@@ -182,7 +192,7 @@ def synthesise(blocks: list[Block], jobs: int = 1, work: Path = WORK) -> list[di
         what = entry.get("error") or ", ".join(f"{k} {v:g}" for k, v in entry["resources"].items())
         print(f"  synthesised {job.label}: {what}", file=sys.stderr, flush=True)
 
-    return run_jobs(jobs_of(blocks, work), ROOT / work / "synth", cache=cache, parallel=jobs, progress=tell)
+    return run_jobs(jobs_of(blocks, work, lib), ROOT / work / "synth", cache=cache, parallel=jobs, progress=tell)
 
 
 def compare(blocks: list[Block], results: list[dict]) -> list[dict[str, Any]]:
@@ -241,14 +251,44 @@ def print_table(rows: list[dict[str, Any]], stats: dict[str, dict[str, Any]]) ->
               f"{100 * s['worst_error']:.0f}% ({s['worst']}), sum(model)/sum(yosys) {ratio}{extra}")
 
 
+def zoo_totals(names: list[str], jobs: int = 1, work: Path = WORK) -> list[dict[str, Any]]:
+    """Per zoo model: the cost model's totals of its default RTL build (build.json's ``fit``) and yosys' totals of
+    ``accel report`` on that build (every instance synthesised alone, cached in the build directory)."""
+    from accel.report import make_report
+    from accel.rtl.network import build_rtl
+    from accel.steps import load_model
+
+    out = []
+    for name in names:
+        _, graph = load_model(name)
+        build = ROOT / work / "zoo" / name
+        fit = build_rtl(graph, build)["fit"]
+        totals = make_report(build, jobs=jobs)["totals"]
+        model = {r: fit["total"][k] for r, k in zip(RESOURCES, ("lut", "ff", "dsp", "bram36"), strict=True)}
+        out.append({"name": name, "model": model, "yosys": {r: totals[r] for r in RESOURCES}, "error": None})
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", default=[], help="only configurations whose name contains one of these")
     ap.add_argument("--jobs", type=int, default=1, help="yosys runs at a time (default 1)")
     ap.add_argument("--json", action="store_true", help="print JSON (rows and summary) instead of the table")
+    ap.add_argument("--lib", type=Path, default=None,
+                    help="synthesise the library files found in this directory instead of the tree's (e.g. those of "
+                    "another commit: git archive COMMIT accel/rtl/lib | tar -x -C DIR, then DIR/accel/rtl/lib)")
+    ap.add_argument("--zoo", nargs="*", default=None, metavar="MODEL",
+                    help="instead: zoo models' default builds, cost-model totals against `accel report`'s yosys totals")
     args = ap.parse_args(argv)
+    if args.zoo is not None:
+        rows = zoo_totals(args.zoo, args.jobs)
+        if args.json:
+            print(json.dumps(rows, indent=1))
+        else:
+            print_table(rows, summary(rows))
+        return 0
     blocks = [b for b in configurations() if not args.only or any(s in b.name for s in args.only)]
-    rows = compare(blocks, synthesise(blocks, args.jobs))
+    rows = compare(blocks, synthesise(blocks, args.jobs, lib=args.lib))
     stats = summary(rows)
     if args.json:
         print(json.dumps({"rows": rows, "summary": stats}, indent=1))

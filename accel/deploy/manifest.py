@@ -31,9 +31,10 @@ from accel.deploy.stream import beat_bits, beat_bytes
 from accel.fixed import FixedType
 from accel.parts import check_target
 
-__all__ = ["MANIFEST", "SCHEMA_VERSION", "STARVED", "BuildManifest", "ChildRecord", "HlsFacts", "InstanceRecord",
-           "IpInfo", "LayerRecord", "PortRecord", "Ports", "RtlFacts", "StreamSpec", "check_target", "load_build",
-           "stream_spec", "write_manifest"]  # fmt: skip
+__all__ = ["MANIFEST", "MEMORY_KINDS", "SCHEMA_VERSION", "STARVED", "BuildManifest", "CapacityRecord",
+           "ChildRecord", "CostRecord", "FitRecord", "HlsFacts", "InstanceRecord", "IpInfo", "LayerRecord",
+           "MemoryRecord", "PortRecord", "Ports", "RtlFacts", "StreamSpec", "check_target", "load_build", "stream_spec",
+           "write_manifest"]  # fmt: skip
 
 MANIFEST = "build.json"
 #: the layout this accel writes and reads; 2 = the typed manifest (files without ``schema`` are the older dicts)
@@ -42,6 +43,8 @@ BACKENDS = ("hls", "rtl")
 #: when a block counts as starved (its busy-cycle monitor): "input" = s_axis_tready && !s_axis_tvalid;
 #: "any_input" = any input's tvalid is low (joins); "selected_input" = the block's internal ``in_valid`` is low
 STARVED = ("input", "any_input", "selected_input")
+#: what a memory of an instance becomes (accel.rtl.blocks.cost.MEMORY_KINDS, which this layer may not import)
+MEMORY_KINDS = ("lut-rom", "lutram", "bram", "ff")
 _R = TypeVar("_R", bound="_Record")
 _T = TypeVar("_T")
 _REBUILD = "rebuild the directory with `accel build`"
@@ -335,6 +338,67 @@ class ChildRecord(_Record):
 
 
 @dataclass(frozen=True)
+class CostRecord(_Record):
+    """Estimated resources (the cost model, :mod:`accel.rtl.blocks.cost`): LUT6 sites, flip-flops, DSP slices and
+    BRAM36 blocks (a RAMB18 is 0.5)."""
+
+    lut: float
+    ff: float
+    dsp: float
+    bram36: float
+
+
+@dataclass(frozen=True)
+class MemoryRecord(_Record):
+    """One memory of an instance: what it holds (``weights``, ``line buffer`` ...), what yosys makes of it
+    (``kind``: ``lut-rom`` logic, ``lutram``, ``bram`` or ``ff``), its size and its share of the instance's cost."""
+
+    _derived: ClassVar[tuple[str, ...]] = ("bits",)
+    name: str
+    kind: str
+    words: int
+    width: int
+    lut: float
+    ff: float
+    bram36: float
+
+    def __post_init__(self) -> None:
+        if self.kind not in MEMORY_KINDS:
+            raise AccelError(f"memory {self.name}: kind '{self.kind}' is unknown; supported: "
+                             f"{', '.join(MEMORY_KINDS)}.")  # fmt: skip
+
+    @property
+    def bits(self) -> int:
+        return self.words * self.width
+
+
+@dataclass(frozen=True)
+class CapacityRecord(_Record):
+    """The capacity of the build's device (:func:`accel.parts.part_info`) in the units of :class:`CostRecord`."""
+
+    device: str
+    lut: int
+    ff: int
+    dsp: int
+    bram36: int
+
+
+@dataclass(frozen=True)
+class FitRecord(_Record):
+    """The fit check of an RTL build (:mod:`accel.rtl.cost`): how the estimate was made, the design's total, the
+    part's capacity (None: unknown device, no check), percent used per resource, whether it fits (None: unknown),
+    a one-phrase verdict, and whether the build was allowed to exceed the part (``--allow-overfit``)."""
+
+    method: str
+    total: CostRecord
+    capacity: CapacityRecord | None
+    utilisation_percent: dict[str, float] | None
+    fits: bool | None
+    verdict: str
+    allow_overfit: bool = False
+
+
+@dataclass(frozen=True)
 class InstanceRecord(_Record):
     """One Verilog instance of ``accel_top``: its module and parameters, and what the monitors and the report
     need to know about it.  The fields after ``parameters`` have defaults: they were added to schema 2 while
@@ -352,6 +416,9 @@ class InstanceRecord(_Record):
     children: tuple[ChildRecord, ...] = ()
     #: internal wire high on each cycle of modelled work (see accel.rtl.blocks.base.Block.progress), or ""
     progress: str = ""
+    #: estimated resources of the instance (None in files written before the fit check) and its memories
+    cost: CostRecord | None = None
+    memory: tuple[MemoryRecord, ...] = ()
 
     def __post_init__(self) -> None:
         _check_starved(f"instance {self.instance}", self.starved)
@@ -370,6 +437,8 @@ class LayerRecord(_Record):
     multipliers: int
     expected_cycles: int
     instances: tuple[InstanceRecord, ...]
+    #: the sum of its instances' estimated costs (None in files written before the fit check)
+    cost: CostRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -385,6 +454,8 @@ class RtlFacts(_Record):
     multipliers: int
     folding: dict[str, dict[str, int | None]]  # node -> {"pe": P, "simd": S or None}
     layers: tuple[LayerRecord, ...]
+    #: the fit check: the estimated total against the part (None in files written before it)
+    fit: FitRecord | None = None
 
     def __post_init__(self) -> None:
         for node, f in self.folding.items():

@@ -67,9 +67,11 @@ from accel.ir import OPS, Graph, Node, TensorSpec
 from accel.ops.lowering import LayerFold, unpadded_input
 from accel.rtl import lib_file
 from accel.rtl.blocks.base import Block
+from accel.rtl.blocks.cost import Cost
 from accel.rtl.blocks.fifo import Fifo
 from accel.rtl.blocks.fork import Fork
 from accel.rtl.blocks.width import WidthConverter
+from accel.rtl.cost import cost_json, fit_check, memory_json, refuse_overfit
 from accel.rtl.folding import choose_folding, folding_of, multipliers
 from accel.rtl.top import top_verilog
 from accel.rtl.vivado import VLNV, package_ip_tcl
@@ -129,8 +131,9 @@ class Instance:
     def module(self) -> str:
         return self.block.module
 
-    def record(self) -> dict[str, Any]:
-        """The manifest's record of this instance: everything a reader needs without the Verilog."""
+    def record(self, cost: Cost) -> dict[str, Any]:
+        """The manifest's record of this instance: everything a reader needs without the Verilog, and its
+        estimated ``cost`` (the block's :meth:`~accel.rtl.blocks.base.Block.cost`) with its memories."""
         ins, outs = self.block.ports()
         vector = self.block.vector_output
         return {
@@ -145,6 +148,8 @@ class Instance:
             "vector_output": vector,
             "progress": self.block.progress,
             "children": [{"path": c.path, "module": c.module, "starved": c.starved} for c in self.block.children],
+            "cost": cost_json(cost),
+            "memory": [memory_json(m) for m in cost.memory],
         }
 
 
@@ -363,14 +368,19 @@ class Wiring:
         rtl.lower(self, n)
 
 
-def _layers(graph: Graph, wiring: Wiring, fold: dict[str, LayerFold]) -> list[dict[str, Any]]:
-    """Per graph node: work, folding, expected cycles and its instances (those of the input go to layer 0)."""
+def _layers(graph: Graph, wiring: Wiring,
+            fold: dict[str, LayerFold]) -> tuple[list[dict[str, Any]], list[tuple[str, Cost]]]:  # fmt: skip
+    """Per graph node: work, folding, expected cycles, estimated cost and its instances (those of the input go to
+    layer 0); and the (node, cost) of every instance, for the fit check."""
     by_node: dict[str, list[Instance]] = {}
     for inst in wiring.instances:
         by_node.setdefault(inst.node, []).append(inst)
     layers = []
+    costs: list[tuple[str, Cost]] = []
     for n in graph.nodes:
         insts = by_node.get(n.name, []) + (by_node.get("", []) if not layers else [])
+        own = [i.block.cost() for i in insts]
+        costs += [(n.name, c) for c in own]
         f = fold.get(n.name)
         layers.append({
             "node": n.name,
@@ -381,19 +391,23 @@ def _layers(graph: Graph, wiring: Wiring, fold: dict[str, LayerFold]) -> list[di
             "simd": f.simd if f else None,
             "multipliers": multipliers(graph, n, f) if f else 0,
             "expected_cycles": max((int(i.block.expected_cycles_per_frame()) for i in insts), default=0),
-            "instances": [i.record() for i in insts],
+            "instances": [i.record(c) for i, c in zip(insts, own, strict=True)],
+            "cost": cost_json(sum(own, Cost())),
         })
-    return layers
+    return layers, costs
 
 
 def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "xc7z020clg400-1",
-              clock_ns: float = 10.0, source: str = "", source_sha256: str = "") -> dict:
+              clock_ns: float = 10.0, source: str = "", source_sha256: str = "", allow_overfit: bool = False) -> dict:
     """Generate the RTL network of ``graph`` into ``out_dir``; returns the manifest as the JSON in build.json
     (:func:`accel.deploy.manifest.load_build` reads it typed).
 
     ``folding``: None (default rule), a dict or a JSON/YAML path of ``{node: {"pe": P, "simd": S}}``
     overrides (see :mod:`accel.rtl.folding`).  ``source`` / ``source_sha256``: what the graph came from (see
-    :class:`accel.deploy.manifest.BuildManifest`).  Everything is checked before anything is written.
+    :class:`accel.deploy.manifest.BuildManifest`).  Everything is checked before anything is written,
+    including the fit check (:mod:`accel.rtl.cost`): a design whose estimated resources exceed ``part`` is
+    refused with one sentence unless ``allow_overfit``; the estimate is recorded either way (``fit``, and
+    ``cost`` / ``memory`` per layer and instance).
     """
     out_dir = Path(out_dir)
     check_target(part, clock_ns)
@@ -422,7 +436,9 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
                          "following window only.")
     in_spec = stream_spec(tin, spec_in.shape, spec_in.dtype, s_in.lanes)
     out_spec = stream_spec(tout, graph.tensors[tout].shape, graph.tensors[tout].dtype, s_out.lanes)
-    layers = _layers(graph, wiring, fold)
+    layers, costs = _layers(graph, wiring, fold)
+    fit = fit_check(costs, part)
+    refuse_overfit(fit, graph.name, allow_overfit)
 
     rtl = out_dir / "rtl"
     viv = out_dir / "vivado"
@@ -461,6 +477,7 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
         "expected_ii_cycles": max((e["expected_cycles"] for e in layers), default=0),
         "multipliers": sum(e["multipliers"] for e in layers),
         "folding": {k: v.as_json() for k, v in fold.items()},
+        "fit": fit.to_json(allow_overfit),
     }
     typed = BuildManifest.from_json({"schema": SCHEMA_VERSION, **manifest}, out_dir / MANIFEST)
     write_manifest(out_dir, typed)

@@ -17,8 +17,8 @@ docs/hardware.md, "Fit check", states the calibration set and the error):
   becomes LUT-RAM (RAM32M/RAM64M cells, RAM128X1S/RAM256X1S for single-port ones) or block RAM (RAMB36 chunks
   of the depth, the remainder in a RAMB18), whichever memory_libmap's costs (8 per LUT-RAM cell plus the read
   mux, 129 per RAMB18, 257 per RAMB36) make cheaper; block RAM only when the read is registered;
-* multipliers (:func:`multipliers`) go to DSP48E1 when yosys' ``mul2dsp`` takes them (both operands of 2 bits or
-  more, a product of 9 bits or more; wider than 25 x 18 bits: several slices), otherwise to LUTs;
+* multipliers (:func:`multipliers`) go to DSP48E1 when yosys' ``mul2dsp`` takes them (both signed operands of 2
+  bits or more and 10 bits together; wider than 25 x 18 bits: several slices), otherwise to LUTs;
 * the rest (counters, adders, muxes, control) is a per-block linear formula in its widths and lanes whose
   constants were fitted to the calibration set.
 
@@ -214,9 +214,10 @@ def _split(blocks: float) -> list[float]:
 
 def dsp_per_multiplier(a_bits: int, b_bits: int) -> int:
     """DSP48E1 slices of one signed ``a_bits`` x ``b_bits`` multiply under yosys' mul2dsp: 0 when it stays in
-    LUTs (an operand below 2 bits or a product below 9 bits), else one per 25 x 18 piece."""
+    LUTs (an operand below 2 bits, or ``a_bits + b_bits`` below 10: in the calibration 5 x 4 and 5 x 3 stay in
+    LUTs, 5 x 5 takes a DSP), else one per 25 x 18 piece."""
     a, b = max(a_bits, b_bits), min(a_bits, b_bits)
-    if b < 2 or a + b < 9:
+    if b < 2 or a + b < 10:
         return 0
     return math.ceil((a - 1) / 24) * math.ceil((b - 1) / 17)
 

@@ -116,5 +116,5 @@ class Dwu(Block):
         acc = ram("accumulators", cg, lanes * out_w, registered_read=False)
         ctl = counter(cg) + counter(kk) + counter(self.pixels)
         datapath = logic(lut=0.5 * lanes * out_w + (lanes * out_w if in_lut else 0) + 55, ff=lanes * out_w + 20)
-        return (rom("weights", kk * cg, lanes * self.w_type.width) + rom("bias", cg, lanes * out_w) + acc + mults
+        return (rom("weights", kk * cg, lanes * self.w_type.width) + rom("biases", cg, lanes * out_w) + acc + mults
                 + ctl + datapath)  # fmt: skip

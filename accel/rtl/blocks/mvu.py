@@ -24,8 +24,11 @@ def dot_sum_width(weights: np.ndarray, xtype: FixedType) -> int:
     Partial sums over any prefix of taps are bounded by the sums of the per-tap extremes, so the bound
     over all taps of the negative and of the positive extremes covers every prefix.
     """
-    w = np.asarray(weights).astype(object)
     lo_x, hi_x = xtype.min_raw, xtype.max_raw
+    w = np.asarray(weights)
+    # int64 when no partial sum can come near its range (every zoo and practical layer), else exact Python ints
+    bound = int(np.abs(w).max(initial=0)) * max(abs(lo_x), abs(hi_x)) * max(1, w.shape[0])
+    w = w.astype(np.int64) if bound < 1 << 62 else w.astype(object)
     neg = np.minimum(np.minimum(w * lo_x, w * hi_x), 0).sum(axis=0)
     pos = np.maximum(np.maximum(w * lo_x, w * hi_x), 0).sum(axis=0)
     lo = min([0, *(int(v) for v in neg)])
@@ -144,6 +147,6 @@ class Mvu(Block):
         if sf * nf == 1:  # constant weights and bias: the DSPs absorb the adds and the accumulator
             return mults + ctl + logic(lut=10, ff=self.pe * out_w)
         datapath = logic(lut=1.8 * self.pe * out_w + (lanes * out_w if in_lut else 0) + 45,
-                         ff=self.pe * (2 * out_w + 14) + 10)  # fmt: skip
-        return (rom("weights", nf * sf, lanes * w_w) + rom("bias", nf, self.pe * out_w) + buf + mults + ctl
+                         ff=self.pe * (2 * out_w + (7 if in_lut else 14)) + 10)  # fmt: skip
+        return (rom("weights", nf * sf, lanes * w_w) + rom("biases", nf, self.pe * out_w) + buf + mults + ctl
                 + datapath)  # fmt: skip
