@@ -123,6 +123,19 @@ def test_rom_luts_as_yosys_counted_them() -> None:
     assert 1.2 < cost_model.rom_luts(1024, 1) / 16 < 1.3  # mvu_256x256's 1024-word columns: ~1.25x
 
 
+@pytest.mark.parametrize(("words", "width", "kind", "bram36"), [
+    (256, 36, "bram", 0.5), (4096, 4, "bram", 0.5), (1024, 36, "bram", 1.0), (8192, 8, "bram", 2.0),
+    (1024, 4, "lut-rom", 0.0), (256, 128, "lut-rom", 0.0), (128, 16, "lut-rom", 0.0),
+])  # fmt: skip
+def test_a_rom_read_into_a_register_maps_as_yosys_mapped_it(words: int, width: int, kind: str, bram36: float) -> None:
+    """A standalone ``q <= rom[a]`` of random words through synth_xilinx (yosys 0.23): block RAM where one holds
+    more than 64 bits per memory_libmap cost unit, LUTs otherwise."""
+    c = cost_model.rom("w", words, width, registered_read=True)
+    (m,) = c.memory
+    assert (m.kind, c.bram36) == (kind, bram36)
+    assert c.lut == (cost_model.rom_luts(words, width) if kind == "lut-rom" else 0)
+
+
 @pytest.mark.parametrize(("a", "b", "dsp"), [
     (9, 5, 1),  # 8-bit input x 4-bit weight (mvu_9x8)
     (5, 5, 1),  # unsigned 4-bit x 4-bit (dwu_c8_pe1)

@@ -11,19 +11,20 @@ the constants are fitted to it (``scripts/calibrate_cost.py`` prints model again
 docs/hardware.md, "Fit check", states the calibration set and the error):
 
 * memories (:func:`rom`, :func:`ram`) follow yosys' ``memory_libmap`` choice.  A combinationally read constant
-  array (the weight and bias ROMs) cannot use LUT-RAM or block RAM there, so it becomes logic: one LUT6 per 64
-  words of every bit column up to 256 words (MUXF7/MUXF8 join four), and, deeper, that many times a factor
-  growing with the address width (ABC's wider mux trees; 1.25x at 1,024 words, 2x at 32,768).  A written array
-  becomes LUT-RAM (RAM32M/RAM64M cells, RAM128X1S/RAM256X1S for single-port ones) or block RAM (RAMB36 chunks
-  of the depth, the remainder in a RAMB18), whichever memory_libmap's costs (8 per LUT-RAM cell plus the read
-  mux, 129 per RAMB18, 257 per RAMB36) make cheaper; block RAM only when the read is registered;
+  array (the weight and bias ROMs today) cannot use LUT-RAM or block RAM there, so it becomes logic: one LUT6 per
+  64 words of every bit column up to 256 words (MUXF7/MUXF8 join four), and, deeper, that many times a factor
+  growing with the address width (ABC's wider mux trees; 1.25x at 1,024 words, 2x at 32,768).  A ROM read into
+  a register may become block RAM instead, when that is cheaper than logic at memory_libmap's one per 64 bits.
+  A written array becomes LUT-RAM (RAM32M/RAM64M cells, RAM128X1S/RAM256X1S for single-port ones) or block RAM
+  (RAMB36 chunks of the depth, the remainder in a RAMB18), whichever memory_libmap's costs (8 per LUT-RAM cell
+  plus the read mux, 129 per RAMB18, 257 per RAMB36) make cheaper; block RAM only when the read is registered;
 * multipliers (:func:`multipliers`) go to DSP48E1 when yosys' ``mul2dsp`` takes them (both signed operands of 2
   bits or more and 10 bits together; wider than 25 x 18 bits: several slices), otherwise to LUTs;
 * the rest (counters, adders, muxes, control) is a per-block linear formula in its widths and lanes whose
   constants were fitted to the calibration set.
 
 Each :class:`Memory` an instance holds is recorded with what it becomes and its bits, so ``build.json`` can say
-where a layer's resources go (``weights`` ROM, ``bias`` ROM, ``line buffer`` ...).
+where a layer's resources go (``weights``, ``biases``, ``line buffer`` ...).
 """
 
 from __future__ import annotations
@@ -134,10 +135,21 @@ def rom_luts(words: int, width: int) -> float:
     return width * words / 64 * (1 + (math.log2(words) - 8) / 7.5)
 
 
-def rom(name: str, words: int, width: int) -> Cost:
-    """A constant ROM read combinationally (``assign w = rom[addr]``): LUT logic (see :func:`rom_luts`)."""
+def rom(name: str, words: int, width: int, *, registered_read: bool = False) -> Cost:
+    """A constant ROM: LUT logic (see :func:`rom_luts`), or, when its read is registered (``q <= rom[a]``), block
+    RAM where memory_libmap finds that cheaper: its cost of a ROM in logic is one per 64 bits, against 129 per
+    RAMB18 and 257 per RAMB36 (a standalone ROM in yosys 0.23: 256 x 36 and 4,096 x 4 bits become a RAMB18,
+    1,024 x 4 and 256 x 128 stay LUTs).  A registered read in LUTs keeps its output register."""
+    words, width = int(words), int(width)
     luts = rom_luts(words, width)
-    return Cost(lut=luts, memory=(Memory(name, "lut-rom", int(words), int(width), lut=luts),))
+    logic_rom = Memory(name, "lut-rom", words, width, lut=luts, ff=float(width if registered_read else 0))
+    if registered_read and words > 2:
+        blocks, pieces = bram_layout(words, width)
+        bcost = sum(_RAMB36_COST if b == 1.0 else _RAMB18_COST for b in _split(blocks))
+        if bcost < words * width / 64:
+            mem = Memory(name, "bram", words, width, lut=float(width * (pieces - 1)), bram36=blocks)
+            return Cost(lut=mem.lut, bram36=mem.bram36, memory=(mem,))
+    return Cost(lut=logic_rom.lut, ff=logic_rom.ff, memory=(logic_rom,))
 
 
 def bram_layout(words: int, width: int) -> tuple[float, int]:
