@@ -21,7 +21,7 @@ from typing import Any
 
 from accel import AccelError
 from accel.parts import PartInfo, known_devices, part_info
-from accel.rtl.blocks.cost import RESOURCES, Cost, Memory
+from accel.rtl.blocks.cost import RESOURCES, Cost, Memory, total
 
 #: how the estimate was made, recorded in build.json
 METHOD = ("sum of the instances' cost formulas (accel/rtl/blocks/cost.py), calibrated against yosys synth_xilinx "
@@ -158,10 +158,7 @@ def fit_check(layers: Sequence[tuple[str, Cost]], part: str) -> FitCheck:
     per_layer: dict[str, Cost] = {}
     for node, cost in layers:
         per_layer[node] = per_layer.get(node, Cost()) + cost
-    total = Cost()
-    for c in per_layer.values():
-        total = total + c
-    return FitCheck(tuple(per_layer.items()), total, part_info(part))
+    return FitCheck(tuple(per_layer.items()), total(per_layer.values()), part_info(part))
 
 
 def refuse_overfit(check: FitCheck, graph: str, allow_overfit: bool) -> None:

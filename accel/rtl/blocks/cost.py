@@ -84,10 +84,6 @@ class Cost:
             return self
         return NotImplemented
 
-    def times(self, n: int) -> Cost:
-        """``n`` copies of this cost (e.g. one per lane); a memory is listed once per copy."""
-        return Cost(self.lut * n, self.ff * n, self.dsp * n, self.bram36 * n, self.memory * n)
-
     def of(self, resource: str) -> float:
         """The amount of one of :data:`RESOURCES`."""
         return {"LUT": self.lut, "FF": self.ff, "DSP": self.dsp, "BRAM": self.bram36}[resource]
