@@ -1,4 +1,4 @@
-"""accel_window against accel.kernels.windows: K 1/3/5, stride 1/2, same/valid, odd/even C."""
+"""accel_window against accel.kernels.windows: K 1/3/5, stride 1/2/3, same/valid, odd/even C, degenerate shapes."""
 
 from __future__ import annotations
 
@@ -32,6 +32,12 @@ CASES = [
     ("k1s2_c6p3", (6, 5, 6), (1, 1), (2, 2), (0, 0, 0, 0), 3, FixedType(True, 2, 1)),
     ("k3x2s2valid_c5p5", (7, 7, 5), (3, 2), (2, 1), (0, 0, 0, 0), 5, FixedType(True, 6, 2)),
     ("k5s2same_c1p1", (6, 6, 1), (5, 5), (2, 2), (1, 2, 1, 2), 1, FixedType(True, 5, 2)),
+    # corners of the incremental bookkeeping: output rows of one beat (1x1 kernel, W = 1, one channel group),
+    # a single output row per frame (H = 1), and a frame advance of the ring that is negative before
+    # reduction modulo KH+SH (H - (HO-1)*SH = -1)
+    ("k1s2_w1_c2p2", (8, 1, 2), (1, 1), (2, 3), (0, 0, 0, 0), 2, FixedType(True, 4, 1)),
+    ("k3x1s2_h1_c2p1", (1, 8, 2), (3, 1), (2, 3), (2, 0, 0, 0), 1, FixedType(False, 6, 3)),
+    ("k5x4s2_pad3_c1p1", (5, 4, 1), (5, 4), (2, 1), (3, 3, 3, 3), 1, FixedType(True, 7, 3)),
 ]
 
 

@@ -94,8 +94,11 @@ class Window(Block):
         return max(in_beats, out_beats + stall_rows * w * cg)
 
     def cost(self) -> Cost:
-        """The line buffer (KH+SH rows of W*C/P beats, registered read: LUT-RAM or block RAM) and the writer's
-        and reader's thirteen row/column registers of IW bits with their signed arithmetic."""
+        """The line buffer (KH+SH rows of W*C/P beats, registered read: LUT-RAM or block RAM) and the control:
+        about fifteen counters/row registers of IW bits (loop counters, row/column of the beat, the incremental
+        row bookkeeping and its per-row constants, looked up in a table on the output row) and six address
+        registers of clog2(depth) bits (writer, read address, kernel-row/window/next-row starts); constants
+        fitted to yosys over scripts/calibrate_cost.py's window configurations."""
         h, w, c = self.shape
         kh, kw = self.kernel
         sh, sw = self.stride
@@ -105,4 +108,4 @@ class Window(Block):
         big = h + w + sum(self.pads) + kh + kw + sh + sw + nr + cg + 4
         iw = (big - 1).bit_length() + 2  # the Verilog's $clog2(BIG) + 2
         line = ram("line buffer", depth, self.lanes * self.width, registered_read=True)
-        return line + logic(lut=22 * iw + 6 * clog2(depth) + 50, ff=13 * iw + 3)
+        return line + logic(lut=9 * iw + 8 * clog2(depth) + 55, ff=20 * iw + 5 * clog2(depth) - 57)
