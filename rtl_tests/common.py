@@ -282,6 +282,20 @@ class StreamConsumer:
         return offered
 
 
+def mvu_stages(simd: int) -> int:
+    """Register stages from a step of accel_mvu.v to its result on m_axis (the edge it can be taken at, counted
+    from the edge the step was issued at): the input beat and weight word (1), the products (1), the adder tree
+    (``clog2(SIMD)`` levels), the accumulator (1), the output queue's memory (1) and its output register (1).
+    A frame's last output beat is taken that many edges after the frame's last step."""
+    return 5 + (simd - 1).bit_length()
+
+
+#: register stages from a beat accel_dwu.v takes to its result on m_axis (as :func:`mvu_stages`): the input beat
+#: and weight word, the products (M), the products again (P), the accumulator memory's update (with the sum
+#: register beside it), the output queue's memory and its output register
+DWU_STAGES = 6
+
+
 class MvuConsumer(StreamConsumer):
     """accel_mvu's input side (accel_mvu.v): the first output fold takes one beat per cycle for SF beats, then
     the NF-1 other folds reuse the buffered pixel for (NF-1)*SF cycles with ``s_axis_tready`` low."""

@@ -15,6 +15,7 @@ from accel.ops.common import accumulator_type
 from accel.rtl.blocks.dwu import Dwu
 from accel.rtl.blocks.window import Window
 from rtl_tests.common import (
+    DWU_STAGES,
     MEASURED_FRAMES,
     check_cycles,
     frames_of,
@@ -38,6 +39,9 @@ CASES = [
      FixedType(True, 2, 1), FixedType(True, 2, 1), FixedType(True, 9, 1)),
     ("k1s1_c6_p3_m3", (3, 4, 6), (1, 1), (1, 1), (0, 0, 0, 0), 3, 3,
      FixedType(False, 3, 1), FixedType(True, 5, 2), FixedType(True, 6, 3)),
+    # CG = 1: the accumulator memory's one entry is read, updated and written every cycle
+    ("k3s1same_c2_p2_m1", (4, 5, 2), (3, 3), (1, 1), (1, 1, 1, 1), 1, 2,
+     FixedType(True, 5, 2), FixedType(True, 4, 2), FixedType(True, 7, 3)),
 ]
 
 
@@ -68,11 +72,12 @@ def test_window_dwu(name, shape, kernel, stride, pads, mult, pe, xt, wt, bt, tmp
     sources = [*lib_sources("accel_window", "accel_dwu"), HERE / "accel_dwconv_top.v"]
     res = run_stream(tmp_path, dwu.name, "accel_dwconv_top", sources, params, {"s_axis": ins}, exp,
                      frames_phase0=MEASURED_FRAMES, seed=11)
-    # accel_dwu.v takes a window beat every cycle (it never holds the window back) and registers the result
-    # of a pixel's last tap: its last output leaves one edge after the window's last beat
+    # accel_dwu.v takes a window beat every cycle (it never holds the window back); the result of a pixel's
+    # last tap passes DWU_STAGES register stages: its last output is taken DWU_STAGES edges after the window's
+    # last beat
     starts, taken = window_schedule(shape, kernel, stride, pads, pe, MEASURED_FRAMES)
     check_cycles(dwu.name, res, max(win.expected_cycles_per_frame(), dwu.expected_cycles_per_frame()),
-                 schedule_latency(starts, taken, 1))
+                 schedule_latency(starts, taken, DWU_STAGES))
 
 
 def test_dwu_bad_parameters() -> None:

@@ -20,6 +20,7 @@ from rtl_tests.common import (
     check_cycles,
     frames_of,
     lib_sources,
+    mvu_stages,
     run_stream,
     schedule_latency,
     verilator_lint,
@@ -49,6 +50,8 @@ PW_CASES = [
     ("dense_c10_s5_p7", (1, 1, 10), 7, 5, 7, FixedType(False, 8, 4), FixedType(True, 8, 2), FixedType(True, 8, 8)),
     ("pw_c5_s1_p1", (3, 3, 5), 3, 1, 1, FixedType(True, 2, 1), FixedType(True, 2, 1), FixedType(True, 8, 2)),
     ("pw_c4_s4_p3_pshift", (2, 3, 4), 6, 4, 3, FixedType(False, 3, 2), FixedType(True, 5, 4), FixedType(True, 9, 1)),
+    # SF = NF = 1: every step completes an output (the output queue at full rate), a 3-level adder tree
+    ("pw_c6_s6_p4_full", (3, 4, 6), 4, 6, 4, FixedType(True, 6, 3), FixedType(True, 7, 3), FixedType(True, 10, 6)),
 ]
 
 
@@ -65,9 +68,10 @@ def test_mvu_pointwise(name, shape, cout, simd, pe, xt, wt, bt, tmp_path: Path) 
                      {"s_axis": ins}, exp, frames_phase0=MEASURED_FRAMES, seed=5)
     # accel_mvu.v steps every cycle without a bubble (the first output fold takes the SF input beats, the
     # other NF-1 folds reuse them while s_axis_tready is low), so a frame's last step comes steps-1 edges after
-    # its first beat and its output register hands the result over one edge later: latency steps + 1
+    # its first beat and its result is taken mvu_stages(SIMD) edges later (5 register stages + the adder tree's
+    # clog2(SIMD)): latency steps + mvu_stages(SIMD)
     steps = shape[0] * shape[1] * (shape[2] // simd) * (cout // pe)
-    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), [steps + 1] * MEASURED_FRAMES)
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), [steps + mvu_stages(simd)] * MEASURED_FRAMES)
 
 
 # name, x shape, kernel, stride, pads, cout, lanes(simd), pe, types
@@ -100,11 +104,12 @@ def test_window_mvu_conv(name, shape, kernel, stride, pads, cout, lanes, pe, xt,
     res = run_stream(tmp_path, mvu.name, "accel_conv_top", sources, params, {"s_axis": ins}, exp,
                      frames_phase0=MEASURED_FRAMES, seed=9)
     # the chain runs at the slower block's pace; the MVU holds the window back while its NF-1 reuse folds run,
-    # and after taking a frame's last window beat it runs those folds ((NF-1)*SF edges) and its output register
+    # and after taking a frame's last window beat it runs those folds ((NF-1)*SF edges), whose last step's result
+    # is taken mvu_stages(SIMD) edges later (its register stages)
     sf, nf = kernel[0] * kernel[1] * shape[2] // lanes, cout // pe
     starts, taken = window_schedule(shape, kernel, stride, pads, lanes, MEASURED_FRAMES, MvuConsumer(sf, nf))
     check_cycles(mvu.name, res, max(win.expected_cycles_per_frame(), mvu.expected_cycles_per_frame()),
-                 schedule_latency(starts, taken, (nf - 1) * sf + 1))
+                 schedule_latency(starts, taken, (nf - 1) * sf + mvu_stages(lanes)))
 
 
 def test_mvu_bad_parameters() -> None:

@@ -1,4 +1,4 @@
-// accel_dwu: depthwise vector unit: per-channel KxK dot products (depth multiplier M), PE channels at once.
+// accel_dwu: depthwise vector unit: per-channel KxK dot products (depth multiplier M), PE channels at once, pipelined.
 //
 // Input: accel_window's stream with P = PE lanes: per output pixel, KK = KH*KW taps in (ky, kx) order,
 // each tap as CG = C/PE beats of PE channels.  Output: frames of PIXELS pixels with C*M channels
@@ -6,6 +6,21 @@
 // the exact accumulator (OUT_WIDTH bits), i.e. accel.reference.kernels.depthwise_conv2d.
 // One beat per cycle: PIXELS*KK*CG cycles per frame.  Partial sums of the CG channel groups are kept in
 // a CG-entry accumulator memory because the window interleaves the groups within each tap.
+// Pipeline (a beat enters every cycle; the stages add latency, never cycles per frame):
+//   1  the beat (xr) and its weight word, read synchronously from the ROM (wv): the DSP48E1 A/B registers;
+//   2  the PE*M products (DSP48E1 M registers);
+//   3  the products again (DSP48E1 P registers), so the accumulation starts from a register's clock-to-out;
+//   4  the group's partial sums updated in the accumulator memory (read, add, write in one stage, so a group
+//      met again CG cycles later always sees its update), the new sums also in a register, and the group's
+//      bias word;
+//   5  (sum << PSHIFT) + bias, written into the output queue at a pixel's last tap;
+//   6  the queue's output register, which drives m_axis.
+// Backpressure: the output queue (QDEPTH = 5 words of memory and an output register, as accel_fifo) has room
+// for every result in flight.  A beat of a pixel's last tap is taken only while fewer than CAP = QDEPTH+1
+// results are owed (issued and not yet taken, counting the one m_axis hands over this cycle), so nothing is
+// lost or duplicated and the other beats never wait.  With m_axis always ready a result is owed for exactly
+// CAP cycles, so no beat waits either (QDEPTH is the smallest queue for that when KK = 1).  ``step`` is high
+// on every cycle a beat is taken (the co-simulation's progress wire).
 // Weight ROM (WEIGHT_FILE): KK*CG words, word t*CG+g holds w[ky][kx][g*PE+p][m] at bits
 // [(p*M+m)*W_WIDTH +: W_WIDTH] (t = ky*KW+kx).  Bias ROM (BIAS_FILE): CG words, word g holds
 // (bias[(g*PE+p)*M+m] << bias_shift) at bits [(p*M+m)*OUT_WIDTH +: OUT_WIDTH].
@@ -47,6 +62,15 @@ module accel_dwu #(
     localparam PXW = (PIXELS > 1) ? $clog2(PIXELS) : 1;
     localparam WAW = (KK * CG > 1) ? $clog2(KK * CG) : 1;
     localparam TW = (SUM_WIDTH + PSHIFT > OUT_WIDTH) ? SUM_WIDTH + PSHIFT : OUT_WIDTH;
+    localparam PW = IN_WIDTH + W_WIDTH + 2;           // product width (both operands extended by a sign bit)
+    localparam TDW = GW + 3;                          // tag data: {group, frame's last, pixel's last tap, first tap}
+    localparam TS = 3;                                // tag stages from the issue to the accumulator
+    localparam QDEPTH = 5;                            // output queue entries (its output register holds one more)
+    localparam CAP = QDEPTH + 1;                      // results that can be owed at once
+    localparam OWW = $clog2(CAP + 1);                 // bits of the owed-results count
+    localparam QAW = $clog2(QDEPTH);                  // queue address bits (QDEPTH >= 4)
+    localparam QCW = $clog2(QDEPTH + 1);              // queue count bits
+    localparam QLAST = QDEPTH - 1;                    // last queue address
 
     initial begin
         if (C < 1 || M < 1 || KK < 1 || PE < 1 || C % PE != 0 || PIXELS < 1 || IN_WIDTH < 1 || W_WIDTH < 1 ||
@@ -63,77 +87,37 @@ module accel_dwu #(
         $readmemh(BIAS_FILE, brom);
     end
 
-    reg [PE*M*SUM_WIDTH-1:0] accm [0:CG-1];
+    // ---- beat loop: one beat per cycle -------------------------------------------------------------------
     reg [GW-1:0] g;
     reg [TKW-1:0] t;
     reg [PXW-1:0] px;
-    reg [PE*M*OUT_WIDTH-1:0] out_data;
-    reg out_valid, out_last;
+    reg [WAW-1:0] wa;              // weight address of the next beat: t*CG + g
+    reg [OWW-1:0] owed;            // results issued and not yet taken at m_axis
 
     /* verilator lint_off WIDTH */
     wire last_g = (g == CG - 1);
     wire last_t = (t == KK - 1);
     wire last_px = (px == PIXELS - 1);
-    wire [WAW-1:0] waddr = t * CG + g;
     /* verilator lint_on WIDTH */
     wire first_t = (t == {TKW{1'b0}});
-    wire out_free = !out_valid || m_axis_tready;
-    wire step = s_axis_tvalid && (!last_t || out_free);
-    wire [PE*M*W_WIDTH-1:0] wv = wrom[waddr];
-    wire [PE*M*OUT_WIDTH-1:0] bv = brom[g];
-    wire [PE*M*SUM_WIDTH-1:0] prev = accm[g];
-    wire [PE*IN_WIDTH-1:0] x = s_axis_tdata;
+    wire out_hs = m_axis_tvalid && m_axis_tready;
+    wire room = (owed != CAP[OWW-1:0]) || out_hs;
+    wire step = s_axis_tvalid && (!last_t || room);
     wire unused_tlast = s_axis_tlast;
 
-    assign s_axis_tready = !last_t || out_free;
-    assign m_axis_tvalid = out_valid;
-    assign m_axis_tdata = out_data;
-    assign m_axis_tlast = out_last;
-
-    wire [PE*M*SUM_WIDTH-1:0] acc_next;
-    wire [PE*M*OUT_WIDTH-1:0] result;
-
-    genvar p, m;
-    generate
-        for (p = 0; p < PE; p = p + 1) begin : pe
-            wire signed [IN_WIDTH:0] xe = {IN_SIGNED != 0 && x[p*IN_WIDTH + IN_WIDTH - 1], x[p*IN_WIDTH +: IN_WIDTH]};
-            for (m = 0; m < M; m = m + 1) begin : mult
-                localparam K = p * M + m;
-                wire signed [W_WIDTH:0] we = {W_SIGNED != 0 && wv[K*W_WIDTH + W_WIDTH - 1], wv[K*W_WIDTH +: W_WIDTH]};
-                wire signed [SUM_WIDTH-1:0] base = first_t ? {SUM_WIDTH{1'b0}} : prev[K*SUM_WIDTH +: SUM_WIDTH];
-                wire signed [SUM_WIDTH-1:0] dot = base + xe * we;
-                assign acc_next[K*SUM_WIDTH +: SUM_WIDTH] = dot;
-                wire signed [TW-1:0] dot_ext = {{(TW-SUM_WIDTH){dot[SUM_WIDTH-1]}}, dot};
-                wire signed [OUT_WIDTH-1:0] b = bv[K*OUT_WIDTH +: OUT_WIDTH];
-                wire signed [TW-1:0] b_ext = {{(TW-OUT_WIDTH){b[OUT_WIDTH-1]}}, b};
-                /* verilator lint_off UNUSEDSIGNAL */
-                wire signed [TW-1:0] total = (dot_ext <<< PSHIFT) + b_ext;  // fits OUT_WIDTH by construction
-                /* verilator lint_on UNUSEDSIGNAL */
-                assign result[K*OUT_WIDTH +: OUT_WIDTH] = total[OUT_WIDTH-1:0];
-            end
-        end
-    endgenerate
-
-    always @(posedge clk) begin
-        if (step) begin
-            accm[g] <= acc_next;
-            if (last_t) begin
-                out_data <= result;
-                out_last <= last_g && last_px;
-            end
-        end
-    end
+    assign s_axis_tready = !last_t || room;
 
     always @(posedge clk) begin
         if (rst) begin
             g <= {GW{1'b0}};
             t <= {TKW{1'b0}};
             px <= {PXW{1'b0}};
-            out_valid <= 1'b0;
+            wa <= {WAW{1'b0}};
+            owed <= {OWW{1'b0}};
         end else begin
-            if (step && last_t) out_valid <= 1'b1;
-            else if (m_axis_tready) out_valid <= 1'b0;
+            owed <= owed + {{(OWW-1){1'b0}}, step && last_t} - {{(OWW-1){1'b0}}, out_hs};
             if (step) begin
+                wa <= (last_g && last_t) ? {WAW{1'b0}} : wa + 1'b1;
                 if (!last_g) begin
                     g <= g + 1'b1;
                 end else begin
@@ -146,6 +130,123 @@ module accel_dwu #(
                     end
                 end
             end
+        end
+    end
+
+    // ---- stage 1: beat and weight word; tags follow each beat down the pipeline ---------------------------
+    reg [PE*IN_WIDTH-1:0] xr;
+    reg [PE*M*W_WIDTH-1:0] wv;
+    reg [TS-1:0] tv;               // stage k (1..TS) holds a beat: tv[k-1]
+    reg [TS*TDW-1:0] td;           // its tag data, stage k at [(k-1)*TDW +: TDW]; reset so that it stays
+                                   // flip-flops (an SRL's clock-to-out would start the accumulator's path)
+
+    always @(posedge clk) begin
+        xr <= s_axis_tdata;
+        wv <= wrom[wa];            // synchronous ROM read: block RAM or registers
+    end
+
+    wire [TDW-1:0] tag = td[(TS-1)*TDW +: TDW];    // the beat entering the accumulator stage
+    wire t_valid = tv[TS-1];
+    wire t_first = tag[0];
+    wire t_last = tag[1];
+    wire t_tlast = tag[2];
+    wire [GW-1:0] t_g = tag[3 +: GW];
+
+    // ---- stage 4: accumulator memory, sum register, bias word; stage 5: result into the output queue -------
+    reg [PE*M*SUM_WIDTH-1:0] accm [0:CG-1];
+    reg [PE*M*SUM_WIDTH-1:0] sum;
+    reg [PE*M*OUT_WIDTH-1:0] bv;
+    reg r_valid, r_tlast;          // the sum register holds a complete output (and whether it ends the frame)
+    wire [PE*M*SUM_WIDTH-1:0] prev = accm[t_g];
+    wire [PE*M*SUM_WIDTH-1:0] acc_next;
+
+    always @(posedge clk) begin
+        if (t_valid) accm[t_g] <= acc_next;
+        sum <= acc_next;
+        bv <= brom[t_g];
+        r_tlast <= t_tlast;
+    end
+
+    always @(posedge clk) begin
+        if (rst) begin
+            tv <= {TS{1'b0}};
+            td <= {(TS*TDW){1'b0}};
+            r_valid <= 1'b0;
+        end else begin
+            tv <= {tv[TS-2:0], step};
+            td <= {td[(TS-1)*TDW-1:0], g, last_g && last_px, last_t, first_t};
+            r_valid <= t_valid && t_last;
+        end
+    end
+
+    wire [PE*M*OUT_WIDTH-1:0] result;
+
+    genvar p, m;
+    generate
+        for (p = 0; p < PE; p = p + 1) begin : pe
+            wire signed [IN_WIDTH:0] xe = {IN_SIGNED != 0 && xr[p*IN_WIDTH + IN_WIDTH - 1], xr[p*IN_WIDTH +: IN_WIDTH]};
+            for (m = 0; m < M; m = m + 1) begin : mult
+                localparam K = p * M + m;
+                wire signed [W_WIDTH:0] we = {W_SIGNED != 0 && wv[K*W_WIDTH + W_WIDTH - 1], wv[K*W_WIDTH +: W_WIDTH]};
+                /* verilator lint_off UNUSEDSIGNAL */
+                reg signed [PW-1:0] mr;    // stage 2 (M register)
+                reg signed [PW-1:0] prod;  // stage 3 (P register); bits above SUM_WIDTH are sign copies
+                /* verilator lint_on UNUSEDSIGNAL */
+                always @(posedge clk) begin
+                    mr <= xe * we;
+                    prod <= mr;
+                end
+                wire signed [SUM_WIDTH-1:0] pe_prod;
+                if (PW >= SUM_WIDTH) begin : narrow
+                    assign pe_prod = prod[SUM_WIDTH-1:0];  // the product is a partial sum: it fits SUM_WIDTH
+                end else begin : wide
+                    assign pe_prod = {{(SUM_WIDTH-PW){prod[PW-1]}}, prod};
+                end
+                wire signed [SUM_WIDTH-1:0] sofar = prev[K*SUM_WIDTH +: SUM_WIDTH];
+                assign acc_next[K*SUM_WIDTH +: SUM_WIDTH] = t_first ? pe_prod : sofar + pe_prod;
+                wire signed [SUM_WIDTH-1:0] dot = sum[K*SUM_WIDTH +: SUM_WIDTH];
+                wire signed [TW-1:0] dot_ext = {{(TW-SUM_WIDTH){dot[SUM_WIDTH-1]}}, dot};
+                wire signed [OUT_WIDTH-1:0] b = bv[K*OUT_WIDTH +: OUT_WIDTH];
+                wire signed [TW-1:0] b_ext = {{(TW-OUT_WIDTH){b[OUT_WIDTH-1]}}, b};
+                /* verilator lint_off UNUSEDSIGNAL */
+                wire signed [TW-1:0] total = (dot_ext <<< PSHIFT) + b_ext;  // fits OUT_WIDTH by construction
+                /* verilator lint_on UNUSEDSIGNAL */
+                assign result[K*OUT_WIDTH +: OUT_WIDTH] = total[OUT_WIDTH-1:0];
+            end
+        end
+    endgenerate
+
+    // ---- stages 5, 6: output queue and its output register ------------------------------------------------
+    // The queue is written only by results that were owed room (owed <= CAP), so it never overflows.
+    reg [PE*M*OUT_WIDTH:0] qmem [0:QDEPTH-1];   // {tlast, data}
+    reg [QAW-1:0] q_wr, q_rd;
+    reg [QCW-1:0] q_count;         // results in qmem (the output register not counted)
+    reg [PE*M*OUT_WIDTH:0] q_out;
+    reg q_valid;
+    wire q_read = (q_count != {QCW{1'b0}}) && (!q_valid || m_axis_tready);
+
+    assign m_axis_tvalid = q_valid;
+    assign m_axis_tdata = q_out[PE*M*OUT_WIDTH-1:0];
+    assign m_axis_tlast = q_out[PE*M*OUT_WIDTH];
+
+    always @(posedge clk) begin
+        if (r_valid) qmem[q_wr] <= {r_tlast, result};
+        if (q_read) q_out <= qmem[q_rd];  // an older entry than any written this cycle
+    end
+
+    always @(posedge clk) begin
+        if (rst) begin
+            q_wr <= {QAW{1'b0}};
+            q_rd <= {QAW{1'b0}};
+            q_count <= {QCW{1'b0}};
+            q_valid <= 1'b0;
+        end else begin
+            if (r_valid) q_wr <= (q_wr == QLAST[QAW-1:0]) ? {QAW{1'b0}} : q_wr + 1'b1;
+            if (q_read) q_rd <= (q_rd == QLAST[QAW-1:0]) ? {QAW{1'b0}} : q_rd + 1'b1;
+            if (r_valid && !q_read) q_count <= q_count + 1'b1;
+            else if (!r_valid && q_read) q_count <= q_count - 1'b1;
+            if (q_read) q_valid <= 1'b1;
+            else if (m_axis_tready) q_valid <= 1'b0;
         end
     end
 

@@ -1,4 +1,4 @@
-// accel_mvu: matrix-vector unit: y = (x . Wmat) << PSHIFT + bias for every pixel, PE x SIMD folded.
+// accel_mvu: matrix-vector unit: y = (x . Wmat) << PSHIFT + bias for every pixel, PE x SIMD folded, pipelined.
 //
 // Input: frames of PIXELS pixels with CIN channels, SIMD channels per beat (accel stream order).  For a
 // 1x1 conv or dense layer this is the activation stream itself; for a KxK conv it is accel_window's
@@ -7,8 +7,22 @@
 // accumulator (OUT_WIDTH bits, two's complement), i.e. accel.reference.kernels.conv2d.
 //
 // Folding: SF = CIN/SIMD input folds, NF = COUT/PE output folds; one SIMD x PE multiply-accumulate step
-// per cycle, SF*NF cycles per pixel.  The first output fold consumes the input beats and keeps them in a
-// SF-entry buffer that the other NF-1 folds reuse.
+// is issued per cycle, SF*NF cycles per pixel.  The first output fold consumes the input beats and keeps
+// them in a SF-entry buffer that the other NF-1 folds reuse.
+// Pipeline (a step enters every cycle; the stages add latency, never cycles per frame):
+//   1  the step's input beat (xr) and its weight word, read synchronously from the ROM (wv: block RAM for a
+//      large ROM, LUTs/registers for a small one): the DSP48E1 A/B input registers;
+//   2  the PE*SIMD products (DSP48E1 M registers);
+//   3 .. 2+LV  the SIMD products of each PE summed by a registered adder tree, LV = clog2(SIMD) levels;
+//   3+LV  the accumulator (per PE, cleared by a pixel's first input fold) and the bias word;
+//   4+LV  (accumulator << PSHIFT) + bias, written into the output queue at an output's last input fold;
+//   5+LV  the queue's output register, which drives m_axis.
+// Backpressure: the output queue (QDEPTH = 4+LV words of memory and an output register, as accel_fifo) has
+// room for every result in flight.  A step that completes an output is issued only while fewer than
+// CAP = QDEPTH+1 results are owed (issued and not yet taken, counting the one m_axis hands over this cycle),
+// so nothing is lost or duplicated and the other steps never wait.  With m_axis always ready a result is owed
+// for exactly CAP cycles, so no step waits either: QDEPTH is the smallest queue that keeps SF*NF cycles per
+// pixel when SF = 1.  ``step`` is high on every cycle a step is issued (the co-simulation's progress wire).
 // Weight ROM (WEIGHT_FILE, $readmemh): NF*SF words, word nf*SF+sf holds W[sf*SIMD+s][nf*PE+p] at
 // bits [(p*SIMD+s)*W_WIDTH +: W_WIDTH].  Bias ROM (BIAS_FILE): NF words, word nf holds
 // (bias[nf*PE+p] << bias_shift) at bits [p*OUT_WIDTH +: OUT_WIDTH].
@@ -44,6 +58,20 @@ module accel_mvu #(
     output wire                       m_axis_tlast
 );
 
+    // nodes of adder-tree level l (level 0: the SIMD products of one PE)
+    function integer level_nodes(input integer l);
+        level_nodes = (SIMD + (1 << l) - 1) >> l;
+    endfunction
+
+    // index of the first node of level l in a PE's flat node vector (levels 0, 1, ... one after another)
+    function integer level_base(input integer l);
+        integer k;
+        begin
+            level_base = 0;
+            for (k = 0; k < l; k = k + 1) level_base = level_base + ((SIMD + (1 << k) - 1) >> k);
+        end
+    endfunction
+
     localparam SF = CIN / SIMD;
     localparam NF = COUT / PE;
     localparam SFW = (SF > 1) ? $clog2(SF) : 1;
@@ -51,6 +79,17 @@ module accel_mvu #(
     localparam PXW = (PIXELS > 1) ? $clog2(PIXELS) : 1;
     localparam WAW = (NF * SF > 1) ? $clog2(NF * SF) : 1;
     localparam TW = ((SUM_WIDTH + PSHIFT > OUT_WIDTH) ? SUM_WIDTH + PSHIFT : OUT_WIDTH);  // final sum width (low OUT_WIDTH bits are exact)
+    localparam PW = IN_WIDTH + W_WIDTH + 2;           // product width (both operands extended by a sign bit)
+    localparam LV = (SIMD > 1) ? $clog2(SIMD) : 0;    // adder-tree levels
+    localparam NT = level_base(LV + 1);               // tree nodes per PE, products included
+    localparam TS = 2 + LV;                           // tag stages from the issue to the accumulator
+    localparam TDW = NFW + 3;                         // tag data: {output fold, frame's last, output's last, clear}
+    localparam QDEPTH = 4 + LV;                       // output queue entries (its output register holds one more)
+    localparam CAP = QDEPTH + 1;                      // results that can be owed at once
+    localparam OWW = $clog2(CAP + 1);                 // bits of the owed-results count
+    localparam QAW = $clog2(QDEPTH);                  // queue address bits (QDEPTH >= 4)
+    localparam QCW = $clog2(QDEPTH + 1);              // queue count bits
+    localparam QLAST = QDEPTH - 1;                    // last queue address
 
     initial begin
         if (CIN < 1 || COUT < 1 || SIMD < 1 || PE < 1 || CIN % SIMD != 0 || COUT % PE != 0 || PIXELS < 1 ||
@@ -67,13 +106,13 @@ module accel_mvu #(
         $readmemh(BIAS_FILE, brom);
     end
 
+    // ---- step loop: one step issued per cycle --------------------------------------------------------
     reg [SIMD*IN_WIDTH-1:0] ibuf [0:SF-1];
     reg [SFW-1:0] sf;
     reg [NFW-1:0] nf;
     reg [PXW-1:0] px;
-    reg [PE*SUM_WIDTH-1:0] acc;
-    reg [PE*OUT_WIDTH-1:0] out_data;
-    reg out_valid, out_last;
+    reg [WAW-1:0] wa;              // weight address of the next step: nf*SF + sf
+    reg [OWW-1:0] owed;            // results issued and not yet taken at m_axis
 
     wire first = (nf == {NFW{1'b0}});
     /* verilator lint_off WIDTH */
@@ -81,65 +120,17 @@ module accel_mvu #(
     wire last_nf = (nf == NF - 1);
     wire last_px = (px == PIXELS - 1);
     /* verilator lint_on WIDTH */
-    wire out_free = !out_valid || m_axis_tready;
+    wire out_hs = m_axis_tvalid && m_axis_tready;
+    wire room = (owed != CAP[OWW-1:0]) || out_hs;
     wire [SIMD*IN_WIDTH-1:0] x = first ? s_axis_tdata : ibuf[sf];
     wire have_x = first ? s_axis_tvalid : 1'b1;
-    wire step = have_x && (!last_sf || out_free);
-    wire [WAW-1:0] waddr;
-    generate
-        if (NF > 1) begin : wa_nf
-            /* verilator lint_off WIDTH */
-            assign waddr = nf * SF + sf;
-            /* verilator lint_on WIDTH */
-        end else begin : wa_sf
-            assign waddr = sf;
-        end
-    endgenerate
-    wire [PE*SIMD*W_WIDTH-1:0] wv = wrom[waddr];
-    wire [PE*OUT_WIDTH-1:0] bv = brom[nf];
+    wire step = have_x && (!last_sf || room);
     wire unused_tlast = s_axis_tlast;
 
-    assign s_axis_tready = first && (!last_sf || out_free);
-    assign m_axis_tvalid = out_valid;
-    assign m_axis_tdata = out_data;
-    assign m_axis_tlast = out_last;
-
-    wire [PE*SUM_WIDTH-1:0] acc_next;
-    wire [PE*OUT_WIDTH-1:0] result;
-
-    genvar p;
-    generate
-        for (p = 0; p < PE; p = p + 1) begin : pe
-            reg signed [SUM_WIDTH-1:0] dot;
-            integer s;
-            always @* begin
-                dot = sf == {SFW{1'b0}} ? {SUM_WIDTH{1'b0}} : acc[p*SUM_WIDTH +: SUM_WIDTH];
-                for (s = 0; s < SIMD; s = s + 1) begin
-                    dot = dot + $signed({IN_SIGNED != 0 && x[s*IN_WIDTH + IN_WIDTH - 1], x[s*IN_WIDTH +: IN_WIDTH]}) *
-                                $signed({W_SIGNED != 0 && wv[(p*SIMD+s)*W_WIDTH + W_WIDTH - 1],
-                                         wv[(p*SIMD+s)*W_WIDTH +: W_WIDTH]});
-                end
-            end
-            assign acc_next[p*SUM_WIDTH +: SUM_WIDTH] = dot;
-            wire signed [TW-1:0] dot_ext = {{(TW-SUM_WIDTH){dot[SUM_WIDTH-1]}}, dot};
-            wire signed [OUT_WIDTH-1:0] b = bv[p*OUT_WIDTH +: OUT_WIDTH];
-            wire signed [TW-1:0] b_ext = {{(TW-OUT_WIDTH){b[OUT_WIDTH-1]}}, b};
-            /* verilator lint_off UNUSEDSIGNAL */
-            wire signed [TW-1:0] total = (dot_ext <<< PSHIFT) + b_ext;  // fits OUT_WIDTH by construction
-            /* verilator lint_on UNUSEDSIGNAL */
-            assign result[p*OUT_WIDTH +: OUT_WIDTH] = total[OUT_WIDTH-1:0];
-        end
-    endgenerate
+    assign s_axis_tready = first && (!last_sf || room);
 
     always @(posedge clk) begin
-        if (step) begin
-            acc <= acc_next;
-            if (first) ibuf[sf] <= s_axis_tdata;
-            if (last_sf) begin
-                out_data <= result;
-                out_last <= last_nf && last_px;
-            end
-        end
+        if (step && first) ibuf[sf] <= s_axis_tdata;
     end
 
     always @(posedge clk) begin
@@ -147,11 +138,12 @@ module accel_mvu #(
             sf <= {SFW{1'b0}};
             nf <= {NFW{1'b0}};
             px <= {PXW{1'b0}};
-            out_valid <= 1'b0;
+            wa <= {WAW{1'b0}};
+            owed <= {OWW{1'b0}};
         end else begin
-            if (step && last_sf) out_valid <= 1'b1;
-            else if (m_axis_tready) out_valid <= 1'b0;
+            owed <= owed + {{(OWW-1){1'b0}}, step && last_sf} - {{(OWW-1){1'b0}}, out_hs};
             if (step) begin
+                wa <= (last_sf && last_nf) ? {WAW{1'b0}} : wa + 1'b1;
                 if (!last_sf) begin
                     sf <= sf + 1'b1;
                 end else begin
@@ -164,6 +156,130 @@ module accel_mvu #(
                     end
                 end
             end
+        end
+    end
+
+    // ---- stage 1: input beat and weight word; tags follow each step down the pipeline ----------------
+    reg [SIMD*IN_WIDTH-1:0] xr;
+    reg [PE*SIMD*W_WIDTH-1:0] wv;
+    reg [TS-1:0] tv;               // stage k (1..TS) holds a step: tv[k-1]
+    reg [TS*TDW-1:0] td;           // its tag data, stage k at [(k-1)*TDW +: TDW]; reset so that it stays
+                                   // flip-flops (an SRL's clock-to-out would start the accumulator's path)
+    wire [TDW-1:0] tag_in = {nf, last_nf && last_px, last_sf, sf == {SFW{1'b0}}};
+
+    always @(posedge clk) begin
+        xr <= x;
+        wv <= wrom[wa];            // synchronous ROM read: block RAM or registers
+    end
+
+    wire [TDW-1:0] tag = td[(TS-1)*TDW +: TDW];    // the step entering the accumulator
+    wire t_valid = tv[TS-1];
+    wire t_clear = tag[0];
+    wire t_last = tag[1];
+    wire t_tlast = tag[2];
+    wire [NFW-1:0] t_nf = tag[3 +: NFW];
+
+    // ---- stage 3+LV: bias word; stage 4+LV: result into the output queue ------------------------------
+    reg [PE*OUT_WIDTH-1:0] bv;
+    reg r_valid, r_tlast;          // the accumulator holds a complete output (and whether it ends the frame)
+    always @(posedge clk) begin
+        bv <= brom[t_nf];
+        r_tlast <= t_tlast;
+    end
+
+    always @(posedge clk) begin
+        if (rst) begin
+            tv <= {TS{1'b0}};
+            td <= {(TS*TDW){1'b0}};
+            r_valid <= 1'b0;
+        end else begin
+            tv <= {tv[TS-2:0], step};
+            td <= {td[(TS-1)*TDW-1:0], tag_in};
+            r_valid <= t_valid && t_last;
+        end
+    end
+
+    wire [PE*OUT_WIDTH-1:0] result;
+
+    genvar p, s, l, n;
+    generate
+        for (p = 0; p < PE; p = p + 1) begin : pe
+            wire [NT*SUM_WIDTH-1:0] node;  // adder tree: level 0 the products, the last node the PE's sum
+            for (s = 0; s < SIMD; s = s + 1) begin : lane
+                wire signed [IN_WIDTH:0] xe = {IN_SIGNED != 0 && xr[s*IN_WIDTH + IN_WIDTH - 1], xr[s*IN_WIDTH +: IN_WIDTH]};
+                wire signed [W_WIDTH:0] we = {W_SIGNED != 0 && wv[(p*SIMD+s)*W_WIDTH + W_WIDTH - 1],
+                                              wv[(p*SIMD+s)*W_WIDTH +: W_WIDTH]};
+                /* verilator lint_off UNUSEDSIGNAL */
+                reg signed [PW-1:0] m;     // stage 2 (M register); bits above SUM_WIDTH are sign copies
+                /* verilator lint_on UNUSEDSIGNAL */
+                always @(posedge clk) m <= xe * we;
+                if (PW >= SUM_WIDTH) begin : narrow
+                    assign node[s*SUM_WIDTH +: SUM_WIDTH] = m[SUM_WIDTH-1:0];  // every subset sum fits SUM_WIDTH
+                end else begin : wide
+                    assign node[s*SUM_WIDTH +: SUM_WIDTH] = {{(SUM_WIDTH-PW){m[PW-1]}}, m};
+                end
+            end
+            for (l = 1; l <= LV; l = l + 1) begin : lv
+                for (n = 0; n < level_nodes(l); n = n + 1) begin : nd
+                    localparam IA = level_base(l - 1) + 2 * n;  // its first input node
+                    localparam IO = level_base(l) + n;          // this node
+                    reg signed [SUM_WIDTH-1:0] r;               // stage 2+l
+                    if (2 * n + 1 < level_nodes(l - 1)) begin : add
+                        always @(posedge clk) r <= $signed(node[IA*SUM_WIDTH +: SUM_WIDTH]) +
+                                                   $signed(node[(IA+1)*SUM_WIDTH +: SUM_WIDTH]);
+                    end else begin : pass
+                        always @(posedge clk) r <= node[IA*SUM_WIDTH +: SUM_WIDTH];
+                    end
+                    assign node[IO*SUM_WIDTH +: SUM_WIDTH] = r;
+                end
+            end
+
+            wire signed [SUM_WIDTH-1:0] sum = node[(NT-1)*SUM_WIDTH +: SUM_WIDTH];
+            reg signed [SUM_WIDTH-1:0] acc;  // stage 3+LV (DSP48E1 P register when SIMD = 1)
+            always @(posedge clk) begin
+                if (t_valid) acc <= t_clear ? sum : acc + sum;  // the clear selects after the adder
+            end
+            wire signed [TW-1:0] acc_ext = {{(TW-SUM_WIDTH){acc[SUM_WIDTH-1]}}, acc};
+            wire signed [OUT_WIDTH-1:0] b = bv[p*OUT_WIDTH +: OUT_WIDTH];
+            wire signed [TW-1:0] b_ext = {{(TW-OUT_WIDTH){b[OUT_WIDTH-1]}}, b};
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire signed [TW-1:0] total = (acc_ext <<< PSHIFT) + b_ext;  // fits OUT_WIDTH by construction
+            /* verilator lint_on UNUSEDSIGNAL */
+            assign result[p*OUT_WIDTH +: OUT_WIDTH] = total[OUT_WIDTH-1:0];
+        end
+    endgenerate
+
+    // ---- stages 4+LV, 5+LV: output queue and its output register ---------------------------------------
+    // The queue is written only by results that were owed room (owed <= CAP), so it never overflows.
+    reg [PE*OUT_WIDTH:0] qmem [0:QDEPTH-1];   // {tlast, data}
+    reg [QAW-1:0] q_wr, q_rd;
+    reg [QCW-1:0] q_count;         // results in qmem (the output register not counted)
+    reg [PE*OUT_WIDTH:0] q_out;
+    reg q_valid;
+    wire q_read = (q_count != {QCW{1'b0}}) && (!q_valid || m_axis_tready);
+
+    assign m_axis_tvalid = q_valid;
+    assign m_axis_tdata = q_out[PE*OUT_WIDTH-1:0];
+    assign m_axis_tlast = q_out[PE*OUT_WIDTH];
+
+    always @(posedge clk) begin
+        if (r_valid) qmem[q_wr] <= {r_tlast, result};
+        if (q_read) q_out <= qmem[q_rd];  // an older entry than any written this cycle
+    end
+
+    always @(posedge clk) begin
+        if (rst) begin
+            q_wr <= {QAW{1'b0}};
+            q_rd <= {QAW{1'b0}};
+            q_count <= {QCW{1'b0}};
+            q_valid <= 1'b0;
+        end else begin
+            if (r_valid) q_wr <= (q_wr == QLAST[QAW-1:0]) ? {QAW{1'b0}} : q_wr + 1'b1;
+            if (q_read) q_rd <= (q_rd == QLAST[QAW-1:0]) ? {QAW{1'b0}} : q_rd + 1'b1;
+            if (r_valid && !q_read) q_count <= q_count + 1'b1;
+            else if (!r_valid && q_read) q_count <= q_count - 1'b1;
+            if (q_read) q_valid <= 1'b1;
+            else if (m_axis_tready) q_valid <= 1'b0;
         end
     end
 
