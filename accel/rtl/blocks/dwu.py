@@ -102,19 +102,26 @@ class Dwu(Block):
         return self.pixels * kh * kw * (c // self.pe)
 
     def cost(self) -> Cost:
-        """Weight ROM (KK*CG words of PE*M weights) and bias ROM (CG words), read combinationally: LUT logic;
-        the CG-word accumulator memory of partial sums (LUT-RAM, read and written at the same group);
-        PE*M multipliers; per output the bias add and the output register; three counters.
+        """The pipelined accel_dwu.v: weight ROM (KK*CG words of PE*M weights) and bias ROM (CG words), both read
+        into a register (block RAM where yosys finds that cheaper, else LUTs and the register; a one-word ROM is
+        a constant); the CG-word accumulator memory of partial sums (LUT-RAM, read and written at the same
+        group); PE*M multipliers with their input, M and P registers in the DSP48E1s (flip-flops when the
+        multipliers are LUTs); the sum register and the bias add; the output queue (5 words, registered read)
+        and four counters.
 
-        The accumulator type's width stands for the dot-product width, as in :meth:`Mvu.cost`.
+        The accumulator type's width stands for the dot-product width, as in :meth:`Mvu.cost`; the remaining
+        constants are fitted to yosys over scripts/calibrate_cost.py's DWU configurations.
         """
         kh, kw, c, m = self.weight.shape
         kk, cg, lanes = kh * kw, c // self.pe, self.pe * m
-        out_w = self.out_type.width
-        mults = multipliers(lanes, self.in_type.width + 1, self.w_type.width + 1)
+        out_w, in_w, w_w = self.out_type.width, self.in_type.width, self.w_type.width
+        mults = multipliers(lanes, in_w + 1, w_w + 1)
         in_lut = mults.dsp == 0
+        regs = 2 * lanes * (in_w + w_w + 2) + self.pe * in_w if in_lut else 0  # M and P registers, the beat
+        weights = rom("weights", kk * cg, lanes * w_w, registered_read=True) if kk * cg > 1 else Cost()
+        biases = rom("biases", cg, lanes * out_w, registered_read=True) if cg > 1 else Cost()
         acc = ram("accumulators", cg, lanes * out_w, registered_read=False)
-        ctl = counter(cg) + counter(kk) + counter(self.pixels)
-        datapath = logic(lut=0.5 * lanes * out_w + (lanes * out_w if in_lut else 0) + 55, ff=lanes * out_w + 20)
-        return (rom("weights", kk * cg, lanes * self.w_type.width) + rom("biases", cg, lanes * out_w) + acc + mults
-                + ctl + datapath)  # fmt: skip
+        queue = ram("output queue", 5, lanes * out_w + 1, registered_read=True)
+        ctl = counter(cg) + counter(kk) + counter(self.pixels) + counter(kk * cg)
+        datapath = logic(lut=1.6 * lanes * out_w + 51, ff=0.55 * lanes * out_w + regs + 37)
+        return weights + biases + acc + queue + mults + ctl + datapath

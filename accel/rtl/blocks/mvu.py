@@ -130,23 +130,39 @@ class Mvu(Block):
         return self.pixels * (self.cin // self.simd) * (self.cout // self.pe)
 
     def cost(self) -> Cost:
-        """Weight ROM (NF*SF words of PE*SIMD weights) and bias ROM (NF words of PE accumulators), both read
-        combinationally and so LUT logic; the SF-word input buffer the later output folds reread (LUT-RAM);
-        PE*SIMD multipliers; per PE the accumulator, the bias add and the output register; three counters.
+        """The pipelined accel_mvu.v: weight ROM (NF*SF words of PE*SIMD weights) and bias ROM (NF words of PE
+        accumulators), both read into a register (block RAM where yosys finds that cheaper, else LUTs and the
+        register; a one-word ROM is a constant); the SF-word input buffer the later output folds reread
+        (LUT-RAM); PE*SIMD multipliers, their input and product registers in the DSP48E1s (flip-flops when the
+        multipliers are LUTs); per PE the registered adder tree (SIMD-1 adders), the accumulator and the bias
+        add; the output queue (4 + clog2(SIMD) words, registered read) and four counters.
 
         The accumulator type's width stands for the dot-product width (they differ by the bias only), so the
-        cost never recomputes the weights' bound.  With a single ROM word the weights are constants.
+        cost never recomputes the weights' bound.  The adder tree's and the rest's constants are fitted to yosys
+        over scripts/calibrate_cost.py's MVU configurations.
         """
         sf, nf = self.cin // self.simd, self.cout // self.pe
         out_w, in_w, w_w = self.out_type.width, self.in_type.width, self.w_type.width
         lanes = self.pe * self.simd
+        levels = (self.simd - 1).bit_length()
+        tree = self.pe * _tree_nodes(self.simd) * out_w  # adder-tree register bits (at the accumulator's width)
         mults = multipliers(lanes, in_w + 1, w_w + 1)
-        in_lut = mults.dsp == 0  # multipliers and their adder tree in LUTs
+        in_lut = mults.dsp == 0  # multipliers in LUTs: their input and product registers are flip-flops
+        regs = 1.3 * (lanes * (in_w + w_w + 2) + self.simd * in_w) if in_lut else 0.0
+        weights = rom("weights", nf * sf, lanes * w_w, registered_read=True) if nf * sf > 1 else Cost()
+        biases = rom("biases", nf, self.pe * out_w, registered_read=True) if nf > 1 else Cost()
         buf = ram("input buffer", sf, self.simd * in_w, registered_read=False) if nf > 1 else Cost()
-        ctl = counter(sf) + counter(nf) + counter(self.pixels)
-        if sf * nf == 1:  # constant weights and bias: the DSPs absorb the adds and the accumulator
-            return mults + ctl + logic(lut=10, ff=self.pe * out_w)
-        datapath = logic(lut=1.8 * self.pe * out_w + (lanes * out_w if in_lut else 0) + 45,
-                         ff=self.pe * (2 * out_w + (7 if in_lut else 14)) + 10)  # fmt: skip
-        return (rom("weights", nf * sf, lanes * w_w) + rom("biases", nf, self.pe * out_w) + buf + mults + ctl
-                + datapath)  # fmt: skip
+        queue = ram("output queue", 4 + levels, self.pe * out_w + 1, registered_read=True)
+        ctl = counter(sf) + counter(nf) + counter(self.pixels) + counter(sf * nf)
+        datapath = logic(lut=0.45 * tree + 2.3 * self.pe * out_w + 43,
+                         ff=0.45 * tree + 0.55 * self.pe * out_w + regs + 38)  # fmt: skip
+        return weights + biases + buf + queue + mults + ctl + datapath
+
+
+def _tree_nodes(simd: int) -> int:
+    """Registered adder-tree nodes of one PE in accel_mvu.v: ceil(SIMD/2) + ceil(SIMD/4) + ... + 1."""
+    total, n = 0, simd
+    while n > 1:
+        n = (n + 1) // 2
+        total += n
+    return total
