@@ -43,9 +43,12 @@ _DENSE: dict[int, Graph] = {}
 #: docs/hardware.md, "Fit check": LUT and FF of a block within this fraction of yosys (DSP and BRAM36 exact)
 LUT_FF_ERROR = 0.25
 #: the message of a refused design: resource, estimate, capacity, the layer holding most of it and where
-REFUSAL = re.compile(r"graph (\w+): the RTL design needs an estimated ([\d,]+) LUTs \(the xc7z020 has 53,200\); "
-                     r"layer (\w+) holds ([\d,]+) of them in weights; fold less, quantise narrower, or pass "
-                     r"--allow-overfit\.")  # fmt: skip
+REFUSAL = re.compile(r"graph (\w+): the RTL design needs an estimated ([\d,.]+) (LUTs|BRAM36) \(the xc7z020 has "
+                     r"([\d,]+)\); layer (\w+) holds ([\d,.]+) of them in weights; fold less, quantise narrower, "
+                     r"or pass --allow-overfit\.")  # fmt: skip
+#: a dense layer's 4-bit weights in block RAM need at least this many BRAM36 (36 Kbit each), whatever the packing
+def bram36_floor(n: int) -> float:
+    return n * n * 4 / 36_864
 
 
 def dense(n: int) -> Graph:
@@ -59,10 +62,6 @@ def dense(n: int) -> Graph:
         b.add("fc", "conv2d", [x], {"kernel": (1, 1)}, {"weight": w, "bias": bias}, {"weight": W4, "bias": B8})
         _DENSE[n] = b.build(["fc"])
     return _DENSE[n]
-
-
-def _count(text: str) -> int:
-    return int(text.replace(",", ""))
 
 
 # -- the model's rules, as yosys applied them to the calibration set -----------------------------------------------
@@ -177,34 +176,35 @@ def test_a_4096x4096_dense_layer_is_refused_before_writing_and_builds_when_allow
         msg = str(exc.value)
         match = REFUSAL.fullmatch(msg)
         assert match, msg
-        assert match.group(1) == "dense4096" and match.group(3) == "fc"
+        # the weight ROM is read into a register, so its 64 Mbit go to block RAM, which the part has 140 of
+        assert match.group(1, 3, 4, 5) == ("dense4096", "BRAM36", "140", "fc")
     assert not fresh.exists()
     assert [p.name for p in existing.iterdir()] == ["keep.txt"]
 
     manifest = build_rtl(graph, fresh, allow_overfit=True)
     fit = manifest["fit"]
     assert (fit["fits"], fit["allow_overfit"]) == (False, True)
-    assert fit["verdict"].startswith("does not fit the xc7z020: LUT ")
-    estimate, held = _count(match.group(2)), _count(match.group(4))
-    assert round(fit["total"]["lut"]) == estimate > 53_200
+    assert fit["verdict"].startswith("does not fit the xc7z020: BRAM ")
+    estimate, held = float(match.group(2).replace(",", "")), float(match.group(6).replace(",", ""))
+    assert fit["total"]["bram36"] == estimate >= bram36_floor(4096) > 140
     (layer,) = manifest["layers"]
-    assert round(layer["cost"]["lut"]) == held <= estimate
+    assert layer["cost"]["bram36"] == held <= estimate
     mvu = next(i for i in layer["instances"] if i["module"] == "accel_mvu")
     weights = next(m for m in mvu["memory"] if m["name"] == "weights")
-    assert (weights["kind"], weights["bits"]) == ("lut-rom", 4096 * 4096 * 4)
-    assert weights["lut"] > 0.5 * held  # the weights are most of the layer, as the sentence says
+    assert (weights["kind"], weights["bits"]) == ("bram", 4096 * 4096 * 4)
+    assert weights["bram36"] > 0.5 * held  # the weights are most of the layer, as the sentence says
 
 
 def test_the_cli_refuses_with_one_line_and_builds_with_allow_overfit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                     capsys: pytest.CaptureFixture) -> None:  # fmt: skip
     import accel.cli as cli
 
-    graph = dense(1024)
+    graph = dense(2048)  # 16 Mbit of weights: at least 455 BRAM36 of the part's 140
     monkeypatch.setattr(cli, "load_model", lambda spec: (None, graph))
     out = tmp_path / "out"
     assert cli.main(["build", "dense", "--backend", "rtl", "-o", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("accel: error: graph dense1024: the RTL design needs an estimated ")
+    assert err.count("\n") == 1 and err.startswith("accel: error: graph dense2048: the RTL design needs an estimated ")
     assert REFUSAL.fullmatch(err.removeprefix("accel: error: ").strip())
     assert not out.exists()
 
@@ -212,7 +212,7 @@ def test_the_cli_refuses_with_one_line_and_builds_with_allow_overfit(tmp_path: P
     text = capsys.readouterr().out
     line = next(s for s in text.splitlines() if s.startswith("resource estimate"))
     assert re.search(r"LUT [\d,]+ of 53,200, FF [\d,]+ of 106,400, DSP \d+ of 220, BRAM36 [\d.]+ of 140; does not "
-                     r"fit the xc7z020: LUT \d+% \(built anyway: --allow-overfit\)\.$", line), line
+                     r"fit the xc7z020: BRAM \d+% \(built anyway: --allow-overfit\)\.$", line), line
     assert load_build(out).rtl.fit.allow_overfit is True
     assert "--allow-overfit" in _build_help(cli)
 
@@ -224,11 +224,11 @@ def _build_help(cli: object) -> str:
 
 
 def test_a_part_of_unknown_capacity_is_not_refused(tmp_path: Path) -> None:
-    m = build_rtl(dense(1024), tmp_path, part="xc7k70tfbg676-1")
+    m = build_rtl(dense(2048), tmp_path, part="xc7k70tfbg676-1")
     fit = m["fit"]
     assert (fit["capacity"], fit["utilisation_percent"], fit["fits"]) == (None, None, None)
     assert fit["verdict"].startswith("capacity of part xc7k70tfbg676-1 unknown")
-    assert fit["total"]["lut"] > 53_200  # the same design the xc7z020 refuses
+    assert fit["total"]["bram36"] >= bram36_floor(2048) > 140  # the same design the xc7z020 refuses
 
 
 def test_build_json_records_cost_per_instance_and_layer_and_old_files_still_read(tmp_path: Path) -> None:
@@ -243,7 +243,8 @@ def test_build_json_records_cost_per_instance_and_layer_and_old_files_still_read
                                                              abs=0.1 * len(layer.instances))  # fmt: skip
     assert fit.total.lut == pytest.approx(sum(layer.cost.lut for layer in m.rtl.layers), abs=0.5)
     kinds = {(i.module, mem.name): mem.kind for layer in m.rtl.layers for i in layer.instances for mem in i.memory}
-    assert kinds[("accel_mvu", "weights")] == "lut-rom" and kinds[("accel_fifo", "queue")] in ("lutram", "bram")
+    # 256 x 256 4-bit weights (256 Kbit) read into a register: block RAM
+    assert kinds[("accel_mvu", "weights")] == "bram" and kinds[("accel_fifo", "queue")] in ("lutram", "bram")
 
     data = json.loads((tmp_path / "build.json").read_text())  # as written before the fit check existed
     del data["fit"]
@@ -264,7 +265,7 @@ def test_build_json_records_cost_per_instance_and_layer_and_old_files_still_read
 @pytest.mark.slow
 def test_every_zoo_model_fits_and_ds_cnn_matches_its_yosys_totals(tmp_path: Path) -> None:
     """Every zoo model builds (each fits the xc7z020 today); ds_cnn_kws's default build against the yosys totals
-    docs/hardware.md quotes from ``accel report`` (LUT 10,640, FF 4,788, DSP 85, BRAM36 2)."""
+    docs/hardware.md quotes from ``accel report`` (LUT 11,260, FF 6,556, DSP 85, BRAM36 3)."""
     import models
     from accel.steps import load_model
 
@@ -276,5 +277,5 @@ def test_every_zoo_model_fits_and_ds_cnn_matches_its_yosys_totals(tmp_path: Path
         totals[name] = fit["total"]
         print(f"{name:<20} cost model: " + ", ".join(f"{k} {v:g}" for k, v in fit["total"].items()))
     ds = totals["ds_cnn_kws"]
-    assert (ds["dsp"], ds["bram36"]) == (85, 2)
-    assert abs(ds["lut"] / 10_640 - 1) <= LUT_FF_ERROR and abs(ds["ff"] / 4_788 - 1) <= LUT_FF_ERROR
+    assert (ds["dsp"], ds["bram36"]) == (85, 3)
+    assert abs(ds["lut"] / 11_260 - 1) <= LUT_FF_ERROR and abs(ds["ff"] / 6_556 - 1) <= LUT_FF_ERROR
