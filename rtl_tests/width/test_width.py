@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,9 @@ CASES = [
     (2, 2, 6, FixedType(True, 3, 1), 3, 2),
     (2, 3, 9, FixedType(False, 2, 0), 9, 9),
     (3, 3, 10, FixedType(True, 7, 3), 2, 5),
+    (2, 2, 12, FixedType(True, 4, 1), 4, 6),
+    (2, 2, 16, FixedType(False, 4, 0), 16, 1),
+    (1, 3, 8, FixedType(True, 6, 2), 1, 8),
 ]
 
 
@@ -38,21 +42,27 @@ def test_width(h, w, c, dtype, p_in, p_out, tmp_path: Path) -> None:
 
 
 def width_latency(elements: int, p_in: int, p_out: int) -> list[int]:
-    """Latency of each measured frame, from accel_width.v's element queue (``cnt`` elements held).
+    """Latency of each measured frame, from accel_width.v's two group registers (L = lcm(p_in, p_out)).
 
-    The input is taken while ``cnt <= p_out + max(p_in, p_out)``, an output beat leaves whenever
-    ``cnt >= p_out``.  p_in <= p_out: the queue never holds more than p_out + p_in - 1 elements, so the
-    input never waits; after a frame's last input beat (edge beats_in - 1 of that frame) the queue holds
-    exactly that frame's last p_out elements and they leave the next edge: latency beats_in + 1.
-    p_in > p_out: beat 0 is in at edge 0 and from edge 1 an output leaves every cycle (the input stays ahead),
-    so frame f ends at edge (f+1)*beats_out: frame 0's latency is beats_out + 1.  Input beat k >= 2 is
-    taken at the first edge where the queue has room, ceil((k-1)*p_in/p_out); frame f >= 1 starts with
-    k = f*beats_in, at f*beats_out - floor(p_in/p_out), a latency of beats_out + floor(p_in/p_out) + 1.
+    A group of L elements is ki = L/p_in input beats and ko = L/p_out output beats.  The group's last input
+    beat goes straight into the scatter register when that is free at the same edge, else the gather
+    register holds it (input not ready) until the scatter register sends its last beat; the scatter
+    register sends one beat per cycle from the edge after it is loaded.
+    ki >= ko (the input has at least as many beats): the scatter register has sent a group before the next
+    one is complete, so the input never waits; a frame's last output beat leaves ko edges after its last
+    input beat (edge beats_in - 1 of the frame): latency beats_in + ko (both ends counted).
+    ki < ko: group 0 is in at edge ki - 1 and from edge ki an output leaves every cycle, so frame 0 ends at
+    edge ki + beats_out - 1: latency ki + beats_out.  Group n >= 1 starts entering one edge after group
+    n - 1 moved into the scatter register, at edge ki + (n - 1) * ko (n >= 2; group 1 at edge ki, the same
+    formula), and the frame of groups n .. n + G - 1 ends at edge ki + (n + G) * ko - 1: latency
+    beats_out + ko for every frame after the first.
     """
+    lanes = p_in // math.gcd(p_in, p_out) * p_out
+    ki, ko = lanes // p_in, lanes // p_out
     beats_in, beats_out = elements // p_in, elements // p_out
-    if p_in <= p_out:
-        return [beats_in + 1] * MEASURED_FRAMES
-    return [beats_out + 1] + [beats_out + p_in // p_out + 1] * (MEASURED_FRAMES - 1)
+    if ki >= ko:
+        return [beats_in + ko] * MEASURED_FRAMES
+    return [ki + beats_out] + [beats_out + ko] * (MEASURED_FRAMES - 1)
 
 
 @pytest.mark.parametrize("kw,match", [({"lanes_out": 4}, "output lanes"), ({"lanes_in": 5}, "lanes"),

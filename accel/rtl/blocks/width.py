@@ -53,14 +53,16 @@ class WidthConverter(Block):
         """One beat per cycle on the side with more beats (the narrower one)."""
         return self.height * self.width * self.channels // min(self.lanes_in, self.lanes_out)
 
+    def group(self) -> int:
+        """Elements the converter moves as one group: lcm(P_IN, P_OUT) (divides C, so a group is one pixel's)."""
+        return self.lanes_in // math.gcd(self.lanes_in, self.lanes_out) * self.lanes_out
+
     def cost(self) -> Cost:
-        """A queue of P_IN + P_OUT + max(P_IN, P_OUT) element registers, each fed by a mux of itself, its
-        successor and the input lanes that can land on it: P_IN / gcd(P_IN, P_OUT) of them, since the fill
-        count moves in steps of the gcd and yosys removes its constant low bits (fitted: 0.2 LUT per mux input
-        bit, 5.4 per entry and candidate lane for the position compares); the fill and beat counters."""
-        cap = self.lanes_in + self.lanes_out + max(self.lanes_in, self.lanes_out)
-        cand = self.lanes_in // math.gcd(self.lanes_in, self.lanes_out)
-        kw = cap.bit_length()  # $clog2(CAP + 1)
-        nw = self.expected_cycles_per_frame().bit_length()
-        lut = 0.2 * cap * self.data_width * (cand + 1) + 5.4 * cap * cand + kw + nw
-        return logic(lut=lut, ff=cap * self.data_width + kw + nw)
+        """Two group registers of lcm(P_IN, P_OUT) elements (gather and scatter), every bit a 2-3 input mux
+        (about one LUT per group bit, fitted), the beat counters of both sides and the frame's output beat
+        counter (fitted: 16 LUTs of control plus one per frame-counter bit)."""
+        bits = self.group() * self.data_width
+        kiw = (self.group() // self.lanes_in).bit_length()  # $clog2(KI + 1)
+        kow = (self.group() // self.lanes_out).bit_length()
+        nw = (self.height * self.width * self.channels // self.lanes_out).bit_length()
+        return logic(lut=bits + 16 + nw, ff=2 * bits + kiw + kow + nw + 3)

@@ -1,8 +1,16 @@
 // accel_width: stream width converter, P_IN elements per input beat -> P_OUT elements per output beat
 //
 // Elements keep their order (the stream order of accel.deploy.stream); both lane counts divide C, so
-// every output beat still holds elements of one pixel.  A small element queue of CAP entries lets the
-// faster side run every cycle: the throughput is one beat per cycle on the side with more beats.
+// L = lcm(P_IN, P_OUT) divides C too and every group of L elements holds elements of one pixel.  Built
+// like hardware: no element is ever selected by a computed position, only shifted.
+//   * a gather register collects KI = L/P_IN input beats, shifting each new beat in at the top;
+//   * a scatter register holds one full group and shifts P_OUT elements out per output beat (its low
+//     lanes drive m_axis_tdata directly, so the output is a register);
+//   * a full group moves from gather to scatter when the scatter register has sent its last beat; the
+//     last input beat of a group goes straight into the scatter register when it is free at that edge
+//     (so the input side, when it is the busier one, never waits a cycle for the hand-over).
+// s_axis_tready is a register (the gather register is not holding a full group): no combinational path
+// from m_axis_tready to s_axis_tready.  Throughput: one beat per cycle on the side with more beats.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -27,15 +35,32 @@ module accel_width #(
     output wire                    m_axis_tlast
 );
 
-localparam PMAX = P_IN > P_OUT ? P_IN : P_OUT;
-localparam CAP = P_IN + P_OUT + PMAX;     // queue entries: enough that neither side waits for the other
-localparam KW = $clog2(CAP + 1);
-localparam BEATS = H * W * C / P_OUT;     // output beats per frame
+// greatest common divisor by Euclid at elaboration (constant function)
+function integer gcd(input integer a, input integer b);
+    integer x, y, t;
+    begin
+        x = a;
+        y = b;
+        while (y != 0) begin
+            t = x % y;
+            x = y;
+            y = t;
+        end
+        gcd = x;
+    end
+endfunction
+
+localparam L = P_IN / gcd(P_IN, P_OUT) * P_OUT;  // elements per group
+localparam KI = L / P_IN;                         // input beats per group
+localparam KO = L / P_OUT;                        // output beats per group
+localparam GW = L * DATA_W;
+localparam KIW = $clog2(KI + 1);
+localparam KOW = $clog2(KO + 1);
+localparam BEATS = H * W * C / P_OUT;             // output beats per frame
 localparam NW = $clog2(BEATS + 1);
 /* verilator lint_off WIDTH */
-localparam [KW-1:0] P_IN_C = P_IN;
-localparam [KW-1:0] P_OUT_C = P_OUT;
-localparam [KW-1:0] IN_MAX = CAP - P_IN;  // accept while at most this many entries are held
+localparam [KIW-1:0] KI_LAST = KI - 1;
+localparam [KOW-1:0] KO_LAST = KO - 1;
 localparam [NW-1:0] N_LAST = BEATS - 1;
 /* verilator lint_on WIDTH */
 
@@ -46,58 +71,71 @@ initial begin
     end
 end
 
-reg [CAP*DATA_W-1:0] q;
-reg [KW-1:0] cnt;
-reg [NW-1:0] count;
-wire [CAP*DATA_W-1:0] q_next;
-reg [KW-1:0] cnt_out;
+reg [GW-1:0] gather;      // input beats of the group being collected, oldest in the low lanes
+reg [KIW-1:0] gi;         // input beats collected in it
+reg g_full;               // it holds a whole group that waits for the scatter register
+reg [GW-1:0] scatter;     // the group being sent, next output beat in the low lanes
+reg [KOW-1:0] so;         // output beats sent from it
+reg s_valid;              // it holds unsent beats
+reg [NW-1:0] count;       // output beats of the frame sent
 
 wire in_fire = s_axis_tvalid && s_axis_tready;
-wire out_fire = m_axis_tvalid && m_axis_tready;
-assign s_axis_tready = (cnt <= IN_MAX);
-assign m_axis_tvalid = (cnt >= P_OUT_C);
-assign m_axis_tdata = q[P_OUT*DATA_W-1:0];
-assign m_axis_tlast = (count == N_LAST);
-
-always @* begin
-    cnt_out = out_fire ? cnt - P_OUT_C : cnt;
-end
-
-// next queue contents per entry: the entry P_OUT places up (after a read) or itself, unless the input beat
-// lands on it (lane j goes to entry cnt_out + j); per-entry muxes instead of a variable part-select shifter
-genvar i;
+wire out_fire = s_valid && m_axis_tready;
+wire s_free = !s_valid || (out_fire && so == KO_LAST);  // the scatter register may load at this edge
+wire in_group_end = in_fire && gi == KI_LAST;
+// the gather register shifted by the incoming beat (the newest beat enters at the top)
+wire [GW-1:0] gathered;
 generate
-    for (i = 0; i < CAP; i = i + 1) begin : ent
-        wire [DATA_W-1:0] kept;
-        if (i + P_OUT < CAP) begin : up
-            assign kept = out_fire ? q[(i + P_OUT)*DATA_W +: DATA_W] : q[i*DATA_W +: DATA_W];
-        end else begin : top
-            assign kept = out_fire ? {DATA_W{1'b0}} : q[i*DATA_W +: DATA_W];
-        end
-        reg [DATA_W-1:0] v;
-        integer j;
-        always @* begin
-            v = kept;
-            for (j = 0; j < P_IN; j = j + 1) begin
-                /* verilator lint_off WIDTH */
-                if (in_fire && (cnt_out + j == i)) begin
-                /* verilator lint_on WIDTH */
-                    v = s_axis_tdata[j*DATA_W +: DATA_W];
-                end
-            end
-        end
-        assign q_next[i*DATA_W +: DATA_W] = v;
+    if (KI > 1) begin : shift_in
+        assign gathered = {s_axis_tdata, gather[GW-1:P_IN*DATA_W]};
+    end else begin : whole
+        assign gathered = s_axis_tdata;
     end
 endgenerate
 
+assign s_axis_tready = !g_full;
+assign m_axis_tvalid = s_valid;
+assign m_axis_tdata = scatter[P_OUT*DATA_W-1:0];
+assign m_axis_tlast = (count == N_LAST);
+
 always @(posedge clk) begin
-    q <= q_next;
-    cnt <= cnt_out + (in_fire ? P_IN_C : {KW{1'b0}});
+    if (in_fire && !(in_group_end && s_free)) begin
+        gather <= gathered;
+    end
+    if (in_fire) begin
+        gi <= in_group_end ? {KIW{1'b0}} : gi + 1'b1;
+    end
+    // hand-over: a waiting full group, or the group completed by this edge's input beat
+    if (g_full && s_free) begin
+        scatter <= gather;
+        g_full <= 1'b0;
+    end else if (in_group_end && s_free) begin
+        scatter <= gathered;
+    end else begin
+        if (in_group_end) begin
+            g_full <= 1'b1;
+        end
+        if (out_fire) begin
+            scatter <= scatter >> (P_OUT * DATA_W);
+        end
+    end
+    if ((g_full || in_group_end) && s_free) begin
+        s_valid <= 1'b1;
+        so <= {KOW{1'b0}};
+    end else if (out_fire) begin
+        so <= so + 1'b1;
+        if (so == KO_LAST) begin
+            s_valid <= 1'b0;
+        end
+    end
     if (out_fire) begin
         count <= (count == N_LAST) ? {NW{1'b0}} : count + 1'b1;
     end
     if (rst) begin
-        cnt <= {KW{1'b0}};
+        gi <= {KIW{1'b0}};
+        g_full <= 1'b0;
+        so <= {KOW{1'b0}};
+        s_valid <= 1'b0;
         count <= {NW{1'b0}};
     end
 end
