@@ -295,6 +295,10 @@ def mvu_stages(simd: int) -> int:
 #: register beside it), the output queue's memory and its output register
 DWU_STAGES = 6
 
+#: register stages of accel_avg_div.v (dividend, reciprocal product, quotient), between accel_pool_core's result
+#: register and accel_avgpool's output register
+AVG_DIV_STAGES = 3
+
 
 class MvuConsumer(StreamConsumer):
     """accel_mvu's input side (accel_mvu.v): the first output fold takes one beat per cycle for SF beats, then

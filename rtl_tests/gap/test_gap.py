@@ -12,7 +12,7 @@ from accel.deploy.stream import pack
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks.average_plan import plan_average, simulate_plan
 from accel.rtl.blocks.gap import GlobalAvgPool
-from rtl_tests.common import MEASURED_FRAMES, check_cycles, lib_sources, run_stream
+from rtl_tests.common import AVG_DIV_STAGES, MEASURED_FRAMES, check_cycles, lib_sources, run_stream
 
 FRAMES = 6
 S, U = True, False
@@ -40,8 +40,9 @@ def _frames(src: FixedType, h: int, w: int, c: int, seed: int) -> np.ndarray:
 def gap_latency(h: int, w: int, c: int, lanes: int) -> int:
     """accel_gap = accel_avgpool with one window over the whole frame: the last input beat completes the last
     channel group's sum in accel_pool_core's register, and the output register after the divider hands it
-    over one edge later, so the latency is the frame's input beats + 2 (both ends counted)."""
-    return h * w * c // lanes + 2
+    over after the divider's AVG_DIV_STAGES, so the latency is the frame's input beats + 2 + AVG_DIV_STAGES (both
+    ends counted)."""
+    return h * w * c // lanes + 2 + AVG_DIV_STAGES
 
 
 @pytest.mark.rtl

@@ -1,7 +1,11 @@
-// accel_avg_div: exact round(sum / N) onto the output grid (optional ReLU, rounding, overflow), combinational
+// accel_avg_div: exact round(sum / N) onto the output grid (optional ReLU, rounding, overflow), pipelined
 //
 // The constants come from accel.rtl.blocks.average_plan, which proves at generation time that
 // floor(u / D') == (u * MUL) >> MUL_SHIFT over the whole dividend range; see that module for the derivation.
+// Built like hardware: STAGES = 3 register stages, each advanced by `en` (the caller stalls the whole
+// pipeline at once): (1) the dividend t = 2*num + T_OFF, (2) the reciprocal product u * MUL (a DSP48E1 with
+// its M or P register where yosys maps the multiplier), (3) the quotient q0, q0 * DIV for the tie check and
+// q0 - K; the tie correction and the saturation follow stage 3 combinationally into the caller's register.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -24,8 +28,10 @@ module accel_avg_div #(
     parameter OUT_SIGNED = 1,  // 1: output is two's complement
     parameter OVERFLOW = 1     // 0: wrap, 1: saturate, 2: symmetric saturate
 ) (
+    input  wire             clk,
+    input  wire             en,     // advance every stage (the sum enters stage 1)
     input  wire [SUM_W-1:0] sum,
-    output wire [OUT_W-1:0] avg
+    output wire [OUT_W-1:0] avg     // the average of the sum that entered STAGES advances ago
 );
 
 localparam U_W = T_W - Z;                 // width of the odd-divisor dividend
@@ -57,14 +63,29 @@ wire signed [W_W-1:0] s_ext = {{(W_W - SUM_W){s_relu[SUM_W-1]}}, s_relu};
 // the high bits of t_full and q0_full are provably zero (range proven in Python); low bits of t only feed the tie
 /* verilator lint_off UNUSEDSIGNAL */
 wire signed [W_W-1:0] t_full = (s_ext <<< (NUM_SHIFT + 1)) + T_OFF_W;
-wire [T_W-1:0] t = t_full[T_W-1:0];
-wire [P_W-1:0] q0_full = (t[T_W-1:Z] * MUL_C) >> MUL_SHIFT;
+reg [T_W-1:0] t1;                 // stage 1: the dividend
+reg [T_W-1:0] t2;                 // stage 2: the dividend (for the tie check) and the product
+reg [P_W-1:0] prod2;
+reg [T_W-1:0] t3;                 // stage 3: the dividend, the quotient times DIV, q0 - K
+reg [T_W-1:0] back3;
+reg signed [W_W-1:0] q13;
+wire [P_W-1:0] q0_full = prod2 >> MUL_SHIFT;
 /* verilator lint_on UNUSEDSIGNAL */
 wire [U_W-1:0] q0 = q0_full[U_W-1:0];
-wire [T_W-1:0] back = q0 * DIV_T;
-wire tie = (ROUND_EVEN != 0) && (back == t);
-wire signed [W_W-1:0] q1 = $signed({{(W_W - U_W){1'b0}}, q0}) - K_W;
-wire signed [W_W-1:0] q = (tie && q1[0]) ? q1 - 1 : q1;
+
+always @(posedge clk) begin
+    if (en) begin
+        t1 <= t_full[T_W-1:0];
+        t2 <= t1;
+        prod2 <= t1[T_W-1:Z] * MUL_C;
+        t3 <= t2;
+        back3 <= q0 * DIV_T;
+        q13 <= $signed({{(W_W - U_W){1'b0}}, q0}) - K_W;
+    end
+end
+
+wire tie = (ROUND_EVEN != 0) && (back3 == t3);
+wire signed [W_W-1:0] q = (tie && q13[0]) ? q13 - 1 : q13;
 wire [OUT_W-1:0] sat = (q > OUT_MAX) ? OUT_MAX[OUT_W-1:0] : (q < OUT_MIN) ? OUT_MIN[OUT_W-1:0] : q[OUT_W-1:0];
 
 assign avg = (OVERFLOW == 0) ? q[OUT_W-1:0] : sat;

@@ -1,7 +1,8 @@
 // accel_avgpool: average pooling with window = stride (PH x PW), round(sum / (PH*PW)) exactly into the output type
 //
 // The divider constants (SUM_W ... OVERFLOW) come from accel.rtl.blocks.average_plan, which proves the
-// reciprocal multiplication exact over the whole range of window sums at generation time.
+// reciprocal multiplication exact over the whole range of window sums at generation time.  The divider is
+// pipelined (accel_avg_div, 3 stages), so an average leaves 4 cycles after its window's last beat.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -62,6 +63,11 @@ accel_pool_core #(
     .m_axis_tdata(sums), .m_axis_tvalid(sums_valid), .m_axis_tready(sums_ready), .m_axis_tlast(sums_last)
 );
 
+// the dividers: DIV_STAGES register stages, advanced together with this module's output register (a held
+// output stalls the whole pipeline, so no stage needs its own ready)
+localparam DIV_STAGES = 3;  // accel_avg_div's STAGES
+wire en = !out_valid || m_axis_tready;
+
 genvar k;
 generate
     for (k = 0; k < P; k = k + 1) begin : lane
@@ -70,31 +76,35 @@ generate
             .MUL_W(MUL_W), .MUL_SHIFT(MUL_SHIFT), .DIV(DIV), .K(K), .Q_W(Q_W), .ROUND_EVEN(ROUND_EVEN),
             .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OVERFLOW(OVERFLOW)
         ) div (
+            .clk(clk), .en(en),
             .sum(sums[k*SUM_W +: SUM_W]),
             .avg(avgs[k*OUT_W +: OUT_W])
         );
     end
 endgenerate
 
-// output register: the divider's multiplier sits between two registers
+// valid and TLAST of the sums in the divider stages, then the output register
+reg [DIV_STAGES-1:0] stage_valid;
+reg [DIV_STAGES-1:0] stage_last;
 reg out_valid;
 reg out_last;
 reg [P*OUT_W-1:0] out_data;
 
-assign sums_ready = !out_valid || m_axis_tready;
+assign sums_ready = en;
 assign m_axis_tdata = out_data;
 assign m_axis_tvalid = out_valid;
 assign m_axis_tlast = out_last;
 
 always @(posedge clk) begin
-    if (sums_valid && sums_ready) begin
+    if (en) begin
+        stage_valid <= {stage_valid[DIV_STAGES-2:0], sums_valid};
+        stage_last <= {stage_last[DIV_STAGES-2:0], sums_last};
+        out_valid <= stage_valid[DIV_STAGES-1];
+        out_last <= stage_last[DIV_STAGES-1];
         out_data <= avgs;
-        out_last <= sums_last;
-    end
-    if (sums_ready) begin
-        out_valid <= sums_valid;
     end
     if (rst) begin
+        stage_valid <= {DIV_STAGES{1'b0}};
         out_valid <= 1'b0;
         out_last <= 1'b0;
     end
