@@ -18,6 +18,10 @@ yosys cannot synthesise is reported in its row and makes the totals a lower boun
 Fmax is estimated from the same netlists (:mod:`accel.rtl.timing`: longest register-to-register path with
 7-series -1 cell delays and a routing allowance per net); a layer shows its slowest instance, the design its
 slowest layer.  :func:`estimate_fmax` reads that figure from the cache without running yosys.
+
+Each instance also lists what yosys made of each of its memories (:mod:`accel.rtl.memories`: block RAM, LUT-RAM,
+registers or logic, with the primitives), because the build's ``memory`` figures are the cost model's prediction
+and whether weights really sit in block RAM is only known after synthesis.
 """
 
 from __future__ import annotations
@@ -94,9 +98,7 @@ def make_report(
     capacity = capacity_of(info)
     report["capacity"] = {"part": manifest.part, "device": info.device, **capacity}
     known = synth and info.known
-    report["utilisation_percent"] = (
-        {r: 100.0 * report["totals"][r] / capacity[r] for r in RESOURCES} if known else None
-    )
+    report["utilisation_percent"] = {r: 100.0 * report["totals"][r] / capacity[r] for r in RESOURCES} if known else None
     report["fits"], report["verdict"] = _verdict(report, synth, info)
     report["performance"] = _performance(manifest, measured, report["totals"]["macs"], report["clock_mhz"])
     report["chart"] = None
@@ -134,8 +136,9 @@ def _layer_row(layer: LayerRecord, measured: dict[str, int | None]) -> dict[str,
         "simd": layer.simd,
         "expected_cycles": layer.expected_cycles,
         "measured_cycles": measured.get(layer.node),
-        "instances": [{"instance": i.instance, "module": i.module, "parameters": dict(i.parameters)}
-                      for i in layer.instances],  # fmt: skip
+        "instances": [
+            {"instance": i.instance, "module": i.module, "parameters": dict(i.parameters)} for i in layer.instances
+        ],
     }
 
 
@@ -194,7 +197,7 @@ def _synthesise(
     cache = SynthCache.load(build_dir / SYNTH_CACHE)
     t0 = time.monotonic()
     results = run_jobs(sjobs, build_dir / "synth", cache=cache, parallel=max(1, int(jobs)), timeout=SYNTH_TIMEOUT_S,
-                       progress=tell, timing=True)  # fmt: skip
+                       progress=tell, timing=True, memories=True)  # fmt: skip
     failed = []
     for (row, inst), res in zip(flat, results, strict=True):
         if "error" in res:
@@ -204,6 +207,7 @@ def _synthesise(
         else:
             inst.update(res["resources"])
             inst["timing"] = res.get("timing")
+            inst["memories"] = res.get("memories", [])
         inst["cached"] = res["cached"]
     for row in rows:
         ok = [i for i in row["instances"] if "error" not in i]
@@ -391,6 +395,36 @@ def _mhz(v: float | None) -> str:
     return "" if v is None else f"{v:.0f}"
 
 
+def _primitives(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n:,} {cell}" for cell, n in counts.items())
+
+
+def _print_memories(console: Any, report: dict[str, Any]) -> None:
+    """What yosys made of each memory, one line per memory of the instances that have any (four narrow columns,
+    the instance named once), so a reader sees where the weights went next to the totals they add up to."""
+    from rich.table import Table
+
+    rows = [(inst["instance"], m) for layer in report["layers"] for inst in layer["instances"]
+            for m in inst.get("memories") or []]  # fmt: skip
+    if not rows:
+        return
+    console.print("memories after synthesis (what yosys memory_libmap made of each):", highlight=False)
+    table = Table(box=None)
+    for c in ("instance", "memory", "became", "primitives"):
+        table.add_column(c, no_wrap=c != "primitives")
+    previous = None
+    for instance, m in rows:
+        shown = instance if instance != previous else ""
+        table.add_row(shown, m["name"], m["became"], _primitives(m.get("primitives") or {}))
+        previous = instance
+    console.print(table)
+    kinds = {m["became"] for _, m in rows}
+    for kind, note in (("logic", "a ROM whose constant words folded into LUTs (counted in LUT)"),
+                       ("registers", "one flip-flop per bit (counted in FF)")):  # fmt: skip
+        if kind in kinds:
+            console.print(f"  {kind}: {note}", highlight=False)
+
+
 def print_report(report: dict[str, Any]) -> None:
     """The report as a rich table: one row per layer, totals, the part's capacity and use, then the verdict."""
     from rich.console import Console
@@ -431,6 +465,7 @@ def print_report(report: dict[str, Any]) -> None:
         table.add_row(*total)
     console.print(table)
     if synth:
+        _print_memories(console, report)
         s = report["synthesis"]
         console.print(f"resources: yosys {s['command']} per instance ({s['tool']}); {s['synthesised']} synthesised, "
                       f"{s['cached']} from {s['cache']} in {s['elapsed_s']:.1f} s", highlight=False)  # fmt: skip

