@@ -14,10 +14,12 @@ generated Verilog harness, which wraps the build's top (module and port names fr
 * **per-layer monitors**: for every instance build.json lists (and every library block inside it that the
   instance record names as a child, e.g. the window generator inside ``accel_maxpool_win``) it samples the
   instance's ``m_axis`` handshake through the hierarchy (``dut.<instance>.m_axis_*``; a fork's input side)
-  and logs, at each TLAST beat, the cycle and the number of *busy* cycles since the previous one.  A cycle
-  is not busy when the instance is blocked by its consumer (``m_axis_tvalid && !m_axis_tready``, unless the
-  record names a ``progress`` wire that shows it still working, as an MVU accumulating the next output) or starved
-  by its producer, as the instance record's ``starved`` says: ``input`` (``s_axis_tready &&
+  and logs, at each TLAST beat, the cycle and the number of *busy* cycles since the previous one.  An
+  instance whose record names a ``progress`` wire (one unit of the work its cycle model counts per cycle the
+  wire is high, as an MVU's step) is busy exactly on those cycles: it may keep working while its output is
+  held, and may wait a cycle for queue room while its output is being taken.  Any other instance's cycle is
+  not busy when it is blocked by its consumer (``m_axis_tvalid && !m_axis_tready``) or starved by its
+  producer, as the instance record's ``starved`` says: ``input`` (``s_axis_tready &&
   !s_axis_tvalid``), ``any_input`` (an input not valid, e.g. ``accel_add``), ``selected_input`` (the input
   it reads now not valid, ``accel_concat``'s ``in_valid``).  Busy cycles per frame are the instance's own
   cycles per frame, comparable with the block's ``expected_cycles_per_frame()`` even though in a chain
@@ -179,9 +181,11 @@ def harness_verilog(manifest: BuildManifest) -> str:
         else:
             hs = f"{p}.m_axis_tvalid && {p}.m_axis_tready"
             last, data = f"{p}.m_axis_tlast", f"{p}.m_axis_tdata"
-            working = f" && !{p}.{inst['progress']}" if inst["progress"] else ""
-            stall = (f"({p}.m_axis_tvalid && !{p}.m_axis_tready{working}) || "
-                     f"({_starved(p, inst['starved'], inst['inputs'])})")  # fmt: skip
+            if inst["progress"]:  # one unit of modelled work per cycle the wire is high: busy exactly then
+                stall = f"!{p}.{inst['progress']}"
+            else:
+                stall = (f"({p}.m_axis_tvalid && !{p}.m_axis_tready) || "
+                         f"({_starved(p, inst['starved'], inst['inputs'])})")  # fmt: skip
         lines += [
             "",
             f"    // monitor {k}: {inst['node']} / {inst['instance']} ({inst['module']})",

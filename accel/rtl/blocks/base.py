@@ -76,7 +76,7 @@ class Block:
     vector_output: ClassVar[bool] = False
     #: an internal wire that is 1 on every cycle the block does one unit of the work its cycle model counts,
     #: for blocks that keep working while their output is held (an MVU accumulates the next output while the
-    #: last one waits); the monitor then counts such a cycle as busy, not as blocked.  "" for other blocks.
+    #: last one waits); the monitor then counts exactly those cycles as busy.  "" for other blocks.
     progress: ClassVar[str] = ""
     children: ClassVar[tuple[Child, ...]] = ()
 

@@ -106,7 +106,7 @@ class Dwu(Block):
         into a register (block RAM where yosys finds that cheaper, else LUTs and the register; a one-word ROM is
         a constant); the CG-word accumulator memory of partial sums (LUT-RAM, read and written at the same
         group); PE*M multipliers with their input, M and P registers in the DSP48E1s (flip-flops when the
-        multipliers are LUTs); the sum register and the bias add; the output queue (5 words, registered read)
+        multipliers are LUTs); the sum register and the bias add; the output queue (6 words, registered read)
         and four counters.
 
         The accumulator type's width stands for the dot-product width, as in :meth:`Mvu.cost`; the remaining
@@ -121,7 +121,7 @@ class Dwu(Block):
         weights = rom("weights", kk * cg, lanes * w_w, registered_read=True) if kk * cg > 1 else Cost()
         biases = rom("biases", cg, lanes * out_w, registered_read=True) if cg > 1 else Cost()
         acc = ram("accumulators", cg, lanes * out_w, registered_read=False)
-        queue = ram("output queue", 5, lanes * out_w + 1, registered_read=True)
+        queue = ram("output queue", 6, lanes * out_w + 1, registered_read=True)
         ctl = counter(cg) + counter(kk) + counter(self.pixels) + counter(kk * cg)
         datapath = logic(lut=1.6 * lanes * out_w + 51, ff=0.55 * lanes * out_w + regs + 37)
         return weights + biases + acc + queue + mults + ctl + datapath

@@ -135,7 +135,7 @@ class Mvu(Block):
         register; a one-word ROM is a constant); the SF-word input buffer the later output folds reread
         (LUT-RAM); PE*SIMD multipliers, their input and product registers in the DSP48E1s (flip-flops when the
         multipliers are LUTs); per PE the registered adder tree (SIMD-1 adders), the accumulator and the bias
-        add; the output queue (4 + clog2(SIMD) words, registered read) and four counters.
+        add; the output queue (5 + clog2(SIMD) words, registered read) and four counters.
 
         The accumulator type's width stands for the dot-product width (they differ by the bias only), so the
         cost never recomputes the weights' bound.  The adder tree's and the rest's constants are fitted to yosys
@@ -152,7 +152,7 @@ class Mvu(Block):
         weights = rom("weights", nf * sf, lanes * w_w, registered_read=True) if nf * sf > 1 else Cost()
         biases = rom("biases", nf, self.pe * out_w, registered_read=True) if nf > 1 else Cost()
         buf = ram("input buffer", sf, self.simd * in_w, registered_read=False) if nf > 1 else Cost()
-        queue = ram("output queue", 4 + levels, self.pe * out_w + 1, registered_read=True)
+        queue = ram("output queue", 5 + levels, self.pe * out_w + 1, registered_read=True)
         ctl = counter(sf) + counter(nf) + counter(self.pixels) + counter(sf * nf)
         datapath = logic(lut=0.45 * tree + 2.3 * self.pe * out_w + 43,
                          ff=0.45 * tree + 0.55 * self.pe * out_w + regs + 38)  # fmt: skip

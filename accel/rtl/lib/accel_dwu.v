@@ -15,11 +15,12 @@
 //      bias word;
 //   5  (sum << PSHIFT) + bias, written into the output queue at a pixel's last tap;
 //   6  the queue's output register, which drives m_axis.
-// Backpressure: the output queue (QDEPTH = 5 words of memory and an output register, as accel_fifo) has room
+// Backpressure: the output queue (QDEPTH = 6 words of memory and an output register, as accel_fifo) has room
 // for every result in flight.  A beat of a pixel's last tap is taken only while fewer than CAP = QDEPTH+1
-// results are owed (issued and not yet taken, counting the one m_axis hands over this cycle), so nothing is
-// lost or duplicated and the other beats never wait.  With m_axis always ready a result is owed for exactly
-// CAP cycles, so no beat waits either (QDEPTH is the smallest queue for that when KK = 1).  ``step`` is high
+// results are owed (issued and not yet taken, a register: the result m_axis hands over this cycle is not
+// counted, so m_axis_tready reaches no ready output), so nothing is lost or duplicated and the other beats
+// never wait.  With m_axis always ready a result is owed for 6 cycles after the cycle it is issued in, so
+// no beat waits either (QDEPTH is the smallest queue for that when KK = 1).  ``step`` is high
 // on every cycle a beat is taken (the co-simulation's progress wire).
 // Weight ROM (WEIGHT_FILE): KK*CG words, word t*CG+g holds w[ky][kx][g*PE+p][m] at bits
 // [(p*M+m)*W_WIDTH +: W_WIDTH] (t = ky*KW+kx).  Bias ROM (BIAS_FILE): CG words, word g holds
@@ -65,7 +66,7 @@ module accel_dwu #(
     localparam PW = IN_WIDTH + W_WIDTH + 2;           // product width (both operands extended by a sign bit)
     localparam TDW = GW + 3;                          // tag data: {group, frame's last, pixel's last tap, first tap}
     localparam TS = 3;                                // tag stages from the issue to the accumulator
-    localparam QDEPTH = 5;                            // output queue entries (its output register holds one more)
+    localparam QDEPTH = 6;                            // output queue entries (its output register holds one more)
     localparam CAP = QDEPTH + 1;                      // results that can be owed at once
     localparam OWW = $clog2(CAP + 1);                 // bits of the owed-results count
     localparam QAW = $clog2(QDEPTH);                  // queue address bits (QDEPTH >= 4)
@@ -101,7 +102,7 @@ module accel_dwu #(
     /* verilator lint_on WIDTH */
     wire first_t = (t == {TKW{1'b0}});
     wire out_hs = m_axis_tvalid && m_axis_tready;
-    wire room = (owed != CAP[OWW-1:0]) || out_hs;
+    wire room = (owed != CAP[OWW-1:0]);  // registered: no path from m_axis_tready to s_axis_tready
     wire step = s_axis_tvalid && (!last_t || room);
     wire unused_tlast = s_axis_tlast;
 

@@ -17,12 +17,13 @@
 //   3+LV  the accumulator (per PE, cleared by a pixel's first input fold) and the bias word;
 //   4+LV  (accumulator << PSHIFT) + bias, written into the output queue at an output's last input fold;
 //   5+LV  the queue's output register, which drives m_axis.
-// Backpressure: the output queue (QDEPTH = 4+LV words of memory and an output register, as accel_fifo) has
+// Backpressure: the output queue (QDEPTH = 5+LV words of memory and an output register, as accel_fifo) has
 // room for every result in flight.  A step that completes an output is issued only while fewer than
-// CAP = QDEPTH+1 results are owed (issued and not yet taken, counting the one m_axis hands over this cycle),
-// so nothing is lost or duplicated and the other steps never wait.  With m_axis always ready a result is owed
-// for exactly CAP cycles, so no step waits either: QDEPTH is the smallest queue that keeps SF*NF cycles per
-// pixel when SF = 1.  ``step`` is high on every cycle a step is issued (the co-simulation's progress wire).
+// CAP = QDEPTH+1 results are owed (issued and not yet taken, a register: the result m_axis hands over this
+// cycle is not counted, so m_axis_tready reaches no ready output and no step), so nothing is lost or
+// duplicated and the other steps never wait.  With m_axis always ready a result is owed for 5+LV cycles
+// after the cycle it is issued in, so the count before an issue is at most QDEPTH and no step waits either:
+// QDEPTH is the smallest queue that keeps SF*NF cycles per pixel when SF = 1.  ``step`` is high on every cycle a step is issued (the co-simulation's progress wire).
 // Weight ROM (WEIGHT_FILE, $readmemh): NF*SF words, word nf*SF+sf holds W[sf*SIMD+s][nf*PE+p] at
 // bits [(p*SIMD+s)*W_WIDTH +: W_WIDTH].  Bias ROM (BIAS_FILE): NF words, word nf holds
 // (bias[nf*PE+p] << bias_shift) at bits [p*OUT_WIDTH +: OUT_WIDTH].
@@ -84,7 +85,7 @@ module accel_mvu #(
     localparam NT = level_base(LV + 1);               // tree nodes per PE, products included
     localparam TS = 2 + LV;                           // tag stages from the issue to the accumulator
     localparam TDW = NFW + 3;                         // tag data: {output fold, frame's last, output's last, clear}
-    localparam QDEPTH = 4 + LV;                       // output queue entries (its output register holds one more)
+    localparam QDEPTH = 5 + LV;                       // output queue entries (its output register holds one more)
     localparam CAP = QDEPTH + 1;                      // results that can be owed at once
     localparam OWW = $clog2(CAP + 1);                 // bits of the owed-results count
     localparam QAW = $clog2(QDEPTH);                  // queue address bits (QDEPTH >= 4)
@@ -121,7 +122,7 @@ module accel_mvu #(
     wire last_px = (px == PIXELS - 1);
     /* verilator lint_on WIDTH */
     wire out_hs = m_axis_tvalid && m_axis_tready;
-    wire room = (owed != CAP[OWW-1:0]) || out_hs;
+    wire room = (owed != CAP[OWW-1:0]);  // registered: no path from m_axis_tready to s_axis_tready
     wire [SIMD*IN_WIDTH-1:0] x = first ? s_axis_tdata : ibuf[sf];
     wire have_x = first ? s_axis_tvalid : 1'b1;
     wire step = have_x && (!last_sf || room);
