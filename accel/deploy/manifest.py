@@ -301,7 +301,9 @@ def _check_starved(what: str, starved: str) -> None:
 @dataclass(frozen=True)
 class PortRecord(_Record):
     """One AXI4-Stream port of an instance: ``port`` is its prefix (``s_axis``, ``s0_axis``, ``m_axis``) and
-    ``index`` the consumer k of a fork's vector output (else None); the stream's frame, type and lanes."""
+    ``index`` the consumer k of a fork's vector output (else None); the stream's frame, type and lanes, and the
+    accel_top wire bundle it is on (``<wire>_tdata`` ...; "" in files written before it was recorded), which
+    says which instances a port connects (the cross-instance timing estimate, :mod:`accel.rtl.design_timing`)."""
 
     _derived: ClassVar[tuple[str, ...]] = ("beats_per_frame",)
     port: str
@@ -309,6 +311,7 @@ class PortRecord(_Record):
     shape: tuple[int, int, int]
     type: str
     lanes: int
+    wire: str = ""
 
     def __post_init__(self) -> None:
         shape, canonical = _canonical_stream(self.port, self.shape, self.type, self.lanes)

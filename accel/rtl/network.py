@@ -113,7 +113,7 @@ class Stream:
     def record(self, port: str, index: int | None = None) -> dict[str, Any]:
         """The manifest's description of this stream on one port of an instance."""
         return {"port": port, "index": index, "shape": list(self.shape), "type": self.dtype.hls,
-                "lanes": self.lanes, "beats_per_frame": self.frame_beats}  # fmt: skip
+                "lanes": self.lanes, "wire": self.wire, "beats_per_frame": self.frame_beats}  # fmt: skip
 
 
 @dataclass

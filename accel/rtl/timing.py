@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 #: version of the delay model (change it with any constant or rule): a cached estimate of another is made again
-TIMING_MODEL = "xc7-1/2"
+TIMING_MODEL = "xc7-1/3"
 
 # -- slice flip-flops ---------------------------------------------------------------------------------------
 T_CKO = 0.518  # [V] FDRE/FDSE/FDCE/FDPE clock to Q (Prop_fdre_C_Q 0.456-0.518 on -1; the larger taken)
@@ -439,8 +439,10 @@ def analyse(netlist: dict[str, Any]) -> dict[str, Any]:
         arr["port"][b] = 0.0
     queue = deque(n for n, d in indeg.items() if d == 0)
     done = 0
+    order: list[int | str] = []
     while queue:
         n = queue.popleft()
+        order.append(n)
         done += 1
         for dst, delay, route, i in g.arcs.get(n, ()):
             for kind in ("reg", "port"):
@@ -496,7 +498,48 @@ def analyse(netlist: dict[str, Any]) -> dict[str, Any]:
     result["input_to_output_ns"] = max((arr["port"][b] for b in g.outputs if b in arr["port"]), default=None)
     result["loop_nodes"] = loops
     result["unknown_cells"] = sorted(g.unknown)
-    return {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}
+    result = {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}
+    result["ports"] = _port_arcs(module, g, order, arr["reg"])
+    return result
+
+
+#: ports that are not timed across instance boundaries: the clock, and the reset (a synchronous reset from
+#: accel_top's port; Vivado times it, typically replicated or on a global buffer)
+UNTIMED_PORTS = ("clk", "rst")
+
+
+def _port_arcs(module: dict[str, Any], g: _Graph, order: list[int | str], reg_arr: dict[int | str, float]
+               ) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Per port of the instance (by name, over all its bits): ``reg_to`` {output: ns} from a register to it,
+    ``to_reg`` {input: ns} from it to a register's setup, ``through`` {input: {output: ns}} combinationally.
+
+    What :func:`accel.rtl.design_timing.cross_instance` chains along the wires of a network: the paths that
+    cross instance boundaries (an output ready through one block's logic into another's register).  One
+    forward pass per input port over the topological ``order`` of the combinational arcs.
+    """
+    ports = {n: p for n, p in module.get("ports", {}).items() if n not in UNTIMED_PORTS}
+    outs = {n: [b for b in p["bits"] if isinstance(b, int)] for n, p in ports.items() if p["direction"] != "input"}
+    ins = {n: [b for b in p["bits"] if isinstance(b, int)] for n, p in ports.items() if p["direction"] == "input"}
+    reg_to = {n: max((reg_arr[b] for b in bits if b in reg_arr), default=None) for n, bits in outs.items()}
+    to_reg: dict[str, float | None] = {}
+    through: dict[str, dict[str, float]] = {}
+    for name, bits in ins.items():
+        arr: dict[int | str, float] = {b: 0.0 for b in bits}
+        for n in order:
+            if n in arr:
+                for dst, delay, route, _ in g.arcs.get(n, ()):
+                    t = arr[n] + route + delay
+                    if t > arr.get(dst, -math.inf):
+                        arr[dst] = t
+        to_reg[name] = max((arr[net] + route + setup for net, route, setup, _ in g.capture if net in arr),
+                           default=None)  # fmt: skip
+        hits = {o: max((arr[b] for b in obits if b in arr), default=None) for o, obits in outs.items()}
+        through[name] = {o: round(t, 3) for o, t in hits.items() if t is not None}
+    return {
+        "reg_to": {n: round(t, 3) for n, t in reg_to.items() if t is not None},
+        "to_reg": {n: round(t, 3) for n, t in to_reg.items() if t is not None},
+        "through": {n: d for n, d in through.items() if d},
+    }
 
 
 def _walk(g: _Graph, pred: dict[int | str, tuple[int | str, int, float]], node: int | str
