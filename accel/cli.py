@@ -189,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sim", choices=["icarus", "verilator"], default=None,
                    help="simulator for --against rtl (default: icarus)")  # fmt: skip
     s.add_argument("--folding", metavar="FILE", default=None,
-                   help="PE/SIMD per node (JSON or YAML) for --against rtl (default: the balanced folding)")
+                   help="PE/SIMD (and ram_style) per node, JSON or YAML, for --against rtl "
+                        "(default: the balanced folding)")
     s.add_argument("--output-dir", metavar="DIR", default=None,
                    help="keep the generated HLS project / RTL build here (default: a temporary directory)")
     s.add_argument("--json", action="store_true", help="print one JSON object with the result")
@@ -210,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--part", default=None, help="FPGA part (default: xc7z020clg400-1, the Pynq-Z2's)")
     s.add_argument("--clock-ns", type=float, default=10.0, help="target clock period in ns (default: 10)")
     s.add_argument("--io", choices=["stream", "parallel"], default="stream", help="hls4ml io type (hls backend)")
-    s.add_argument("--folding", metavar="FILE", default=None, help="PE/SIMD per node, JSON or YAML (rtl backend)")
+    s.add_argument("--folding", metavar="FILE", default=None,
+                   help="PE/SIMD (and ram_style) per node, JSON or YAML (rtl backend)")
     s.add_argument("--allow-overfit", action="store_true",
                    help="rtl backend: write the design even when its estimated LUT/FF/DSP/BRAM exceed the part "
                    "(default: refuse it before writing anything)")  # fmt: skip

@@ -116,16 +116,17 @@ def memory_build(directory: Path) -> None:
 #: RAMB36E1 257, a LUT-RAM cell about 8.
 EXPECTED = {
     "u_fc": {
-        # weights: NF*SF = 32*16 = 512 words of PE*SIMD*8 = 32 bits, 16,384 bits; as logic 16,384/64 = 256, while
-        # one RAMB18E1 holds 512 x 36 (simple dual-port) for 129: block RAM, one RAMB18E1 (a RAMB36 costs 257)
-        "wrom": ("block RAM", {"RAMB18E1": 1}),
-        # biases: NF = 32 words of 20 bits, 640 bits, as logic 640/64 = 10 < 129: a ROM left to FF mapping, whose
-        # constant words fold into LUTs, so no primitives of its own
-        "brom": ("logic", {}),
+        # weights: NF*SF = 32*16 = 512 words of PE*SIMD*8 = 32 bits, 16,384 bits >= BLOCK_ROM_BITS, so accel_rom's
+        # block-RAM branch (rom_style "block"; by memory_libmap's costs too: as logic 16,384/64 = 256, while one
+        # RAMB18E1 holds 512 x 36 simple dual-port for 129): one RAMB18E1 (a RAMB36 costs 257)
+        "wrom.bram.mem": ("block RAM", {"RAMB18E1": 1}),
+        # biases: NF = 32 words of 20 bits, 640 bits < BLOCK_ROM_BITS (accel_rom's other branch), as logic
+        # 640/64 = 10 < 129: a ROM left to FF mapping, whose constant words fold into LUTs, no primitives of its own
+        "brom.any.mem": ("logic", {}),
         # input buffer: SF = 16 words of SIMD*8 = 32 bits, written and read at two addresses; a RAM32M is 32 x 6
         # simple dual-port: ceil(32 / 6) = 6 of them (8 each, against 512 as flip-flops)
         "ibuf": ("LUT-RAM", {"RAM32M": 6}),
-        # output queue: QDEPTH = 4 + clog2(SIMD) = 6 words of PE*20 + 1 (tlast) = 21 bits: ceil(21 / 6) = 4 RAM32M
+        # output queue: QDEPTH = 5 + clog2(SIMD) = 7 words of PE*20 + 1 (tlast) = 21 bits: ceil(21 / 6) = 4 RAM32M
         "qmem": ("LUT-RAM", {"RAM32M": 4}),
     },
     # the FIFO's memory: 2 words of WIDTH + 1 = 3 bits.  Observed, not derived: yosys 0.23 keeps a memory this small
@@ -158,7 +159,8 @@ def test_report_lists_what_each_memory_became(tmp_path, capsys) -> None:
     assert section[1].split() == ["instance", "memory", "became", "primitives"]
     rows = [" ".join(line.split()) for line in section[2:7]]  # one per memory, the instance named on its first
     assert sorted(r.removeprefix("u_fc ") for r in rows[:4]) == [
-        "brom logic", "ibuf LUT-RAM 6 RAM32M", "qmem LUT-RAM 4 RAM32M", "wrom block RAM 1 RAMB18E1"]  # fmt: skip
+        "brom.any.mem logic", "ibuf LUT-RAM 6 RAM32M", "qmem LUT-RAM 4 RAM32M",
+        "wrom.bram.mem block RAM 1 RAMB18E1"]  # fmt: skip
     assert rows[0].startswith("u_fc ") and rows[4] == "u_f0 mem registers"
     assert all(len(line.rstrip()) <= 80 for line in section)
     assert section[7].strip().startswith("logic:") and section[8].strip().startswith("registers:")

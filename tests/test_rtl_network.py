@@ -254,6 +254,7 @@ def test_overrides_dict_json_yaml(tmp_path: Path) -> None:
     ({"pw1_bn": {"pe": "4"}}, "it must be a positive integer"),
     ({"pw1_bn": {"lanes": 4}}, "unknown keys ['lanes']"),
     ({"pw1_bn": 4}, "it must be {\"pe\": P, \"simd\": S}"),
+    ({"pw1_bn": {"ram_style": "ultra"}}, "ram_style='ultra'; supported values are auto, block, lut"),
 ])
 def test_infeasible_folding_is_refused(spec: dict, needle: str, tmp_path: Path) -> None:
     g = zoo_graph("ds_cnn_kws")
@@ -261,6 +262,25 @@ def test_infeasible_folding_is_refused(spec: dict, needle: str, tmp_path: Path) 
         build_rtl(g, tmp_path, folding=spec)
     msg = str(exc.value)
     assert needle in msg and "\n" not in msg
+
+
+def test_ram_style_puts_weight_roms_where_asked(tmp_path: Path) -> None:
+    """ds_cnn_kws: by size (auto), every weight ROM holds at least BLOCK_ROM_BITS (pw: 64 x 64 x 8 = 32,768 bits,
+    dw: 3 x 3 x 64 x 8 = 4,608, fc: 64 x 12 x 8 = 6,144, conv1: 10 x 4 x 64 x 8 = 20,480), every bias ROM less
+    (at most 64 x 19 = 1,216 bits); "lut" and "block" override one layer, and a ram_style alone keeps PE/SIMD."""
+    g = zoo_graph("ds_cnn_kws")
+    default = choose_folding(g)
+    fold = choose_folding(g, {"pw1_bn": {"ram_style": "lut"}, "dw1": {"ram_style": "block"}})
+    assert (fold["pw1_bn"].pe, fold["pw1_bn"].simd) == (default["pw1_bn"].pe, default["pw1_bn"].simd)
+    m = build_rtl(g, tmp_path / "b", folding={"pw1_bn": {"ram_style": "lut"}, "dw1": {"ram_style": "block"}})
+    units = {i["instance"]: i for e in m["layers"] for i in e["instances"] if i["module"] in ("accel_mvu", "accel_dwu")}
+    assert len(units) == 10
+    for name, inst in units.items():
+        weights = 0 if name == "u_pw1_bn_mvu" else 1
+        biases = 1 if name == "u_dw1_dwu" else 0
+        assert (inst["parameters"]["WEIGHT_BRAM"], inst["parameters"]["BIAS_BRAM"]) == (weights, biases), name
+        kinds = {mem["name"]: mem["kind"] for mem in inst["memory"]}
+        assert kinds["weights"] == ("lut-rom" if name == "u_pw1_bn_mvu" else "bram"), name
 
 
 def test_bad_folding_files_are_refused(tmp_path: Path) -> None:

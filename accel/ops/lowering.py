@@ -30,10 +30,12 @@ Reference = Callable[[Node, Sequence[TensorSpec], TensorSpec, list[np.ndarray]],
 
 @dataclass(frozen=True)
 class LayerFold:
-    """PE and SIMD of one folded layer (``simd`` is None for ops without a SIMD dimension)."""
+    """PE and SIMD of one folded layer (``simd`` is None for ops without a SIMD dimension), and where its weight
+    and bias ROMs go (``ram_style``: "auto" by size, "block" or "lut"; see accel.rtl.blocks.cost.BLOCK_ROM_BITS)."""
 
     pe: int
     simd: int | None
+    ram_style: str = "auto"
 
     def as_json(self) -> dict[str, int | None]:
         return {"pe": self.pe, "simd": self.simd}

@@ -23,20 +23,24 @@ below 50,000 cycles per inference (the issue's goal; its default folding gives a
 40,000); ``DEFAULT_MAX_MULTIPLIERS`` = 220 is the DSP48E1 count of the xc7z020.
 
 Overrides: a dict, or a JSON/YAML file, ``{node: {"pe": P, "simd": S}}`` fixes those layers (a missing
-key keeps 1); the others follow the default rule.  Unknown nodes, layers without PE/SIMD, SIMD on a
-depthwise layer and values that do not divide the channel counts are refused with one sentence.
+key keeps 1); the others follow the default rule.  ``"ram_style": "auto" | "block" | "lut"`` says where the
+layer's weight and bias ROMs go (accel.rtl.blocks.cost.BLOCK_ROM_BITS; alone it leaves PE/SIMD to the
+rule).  Unknown nodes and keys, layers without PE/SIMD, SIMD on a depthwise layer, values that do not divide
+the channel counts and unknown ROM styles are refused with one sentence.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from accel import AccelError
 from accel.ir import OPS, Graph, Node
 from accel.ops.lowering import Folding, LayerFold
+from accel.rtl.blocks.cost import BLOCK_ROM_BITS, RAM_STYLES
 
 #: target cycles per frame of the default rule (makes ds_cnn_kws' II <= 50,000)
 DEFAULT_TARGET_II = 50_000
@@ -115,9 +119,14 @@ def _check_override(graph: Graph, where: str, name: Any, value: Any) -> LayerFol
                          f"layers are folded ({', '.join(folded) or 'none'} here).")
     if not isinstance(value, Mapping):
         raise AccelError(f"{where}: node {name} maps to {value!r}; it must be {{\"pe\": P, \"simd\": S}}.")
-    unknown = sorted(set(value) - {"pe", "simd"})
+    unknown = sorted(set(value) - {"pe", "simd", "ram_style"})
     if unknown:
-        raise AccelError(f"{where}: node {name} has unknown keys {unknown}; supported keys are pe and simd.")
+        raise AccelError(f"{where}: node {name} has unknown keys {unknown}; supported keys are pe, simd and "
+                         "ram_style.")
+    style = value.get("ram_style", "auto")
+    if style not in RAM_STYLES:
+        raise AccelError(f"{where}: node {name} ram_style={style!r}; supported values are "
+                         f"{', '.join(RAM_STYLES)} (auto: block RAM for ROMs of {BLOCK_ROM_BITS:,} bits or more).")
     pe_dim, simd_dim = fold_dims(graph, node)
     pe = value.get("pe", 1)
     simd = value.get("simd")
@@ -131,12 +140,12 @@ def _check_override(graph: Graph, where: str, name: Any, value: Any) -> LayerFol
         if simd is not None:
             raise AccelError(f"{where}: node {name} ({node.op}) has no SIMD (its PE channels per beat are also "
                              "its lanes); set only pe.")
-        return LayerFold(pe, None)
+        return LayerFold(pe, None, style)
     simd = 1 if simd is None else simd
     if simd_dim % simd:
         raise AccelError(f"{where}: node {name} SIMD={simd} does not divide its {simd_dim} {spec.simd_dim_name}; "
                          f"supported SIMD values are {', '.join(map(str, divisors(simd_dim)))}.")
-    return LayerFold(pe, simd)
+    return LayerFold(pe, simd, style)
 
 
 def _steps(graph: Graph, node: Node, fold: LayerFold) -> list[LayerFold]:
@@ -145,11 +154,11 @@ def _steps(graph: Graph, node: Node, fold: LayerFold) -> list[LayerFold]:
     out = []
     bigger = [d for d in divisors(pe_dim) if d > fold.pe]
     if bigger:
-        out.append(LayerFold(bigger[0], fold.simd))
+        out.append(replace(fold, pe=bigger[0]))
     if simd_dim is not None:
         bigger = [d for d in divisors(simd_dim) if d > (fold.simd or 1)]
         if bigger:
-            out.append(LayerFold(fold.pe, bigger[0]))
+            out.append(replace(fold, simd=bigger[0]))
     return out
 
 
@@ -161,14 +170,15 @@ def choose_folding(
 ) -> dict[str, LayerFold]:
     """PE/SIMD of every folded node: the overrides, the default rule for the rest."""
     where = "folding" if overrides is None or isinstance(overrides, Mapping) else f"folding file {overrides}"
-    fixed = {str(k): _check_override(graph, where, k, v) for k, v in load_overrides(overrides).items()}
+    given = load_overrides(overrides)
+    fixed = {str(k): _check_override(graph, where, k, v) for k, v in given.items()}
     nodes = folded_nodes(graph)
     fold = {n.name: fixed.get(n.name, LayerFold(1, None if fold_dims(graph, n)[1] is None else 1)) for n in nodes}
     if not nodes:
         return fold
     cycles = {n.name: layer_cycles(graph, n, fold[n.name]) for n in nodes}
     mults = {n.name: multipliers(graph, n, fold[n.name]) for n in nodes}
-    frozen: set[str] = set(fixed)
+    frozen = {str(k) for k, v in given.items() if "pe" in v or "simd" in v}  # a ram_style alone leaves PE/SIMD free
     while True:
         free = [n for n in nodes if n.name not in frozen]
         if not free:

@@ -69,7 +69,7 @@ def test_window_dwu(name, shape, kernel, stride, pads, mult, pe, xt, wt, bt, tmp
                                     "OUT_WIDTH", "PSHIFT", "WEIGHT_FILE", "BIAS_FILE")}}
     ins = frames_of(pack(x, xt, pe), FRAMES)
     exp = frames_of(pack(y, acc, pe * mult), FRAMES)
-    sources = [*lib_sources("accel_window", "accel_dwu"), HERE / "accel_dwconv_top.v"]
+    sources = [*lib_sources("accel_window", "accel_rom", "accel_dwu"), HERE / "accel_dwconv_top.v"]
     res = run_stream(tmp_path, dwu.name, "accel_dwconv_top", sources, params, {"s_axis": ins}, exp,
                      frames_phase0=MEASURED_FRAMES, seed=11)
     # accel_dwu.v takes a window beat every cycle (it never holds the window back); the result of a pixel's
@@ -105,4 +105,4 @@ def test_dwu_lint(name, shape, kernel, stride, pads, mult, pe, xt, wt, bt, tmp_p
     acc = accumulator_type(w.reshape(kh * kw, c * mult), wt, xt, b, bt)
     blk = Dwu(f"lint_dw_{name}", w, b, xt, wt, acc, acc.frac - xt.frac - wt.frac, acc.frac - bt.frac, 4, pe)
     blk.write_files(tmp_path)
-    verilator_lint(lib_sources(blk.module), blk.module, blk.verilog_parameters(tmp_path))
+    verilator_lint(lib_sources(*blk.source_modules), blk.module, blk.verilog_parameters(tmp_path))

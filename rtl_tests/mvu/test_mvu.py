@@ -64,7 +64,7 @@ def test_mvu_pointwise(name, shape, cout, simd, pe, xt, wt, bt, tmp_path: Path) 
     blk.write_files(tmp_path)
     ins = frames_of(pack(x, xt, simd), FRAMES)
     exp = frames_of(pack(y, acc, pe), FRAMES)
-    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(blk.module), blk.verilog_parameters(tmp_path),
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.source_modules), blk.verilog_parameters(tmp_path),
                      {"s_axis": ins}, exp, frames_phase0=MEASURED_FRAMES, seed=5)
     # accel_mvu.v steps every cycle without a bubble (the first output fold takes the SF input beats, the
     # other NF-1 folds reuse them while s_axis_tready is low), so a frame's last step comes steps-1 edges after
@@ -100,7 +100,7 @@ def test_window_mvu_conv(name, shape, kernel, stride, pads, cout, lanes, pe, xt,
                                     "SUM_WIDTH", "OUT_WIDTH", "PSHIFT", "WEIGHT_FILE", "BIAS_FILE")}}
     ins = frames_of(pack(x, xt, lanes), FRAMES)
     exp = frames_of(pack(y, acc, pe), FRAMES)
-    sources = [*lib_sources("accel_window", "accel_mvu"), HERE / "accel_conv_top.v"]
+    sources = [*lib_sources("accel_window", "accel_rom", "accel_mvu"), HERE / "accel_conv_top.v"]
     res = run_stream(tmp_path, mvu.name, "accel_conv_top", sources, params, {"s_axis": ins}, exp,
                      frames_phase0=MEASURED_FRAMES, seed=9)
     # the chain runs at the slower block's pace; the MVU holds the window back while its NF-1 reuse folds run,
@@ -134,4 +134,4 @@ def test_mvu_lint(name, shape, cout, simd, pe, xt, wt, bt, tmp_path: Path) -> No
     x, w, b, acc, ps, bs = make_layer(name, shape, (1, 1), cout, xt, wt, bt, 0)
     blk = Mvu(f"lint_{name}", w.reshape(shape[2], cout), b, xt, wt, acc, ps, bs, shape[0] * shape[1], simd, pe)
     blk.write_files(tmp_path)
-    verilator_lint(lib_sources(blk.module), blk.module, blk.verilog_parameters(tmp_path))
+    verilator_lint(lib_sources(*blk.source_modules), blk.module, blk.verilog_parameters(tmp_path))

@@ -38,6 +38,13 @@ RESOURCES = ("LUT", "FF", "DSP", "BRAM")
 #: what a memory becomes: LUT logic (a constant ROM read combinationally), LUT-RAM, block RAM or flip-flops
 MEMORY_KINDS = ("lut-rom", "lutram", "bram", "ff")
 
+#: a ROM of at least this many bits is asked to become block RAM (accel_rom BLOCK = 1): a quarter of a RAMB18,
+#: 64 LUT6 as logic; below it a ROM costs less as LUTs than the block RAM it would waste.  A folding file's
+#: "ram_style" overrides it per layer ("block": always, "lut": never ask, "auto": this threshold).
+BLOCK_ROM_BITS = 4096
+#: the per-layer ROM choices a folding file may give
+RAM_STYLES = ("auto", "block", "lut")
+
 #: memory_libmap's costs (yosys 0.23 share/xilinx/lutrams_xc5v.txt, brams_xc4v.txt): a LUT-RAM cell, RAMB18, RAMB36
 _LUTRAM_COST, _RAMB18_COST, _RAMB36_COST = 8.0, 129.0, 257.0
 #: block RAM aspect ratios (depth, width) of a RAMB36 and of a RAMB18 in simple dual-port use
@@ -131,21 +138,29 @@ def rom_luts(words: int, width: int) -> float:
     return width * words / 64 * (1 + (math.log2(words) - 8) / 7.5)
 
 
-def rom(name: str, words: int, width: int, *, registered_read: bool = False) -> Cost:
+def rom(name: str, words: int, width: int, *, registered_read: bool = False, block: bool = False) -> Cost:
     """A constant ROM: LUT logic (see :func:`rom_luts`), or, when its read is registered (``q <= rom[a]``), block
     RAM where memory_libmap finds that cheaper: its cost of a ROM in logic is one per 64 bits, against 129 per
     RAMB18 and 257 per RAMB36 (a standalone ROM in yosys 0.23: 256 x 36 and 4,096 x 4 bits become a RAMB18,
-    1,024 x 4 and 256 x 128 stay LUTs).  A registered read in LUTs keeps its output register."""
+    1,024 x 4 and 256 x 128 stay LUTs), or always when ``block`` asks for it (accel_rom's BLOCK: rom_style
+    "block").  A registered read in LUTs keeps its output register."""
     words, width = int(words), int(width)
     luts = rom_luts(words, width)
     logic_rom = Memory(name, "lut-rom", words, width, lut=luts, ff=float(width if registered_read else 0))
     if registered_read and words > 2:
         blocks, pieces = bram_layout(words, width)
         bcost = sum(_RAMB36_COST if b == 1.0 else _RAMB18_COST for b in _split(blocks))
-        if bcost < words * width / 64:
+        if block or bcost < words * width / 64:
             mem = Memory(name, "bram", words, width, lut=float(width * (pieces - 1)), bram36=blocks)
             return Cost(lut=mem.lut, bram36=mem.bram36, memory=(mem,))
     return Cost(lut=logic_rom.lut, ff=logic_rom.ff, memory=(logic_rom,))
+
+
+def wants_block(style: str, words: int, width: int) -> bool:
+    """Whether a registered-read ROM of ``words`` x ``width`` is asked to become block RAM under ``style``."""
+    if style == "block":
+        return words > 2
+    return style == "auto" and words > 2 and words * width >= BLOCK_ROM_BITS
 
 
 def bram_layout(words: int, width: int) -> tuple[float, int]:

@@ -10,7 +10,7 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import Cost, counter, logic, multipliers, ram, rom
+from accel.rtl.blocks.cost import RAM_STYLES, Cost, counter, logic, multipliers, ram, rom, wants_block
 from accel.rtl.blocks.mvu import dot_sum_width
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
 
@@ -32,12 +32,18 @@ class Dwu(Block):
     bias_shift: int
     pixels: int
     pe: int = 1
+    #: where the ROMs go: "auto" (block RAM from BLOCK_ROM_BITS up), "block" or "lut" (see accel.rtl.blocks.cost)
+    rom_style: str = "auto"
 
     module = "accel_dwu"
+    sources = ("accel_rom", "accel_dwu")
     resource_class = "compute"
     progress = "step"
 
     def validate(self) -> None:
+        if self.rom_style not in RAM_STYLES:
+            raise AccelError(f"{self.name}: ROM style '{self.rom_style}' is unknown; supported: "
+                             f"{', '.join(RAM_STYLES)}.")
         if self.weight.ndim != 4 or self.bias.shape != (self.weight.shape[2] * self.weight.shape[3],):
             raise AccelError(
                 f"{self.name}: weight {self.weight.shape} / bias {self.bias.shape} are not (kh, kw, C, M) / (C*M,)."
@@ -76,7 +82,16 @@ class Dwu(Block):
             "SUM_WIDTH": dot_sum_width(self.weight.reshape(kh * kw, c * m), self.in_type),
             "OUT_WIDTH": self.out_type.width, "PSHIFT": self.product_shift,
             "WEIGHT_FILE": str(d / f"{self.name}_weights.mem"), "BIAS_FILE": str(d / f"{self.name}_bias.mem"),
+            "WEIGHT_BRAM": int(self._rom_shapes()[0][2]), "BIAS_BRAM": int(self._rom_shapes()[1][2]),
         }
+
+    def _rom_shapes(self) -> tuple[tuple[int, int, bool], tuple[int, int, bool]]:
+        """(words, width, asked for block RAM) of the weight ROM and of the bias ROM."""
+        kh, kw, c, m = self.weight.shape
+        cg, lanes = c // self.pe, self.pe * m
+        w = (kh * kw * cg, lanes * self.w_type.width)
+        b = (cg, lanes * self.out_type.width)
+        return (*w, wants_block(self.rom_style, *w)), (*b, wants_block(self.rom_style, *b))
 
     def write_files(self, directory: Path) -> list[Path]:
         """Weight and bias ROM images in the layout documented in accel_dwu.v."""
@@ -118,8 +133,9 @@ class Dwu(Block):
         mults = multipliers(lanes, in_w + 1, w_w + 1)
         in_lut = mults.dsp == 0
         regs = 2 * lanes * (in_w + w_w + 2) + self.pe * in_w if in_lut else 0  # M and P registers, the beat
-        weights = rom("weights", kk * cg, lanes * w_w, registered_read=True) if kk * cg > 1 else Cost()
-        biases = rom("biases", cg, lanes * out_w, registered_read=True) if cg > 1 else Cost()
+        (ww, wb, w_block), (bw, bb, b_block) = self._rom_shapes()
+        weights = rom("weights", ww, wb, registered_read=True, block=w_block) if ww > 1 else Cost()
+        biases = rom("biases", bw, bb, registered_read=True, block=b_block) if bw > 1 else Cost()
         acc = ram("accumulators", cg, lanes * out_w, registered_read=False)
         queue = ram("output queue", 6, lanes * out_w + 1, registered_read=True)
         ctl = counter(cg) + counter(kk) + counter(self.pixels) + counter(kk * cg)

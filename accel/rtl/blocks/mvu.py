@@ -14,7 +14,7 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import Cost, counter, logic, multipliers, ram, rom
+from accel.rtl.blocks.cost import RAM_STYLES, Cost, counter, logic, multipliers, ram, rom, wants_block
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
 
 
@@ -55,8 +55,11 @@ class Mvu(Block):
     pixels: int
     simd: int = 1
     pe: int = 1
+    #: where the ROMs go: "auto" (block RAM from BLOCK_ROM_BITS up), "block" or "lut" (see accel.rtl.blocks.cost)
+    rom_style: str = "auto"
 
     module = "accel_mvu"
+    sources = ("accel_rom", "accel_mvu")
     resource_class = "compute"
     progress = "step"
 
@@ -69,6 +72,9 @@ class Mvu(Block):
         return int(self.weight.shape[1])
 
     def validate(self) -> None:
+        if self.rom_style not in RAM_STYLES:
+            raise AccelError(f"{self.name}: ROM style '{self.rom_style}' is unknown; supported: "
+                             f"{', '.join(RAM_STYLES)}.")
         if self.weight.ndim != 2 or self.bias.shape != (self.weight.shape[1],):
             raise AccelError(
                 f"{self.name}: weight {self.weight.shape} / bias {self.bias.shape} are not (cin, cout) / (cout,)."
@@ -105,7 +111,15 @@ class Mvu(Block):
             "SUM_WIDTH": dot_sum_width(self.weight, self.in_type), "OUT_WIDTH": self.out_type.width,
             "PSHIFT": self.product_shift,
             "WEIGHT_FILE": str(d / f"{self.name}_weights.mem"), "BIAS_FILE": str(d / f"{self.name}_bias.mem"),
+            "WEIGHT_BRAM": int(self._rom_shapes()[0][2]), "BIAS_BRAM": int(self._rom_shapes()[1][2]),
         }
+
+    def _rom_shapes(self) -> tuple[tuple[int, int, bool], tuple[int, int, bool]]:
+        """(words, width, asked for block RAM) of the weight ROM and of the bias ROM."""
+        sf, nf = self.cin // self.simd, self.cout // self.pe
+        w = (nf * sf, self.pe * self.simd * self.w_type.width)
+        b = (nf, self.pe * self.out_type.width)
+        return (*w, wants_block(self.rom_style, *w)), (*b, wants_block(self.rom_style, *b))
 
     def write_files(self, directory: Path) -> list[Path]:
         """Weight and bias ROM images in the layout documented in accel_mvu.v."""
@@ -149,8 +163,9 @@ class Mvu(Block):
         mults = multipliers(lanes, in_w + 1, w_w + 1)
         in_lut = mults.dsp == 0  # multipliers in LUTs: their input and product registers are flip-flops
         regs = 1.3 * (lanes * (in_w + w_w + 2) + self.simd * in_w) if in_lut else 0.0
-        weights = rom("weights", nf * sf, lanes * w_w, registered_read=True) if nf * sf > 1 else Cost()
-        biases = rom("biases", nf, self.pe * out_w, registered_read=True) if nf > 1 else Cost()
+        (ww, wb, w_block), (bw, bb, b_block) = self._rom_shapes()
+        weights = rom("weights", ww, wb, registered_read=True, block=w_block) if ww > 1 else Cost()
+        biases = rom("biases", bw, bb, registered_read=True, block=b_block) if bw > 1 else Cost()
         buf = ram("input buffer", sf, self.simd * in_w, registered_read=False) if nf > 1 else Cost()
         queue = ram("output queue", 5 + levels, self.pe * out_w + 1, registered_read=True)
         ctl = counter(sf) + counter(nf) + counter(self.pixels) + counter(sf * nf)

@@ -43,7 +43,9 @@ module accel_dwu #(
     parameter OUT_WIDTH = 16,      // output (accumulator type) width
     parameter PSHIFT = 0,          // left shift of the dot product onto the accumulator grid
     parameter WEIGHT_FILE = "weights.mem",  // weight ROM image
-    parameter BIAS_FILE = "bias.mem"        // bias ROM image (already shifted)
+    parameter BIAS_FILE = "bias.mem",        // bias ROM image (already shifted)
+    parameter WEIGHT_BRAM = 0,     // 1: the weight ROM in block RAM (accel_rom BLOCK), 0: synthesis decides
+    parameter BIAS_BRAM = 0        // 1: the bias ROM in block RAM
 ) (
     input  wire                      clk,
     input  wire                      rst,
@@ -81,12 +83,6 @@ module accel_dwu #(
         end
     end
 
-    reg [PE*M*W_WIDTH-1:0] wrom [0:KK*CG-1];
-    reg [PE*M*OUT_WIDTH-1:0] brom [0:CG-1];
-    initial begin
-        $readmemh(WEIGHT_FILE, wrom);
-        $readmemh(BIAS_FILE, brom);
-    end
 
     // ---- beat loop: one beat per cycle -------------------------------------------------------------------
     reg [GW-1:0] g;
@@ -136,14 +132,16 @@ module accel_dwu #(
 
     // ---- stage 1: beat and weight word; tags follow each beat down the pipeline ---------------------------
     reg [PE*IN_WIDTH-1:0] xr;
-    reg [PE*M*W_WIDTH-1:0] wv;
+    wire [PE*M*W_WIDTH-1:0] wv;         // the step's weight word, read synchronously (accel_rom)
+    accel_rom #(.WIDTH(PE*M*W_WIDTH), .DEPTH(KK * CG), .FILE(WEIGHT_FILE), .BLOCK(WEIGHT_BRAM)) wrom (
+        .clk(clk), .addr(wa), .q(wv)
+    );
     reg [TS-1:0] tv;               // stage k (1..TS) holds a beat: tv[k-1]
     reg [TS*TDW-1:0] td;           // its tag data, stage k at [(k-1)*TDW +: TDW]; reset so that it stays
                                    // flip-flops (an SRL's clock-to-out would start the accumulator's path)
 
     always @(posedge clk) begin
         xr <= s_axis_tdata;
-        wv <= wrom[wa];            // synchronous ROM read: block RAM or registers
     end
 
     wire [TDW-1:0] tag = td[(TS-1)*TDW +: TDW];    // the beat entering the accumulator stage
@@ -156,7 +154,10 @@ module accel_dwu #(
     // ---- stage 4: accumulator memory, sum register, bias word; stage 5: result into the output queue -------
     reg [PE*M*SUM_WIDTH-1:0] accm [0:CG-1];
     reg [PE*M*SUM_WIDTH-1:0] sum;
-    reg [PE*M*OUT_WIDTH-1:0] bv;
+    wire [PE*M*OUT_WIDTH-1:0] bv;         // the output's bias word (accel_rom)
+    accel_rom #(.WIDTH(PE*M*OUT_WIDTH), .DEPTH(CG), .FILE(BIAS_FILE), .BLOCK(BIAS_BRAM)) brom (
+        .clk(clk), .addr(t_g), .q(bv)
+    );
     reg r_valid, r_tlast;          // the sum register holds a complete output (and whether it ends the frame)
     wire [PE*M*SUM_WIDTH-1:0] prev = accm[t_g];
     wire [PE*M*SUM_WIDTH-1:0] acc_next;
@@ -164,7 +165,6 @@ module accel_dwu #(
     always @(posedge clk) begin
         if (t_valid) accm[t_g] <= acc_next;
         sum <= acc_next;
-        bv <= brom[t_g];
         r_tlast <= t_tlast;
     end
 

@@ -45,7 +45,9 @@ module accel_mvu #(
     parameter OUT_WIDTH = 16,      // output (accumulator type) width
     parameter PSHIFT = 0,          // left shift of the dot product onto the accumulator grid
     parameter WEIGHT_FILE = "weights.mem",  // weight ROM image
-    parameter BIAS_FILE = "bias.mem"        // bias ROM image (already shifted onto the accumulator grid)
+    parameter BIAS_FILE = "bias.mem",        // bias ROM image (already shifted onto the accumulator grid)
+    parameter WEIGHT_BRAM = 0,     // 1: the weight ROM in block RAM (accel_rom BLOCK), 0: synthesis decides
+    parameter BIAS_BRAM = 0        // 1: the bias ROM in block RAM
 ) (
     input  wire                       clk,
     input  wire                       rst,
@@ -100,12 +102,6 @@ module accel_mvu #(
         end
     end
 
-    reg [PE*SIMD*W_WIDTH-1:0] wrom [0:NF*SF-1];
-    reg [PE*OUT_WIDTH-1:0] brom [0:NF-1];
-    initial begin
-        $readmemh(WEIGHT_FILE, wrom);
-        $readmemh(BIAS_FILE, brom);
-    end
 
     // ---- step loop: one step issued per cycle --------------------------------------------------------
     reg [SIMD*IN_WIDTH-1:0] ibuf [0:SF-1];
@@ -162,7 +158,10 @@ module accel_mvu #(
 
     // ---- stage 1: input beat and weight word; tags follow each step down the pipeline ----------------
     reg [SIMD*IN_WIDTH-1:0] xr;
-    reg [PE*SIMD*W_WIDTH-1:0] wv;
+    wire [PE*SIMD*W_WIDTH-1:0] wv;         // the step's weight word, read synchronously (accel_rom)
+    accel_rom #(.WIDTH(PE*SIMD*W_WIDTH), .DEPTH(NF * SF), .FILE(WEIGHT_FILE), .BLOCK(WEIGHT_BRAM)) wrom (
+        .clk(clk), .addr(wa), .q(wv)
+    );
     reg [TS-1:0] tv;               // stage k (1..TS) holds a step: tv[k-1]
     reg [TS*TDW-1:0] td;           // its tag data, stage k at [(k-1)*TDW +: TDW]; reset so that it stays
                                    // flip-flops (an SRL's clock-to-out would start the accumulator's path)
@@ -170,7 +169,6 @@ module accel_mvu #(
 
     always @(posedge clk) begin
         xr <= x;
-        wv <= wrom[wa];            // synchronous ROM read: block RAM or registers
     end
 
     wire [TDW-1:0] tag = td[(TS-1)*TDW +: TDW];    // the step entering the accumulator
@@ -181,10 +179,12 @@ module accel_mvu #(
     wire [NFW-1:0] t_nf = tag[3 +: NFW];
 
     // ---- stage 3+LV: bias word; stage 4+LV: result into the output queue ------------------------------
-    reg [PE*OUT_WIDTH-1:0] bv;
+    wire [PE*OUT_WIDTH-1:0] bv;         // the output's bias word (accel_rom)
+    accel_rom #(.WIDTH(PE*OUT_WIDTH), .DEPTH(NF), .FILE(BIAS_FILE), .BLOCK(BIAS_BRAM)) brom (
+        .clk(clk), .addr(t_nf), .q(bv)
+    );
     reg r_valid, r_tlast;          // the accumulator holds a complete output (and whether it ends the frame)
     always @(posedge clk) begin
-        bv <= brom[t_nf];
         r_tlast <= t_tlast;
     end
 
