@@ -304,6 +304,11 @@ def describe_build(summary: dict[str, Any]) -> str:
         lines.append(f"expected initiation interval: {m['expected_ii_cycles']:,} cycles per frame.")
     if m.get("fit"):
         lines.append(describe_fit(m["fit"]))
+    if m.get("clock_check"):
+        c = m["clock_check"]
+        verdict = "meets" if c["meets_clock"] else "does NOT meet"
+        lines.append(f"clock check (per-block bound, before synthesis): {c['fmax_mhz']:.0f} MHz ({c['instance']}), "
+                     f"{verdict} the {1000 / c['clock_ns']:.0f} MHz clock; `accel report` estimates it from yosys.")
     lines.append(f"vendor step (needs Xilinx tools, not run here): {m['ip']['make']}")
     board = summary.get("board")
     if board is not None:

@@ -1,11 +1,12 @@
-"""Calibration of the per-block cost model (:mod:`accel.rtl.cost`) against yosys ``synth_xilinx -family xc7``.
+"""Calibration of the per-block cost model (:mod:`accel.rtl.cost`) and clock bounds against yosys ``synth_xilinx``.
 
 Why: the fit check of ``accel build --backend rtl`` must judge a design in milliseconds, without yosys, so each
 block description states a closed formula of its own parameters (``Block.cost()``).  This script is where
 those formulas meet the tool: it synthesises a spread of configurations of every block (the calibration set,
 :func:`configurations`) one by one, exactly as ``accel report`` synthesises a build's instances
 (:func:`accel.rtl.synth.run_jobs`, cached in ``build/calibration/synth_cache.json``), and prints, per
-configuration, the model's LUT / FF / DSP / BRAM36 next to yosys' and their ratio, then the error per resource
+configuration, the model's LUT / FF / DSP / BRAM36 next to yosys' and their ratio, the module's clock bound
+(:mod:`accel.rtl.blocks.delay`) next to the timing estimate of the same netlist, then the error per resource
 over the whole set.  docs/hardware.md ("Fit check") quotes that summary.
 
 Usage: ``.venv/bin/python scripts/calibrate_cost.py [--jobs N] [--json] [--only SUBSTRING ...] [--lib DIR]``;
@@ -32,6 +33,7 @@ from accel.rtl.blocks.avgpool import AvgPool  # noqa: E402
 from accel.rtl.blocks.avgpool_win import AvgPoolWindowed  # noqa: E402
 from accel.rtl.blocks.base import Block  # noqa: E402
 from accel.rtl.blocks.concat import Concat  # noqa: E402
+from accel.rtl.blocks.delay import bound_ns  # noqa: E402
 from accel.rtl.blocks.dwu import Dwu  # noqa: E402
 from accel.rtl.blocks.fifo import Fifo  # noqa: E402
 from accel.rtl.blocks.fork import Fork  # noqa: E402
@@ -201,7 +203,8 @@ def compare(blocks: list[Block], results: list[dict]) -> list[dict[str, Any]]:
     for b, res in zip(blocks, results, strict=True):
         model = b.cost().resources()
         row: dict[str, Any] = {"name": b.name, "module": b.module, "model": model, "yosys": res.get("resources"),
-                               "error": res.get("error")}  # fmt: skip
+                               "error": res.get("error"), "bound_ns": bound_ns(b.module),
+                               "estimate_ns": (res.get("timing") or {}).get("critical_ns")}  # fmt: skip
         if row["yosys"] is not None:
             row["ratio"] = {r: (model[r] / row["yosys"][r] if row["yosys"][r] else None) for r in RESOURCES}
         rows.append(row)
@@ -237,11 +240,13 @@ def _cell(m: float, y: float | None) -> str:
 
 def print_table(rows: list[dict[str, Any]], stats: dict[str, dict[str, Any]]) -> None:
     head = " ".join(f"{r + ' model':>8} {'yosys':>7} {'ratio':>5}" for r in RESOURCES)
-    print(f"{'configuration':<26} {head}")
+    print(f"{'configuration':<26} {head} {'ns bound':>8} {'est.':>6}")
     for r in rows:
         y = r["yosys"] or {}
         cells = " ".join(_cell(r["model"][res], y.get(res)) for res in RESOURCES)
-        print(f"{r['name']:<26} {cells}" + (f"  FAILED: {r['error']}" if r["error"] else ""))
+        est = r.get("estimate_ns")
+        ns = f" {r.get('bound_ns', 0):>8.2f} {est:>6.2f}" if est is not None else ""
+        print(f"{r['name']:<26} {cells}{ns}" + (f"  FAILED: {r['error']}" if r["error"] else ""))
     print()
     for res, s in stats.items():
         ratio = f"{s['sum_ratio']:.2f}" if s["sum_ratio"] is not None else "-"

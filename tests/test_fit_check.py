@@ -161,6 +161,8 @@ def test_cost_model_agrees_with_yosys_within_the_documented_error(tmp_path: Path
         assert r["model"]["DSP"] == r["yosys"]["DSP"] and r["model"]["BRAM"] == r["yosys"]["BRAM"], r["name"]
         for res in ("LUT", "FF"):
             assert abs(r["model"][res] / r["yosys"][res] - 1) <= LUT_FF_ERROR, (r["name"], res, r["model"], r["yosys"])
+        # the clock check's per-module bound holds on the timing estimate of the same netlist
+        assert r["estimate_ns"] is not None and r["estimate_ns"] <= r["bound_ns"], (r["name"], r["estimate_ns"])
 
 
 # -- the refusal --------------------------------------------------------------------------------------------------

@@ -402,6 +402,20 @@ class FitRecord(_Record):
 
 
 @dataclass(frozen=True)
+class ClockCheckRecord(_Record):
+    """The clock check of an RTL build (:mod:`accel.rtl.blocks.delay`): the slowest instance's pre-synthesis
+    bound on its register-to-register paths against the requested clock."""
+
+    method: str
+    clock_ns: float
+    critical_ns: float
+    fmax_mhz: float
+    instance: str
+    module: str
+    meets_clock: bool
+
+
+@dataclass(frozen=True)
 class InstanceRecord(_Record):
     """One Verilog instance of ``accel_top``: its module and parameters, and what the monitors and the report
     need to know about it.  The fields after ``parameters`` have defaults: they were added to schema 2 while
@@ -459,6 +473,8 @@ class RtlFacts(_Record):
     layers: tuple[LayerRecord, ...]
     #: the fit check: the estimated total against the part (None in files written before it)
     fit: FitRecord | None = None
+    #: the clock check: the pre-synthesis bound against the requested clock (None in files written before it)
+    clock_check: ClockCheckRecord | None = None
 
     def __post_init__(self) -> None:
         for node, f in self.folding.items():

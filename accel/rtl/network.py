@@ -68,6 +68,7 @@ from accel.ops.lowering import LayerFold, unpadded_input
 from accel.rtl import lib_file
 from accel.rtl.blocks.base import Block
 from accel.rtl.blocks.cost import Cost
+from accel.rtl.blocks.delay import clock_check
 from accel.rtl.blocks.fifo import Fifo
 from accel.rtl.blocks.fork import Fork
 from accel.rtl.blocks.width import WidthConverter
@@ -439,6 +440,7 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
     layers, costs = _layers(graph, wiring, fold)
     fit = fit_check(costs, part)
     refuse_overfit(fit, graph.name, allow_overfit)
+    clock = clock_check(((i.name, i.module) for i in wiring.instances), clock_ns)  # warns on a miss
 
     rtl = out_dir / "rtl"
     viv = out_dir / "vivado"
@@ -478,6 +480,7 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
         "multipliers": sum(e["multipliers"] for e in layers),
         "folding": {k: v.as_json() for k, v in fold.items()},
         "fit": fit.to_json(allow_overfit),
+        "clock_check": clock.to_json() if clock is not None else None,
     }
     typed = BuildManifest.from_json({"schema": SCHEMA_VERSION, **manifest}, out_dir / MANIFEST)
     write_manifest(out_dir, typed)
