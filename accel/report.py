@@ -16,8 +16,11 @@ yosys estimates of each instance alone (no cross-boundary optimisation, no Vivad
 yosys cannot synthesise is reported in its row and makes the totals a lower bound.
 
 Fmax is estimated from the same netlists (:mod:`accel.rtl.timing`: longest register-to-register path with
-7-series -1 cell delays and a routing allowance per net); a layer shows its slowest instance, the design its
-slowest layer.  :func:`estimate_fmax` reads that figure from the cache without running yosys.
+7-series -1 cell delays and a routing allowance per net); a layer shows its slowest instance.  Vivado also times
+the paths that leave one instance and end in another (a consumer's ``s_axis_tready`` through its producer's
+output logic), which no instance alone contains, so the design's figure is the lower of its slowest instance and
+the longest path across instance boundaries (:mod:`accel.rtl.design_timing`: each instance's port arcs chained
+along the manifest's wires).  :func:`estimate_fmax` reads that figure from the cache without running yosys.
 
 Each instance also lists what yosys made of each of its memories (:mod:`accel.rtl.memories`: block RAM, LUT-RAM,
 registers or logic, with the primitives), because the build's ``memory`` figures are the cost model's prediction
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +96,9 @@ def make_report(
         "synthesis": synthesis,
         "layers": rows,
     }
-    report["totals"] = _totals(rows, synth)
-    report["timing"] = _timing(report) if synth else None
+    cross = _cross_instance_json(manifest, rows) if synth else None
+    report["totals"] = _totals(rows, synth, cross)
+    report["timing"] = _timing(report, cross) if synth else None
     capacity = capacity_of(info)
     report["capacity"] = {"part": manifest.part, "device": info.device, **capacity}
     known = synth and info.known
@@ -239,12 +243,53 @@ def _row_timing(row: dict[str, Any]) -> dict[str, Any]:
             "critical_instance": slow["instance"], "critical_path": t["path"]}  # fmt: skip
 
 
+def _port_wires(manifest: BuildManifest) -> list[Any]:
+    """Every stream port of the manifest's instances that is on an accel_top wire, as
+    :class:`~accel.rtl.design_timing.PortWire`: which instances each wire connects.  A manifest written before
+    ports recorded their wire has none, and then nothing is timed across instances."""
+    from accel.rtl.design_timing import PortWire
+
+    assert manifest.rtl is not None
+    return [PortWire(inst.instance, p.port, p.wire, output)
+            for layer in manifest.rtl.layers for inst in layer.instances
+            for output, records in ((False, inst.inputs), (True, inst.outputs))
+            for p in records if p.wire]  # fmt: skip
+
+
+def _cross_path(manifest: BuildManifest, timings: Mapping[str, Mapping[str, Any] | None]) -> Any:
+    """The longest path across instance boundaries (a :class:`~accel.rtl.design_timing.CrossPath` or None) from
+    each instance's timing estimate (instance -> its ``timing``; None or without ``ports``: left out).  Raises
+    :class:`~accel.rtl.design_timing.CombinationalLoop`."""
+    from accel.rtl.design_timing import cross_instance
+
+    arcs = {name: (t or {}).get("ports") for name, t in timings.items()}
+    return cross_instance(_port_wires(manifest), arcs)
+
+
+def _cross_instance_json(manifest: BuildManifest, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The report's ``timing.cross_instance``: the path's JSON, None when no wire joins two estimated instances,
+    or ``{"error": ...}`` for a combinational loop across instances (a design error the report shows, not a
+    traceback that would hide the rest of the report)."""
+    from accel.rtl.design_timing import CombinationalLoop
+
+    timings = {i["instance"]: i.get("timing") for row in rows for i in row["instances"]}
+    try:
+        path = _cross_path(manifest, timings)
+    except CombinationalLoop as exc:
+        return {"error": str(exc)}
+    return path.to_json() if path is not None else None
+
+
 def estimate_fmax(build_dir: Path) -> float | None:
-    """The design's estimated Fmax in MHz (its slowest instance), read from ``DIR/synth_cache.json`` alone.
+    """The design's estimated Fmax in MHz, read from ``DIR/synth_cache.json`` alone: the lower of its slowest
+    instance and its longest path across instance boundaries (when the entries carry port arcs).
 
     Runs no yosys (not even ``yosys -V``: the cache entries record their tool), so a build step can call it.
-    None when the cache lacks a current timing estimate for some instance: run ``accel report DIR`` first.
+    None when the cache lacks a current timing estimate for some instance (run ``accel report DIR`` first), or
+    when the instances close a combinational loop across their boundaries (no clock figure exists then; the
+    report says where).
     """
+    from accel.rtl.design_timing import CombinationalLoop
     from accel.rtl.synth import SynthCache, has_timing
 
     build_dir = Path(build_dir)
@@ -257,38 +302,61 @@ def estimate_fmax(build_dir: Path) -> float | None:
         entries = [cache.get(j.key(tool)) for j in sjobs]
         if all(e is not None and "error" not in e and has_timing(e) for e in entries):
             fmax = [e["timing"]["fmax_mhz"] for e in entries if e is not None and e["timing"].get("fmax_mhz")]
+            timings = {j.label: e["timing"] for j, e in zip(sjobs, entries, strict=True) if e is not None}
+            try:
+                cross = _cross_path(manifest, timings)
+            except CombinationalLoop:
+                return None
+            if cross is not None:
+                fmax.append(cross.fmax_mhz)
             return min(fmax) if fmax else None
     return None
 
 
 # -- totals, verdict, performance -----------------------------------------------------------------------------
-def _totals(rows: list[dict[str, Any]], synth: bool) -> dict[str, Any]:
+def _totals(rows: list[dict[str, Any]], synth: bool, cross: dict[str, Any] | None = None) -> dict[str, Any]:
     totals: dict[str, Any] = {"macs": sum(r["macs"] for r in rows), "parameters": sum(r["parameters"] for r in rows)}
     for r in RESOURCES:
         totals[r] = sum(row[r] for row in rows) if synth else None
     fmax = [row["fmax_mhz"] for row in rows if row.get("fmax_mhz")]
-    totals["fmax_mhz"] = min(fmax) if synth and fmax else None  # the design runs at its slowest instance's clock
+    if cross and cross.get("fmax_mhz"):
+        fmax.append(cross["fmax_mhz"])
+    # the design runs at the clock of its slowest path: inside its slowest instance, or across instances
+    totals["fmax_mhz"] = min(fmax) if synth and fmax else None
     return totals
 
 
-def _timing(report: dict[str, Any]) -> dict[str, Any] | None:
-    """The design's timing estimate: its slowest layer, against the clock the build was made for."""
+def _timing(report: dict[str, Any], cross: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The design's timing estimate against the clock the build was made for: the lower of its slowest instance
+    (``node`` / ``instance`` / ``path``, ``instance_fmax_mhz``) and the longest path across instances
+    (``cross_instance``); ``limited_by`` says which one the design's ``fmax_mhz`` / ``critical_ns`` are."""
     from accel.rtl.timing import TIMING_MODEL
 
     rows = [r for r in report["layers"] if r.get("fmax_mhz")]
-    if not rows:
+    if not rows and not cross:
         return None
-    slow = min(rows, key=lambda r: r["fmax_mhz"])
+    slow = min(rows, key=lambda r: r["fmax_mhz"]) if rows else None
+    inst_fmax = slow["fmax_mhz"] if slow else None
+    cross_fmax = (cross or {}).get("fmax_mhz")
+    across = cross_fmax is not None and (inst_fmax is None or cross_fmax < inst_fmax)
+    fmax = cross_fmax if across else inst_fmax
+    critical = (cross or {}).get("critical_ns") if across else (slow or {}).get("critical_ns")
     return {
         "model": TIMING_MODEL,
         "method": "longest register-to-register path of each instance's synth_xilinx netlist, 7-series -1 cell "
-        "delays plus a per-net routing allowance by fanout (accel.rtl.timing; docs/hardware.md, Timing estimate)",
-        "fmax_mhz": slow["fmax_mhz"],
-        "critical_ns": slow["critical_ns"],
-        "node": slow["node"],
-        "instance": slow["critical_instance"],
-        "path": slow["critical_path"],
-        "meets_clock": slow["fmax_mhz"] >= report["clock_mhz"],
+        "delays plus a per-net routing allowance by fanout, and the longest path across instances from their port "
+        "arcs chained along the network's wires (accel.rtl.timing, accel.rtl.design_timing; docs/hardware.md, "
+        "Timing estimate)",
+        "fmax_mhz": fmax,
+        "critical_ns": critical,
+        "limited_by": "cross_instance" if across else "instance",
+        "instance_fmax_mhz": inst_fmax,
+        "instance_critical_ns": slow["critical_ns"] if slow else None,
+        "node": slow["node"] if slow else None,
+        "instance": slow["critical_instance"] if slow else None,
+        "path": slow["critical_path"] if slow else None,
+        "cross_instance": cross,
+        "meets_clock": fmax >= report["clock_mhz"] if fmax is not None else None,
     }
 
 
@@ -425,6 +493,46 @@ def _print_memories(console: Any, report: dict[str, Any]) -> None:
             console.print(f"  {kind}: {note}", highlight=False)
 
 
+def _wrap_path(head: str, nodes: list[str], width: int = 80, indent: int = 4) -> list[str]:
+    """``head`` then the path's nodes joined by `` > ``, broken after a ``>`` so no line exceeds ``width``
+    (a node longer than a line stays whole), continuation lines indented: a path through several instances is
+    too long for one terminal line, and a break inside a node name would make it unreadable."""
+    lines = [head.rstrip()]
+    sep = " "
+    for k, node in enumerate(nodes):
+        piece = node + (" >" if k < len(nodes) - 1 else "")
+        if len(lines[-1]) + len(sep) + len(piece) > width and lines[-1].strip():
+            lines.append(" " * indent + piece)
+        else:
+            lines[-1] += sep + piece
+    return lines
+
+
+def _timing_lines(tm: dict[str, Any], clock_mhz: float) -> list[str]:
+    """The text report's timing lines: the design's Fmax and what limits it, then the path across instances
+    (wrapped to 80 columns) or the combinational loop that prevents one."""
+    if tm["fmax_mhz"] is None:
+        lines = ["Fmax (estimate): none, no register-to-register path was found"]
+    else:
+        verdict = "meets" if tm["meets_clock"] else "does NOT meet"
+        limit = "the path across instances" if tm["limited_by"] == "cross_instance" else "its slowest instance"
+        line = f"Fmax (estimate): {tm['fmax_mhz']:.0f} MHz, {verdict} the build's {clock_mhz:.1f} MHz, limited by "
+        line += limit
+        if tm["instance"] is not None:
+            line += (f"; slowest instance: {tm['node']} / {tm['instance']}, {tm['instance_critical_ns']:.2f} ns "
+                     f"({tm['instance_fmax_mhz']:.0f} MHz), {tm['path']}")  # fmt: skip
+        lines = [line + " (synthesis netlist, 7-series -1 delays + routing allowance; Vivado decides)"]
+    cross = tm.get("cross_instance")
+    if cross is None:
+        lines.append("  across instances: no wire joins two estimated instances")
+    elif "error" in cross:
+        lines.append(f"  across instances: PROBLEM: {cross['error']} (a design error; not in the Fmax above)")
+    else:
+        head = f"  across instances: {cross['critical_ns']:.2f} ns ({cross['fmax_mhz']:.0f} MHz):"
+        lines += _wrap_path(head, cross["path"].split(" > "))
+    return lines
+
+
 def print_report(report: dict[str, Any]) -> None:
     """The report as a rich table: one row per layer, totals, the part's capacity and use, then the verdict."""
     from rich.console import Console
@@ -473,11 +581,8 @@ def print_report(report: dict[str, Any]) -> None:
             console.print(f"  failed: {f['node']} / {f['instance']} ({f['module']}): {f['error']}", highlight=False)
         tm = report.get("timing")
         if tm:
-            verdict = "meets" if tm["meets_clock"] else "does NOT meet"
-            console.print(f"Fmax (estimate): {tm['fmax_mhz']:.0f} MHz, {verdict} the build's {report['clock_mhz']:.1f}"
-                          f" MHz; slowest: {tm['node']} / {tm['instance']}, {tm['critical_ns']:.2f} ns, {tm['path']} "
-                          "(synthesis netlist, 7-series -1 delays + routing allowance; Vivado decides)",
-                          highlight=False)  # fmt: skip
+            for line in _timing_lines(tm, report["clock_mhz"]):
+                console.print(line, highlight=False)
     console.print(f"verdict: {report['verdict']}", highlight=False)
     if perf["ii_basis"]:
         basis = perf["ii_basis"]
