@@ -102,6 +102,9 @@ def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
             "q_up", 8, 8, 16, 4, 8, (2, 2)).verilog_parameters()),
         "accel_width": ("8x8x16, 8b, 4 -> 1 lanes", WidthConverter(
             "q_wd", 8, 8, 16, 8, 4, 1).verilog_parameters()),
+        "accel_rom": ("the MVU's weights, 32 x 128 bits, block RAM", {
+            "WIDTH": 128, "DEPTH": 32, "FILE": mvu.verilog_parameters(rom_params)["WEIGHT_FILE"], "BLOCK": 1}),
+        "accel_result_queue": ("the MVU's output queue, 7 x 128 bits", {"WIDTH": 128, "DEPTH": 7}),
     }
     return blocks
 

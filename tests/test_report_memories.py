@@ -127,7 +127,7 @@ EXPECTED = {
         # simple dual-port: ceil(32 / 6) = 6 of them (8 each, against 512 as flip-flops)
         "ibuf": ("LUT-RAM", {"RAM32M": 6}),
         # output queue: QDEPTH = 5 + clog2(SIMD) = 7 words of PE*20 + 1 (tlast) = 21 bits: ceil(21 / 6) = 4 RAM32M
-        "qmem": ("LUT-RAM", {"RAM32M": 4}),
+        "outq.q.mem": ("LUT-RAM", {"RAM32M": 4}),
     },
     # the FIFO's memory: 2 words of WIDTH + 1 = 3 bits.  Observed, not derived: yosys 0.23 keeps a memory this small
     # in flip-flops (FF mapping); derived: it has a write port (MEMORY_MAP's write mux blocks), so registers
@@ -159,7 +159,7 @@ def test_report_lists_what_each_memory_became(tmp_path, capsys) -> None:
     assert section[1].split() == ["instance", "memory", "became", "primitives"]
     rows = [" ".join(line.split()) for line in section[2:7]]  # one per memory, the instance named on its first
     assert sorted(r.removeprefix("u_fc ") for r in rows[:4]) == [
-        "brom.any.mem logic", "ibuf LUT-RAM 6 RAM32M", "qmem LUT-RAM 4 RAM32M",
+        "brom.any.mem logic", "ibuf LUT-RAM 6 RAM32M", "outq.q.mem LUT-RAM 4 RAM32M",
         "wrom.bram.mem block RAM 1 RAMB18E1"]  # fmt: skip
     assert rows[0].startswith("u_fc ") and rows[4] == "u_f0 mem registers"
     assert all(len(line.rstrip()) <= 80 for line in section)

@@ -36,7 +36,7 @@ class Dwu(Block):
     rom_style: str = "auto"
 
     module = "accel_dwu"
-    sources = ("accel_rom", "accel_dwu")
+    sources = ("accel_rom", "accel_fifo", "accel_result_queue", "accel_dwu")
     resource_class = "compute"
     progress = "step"
 

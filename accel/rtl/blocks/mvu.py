@@ -59,7 +59,7 @@ class Mvu(Block):
     rom_style: str = "auto"
 
     module = "accel_mvu"
-    sources = ("accel_rom", "accel_mvu")
+    sources = ("accel_rom", "accel_fifo", "accel_result_queue", "accel_mvu")
     resource_class = "compute"
     progress = "step"
 

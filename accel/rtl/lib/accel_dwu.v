@@ -15,13 +15,11 @@
 //      bias word;
 //   5  (sum << PSHIFT) + bias, written into the output queue at a pixel's last tap;
 //   6  the queue's output register, which drives m_axis.
-// Backpressure: the output queue (QDEPTH = 6 words of memory and an output register, as accel_fifo) has room
-// for every result in flight.  A beat of a pixel's last tap is taken only while fewer than CAP = QDEPTH+1
-// results are owed (issued and not yet taken, a register: the result m_axis hands over this cycle is not
-// counted, so m_axis_tready reaches no ready output), so nothing is lost or duplicated and the other beats
-// never wait.  With m_axis always ready a result is owed for 6 cycles after the cycle it is issued in, so
-// no beat waits either (QDEPTH is the smallest queue for that when KK = 1).  ``step`` is high
-// on every cycle a beat is taken (the co-simulation's progress wire).
+// Backpressure: the output queue (accel_result_queue, QDEPTH = 6 words and an output register) has room for
+// every result in flight: a beat of a pixel's last tap is taken only while it says so (its count of results
+// owed is a register, so m_axis_tready reaches no ready output); the other beats never wait, and with m_axis
+// always ready neither does a last-tap beat.  ``step`` is high on every cycle a beat is taken (the
+// co-simulation's progress wire).
 // Weight ROM (WEIGHT_FILE): KK*CG words, word t*CG+g holds w[ky][kx][g*PE+p][m] at bits
 // [(p*M+m)*W_WIDTH +: W_WIDTH] (t = ky*KW+kx).  Bias ROM (BIAS_FILE): CG words, word g holds
 // (bias[(g*PE+p)*M+m] << bias_shift) at bits [(p*M+m)*OUT_WIDTH +: OUT_WIDTH].
@@ -68,12 +66,7 @@ module accel_dwu #(
     localparam PW = IN_WIDTH + W_WIDTH + 2;           // product width (both operands extended by a sign bit)
     localparam TDW = GW + 3;                          // tag data: {group, frame's last, pixel's last tap, first tap}
     localparam TS = 3;                                // tag stages from the issue to the accumulator
-    localparam QDEPTH = 6;                            // output queue entries (its output register holds one more)
-    localparam CAP = QDEPTH + 1;                      // results that can be owed at once
-    localparam OWW = $clog2(CAP + 1);                 // bits of the owed-results count
-    localparam QAW = $clog2(QDEPTH);                  // queue address bits (QDEPTH >= 4)
-    localparam QCW = $clog2(QDEPTH + 1);              // queue count bits
-    localparam QLAST = QDEPTH - 1;                    // last queue address
+    localparam QDEPTH = 6;                            // accel_result_queue DEPTH (stages from issue to result + 2)
 
     initial begin
         if (C < 1 || M < 1 || KK < 1 || PE < 1 || C % PE != 0 || PIXELS < 1 || IN_WIDTH < 1 || W_WIDTH < 1 ||
@@ -89,7 +82,6 @@ module accel_dwu #(
     reg [TKW-1:0] t;
     reg [PXW-1:0] px;
     reg [WAW-1:0] wa;              // weight address of the next beat: t*CG + g
-    reg [OWW-1:0] owed;            // results issued and not yet taken at m_axis
 
     /* verilator lint_off WIDTH */
     wire last_g = (g == CG - 1);
@@ -97,8 +89,7 @@ module accel_dwu #(
     wire last_px = (px == PIXELS - 1);
     /* verilator lint_on WIDTH */
     wire first_t = (t == {TKW{1'b0}});
-    wire out_hs = m_axis_tvalid && m_axis_tready;
-    wire room = (owed != CAP[OWW-1:0]);  // registered: no path from m_axis_tready to s_axis_tready
+    wire room;                     // accel_result_queue: a result may be issued (a register)
     wire step = s_axis_tvalid && (!last_t || room);
     wire unused_tlast = s_axis_tlast;
 
@@ -110,9 +101,7 @@ module accel_dwu #(
             t <= {TKW{1'b0}};
             px <= {PXW{1'b0}};
             wa <= {WAW{1'b0}};
-            owed <= {OWW{1'b0}};
         end else begin
-            owed <= owed + {{(OWW-1){1'b0}}, step && last_t} - {{(OWW-1){1'b0}}, out_hs};
             if (step) begin
                 wa <= (last_g && last_t) ? {WAW{1'b0}} : wa + 1'b1;
                 if (!last_g) begin
@@ -217,39 +206,13 @@ module accel_dwu #(
         end
     endgenerate
 
-    // ---- stages 5, 6: output queue and its output register ------------------------------------------------
-    // The queue is written only by results that were owed room (owed <= CAP), so it never overflows.
-    reg [PE*M*OUT_WIDTH:0] qmem [0:QDEPTH-1];   // {tlast, data}
-    reg [QAW-1:0] q_wr, q_rd;
-    reg [QCW-1:0] q_count;         // results in qmem (the output register not counted)
-    reg [PE*M*OUT_WIDTH:0] q_out;
-    reg q_valid;
-    wire q_read = (q_count != {QCW{1'b0}}) && (!q_valid || m_axis_tready);
-
-    assign m_axis_tvalid = q_valid;
-    assign m_axis_tdata = q_out[PE*M*OUT_WIDTH-1:0];
-    assign m_axis_tlast = q_out[PE*M*OUT_WIDTH];
-
-    always @(posedge clk) begin
-        if (r_valid) qmem[q_wr] <= {r_tlast, result};
-        if (q_read) q_out <= qmem[q_rd];  // an older entry than any written this cycle
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            q_wr <= {QAW{1'b0}};
-            q_rd <= {QAW{1'b0}};
-            q_count <= {QCW{1'b0}};
-            q_valid <= 1'b0;
-        end else begin
-            if (r_valid) q_wr <= (q_wr == QLAST[QAW-1:0]) ? {QAW{1'b0}} : q_wr + 1'b1;
-            if (q_read) q_rd <= (q_rd == QLAST[QAW-1:0]) ? {QAW{1'b0}} : q_rd + 1'b1;
-            if (r_valid && !q_read) q_count <= q_count + 1'b1;
-            else if (!r_valid && q_read) q_count <= q_count - 1'b1;
-            if (q_read) q_valid <= 1'b1;
-            else if (m_axis_tready) q_valid <= 1'b0;
-        end
-    end
+    // ---- the output queue and its output register, which drives m_axis ---------------------------------
+    accel_result_queue #(.WIDTH(PE*M*OUT_WIDTH), .DEPTH(QDEPTH)) outq (
+        .clk(clk), .rst(rst), .issue(step && last_t), .room(room),
+        .in_valid(r_valid), .in_data(result), .in_last(r_tlast),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+        .m_axis_tlast(m_axis_tlast)
+    );
 
 endmodule
 

@@ -17,13 +17,11 @@
 //   3+LV  the accumulator (per PE, cleared by a pixel's first input fold) and the bias word;
 //   4+LV  (accumulator << PSHIFT) + bias, written into the output queue at an output's last input fold;
 //   5+LV  the queue's output register, which drives m_axis.
-// Backpressure: the output queue (QDEPTH = 5+LV words of memory and an output register, as accel_fifo) has
-// room for every result in flight.  A step that completes an output is issued only while fewer than
-// CAP = QDEPTH+1 results are owed (issued and not yet taken, a register: the result m_axis hands over this
-// cycle is not counted, so m_axis_tready reaches no ready output and no step), so nothing is lost or
-// duplicated and the other steps never wait.  With m_axis always ready a result is owed for 5+LV cycles
-// after the cycle it is issued in, so the count before an issue is at most QDEPTH and no step waits either:
-// QDEPTH is the smallest queue that keeps SF*NF cycles per pixel when SF = 1.  ``step`` is high on every cycle a step is issued (the co-simulation's progress wire).
+// Backpressure: the output queue (accel_result_queue, QDEPTH = 5+LV words and an output register) has room
+// for every result in flight: a step that completes an output is issued only while it says so (its count of
+// results owed is a register, so m_axis_tready reaches no ready output and no step); the other steps never
+// wait, and with m_axis always ready neither does a completing step.  ``step`` is high on every cycle a step
+// is issued (the co-simulation's progress wire).
 // Weight ROM (WEIGHT_FILE, $readmemh): NF*SF words, word nf*SF+sf holds W[sf*SIMD+s][nf*PE+p] at
 // bits [(p*SIMD+s)*W_WIDTH +: W_WIDTH].  Bias ROM (BIAS_FILE): NF words, word nf holds
 // (bias[nf*PE+p] << bias_shift) at bits [p*OUT_WIDTH +: OUT_WIDTH].
@@ -87,12 +85,7 @@ module accel_mvu #(
     localparam NT = level_base(LV + 1);               // tree nodes per PE, products included
     localparam TS = 2 + LV;                           // tag stages from the issue to the accumulator
     localparam TDW = NFW + 3;                         // tag data: {output fold, frame's last, output's last, clear}
-    localparam QDEPTH = 5 + LV;                       // output queue entries (its output register holds one more)
-    localparam CAP = QDEPTH + 1;                      // results that can be owed at once
-    localparam OWW = $clog2(CAP + 1);                 // bits of the owed-results count
-    localparam QAW = $clog2(QDEPTH);                  // queue address bits (QDEPTH >= 4)
-    localparam QCW = $clog2(QDEPTH + 1);              // queue count bits
-    localparam QLAST = QDEPTH - 1;                    // last queue address
+    localparam QDEPTH = 5 + LV;                       // accel_result_queue DEPTH (stages from issue to result + 2)
 
     initial begin
         if (CIN < 1 || COUT < 1 || SIMD < 1 || PE < 1 || CIN % SIMD != 0 || COUT % PE != 0 || PIXELS < 1 ||
@@ -109,7 +102,6 @@ module accel_mvu #(
     reg [NFW-1:0] nf;
     reg [PXW-1:0] px;
     reg [WAW-1:0] wa;              // weight address of the next step: nf*SF + sf
-    reg [OWW-1:0] owed;            // results issued and not yet taken at m_axis
 
     wire first = (nf == {NFW{1'b0}});
     /* verilator lint_off WIDTH */
@@ -117,8 +109,7 @@ module accel_mvu #(
     wire last_nf = (nf == NF - 1);
     wire last_px = (px == PIXELS - 1);
     /* verilator lint_on WIDTH */
-    wire out_hs = m_axis_tvalid && m_axis_tready;
-    wire room = (owed != CAP[OWW-1:0]);  // registered: no path from m_axis_tready to s_axis_tready
+    wire room;                     // accel_result_queue: a result may be issued (a register)
     wire [SIMD*IN_WIDTH-1:0] x = first ? s_axis_tdata : ibuf[sf];
     wire have_x = first ? s_axis_tvalid : 1'b1;
     wire step = have_x && (!last_sf || room);
@@ -136,9 +127,7 @@ module accel_mvu #(
             nf <= {NFW{1'b0}};
             px <= {PXW{1'b0}};
             wa <= {WAW{1'b0}};
-            owed <= {OWW{1'b0}};
         end else begin
-            owed <= owed + {{(OWW-1){1'b0}}, step && last_sf} - {{(OWW-1){1'b0}}, out_hs};
             if (step) begin
                 wa <= (last_sf && last_nf) ? {WAW{1'b0}} : wa + 1'b1;
                 if (!last_sf) begin
@@ -250,39 +239,13 @@ module accel_mvu #(
         end
     endgenerate
 
-    // ---- stages 4+LV, 5+LV: output queue and its output register ---------------------------------------
-    // The queue is written only by results that were owed room (owed <= CAP), so it never overflows.
-    reg [PE*OUT_WIDTH:0] qmem [0:QDEPTH-1];   // {tlast, data}
-    reg [QAW-1:0] q_wr, q_rd;
-    reg [QCW-1:0] q_count;         // results in qmem (the output register not counted)
-    reg [PE*OUT_WIDTH:0] q_out;
-    reg q_valid;
-    wire q_read = (q_count != {QCW{1'b0}}) && (!q_valid || m_axis_tready);
-
-    assign m_axis_tvalid = q_valid;
-    assign m_axis_tdata = q_out[PE*OUT_WIDTH-1:0];
-    assign m_axis_tlast = q_out[PE*OUT_WIDTH];
-
-    always @(posedge clk) begin
-        if (r_valid) qmem[q_wr] <= {r_tlast, result};
-        if (q_read) q_out <= qmem[q_rd];  // an older entry than any written this cycle
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            q_wr <= {QAW{1'b0}};
-            q_rd <= {QAW{1'b0}};
-            q_count <= {QCW{1'b0}};
-            q_valid <= 1'b0;
-        end else begin
-            if (r_valid) q_wr <= (q_wr == QLAST[QAW-1:0]) ? {QAW{1'b0}} : q_wr + 1'b1;
-            if (q_read) q_rd <= (q_rd == QLAST[QAW-1:0]) ? {QAW{1'b0}} : q_rd + 1'b1;
-            if (r_valid && !q_read) q_count <= q_count + 1'b1;
-            else if (!r_valid && q_read) q_count <= q_count - 1'b1;
-            if (q_read) q_valid <= 1'b1;
-            else if (m_axis_tready) q_valid <= 1'b0;
-        end
-    end
+    // ---- the output queue and its output register, which drives m_axis ---------------------------------
+    accel_result_queue #(.WIDTH(PE*OUT_WIDTH), .DEPTH(QDEPTH)) outq (
+        .clk(clk), .rst(rst), .issue(step && last_sf), .room(room),
+        .in_valid(r_valid), .in_data(result), .in_last(r_tlast),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+        .m_axis_tlast(m_axis_tlast)
+    );
 
 endmodule
 
