@@ -69,7 +69,7 @@ def test_window_dwu(name, shape, kernel, stride, pads, mult, pe, xt, wt, bt, tmp
                                     "OUT_WIDTH", "PSHIFT", "WEIGHT_FILE", "BIAS_FILE")}}
     ins = frames_of(pack(x, xt, pe), FRAMES)
     exp = frames_of(pack(y, acc, pe * mult), FRAMES)
-    sources = [*lib_sources("accel_window", "accel_rom", "accel_fifo", "accel_result_queue", "accel_dwu"), HERE / "accel_dwconv_top.v"]
+    sources = [*lib_sources("accel_window", *dwu.source_modules), HERE / "accel_dwconv_top.v"]
     res = run_stream(tmp_path, dwu.name, "accel_dwconv_top", sources, params, {"s_axis": ins}, exp,
                      frames_phase0=MEASURED_FRAMES, seed=11)
     # accel_dwu.v takes a window beat every cycle (it never holds the window back); the result of a pixel's

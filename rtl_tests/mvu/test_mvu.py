@@ -100,7 +100,7 @@ def test_window_mvu_conv(name, shape, kernel, stride, pads, cout, lanes, pe, xt,
                                     "SUM_WIDTH", "OUT_WIDTH", "PSHIFT", "WEIGHT_FILE", "BIAS_FILE")}}
     ins = frames_of(pack(x, xt, lanes), FRAMES)
     exp = frames_of(pack(y, acc, pe), FRAMES)
-    sources = [*lib_sources("accel_window", "accel_rom", "accel_fifo", "accel_result_queue", "accel_mvu"), HERE / "accel_conv_top.v"]
+    sources = [*lib_sources("accel_window", *mvu.source_modules), HERE / "accel_conv_top.v"]
     res = run_stream(tmp_path, mvu.name, "accel_conv_top", sources, params, {"s_axis": ins}, exp,
                      frames_phase0=MEASURED_FRAMES, seed=9)
     # the chain runs at the slower block's pace; the MVU holds the window back while its NF-1 reuse folds run,

@@ -34,9 +34,9 @@ FRAMES = 6
 #: the hand top's frame: 4x6 pixels of 6 channels, 3 lanes per beat -> 48 input beats, one per cycle
 HAND_BEATS = 4 * 6 * 6 // 3
 #: frame 0 (no gaps, no backpressure): the last input beat enters at cycle 47 after the first; the
-#: requantiser's one register stage and the pool core's one output register add a cycle each, and
-#: latency counts both ends (accel.rtl.simulator): 48 + 1 + 1
-HAND_LATENCY = HAND_BEATS + 2
+#: requantiser's two register stages and the pool core's one output register add a cycle each, and
+#: latency counts both ends (accel.rtl.simulator): 48 + 2 + 1
+HAND_LATENCY = HAND_BEATS + 3
 
 
 @pytest.mark.rtl

@@ -82,7 +82,10 @@ class Requant(Block):
 
     def cost(self) -> Cost:
         """Per lane: extension to IN+|shift|+3 bits, the rounding add and the saturation compare (about 0.6 LUT
-        per working bit); the output register and the beat counter."""
+        per working bit); the stage-1 register of the value on the output grid (the bits that are not constant
+        zeros or copies: the input's width less the bits a right shift drops, plus the rounding carry), the
+        output register and the beat counter."""
         ww = self.src.width + abs(self.dst.frac - self.src.frac) + 3
+        kept = self.src.width - max(0, self.src.frac - self.dst.frac) + 1
         bw = clog2(self.beats_per_frame)
-        return logic(lut=0.6 * ww * self.lanes + bw + 5, ff=self.lanes * self.dst.width + bw + 2)
+        return logic(lut=0.6 * ww * self.lanes + bw + 5, ff=self.lanes * (self.dst.width + kept) + bw + 4)

@@ -1,4 +1,9 @@
-// accel_requant: per-lane requantiser = accel.fixed.quantize (optional ReLU first), one register stage.
+// accel_requant: per-lane requantiser = accel.fixed.quantize (optional ReLU first), two register stages.
+//
+// Built like hardware: stage 1 registers each lane's value on the output grid (ReLU, shift and the rounding
+// add: the one carry chain), stage 2 the overflow check and saturation into the output register.  Both
+// stages advance together (a held output stalls the pipeline), so the throughput is one beat per cycle and
+// the latency two.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -44,8 +49,10 @@ module accel_requant #(
 
     reg [LANES*OUT_WIDTH-1:0] out_data;
     reg out_valid, out_last;
+    reg mid_valid, mid_last;       // stage 1 holds a beat (and whether it ends the frame)
     reg [BW-1:0] beat;  // input beat index within the frame
     wire in_last = (beat == BEATS[BW-1:0] - 1'b1) || (BEATS == 1);
+    wire en = !out_valid || m_axis_tready;  // the pipeline advances
     wire [LANES*OUT_WIDTH-1:0] q;
 
     genvar i;
@@ -74,16 +81,20 @@ module accel_requant #(
             end else begin : same
                 assign v = xr;
             end
-            // overflow: does v fit the output range?
+            reg signed [WW-1:0] vr;  // stage 1
+            always @(posedge clk) begin
+                if (en) vr <= v;
+            end
+            // overflow: does vr fit the output range?
             wire fits;
             if (OUT_SIGNED != 0) begin : fs
-                assign fits = (v[WW-1:OUT_WIDTH-1] == {(WW-OUT_WIDTH+1){1'b0}}) ||
-                              (v[WW-1:OUT_WIDTH-1] == {(WW-OUT_WIDTH+1){1'b1}});
+                assign fits = (vr[WW-1:OUT_WIDTH-1] == {(WW-OUT_WIDTH+1){1'b0}}) ||
+                              (vr[WW-1:OUT_WIDTH-1] == {(WW-OUT_WIDTH+1){1'b1}});
             end else begin : fu
-                assign fits = (v[WW-1:OUT_WIDTH] == {(WW-OUT_WIDTH){1'b0}});
+                assign fits = (vr[WW-1:OUT_WIDTH] == {(WW-OUT_WIDTH){1'b0}});
             end
-            wire neg = v[WW-1];
-            wire [OUT_WIDTH-1:0] low = v[OUT_WIDTH-1:0];
+            wire neg = vr[WW-1];
+            wire [OUT_WIDTH-1:0] low = vr[OUT_WIDTH-1:0];
             wire [OUT_WIDTH-1:0] vmax = (OUT_SIGNED != 0) ? {1'b0, {(OUT_WIDTH-1){1'b1}}} : {OUT_WIDTH{1'b1}};
             wire [OUT_WIDTH-1:0] vmin = (OUT_SIGNED != 0) ? {1'b1, {(OUT_WIDTH-1){1'b0}}} : {OUT_WIDTH{1'b0}};
             wire [OUT_WIDTH-1:0] sat = fits ? low : (neg ? vmin : vmax);
@@ -93,7 +104,7 @@ module accel_requant #(
         end
     endgenerate
 
-    assign s_axis_tready = !out_valid || m_axis_tready;
+    assign s_axis_tready = en;
     assign m_axis_tvalid = out_valid;
     assign m_axis_tdata = out_data;
     assign m_axis_tlast = out_last;
@@ -101,15 +112,20 @@ module accel_requant #(
     // One output beat per input beat; frame ends are counted (s_axis_tlast is not used).
     wire unused_tlast = s_axis_tlast;
     always @(posedge clk) begin
-        if (s_axis_tvalid && s_axis_tready) begin
+        if (en) begin
+            mid_last <= in_last;
             out_data <= q;
-            out_last <= in_last;
+            out_last <= mid_last;
         end
         if (rst) begin
+            mid_valid <= 1'b0;
             out_valid <= 1'b0;
             beat <= {BW{1'b0}};
         end else begin
-            if (s_axis_tready) out_valid <= s_axis_tvalid;
+            if (en) begin
+                mid_valid <= s_axis_tvalid;
+                out_valid <= mid_valid;
+            end
             if (s_axis_tvalid && s_axis_tready) beat <= in_last ? {BW{1'b0}} : beat + 1'b1;
         end
     end

@@ -40,13 +40,17 @@ initial begin
 end
 
 reg [OWW-1:0] owed;                   // results issued and not yet taken at m_axis
-assign room = (owed != CAP[OWW-1:0]);
+reg room_r;                           // owed != CAP, kept as a flip-flop so that room leaves a register
+wire [OWW-1:0] owed_next = owed + {{(OWW-1){1'b0}}, issue} - {{(OWW-1){1'b0}}, m_axis_tvalid && m_axis_tready};
+assign room = room_r;
 
 always @(posedge clk) begin
     if (rst) begin
         owed <= {OWW{1'b0}};
+        room_r <= 1'b1;
     end else begin
-        owed <= owed + {{(OWW-1){1'b0}}, issue} - {{(OWW-1){1'b0}}, m_axis_tvalid && m_axis_tready};
+        owed <= owed_next;
+        room_r <= (owed_next != CAP[OWW-1:0]);
     end
 end
 
