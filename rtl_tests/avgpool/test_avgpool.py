@@ -32,6 +32,8 @@ CASES = [
     (5, 10, 6, 3, FixedType(S, 6, 2), FixedType(S, 4, 3), (5, 5), Rounding.ROUND_HALF_EVEN, Overflow.WRAP, True),
     (4, 9, 2, 2, FixedType(S, 2, 1), FixedType(S, 3, 0), (2, 3), Rounding.TRUNCATE,
      Overflow.SATURATE_SYMMETRIC, False),
+    (5, 3, 2, 2, FixedType(S, 5, 1), FixedType(S, 6, 2), (2, 1), Rounding.ROUND_HALF_UP, Overflow.SATURATE,
+     False),  # one-column windows, one beat per pixel, drops a row
 ]
 
 

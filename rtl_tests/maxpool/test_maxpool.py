@@ -29,6 +29,9 @@ CASES = [
     (5, 5, 4, 2, FixedType(False, 5, 5), (2, 2), (0, 1, 0, 1)),  # TF 'same': bottom/right padding
     (7, 8, 6, 3, FixedType(True, 3, 1), (3, 3), (1, 1, 0, 1)),  # top padding, odd sizes
     (5, 7, 2, 2, FixedType(False, 2, 0), (2, 3), (0, 0, 0, 0)),  # valid pooling floors (drops a row)
+    (4, 5, 2, 1, FixedType(True, 6, 2), (2, 2), (1, 0, 1, 0)),  # window (0, 0) is pixel (0, 0) alone; drops a row
+    (3, 4, 3, 3, FixedType(False, 4, 0), (1, 2), (0, 0, 1, 0)),  # one-row windows, one beat per pixel, drops a column
+    (5, 1, 2, 1, FixedType(True, 5, 1), (2, 1), (0, 0, 0, 0)),  # one-column image and windows
 ]
 
 
