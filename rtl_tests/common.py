@@ -295,9 +295,9 @@ def mvu_stages(simd: int) -> int:
 #: register beside it), the output queue's memory and its output register
 DWU_STAGES = 6
 
-#: register stages of accel_avg_div.v (dividend, reciprocal product, quotient), between accel_pool_core's result
-#: register and accel_avgpool's output register
-AVG_DIV_STAGES = 3
+#: register stages of accel_avg_div.v (dividend, reciprocal product, quotient, tie-corrected quotient), between
+#: accel_pool_core's result register and accel_avgpool's output register
+AVG_DIV_STAGES = 4
 
 
 class MvuConsumer(StreamConsumer):

@@ -12,13 +12,6 @@ from accel.rtl.blocks.average_plan import AveragePlan, plan_average
 from accel.rtl.blocks.base import Block, Child, Port
 from accel.rtl.blocks.cost import Cost, logic
 
-#: LUTs per lane bit that a summing accel_pool_core costs less than :func:`pool_core_cost` says.  That model's
-#: 1.1 per lane bit dates from a core that gated the word read, added and selected after the adder; today the
-#: select folds into the adder's LUTs.  Least squares (relative error) over scripts/calibrate_cost.py's four
-#: average and global average configurations (ap_*, gap_*) gives 0.87; with 0.9 their LUT error is mean 7.5%,
-#: worst 14% (29% without).  The windowed average keeps pool_core_cost as it is.
-SUM_CORE_LUT_SAVING = 0.9
-
 
 @dataclass(frozen=True)
 class AvgPool(Block):
@@ -96,11 +89,9 @@ class AvgPool(Block):
         return self.height * self.width * self.channels // self.lanes
 
     def cost(self) -> Cost:
-        """The pool core (window sums of SUM_W bits, :data:`SUM_CORE_LUT_SAVING` below the generic core), one exact
-        divider per lane and the output register."""
+        """The pool core (window sums of SUM_W bits), one exact divider per lane and the output register."""
         plan = self.plan()
         ho, wo, _ = self.out_shape
         core = pool_core_cost(self.height, self.width, self.channels, self.lanes, self.pool, (0, 0), (ho, wo),
-                              plan.sum_w)  # fmt: skip
-        core += logic(lut=-SUM_CORE_LUT_SAVING * self.lanes * plan.sum_w)
+                              plan.sum_w, summing=True)  # fmt: skip
         return core + plan.cost(self.lanes) + logic(ff=self.lanes * self.out_type.width + 2)

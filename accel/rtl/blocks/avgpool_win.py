@@ -92,5 +92,6 @@ class AvgPoolWindowed(Block):
         plan = self.plan()
         ho, wo, _ = self.out_shape
         kk = self.pool[0] * self.pool[1]
-        core = pool_core_cost(ho * wo, kk, self.channels, self.lanes, (1, kk), (0, 0), (ho * wo, 1), plan.sum_w)
+        core = pool_core_cost(ho * wo, kk, self.channels, self.lanes, (1, kk), (0, 0), (ho * wo, 1), plan.sum_w,
+                              summing=True)
         return self.window.cost() + core + plan.cost(self.lanes) + logic(ff=self.lanes * self.out_type.width + 2)

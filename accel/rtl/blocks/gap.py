@@ -8,7 +8,6 @@ from pathlib import Path
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks._common import check_frame, check_type, pool_core_cost
 from accel.rtl.blocks.average_plan import AveragePlan, plan_average
-from accel.rtl.blocks.avgpool import SUM_CORE_LUT_SAVING
 from accel.rtl.blocks.base import Block, Child, Port
 from accel.rtl.blocks.cost import Cost, logic
 
@@ -69,10 +68,9 @@ class GlobalAvgPool(Block):
         return self.height * self.width * self.channels // self.lanes
 
     def cost(self) -> Cost:
-        """A pool core summing the whole frame per channel (as accel_avgpool's, :data:`SUM_CORE_LUT_SAVING` below
-        the generic core), one exact divider per lane, the output register."""
+        """A pool core summing the whole frame per channel (as accel_avgpool's), one exact divider per lane, the
+        output register."""
         plan = self.plan()
         core = pool_core_cost(self.height, self.width, self.channels, self.lanes, (self.height, self.width), (0, 0),
-                              (1, 1), plan.sum_w)  # fmt: skip
-        core += logic(lut=-SUM_CORE_LUT_SAVING * self.lanes * plan.sum_w)
+                              (1, 1), plan.sum_w, summing=True)  # fmt: skip
         return core + plan.cost(self.lanes) + logic(ff=self.lanes * self.out_type.width + 2)

@@ -2,10 +2,11 @@
 //
 // The constants come from accel.rtl.blocks.average_plan, which proves at generation time that
 // floor(u / D') == (u * MUL) >> MUL_SHIFT over the whole dividend range; see that module for the derivation.
-// Built like hardware: STAGES = 3 register stages, each advanced by `en` (the caller stalls the whole
+// Built like hardware: STAGES = 4 register stages, each advanced by `en` (the caller stalls the whole
 // pipeline at once): (1) the dividend t = 2*num + T_OFF, (2) the reciprocal product u * MUL (a DSP48E1 with
 // its M or P register where yosys maps the multiplier), (3) the quotient q0, q0 * DIV for the tie check and
-// q0 - K; the tie correction and the saturation follow stage 3 combinationally into the caller's register.
+// q0 - K, (4) the quotient after the tie correction; the saturation follows stage 4
+// combinationally into the caller's register.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -69,9 +70,11 @@ reg [P_W-1:0] prod2;
 reg [T_W-1:0] t3;                 // stage 3: the dividend, the quotient times DIV, q0 - K
 reg [T_W-1:0] back3;
 reg signed [W_W-1:0] q13;
+reg signed [W_W-1:0] q4;          // stage 4: the quotient, ties to even
 wire [P_W-1:0] q0_full = prod2 >> MUL_SHIFT;
 /* verilator lint_on UNUSEDSIGNAL */
 wire [U_W-1:0] q0 = q0_full[U_W-1:0];
+wire tie = (ROUND_EVEN != 0) && (back3 == t3);
 
 always @(posedge clk) begin
     if (en) begin
@@ -81,11 +84,11 @@ always @(posedge clk) begin
         t3 <= t2;
         back3 <= q0 * DIV_T;
         q13 <= $signed({{(W_W - U_W){1'b0}}, q0}) - K_W;
+        q4 <= (tie && q13[0]) ? q13 - 1 : q13;
     end
 end
 
-wire tie = (ROUND_EVEN != 0) && (back3 == t3);
-wire signed [W_W-1:0] q = (tie && q13[0]) ? q13 - 1 : q13;
+wire signed [W_W-1:0] q = q4;
 wire [OUT_W-1:0] sat = (q > OUT_MAX) ? OUT_MAX[OUT_W-1:0] : (q < OUT_MIN) ? OUT_MIN[OUT_W-1:0] : q[OUT_W-1:0];
 
 assign avg = (OVERFLOW == 0) ? q[OUT_W-1:0] : sat;

@@ -2,7 +2,7 @@
 //
 // The divider constants (SUM_W ... OVERFLOW) come from accel.rtl.blocks.average_plan, which proves the
 // reciprocal multiplication exact over the whole range of window sums at generation time.  The divider is
-// pipelined (accel_avg_div, 3 stages), so an average leaves 4 cycles after its window's last beat.
+// pipelined (accel_avg_div, 4 stages), so an average leaves 5 cycles after its window's last beat.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -65,7 +65,7 @@ accel_pool_core #(
 
 // the dividers: DIV_STAGES register stages, advanced together with this module's output register (a held
 // output stalls the whole pipeline, so no stage needs its own ready)
-localparam DIV_STAGES = 3;  // accel_avg_div's STAGES
+localparam DIV_STAGES = 4;  // accel_avg_div's STAGES
 wire en = !out_valid || m_axis_tready;
 
 genvar k;
