@@ -40,9 +40,9 @@ def _frames(src: FixedType, h: int, w: int, c: int, seed: int) -> np.ndarray:
 def gap_latency(h: int, w: int, c: int, lanes: int) -> int:
     """accel_gap = accel_avgpool with one window over the whole frame: the last input beat completes the last
     channel group's sum in accel_pool_core's register, and the output register after the divider hands it
-    over after the divider's AVG_DIV_STAGES, so the latency is the frame's input beats + 2 + AVG_DIV_STAGES (both
-    ends counted)."""
-    return h * w * c // lanes + 2 + AVG_DIV_STAGES
+    over after the divider's AVG_DIV_STAGES and the result queue's memory, so the latency is the frame's input
+    beats + 3 + AVG_DIV_STAGES (both ends counted)."""
+    return h * w * c // lanes + 3 + AVG_DIV_STAGES
 
 
 @pytest.mark.rtl

@@ -27,7 +27,7 @@ import numpy as np
 
 from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
-from accel.rtl.blocks.cost import Cost, dsp_per_multiplier, logic
+from accel.rtl.blocks.cost import Cost, dsp_per_multiplier, logic, ram
 
 #: Verilog integer parameters are 32-bit signed; every constant handed to the RTL must fit.
 _PARAM_MAX = (1 << 31) - 1
@@ -94,6 +94,12 @@ class AveragePlan:
         dsp = dsp_per_multiplier(u_w + 1, self.mul_w + 1) if self.mul > 1 else 0
         work = max(self.t_w, self.q_w, self.sum_w, self.out.width) + 2
         return Cost(dsp=float(lanes * dsp)) + logic(lut=lanes * work * (2.0 if self.mul > 1 else 0.7), ff=18.0 * lanes)
+
+
+def average_queue_cost(lanes: int, out_w: int) -> Cost:
+    """accel_avgpool's output side: an accel_result_queue of 4 + 2 words of the lanes' averages and TLAST
+    (LUT-RAM, registered read), its owed count and room flag."""
+    return ram("output queue", 6, lanes * out_w + 1, registered_read=True) + logic(lut=8, ff=5)
 
 
 def plan_average(

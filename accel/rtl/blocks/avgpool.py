@@ -8,9 +8,9 @@ from pathlib import Path
 from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks._common import check_frame, check_pair, check_type, pool_core_cost
-from accel.rtl.blocks.average_plan import AveragePlan, plan_average
+from accel.rtl.blocks.average_plan import AveragePlan, average_queue_cost, plan_average
 from accel.rtl.blocks.base import Block, Child, Port
-from accel.rtl.blocks.cost import Cost, logic
+from accel.rtl.blocks.cost import Cost
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class AvgPool(Block):
     module = "accel_avgpool"
     resource_class = "pool"
     children = (Child("core", "accel_pool_core"),)
-    sources = ("accel_pool_core", "accel_avg_div", "accel_avgpool")
+    sources = ("accel_pool_core", "accel_avg_div", "accel_fifo", "accel_result_queue", "accel_avgpool")
 
     @property
     def out_shape(self) -> tuple[int, int, int]:
@@ -89,9 +89,9 @@ class AvgPool(Block):
         return self.height * self.width * self.channels // self.lanes
 
     def cost(self) -> Cost:
-        """The pool core (window sums of SUM_W bits), one exact divider per lane and the output register."""
+        """The pool core (window sums of SUM_W bits), one exact divider per lane and the result queue."""
         plan = self.plan()
         ho, wo, _ = self.out_shape
         core = pool_core_cost(self.height, self.width, self.channels, self.lanes, self.pool, (0, 0), (ho, wo),
                               plan.sum_w, summing=True)  # fmt: skip
-        return core + plan.cost(self.lanes) + logic(ff=self.lanes * self.out_type.width + 2)
+        return core + plan.cost(self.lanes) + average_queue_cost(self.lanes, self.out_type.width)

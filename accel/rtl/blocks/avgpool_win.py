@@ -8,9 +8,9 @@ from pathlib import Path
 from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks._common import check_frame, check_pair, check_type, pool_core_cost
-from accel.rtl.blocks.average_plan import AveragePlan, plan_average
+from accel.rtl.blocks.average_plan import AveragePlan, average_queue_cost, plan_average
 from accel.rtl.blocks.base import Block, Child, Port
-from accel.rtl.blocks.cost import Cost, logic
+from accel.rtl.blocks.cost import Cost
 from accel.rtl.blocks.window import Window
 
 
@@ -38,7 +38,8 @@ class AvgPoolWindowed(Block):
     module = "accel_avgpool_win"
     resource_class = "pool"
     children = (Child("window", "accel_window"), Child("pool", "accel_avgpool"), Child("pool.core", "accel_pool_core"))
-    sources = ("accel_window", "accel_pool_core", "accel_avg_div", "accel_avgpool", "accel_avgpool_win")
+    sources = ("accel_window", "accel_pool_core", "accel_avg_div", "accel_fifo", "accel_result_queue", "accel_avgpool",
+               "accel_avgpool_win")
 
     @property
     def window(self) -> Window:
@@ -88,10 +89,10 @@ class AvgPoolWindowed(Block):
         return self.window.expected_cycles_per_frame()
 
     def cost(self) -> Cost:
-        """The window generator, a pool core summing each window's KH*KW beats, the dividers, the output register."""
+        """The window generator, a pool core summing each window's KH*KW beats, the dividers, the result queue."""
         plan = self.plan()
         ho, wo, _ = self.out_shape
         kk = self.pool[0] * self.pool[1]
         core = pool_core_cost(ho * wo, kk, self.channels, self.lanes, (1, kk), (0, 0), (ho * wo, 1), plan.sum_w,
                               summing=True)
-        return self.window.cost() + core + plan.cost(self.lanes) + logic(ff=self.lanes * self.out_type.width + 2)
+        return self.window.cost() + core + plan.cost(self.lanes) + average_queue_cost(self.lanes, self.out_type.width)

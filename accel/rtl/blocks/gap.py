@@ -7,9 +7,9 @@ from pathlib import Path
 
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks._common import check_frame, check_type, pool_core_cost
-from accel.rtl.blocks.average_plan import AveragePlan, plan_average
+from accel.rtl.blocks.average_plan import AveragePlan, average_queue_cost, plan_average
 from accel.rtl.blocks.base import Block, Child, Port
-from accel.rtl.blocks.cost import Cost, logic
+from accel.rtl.blocks.cost import Cost
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class GlobalAvgPool(Block):
     module = "accel_gap"
     resource_class = "pool"
     children = (Child("pool", "accel_avgpool"), Child("pool.core", "accel_pool_core"))
-    sources = ("accel_pool_core", "accel_avg_div", "accel_avgpool", "accel_gap")
+    sources = ("accel_pool_core", "accel_avg_div", "accel_fifo", "accel_result_queue", "accel_avgpool", "accel_gap")
 
     @property
     def out_shape(self) -> tuple[int, int, int]:
@@ -69,8 +69,8 @@ class GlobalAvgPool(Block):
 
     def cost(self) -> Cost:
         """A pool core summing the whole frame per channel (as accel_avgpool's), one exact divider per lane, the
-        output register."""
+        result queue."""
         plan = self.plan()
         core = pool_core_cost(self.height, self.width, self.channels, self.lanes, (self.height, self.width), (0, 0),
                               (1, 1), plan.sum_w, summing=True)  # fmt: skip
-        return core + plan.cost(self.lanes) + logic(ff=self.lanes * self.out_type.width + 2)
+        return core + plan.cost(self.lanes) + average_queue_cost(self.lanes, self.out_type.width)

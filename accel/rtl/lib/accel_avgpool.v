@@ -2,7 +2,8 @@
 //
 // The divider constants (SUM_W ... OVERFLOW) come from accel.rtl.blocks.average_plan, which proves the
 // reciprocal multiplication exact over the whole range of window sums at generation time.  The divider is
-// pipelined (accel_avg_div, 4 stages), so an average leaves 5 cycles after its window's last beat.
+// pipelined (accel_avg_div, 4 stages) into a result queue, so an average leaves 6 cycles after its window's
+// last beat.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -63,10 +64,12 @@ accel_pool_core #(
     .m_axis_tdata(sums), .m_axis_tvalid(sums_valid), .m_axis_tready(sums_ready), .m_axis_tlast(sums_last)
 );
 
-// the dividers: DIV_STAGES register stages, advanced together with this module's output register (a held
-// output stalls the whole pipeline, so no stage needs its own ready)
+// the dividers: DIV_STAGES register stages that advance every cycle; a window's sum enters them only while
+// the result queue (accel_result_queue: a queue and the output register, DIV_STAGES + 2 words) has room for
+// it, a register, so no combinational path runs from m_axis_tready back to s_axis_tready
 localparam DIV_STAGES = 4;  // accel_avg_div's STAGES
-wire en = !out_valid || m_axis_tready;
+wire room;
+wire issue = sums_valid && room;
 
 genvar k;
 generate
@@ -76,39 +79,32 @@ generate
             .MUL_W(MUL_W), .MUL_SHIFT(MUL_SHIFT), .DIV(DIV), .K(K), .Q_W(Q_W), .ROUND_EVEN(ROUND_EVEN),
             .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OVERFLOW(OVERFLOW)
         ) div (
-            .clk(clk), .en(en),
+            .clk(clk), .en(1'b1),
             .sum(sums[k*SUM_W +: SUM_W]),
             .avg(avgs[k*OUT_W +: OUT_W])
         );
     end
 endgenerate
 
-// valid and TLAST of the sums in the divider stages, then the output register
+// valid and TLAST of the sums in the divider stages
 reg [DIV_STAGES-1:0] stage_valid;
 reg [DIV_STAGES-1:0] stage_last;
-reg out_valid;
-reg out_last;
-reg [P*OUT_W-1:0] out_data;
-
-assign sums_ready = en;
-assign m_axis_tdata = out_data;
-assign m_axis_tvalid = out_valid;
-assign m_axis_tlast = out_last;
+assign sums_ready = room;
 
 always @(posedge clk) begin
-    if (en) begin
-        stage_valid <= {stage_valid[DIV_STAGES-2:0], sums_valid};
-        stage_last <= {stage_last[DIV_STAGES-2:0], sums_last};
-        out_valid <= stage_valid[DIV_STAGES-1];
-        out_last <= stage_last[DIV_STAGES-1];
-        out_data <= avgs;
-    end
+    stage_valid <= {stage_valid[DIV_STAGES-2:0], issue};
+    stage_last <= {stage_last[DIV_STAGES-2:0], sums_last};
     if (rst) begin
         stage_valid <= {DIV_STAGES{1'b0}};
-        out_valid <= 1'b0;
-        out_last <= 1'b0;
     end
 end
+
+accel_result_queue #(.WIDTH(P*OUT_W), .DEPTH(DIV_STAGES + 2)) outq (
+    .clk(clk), .rst(rst), .issue(issue), .room(room),
+    .in_valid(stage_valid[DIV_STAGES-1]), .in_data(avgs), .in_last(stage_last[DIV_STAGES-1]),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+    .m_axis_tlast(m_axis_tlast)
+);
 
 endmodule
 

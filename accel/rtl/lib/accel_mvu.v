@@ -103,9 +103,12 @@ module accel_mvu #(
     reg [PXW-1:0] px;
     reg [WAW-1:0] wa;              // weight address of the next step: nf*SF + sf
 
-    wire first = (nf == {NFW{1'b0}});
+    // first (nf == 0) and last_sf (sf == SF-1) are flip-flops kept with the counters, so that s_axis_tready
+    // leaves registers through one LUT (a path into the producer's ready logic starts short)
+    reg first;
+    reg last_sf;
     /* verilator lint_off WIDTH */
-    wire last_sf = (sf == SF - 1);
+    wire next_last_sf = (SF == 1) || (sf == SF - 2);  // sf + 1 == SF - 1, when sf advances
     wire last_nf = (nf == NF - 1);
     wire last_px = (px == PIXELS - 1);
     /* verilator lint_on WIDTH */
@@ -127,13 +130,18 @@ module accel_mvu #(
             nf <= {NFW{1'b0}};
             px <= {PXW{1'b0}};
             wa <= {WAW{1'b0}};
+            first <= 1'b1;
+            last_sf <= (SF == 1);
         end else begin
             if (step) begin
                 wa <= (last_sf && last_nf) ? {WAW{1'b0}} : wa + 1'b1;
                 if (!last_sf) begin
                     sf <= sf + 1'b1;
+                    last_sf <= next_last_sf;
                 end else begin
                     sf <= {SFW{1'b0}};
+                    last_sf <= (SF == 1);
+                    first <= last_nf;
                     if (!last_nf) begin
                         nf <= nf + 1'b1;
                     end else begin
