@@ -105,6 +105,7 @@ def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
         "accel_rom": ("the MVU's weights, 32 x 128 bits, block RAM", {
             "WIDTH": 128, "DEPTH": 32, "FILE": mvu.verilog_parameters(rom_params)["WEIGHT_FILE"], "BLOCK": 1}),
         "accel_result_queue": ("the MVU's output queue, 7 x 128 bits", {"WIDTH": 128, "DEPTH": 7}),
+        "accel_skid": ("the requantiser's output register, 4 lanes x 8 bits", {"WIDTH": 32}),
     }
     return blocks
 

@@ -122,7 +122,8 @@ endmodule
 `default_nettype wire
 """
     (rtl / "accel_top.v").write_text(top)
-    sources = [lib_file("accel_requant"), lib_file("accel_pool_core"), lib_file("accel_maxpool"), rtl / "accel_top.v"]
+    modules = dict.fromkeys([*Requant.sources, *MaxPool.sources])  # each library file once, dependencies first
+    sources = [*(lib_file(m) for m in modules), rtl / "accel_top.v"]
     (rtl / "filelist.f").write_text("".join(f"{s}\n" for s in sources))
     manifest = {
         "backend": "rtl",

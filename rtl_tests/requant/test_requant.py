@@ -44,7 +44,7 @@ def test_requant_exhaustive(label, src, dst, relu, lanes, rounding, overflow, tm
     y, _ = kernels.requantize(x, src, dst, rounding, overflow, relu)
     ins = frames_of(pack(x, src, lanes), FRAMES)
     exp = frames_of(pack(y, dst, lanes), FRAMES)
-    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(blk.module), blk.verilog_parameters(),
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.source_modules), blk.verilog_parameters(),
                      {"s_axis": ins}, exp, frames_phase0=MEASURED_FRAMES, seed=7)
     # accel_requant.v has two register stages: the last input beat (edge beats-1 after the first) leaves at
     # edge beats+1, so the latency is beats + 2 with both ends counted
@@ -70,4 +70,4 @@ def test_requant_bad_parameters() -> None:
 @pytest.mark.parametrize("overflow", OVERFLOWS, ids=lambda o: o.name)
 def test_requant_lint(label, src, dst, relu, lanes, overflow) -> None:
     blk = Requant("q", src, dst, Rounding.ROUND_HALF_EVEN, overflow, relu, (1, 2, 4), lanes)
-    verilator_lint(lib_sources(blk.module), blk.module, blk.verilog_parameters())
+    verilator_lint(lib_sources(*blk.source_modules), blk.module, blk.verilog_parameters())

@@ -56,7 +56,7 @@ def test_window(name, shape, kernel, stride, pads, lanes, dtype, tmp_path: Path)
     blk, x, y = window_case(name, shape, kernel, stride, pads, lanes, dtype)
     ins = frames_of(pack(x, dtype, lanes), FRAMES)
     exp = frames_of(pack(y, dtype, lanes), FRAMES)
-    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(blk.module), blk.verilog_parameters(),
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.source_modules), blk.verilog_parameters(),
                      {"s_axis": ins}, exp, frames_phase0=MEASURED_FRAMES, seed=3)
     # the testbench sink takes each window beat the edge it is offered: the schedule's edges are the output's
     starts, taken = window_schedule(shape, kernel, stride, pads, lanes, MEASURED_FRAMES)
@@ -100,4 +100,4 @@ def test_window_bad_parameters() -> None:
 @pytest.mark.parametrize("name,shape,kernel,stride,pads,lanes,dtype", CASES, ids=[c[0] for c in CASES])
 def test_window_lint(name, shape, kernel, stride, pads, lanes, dtype) -> None:
     blk = Window("w", shape, kernel, stride, pads, lanes, dtype.width)
-    verilator_lint(lib_sources(blk.module), blk.module, blk.verilog_parameters())
+    verilator_lint(lib_sources(*blk.source_modules), blk.module, blk.verilog_parameters())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from accel import AccelError
 from accel.fixed import FixedType
-from accel.rtl.blocks.cost import Cost, logic, ram
+from accel.rtl.blocks.cost import Cost, logic, ram, skid
 from accel.rtl.params import MAX_WIDTH, check_divides, check_positive
 
 
@@ -59,4 +59,4 @@ def pool_core_cost(height: int, width: int, channels: int, lanes: int, window: t
             + _vclog2(ho * wo * cb + 1))  # fmt: skip
     row = ram("row buffer", depth, lanes * acc_w, registered_read=False, single_port=True)
     per_bit = 0.2 if summing else 1.1
-    return row + logic(lut=per_bit * lanes * acc_w + 1.6 * bits + 10, ff=lanes * acc_w + bits + 2)
+    return row + logic(lut=per_bit * lanes * acc_w + 1.6 * bits + 10, ff=lanes * acc_w + bits + 2) + skid(lanes * acc_w)

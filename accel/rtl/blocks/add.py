@@ -9,7 +9,7 @@ from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks._common import check_frame, check_type
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import Cost, clog2, logic
+from accel.rtl.blocks.cost import Cost, clog2, logic, skid
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Add(Block):
     module = "accel_add"
     resource_class = "join"
     starved = "any_input"
-    sources = ("accel_add",)
+    sources = ("accel_skid", "accel_add")
 
     @property
     def frac(self) -> int:
@@ -96,4 +96,4 @@ class Add(Block):
         bit); the output register and the beat counter."""
         nw = clog2(self.expected_cycles_per_frame() + 1)
         data = self.lanes * self.out_type.width
-        return logic(lut=0.75 * data + nw + 6, ff=data + nw + 2)
+        return logic(lut=0.75 * data + nw + 6, ff=data + nw + 2) + skid(data)

@@ -38,7 +38,7 @@ class AvgPool(Block):
     module = "accel_avgpool"
     resource_class = "pool"
     children = (Child("core", "accel_pool_core"),)
-    sources = ("accel_pool_core", "accel_avg_div", "accel_fifo", "accel_result_queue", "accel_avgpool")
+    sources = ("accel_skid", "accel_pool_core", "accel_avg_div", "accel_fifo", "accel_result_queue", "accel_avgpool")
 
     @property
     def out_shape(self) -> tuple[int, int, int]:

@@ -9,6 +9,7 @@ from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks._common import check_frame, check_pair, check_type, pool_core_cost
 from accel.rtl.blocks.average_plan import AveragePlan, average_queue_cost, plan_average
+from accel.rtl.blocks.avgpool import AvgPool
 from accel.rtl.blocks.base import Block, Child, Port
 from accel.rtl.blocks.cost import Cost
 from accel.rtl.blocks.window import Window
@@ -38,8 +39,7 @@ class AvgPoolWindowed(Block):
     module = "accel_avgpool_win"
     resource_class = "pool"
     children = (Child("window", "accel_window"), Child("pool", "accel_avgpool"), Child("pool.core", "accel_pool_core"))
-    sources = ("accel_window", "accel_pool_core", "accel_avg_div", "accel_fifo", "accel_result_queue", "accel_avgpool",
-               "accel_avgpool_win")
+    sources = ("accel_window", *AvgPool.sources, "accel_avgpool_win")
 
     @property
     def window(self) -> Window:

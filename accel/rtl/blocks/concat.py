@@ -8,7 +8,7 @@ from pathlib import Path
 from accel.fixed import FixedType, union
 from accel.rtl.blocks._common import check_frame, check_type
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import Cost, clog2, logic
+from accel.rtl.blocks.cost import Cost, clog2, logic, skid
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Concat(Block):
     module = "accel_concat"
     resource_class = "join"
     starved = "selected_input"
-    sources = ("accel_concat",)
+    sources = ("accel_skid", "accel_concat")
 
     @property
     def out_type(self) -> FixedType:
@@ -78,4 +78,4 @@ class Concat(Block):
         bits = clog2(self.expected_cycles_per_frame() // (self.height * self.width) + 1)
         bits += clog2(self.height * self.width + 1)
         data = self.lanes * self.out_type.width
-        return logic(lut=data + bits + 2, ff=data + bits + 2)
+        return logic(lut=data + bits + 2, ff=data + bits + 2) + skid(data)

@@ -156,6 +156,13 @@ def rom(name: str, words: int, width: int, *, registered_read: bool = False, blo
     return Cost(lut=logic_rom.lut, ff=logic_rom.ff, memory=(logic_rom,))
 
 
+def skid(width: int) -> Cost:
+    """``accel_skid``'s spare register (``width`` data bits, TLAST and its valid flag) and the output register's
+    input select (the spare or the new beat, about one LUT per bit); the output register itself is counted by
+    the block that owns it (it had one before)."""
+    return logic(lut=float(width + 2), ff=float(width + 2))
+
+
 def wants_block(style: str, words: int, width: int) -> bool:
     """Whether a registered-read ROM of ``words`` x ``width`` is asked to become block RAM under ``style``."""
     if style == "block":

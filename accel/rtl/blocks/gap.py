@@ -8,6 +8,7 @@ from pathlib import Path
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks._common import check_frame, check_type, pool_core_cost
 from accel.rtl.blocks.average_plan import AveragePlan, average_queue_cost, plan_average
+from accel.rtl.blocks.avgpool import AvgPool
 from accel.rtl.blocks.base import Block, Child, Port
 from accel.rtl.blocks.cost import Cost
 
@@ -30,7 +31,7 @@ class GlobalAvgPool(Block):
     module = "accel_gap"
     resource_class = "pool"
     children = (Child("pool", "accel_avgpool"), Child("pool.core", "accel_pool_core"))
-    sources = ("accel_pool_core", "accel_avg_div", "accel_fifo", "accel_result_queue", "accel_avgpool", "accel_gap")
+    sources = (*AvgPool.sources, "accel_gap")
 
     @property
     def out_shape(self) -> tuple[int, int, int]:

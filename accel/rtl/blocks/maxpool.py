@@ -34,7 +34,7 @@ class MaxPool(Block):
     module = "accel_maxpool"
     resource_class = "pool"
     children = (Child("core", "accel_pool_core"),)
-    sources = ("accel_pool_core", "accel_maxpool")
+    sources = ("accel_skid", "accel_pool_core", "accel_maxpool")
 
     @property
     def out_shape(self) -> tuple[int, int, int]:

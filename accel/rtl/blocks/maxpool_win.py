@@ -38,7 +38,7 @@ class MaxPoolWindowed(Block):
     module = "accel_maxpool_win"
     resource_class = "pool"
     children = (Child("window", "accel_window"), Child("pool", "accel_maxpool"), Child("pool.core", "accel_pool_core"))
-    sources = ("accel_window", "accel_pool_core", "accel_maxpool", "accel_maxpool_win")
+    sources = ("accel_window", "accel_skid", "accel_pool_core", "accel_maxpool", "accel_maxpool_win")
 
     @property
     def window(self) -> Window:

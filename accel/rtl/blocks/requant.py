@@ -8,7 +8,7 @@ from pathlib import Path
 from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import Cost, clog2, logic
+from accel.rtl.blocks.cost import Cost, clog2, logic, skid
 from accel.rtl.params import check_divides, check_positive, check_width
 
 ROUNDING_CODE = {Rounding.TRUNCATE: 0, Rounding.ROUND_HALF_UP: 1, Rounding.ROUND_HALF_EVEN: 2}
@@ -31,6 +31,7 @@ class Requant(Block):
     lanes: int = 1
 
     module = "accel_requant"
+    sources = ("accel_skid", "accel_requant")
     resource_class = "requant"
 
     def validate(self) -> None:
@@ -88,4 +89,5 @@ class Requant(Block):
         ww = self.src.width + abs(self.dst.frac - self.src.frac) + 3
         kept = self.src.width - max(0, self.src.frac - self.dst.frac) + 1
         bw = clog2(self.beats_per_frame)
-        return logic(lut=0.6 * ww * self.lanes + bw + 5, ff=self.lanes * (self.dst.width + kept) + bw + 4)
+        return (logic(lut=0.6 * ww * self.lanes + bw + 5, ff=self.lanes * (self.dst.width + kept) + bw + 4)
+                + skid(self.lanes * self.dst.width))

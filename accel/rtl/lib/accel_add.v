@@ -56,18 +56,20 @@ initial begin
     end
 end
 
-reg out_valid;
-reg out_last;
-reg [P*OUT_W-1:0] out_data;
 reg [NW-1:0] count;
 wire [P*OUT_W-1:0] sum;
+wire out_ready;      // the output register (accel_skid) takes a beat: a flip-flop, not m_axis_tready
 
-wire take = s0_axis_tvalid && s1_axis_tvalid && (!out_valid || m_axis_tready);
+wire take = s0_axis_tvalid && s1_axis_tvalid && out_ready;
 assign s0_axis_tready = take;
 assign s1_axis_tready = take;
-assign m_axis_tdata = out_data;
-assign m_axis_tvalid = out_valid;
-assign m_axis_tlast = out_last;
+
+accel_skid #(.WIDTH(P*OUT_W)) out (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(sum), .s_axis_tvalid(take), .s_axis_tready(out_ready), .s_axis_tlast(count == N_LAST),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+    .m_axis_tlast(m_axis_tlast)
+);
 
 genvar k;
 generate
@@ -86,16 +88,9 @@ endgenerate
 
 always @(posedge clk) begin
     if (take) begin
-        out_data <= sum;
-        out_last <= (count == N_LAST);
         count <= (count == N_LAST) ? {NW{1'b0}} : count + 1'b1;
     end
-    if (!out_valid || m_axis_tready) begin
-        out_valid <= take;
-    end
     if (rst) begin
-        out_valid <= 1'b0;
-        out_last <= 1'b0;
         count <= {NW{1'b0}};
     end
 end

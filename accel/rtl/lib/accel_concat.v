@@ -60,20 +60,23 @@ end
 
 reg [BW-1:0] beat;   // output beat within the pixel
 reg [XW-1:0] pixel;
-reg out_valid;
-reg out_last;
-reg [P*OUT_W-1:0] out_data;
 wire [P*OUT_W-1:0] a_al;
 wire [P*OUT_W-1:0] b_al;
+wire out_ready;      // the output register (accel_skid) takes a beat: a flip-flop, not m_axis_tready
 
 wire from_a = beat < B0_C;
 wire in_valid = from_a ? s0_axis_tvalid : s1_axis_tvalid;
-wire take = in_valid && (!out_valid || m_axis_tready);
+wire take = in_valid && out_ready;
 assign s0_axis_tready = take && from_a;
 assign s1_axis_tready = take && !from_a;
-assign m_axis_tdata = out_data;
-assign m_axis_tvalid = out_valid;
-assign m_axis_tlast = out_last;
+
+accel_skid #(.WIDTH(P*OUT_W)) out (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(from_a ? a_al : b_al), .s_axis_tvalid(take), .s_axis_tready(out_ready),
+    .s_axis_tlast((beat == B_LAST) && (pixel == X_LAST)),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+    .m_axis_tlast(m_axis_tlast)
+);
 
 genvar k;
 generate
@@ -93,8 +96,6 @@ endgenerate
 
 always @(posedge clk) begin
     if (take) begin
-        out_data <= from_a ? a_al : b_al;
-        out_last <= (beat == B_LAST) && (pixel == X_LAST);
         if (beat == B_LAST) begin
             beat <= {BW{1'b0}};
             pixel <= (pixel == X_LAST) ? {XW{1'b0}} : pixel + 1'b1;
@@ -102,14 +103,9 @@ always @(posedge clk) begin
             beat <= beat + 1'b1;
         end
     end
-    if (!out_valid || m_axis_tready) begin
-        out_valid <= take;
-    end
     if (rst) begin
         beat <= {BW{1'b0}};
         pixel <= {XW{1'b0}};
-        out_valid <= 1'b0;
-        out_last <= 1'b0;
     end
 end
 

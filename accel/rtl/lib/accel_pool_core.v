@@ -123,9 +123,7 @@ reg win_acc;    // in_win && !win_last: the merged word goes back to the row buf
 reg win_out;    // in_win && win_last: the merged word is the window's result
 
 reg [OW-1:0] ocount;
-reg out_valid;
-reg out_last;
-reg [P*ACC_W-1:0] out_data;
+wire out_ready;  // the output register (accel_skid) takes a result: a flip-flop, not m_axis_tready
 
 // The first word a window reads may never have been written: it starts at zero like the LUT-RAM's
 // configured contents, so that a four-state simulator sees no X in the maximum's compare (whose result
@@ -167,19 +165,21 @@ generate
     end
 endgenerate
 
-assign s_axis_tready = !out_valid || m_axis_tready;
-assign m_axis_tdata = out_data;
-assign m_axis_tvalid = out_valid;
-assign m_axis_tlast = out_last;
+assign s_axis_tready = out_ready;
+
+accel_skid #(.WIDTH(P*ACC_W)) out (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(merged), .s_axis_tvalid(fire && win_out), .s_axis_tready(out_ready),
+    .s_axis_tlast(ocount == O_LAST),
+    .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+    .m_axis_tlast(m_axis_tlast)
+);
 
 always @(posedge clk) begin
     if (fire && win_acc) begin
         /* verilator lint_off WIDTH */
         rowbuf[addr] <= merged;  // addr < DEPTH whenever in_win
         /* verilator lint_on WIDTH */
-    end
-    if (fire && win_out) begin
-        out_data <= merged;
     end
 end
 
@@ -198,12 +198,7 @@ wire row_last_n = !x_end ? (rp_end || y_end) : y_end ? ROW_LAST_0 : (PH == 1 || 
 wire row_in_n = (rw < HO_C && !(x_end && rp_end && rw == HO_LAST)) || (x_end && y_end);
 
 always @(posedge clk) begin
-    if (out_valid && m_axis_tready) begin
-        out_valid <= 1'b0;
-    end
     if (fire && win_out) begin
-        out_valid <= 1'b1;
-        out_last <= (ocount == O_LAST);
         ocount <= (ocount == O_LAST) ? {OW{1'b0}} : ocount + 1'b1;
     end
     if (fire) begin
@@ -260,8 +255,6 @@ always @(posedge clk) begin
         win_acc <= !(ROW_LAST_0 && COL_LAST_0);
         win_out <= ROW_LAST_0 && COL_LAST_0;
         ocount <= {OW{1'b0}};
-        out_valid <= 1'b0;
-        out_last <= 1'b0;
     end
 end
 

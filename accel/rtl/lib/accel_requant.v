@@ -1,9 +1,9 @@
 // accel_requant: per-lane requantiser = accel.fixed.quantize (optional ReLU first), two register stages.
 //
 // Built like hardware: stage 1 registers each lane's value on the output grid (ReLU, shift and the rounding
-// add: the one carry chain), stage 2 the overflow check and saturation into the output register.  Both
-// stages advance together (a held output stalls the pipeline), so the throughput is one beat per cycle and
-// the latency two.
+// add: the one carry chain), stage 2 the overflow check and saturation into the output register (accel_skid,
+// whose spare register keeps s_axis_tready a flip-flop).  Stage 1 advances while the output register can
+// take a beat, so the throughput is one beat per cycle and the latency two.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -47,12 +47,10 @@ module accel_requant #(
         end
     end
 
-    reg [LANES*OUT_WIDTH-1:0] out_data;
-    reg out_valid, out_last;
     reg mid_valid, mid_last;       // stage 1 holds a beat (and whether it ends the frame)
     reg [BW-1:0] beat;  // input beat index within the frame
     wire in_last = (beat == BEATS[BW-1:0] - 1'b1) || (BEATS == 1);
-    wire en = !out_valid || m_axis_tready;  // the pipeline advances
+    wire en;            // the pipeline advances: the output register (accel_skid) takes a beat, a flip-flop
     wire [LANES*OUT_WIDTH-1:0] q;
 
     genvar i;
@@ -105,26 +103,26 @@ module accel_requant #(
     endgenerate
 
     assign s_axis_tready = en;
-    assign m_axis_tvalid = out_valid;
-    assign m_axis_tdata = out_data;
-    assign m_axis_tlast = out_last;
+
+    accel_skid #(.WIDTH(LANES*OUT_WIDTH)) out (
+        .clk(clk), .rst(rst),
+        .s_axis_tdata(q), .s_axis_tvalid(mid_valid), .s_axis_tready(en), .s_axis_tlast(mid_last),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+        .m_axis_tlast(m_axis_tlast)
+    );
 
     // One output beat per input beat; frame ends are counted (s_axis_tlast is not used).
     wire unused_tlast = s_axis_tlast;
     always @(posedge clk) begin
         if (en) begin
             mid_last <= in_last;
-            out_data <= q;
-            out_last <= mid_last;
         end
         if (rst) begin
             mid_valid <= 1'b0;
-            out_valid <= 1'b0;
             beat <= {BW{1'b0}};
         end else begin
             if (en) begin
                 mid_valid <= s_axis_tvalid;
-                out_valid <= mid_valid;
             end
             if (s_axis_tvalid && s_axis_tready) beat <= in_last ? {BW{1'b0}} : beat + 1'b1;
         end
