@@ -11,7 +11,7 @@ from accel.rtl.blocks._common import check_frame, check_pair, check_type, pool_c
 from accel.rtl.blocks.average_plan import AveragePlan, average_queue_cost, plan_average
 from accel.rtl.blocks.avgpool import AvgPool
 from accel.rtl.blocks.base import Block, Child, Port
-from accel.rtl.blocks.cost import Cost
+from accel.rtl.blocks.cost import Cost, logic, skid
 from accel.rtl.blocks.window import Window
 
 
@@ -89,10 +89,13 @@ class AvgPoolWindowed(Block):
         return self.window.expected_cycles_per_frame()
 
     def cost(self) -> Cost:
-        """The window generator, a pool core summing each window's KH*KW beats, the dividers, the result queue."""
+        """The window generator, a register stage, a pool core summing each window's KH*KW beats, the dividers,
+        the result queue."""
         plan = self.plan()
         ho, wo, _ = self.out_shape
         kk = self.pool[0] * self.pool[1]
         core = pool_core_cost(ho * wo, kk, self.channels, self.lanes, (1, kk), (0, 0), (ho * wo, 1), plan.sum_w,
                               summing=True)
-        return self.window.cost() + core + plan.cost(self.lanes) + average_queue_cost(self.lanes, self.out_type.width)
+        stage = self.lanes * self.in_type.width  # the register stage after the window and its spare (accel_skid)
+        return (self.window.cost() + logic(ff=stage + 2) + skid(stage) + core + plan.cost(self.lanes)
+                + average_queue_cost(self.lanes, self.out_type.width))

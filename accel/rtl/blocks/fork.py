@@ -7,7 +7,7 @@ from pathlib import Path
 
 from accel import AccelError
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import Cost, logic
+from accel.rtl.blocks.cost import Cost, logic, skid
 from accel.rtl.params import check_positive
 
 
@@ -24,7 +24,7 @@ class Fork(Block):
     module = "accel_fork"
     resource_class = "buffer"
     vector_output = True
-    sources = ("accel_fork",)
+    sources = ("accel_skid", "accel_fork")
 
     def validate(self) -> None:
         check_positive(self.name, "fork width", self.width)
@@ -48,9 +48,10 @@ class Fork(Block):
         return []
 
     def expected_cycles_per_frame(self) -> int:
-        """One beat per cycle when every consumer is ready (the fork stores nothing)."""
+        """One beat per cycle when every consumer is ready (the beat waits in one register stage)."""
         return self.beats_per_frame
 
     def cost(self) -> Cost:
-        """One "taken" flag per consumer and the handshake logic; the data is only wired."""
-        return logic(lut=3 * self.outputs + 1, ff=self.outputs)
+        """One "taken" flag per consumer and the handshake logic; the beat's register and its spare
+        (accel_skid, TLAST included)."""
+        return logic(lut=3 * self.outputs + 1, ff=self.outputs + self.width + 1) + skid(self.width)

@@ -9,7 +9,7 @@ from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks._common import check_frame, check_pair, check_type, pool_core_cost
 from accel.rtl.blocks.base import Block, Child, Port
-from accel.rtl.blocks.cost import Cost
+from accel.rtl.blocks.cost import Cost, logic, skid
 from accel.rtl.blocks.window import Window
 
 
@@ -86,8 +86,11 @@ class MaxPoolWindowed(Block):
         return self.window.expected_cycles_per_frame()
 
     def cost(self) -> Cost:
-        """The window generator, then a pool core taking the maximum of each window's KH*KW beats."""
+        """The window generator, a register stage with its spare (accel_skid), then a pool core taking the
+        maximum of each window's KH*KW beats."""
         ho, wo, _ = self.out_shape
         kk = self.pool[0] * self.pool[1]
-        return self.window.cost() + pool_core_cost(ho * wo, kk, self.channels, self.lanes, (1, kk), (0, 0),
-                                                   (ho * wo, 1), self.dtype.width + 1)  # fmt: skip
+        stage = self.lanes * self.dtype.width
+        return (self.window.cost() + logic(ff=stage + 2) + skid(stage)
+                + pool_core_cost(ho * wo, kk, self.channels, self.lanes, (1, kk), (0, 0), (ho * wo, 1),
+                                 self.dtype.width + 1))  # fmt: skip

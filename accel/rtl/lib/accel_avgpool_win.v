@@ -65,6 +65,19 @@ accel_window #(
     .m_axis_tdata(win_data), .m_axis_tvalid(win_valid), .m_axis_tready(win_ready), .m_axis_tlast(win_last)
 );
 
+// one register stage between the window's line-buffer read (block RAM's clock-to-out) and the pool's
+// compare / add and row-buffer write, with a spare so that the window's ready stays a flip-flop
+wire [P*DATA_W-1:0] reg_data;
+wire reg_valid;
+wire reg_ready;
+wire reg_last;
+
+accel_skid #(.WIDTH(P*DATA_W)) stage (
+    .clk(clk), .rst(rst),
+    .s_axis_tdata(win_data), .s_axis_tvalid(win_valid), .s_axis_tready(win_ready), .s_axis_tlast(win_last),
+    .m_axis_tdata(reg_data), .m_axis_tvalid(reg_valid), .m_axis_tready(reg_ready), .m_axis_tlast(reg_last)
+);
+
 accel_avgpool #(
     .H(HO * WO), .W(KH * KW), .C(C), .P(P), .DATA_W(DATA_W), .SIGNED(SIGNED), .PH(1), .PW(KH * KW),
     .HO(HO * WO), .WO(1),
@@ -73,7 +86,7 @@ accel_avgpool #(
     .OUT_W(OUT_W), .OUT_SIGNED(OUT_SIGNED), .OVERFLOW(OVERFLOW)
 ) pool (
     .clk(clk), .rst(rst),
-    .s_axis_tdata(win_data), .s_axis_tvalid(win_valid), .s_axis_tready(win_ready), .s_axis_tlast(win_last),
+    .s_axis_tdata(reg_data), .s_axis_tvalid(reg_valid), .s_axis_tready(reg_ready), .s_axis_tlast(reg_last),
     .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
     .m_axis_tlast(m_axis_tlast)
 );

@@ -1,9 +1,10 @@
 // accel_fork: broadcast one stream to N consumers (a tensor read by several nodes: residual and Inception forks)
 //
 // Each beat is offered to every output; an output that has taken the beat is masked off (done flag) until
-// all outputs have taken it, then the input beat is consumed.  So consumers may accept in different
-// cycles and no beat is duplicated or lost.  Data and TLAST pass through combinationally (no storage);
-// the network generator puts FIFOs behind the outputs.  Valid never waits on ready.
+// all outputs have taken it, then the beat is consumed.  So consumers may accept in different cycles and no
+// beat is duplicated or lost.  The beat is held in an accel_skid (one register stage, latency 1), so that
+// s_axis_tready is a flip-flop: the outputs' readies, which all must be seen before a beat is consumed,
+// reach no input ready (the network generator puts FIFOs behind the outputs).  Valid never waits on ready.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -32,17 +33,26 @@ module accel_fork #(
     end
 
     reg [N-1:0] done;  // outputs that already took the current beat
+    wire [WIDTH-1:0] b_data;
+    wire b_valid, b_last;
+    wire b_ready = &(done | m_axis_tready);  // every output has the beat: it is consumed
 
-    assign m_axis_tvalid = {N{s_axis_tvalid}} & ~done;
-    assign m_axis_tdata = {N{s_axis_tdata}};
-    assign m_axis_tlast = {N{s_axis_tlast}};
-    assign s_axis_tready = &(done | m_axis_tready);
+    accel_skid #(.WIDTH(WIDTH)) beat (
+        .clk(clk), .rst(rst),
+        .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),
+        .s_axis_tlast(s_axis_tlast),
+        .m_axis_tdata(b_data), .m_axis_tvalid(b_valid), .m_axis_tready(b_ready), .m_axis_tlast(b_last)
+    );
+
+    assign m_axis_tvalid = {N{b_valid}} & ~done;
+    assign m_axis_tdata = {N{b_data}};
+    assign m_axis_tlast = {N{b_last}};
 
     always @(posedge clk) begin
         if (rst) begin
             done <= {N{1'b0}};
-        end else if (s_axis_tvalid) begin
-            if (s_axis_tready) done <= {N{1'b0}};
+        end else if (b_valid) begin
+            if (b_ready) done <= {N{1'b0}};
             else done <= done | (m_axis_tready & m_axis_tvalid);
         end
     end
