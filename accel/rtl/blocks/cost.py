@@ -11,10 +11,11 @@ the constants are fitted to it (``scripts/calibrate_cost.py`` prints model again
 docs/hardware.md, "Fit check", states the calibration set and the error):
 
 * memories (:func:`rom`, :func:`ram`) follow yosys' ``memory_libmap`` choice.  A combinationally read constant
-  array (the weight and bias ROMs today) cannot use LUT-RAM or block RAM there, so it becomes logic: one LUT6 per
+  array cannot use LUT-RAM or block RAM there, so it becomes logic: one LUT6 per
   64 words of every bit column up to 256 words (MUXF7/MUXF8 join four), and, deeper, that many times a factor
   growing with the address width (ABC's wider mux trees; 1.25x at 1,024 words, 2x at 32,768).  A ROM read into
-  a register may become block RAM instead, when that is cheaper than logic at memory_libmap's one per 64 bits.
+  a register (the MVU's and DWU's weights and biases, ``accel_rom``) may become block RAM instead, when that is
+  cheaper than logic at memory_libmap's one per 64 bits, or when the generator asks for it (:data:`BLOCK_ROM_BITS`).
   A written array becomes LUT-RAM (RAM32M/RAM64M cells, RAM128X1S/RAM256X1S for single-port ones) or block RAM
   (RAMB36 chunks of the depth, the remainder in a RAMB18), whichever memory_libmap's costs (8 per LUT-RAM cell
   plus the read mux, 129 per RAMB18, 257 per RAMB36) make cheaper; block RAM only when the read is registered;
