@@ -449,9 +449,11 @@ endmodule
 def test_fork_delivers_every_beat_once_to_every_output(tmp_path: Path) -> None:
     """Random input gaps and independent random readiness per output: each output sees 0..199 once, in order."""
     from accel.rtl import lib_file
+    from accel.rtl.blocks.fork import Fork
 
     (tmp_path / "tb.v").write_text(FORK_TB)
-    subprocess.run(["iverilog", "-g2005", "-o", "sim.vvp", "-s", "tb", str(lib_file("accel_fork")), "tb.v"],
+    sources = [str(lib_file(m)) for m in Fork.sources]  # accel_skid, then accel_fork
+    subprocess.run(["iverilog", "-g2005", "-o", "sim.vvp", "-s", "tb", *sources, "tb.v"],
                    cwd=tmp_path, check=True, capture_output=True)
     subprocess.run(["vvp", "-n", "sim.vvp"], cwd=tmp_path, check=True, capture_output=True)
     rows = [tuple(map(int, line.split())) for line in (tmp_path / "out.txt").read_text().splitlines()]
