@@ -3,7 +3,8 @@
     accel zoo [--json]                       list the built-in models
     accel inspect MODEL [--json]             per-node shapes, exact types, MACs, parameters
     accel verify MODEL --against X ...       bit-exact check of the reference against QKeras, the hls4ml
-                                             C simulation (hls) or the RTL co-simulation (rtl)
+                                             C simulation (hls) or the RTL co-simulation (rtl);
+                                             --junit FILE also writes a JUnit XML report for CI
     accel build MODEL --backend hls|rtl -o DIR [--board pynq-z2] [--allow-overfit]
                                              write a firmware project (and the Pynq-Z2 Vivado flow)
     accel report DIR                         per-layer cycles and resources of an RTL build
@@ -25,6 +26,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 from accel import AccelError, __version__
 from accel.steps import (
@@ -66,17 +68,33 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+def _verify_result(args: argparse.Namespace) -> dict[str, Any]:
+    """Run `accel verify` on a model or a build directory; the JSON-ready result."""
     if is_build_dir(args.model):
         given = [opt for opt, v in (("--folding", args.folding), ("--output-dir", args.output_dir)) if v]
         if given:
             raise AccelError(f"{args.model} is a build directory, which is verified as it is; {given[0]} applies "
                              "only to `accel verify MODEL`, which builds.")  # fmt: skip
-        result = verify_build_dir(Path(args.model), args.against, args.samples, args.seed, simulator=args.sim)
+        return verify_build_dir(Path(args.model), args.against, args.samples, args.seed, simulator=args.sim)
+    model, graph = load_model(args.model)
+    return verify(model, graph, args.against, args.samples, args.seed, io=args.io, simulator=args.sim,
+                  folding=args.folding, output_dir=args.output_dir)  # fmt: skip
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    if args.junit is None:
+        result = _verify_result(args)
     else:
-        model, graph = load_model(args.model)
-        result = verify(model, graph, args.against, args.samples, args.seed, io=args.io, simulator=args.sim,
-                        folding=args.folding, output_dir=args.output_dir)  # fmt: skip
+        from accel.junit import check_junit_path, error_case, write_junit
+
+        junit = Path(args.junit)
+        check_junit_path(junit)  # before the (possibly long) run: a report with nowhere to go is an error now
+        try:
+            result = _verify_result(args)
+        except AccelError as exc:  # CI still gets a report saying why; the CLI then prints the error as usual
+            write_junit(junit, [error_case(Path(args.model).name, args.against, exc)])
+            raise
+        write_junit(junit, [result])
     print(json.dumps(result) if args.json else describe_verify(result))
     return EXIT_MISMATCH if result["mismatches"] else 0
 
@@ -194,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--output-dir", metavar="DIR", default=None,
                    help="keep the generated HLS project / RTL build here (default: a temporary directory)")
     s.add_argument("--json", action="store_true", help="print one JSON object with the result")
+    s.add_argument("--junit", metavar="FILE", default=None,
+                   help="also write the result as a JUnit XML report for CI: one test case, a mismatch a failure "
+                   "naming the first diverging layer, an error an error case (FILE's folder must exist)")  # fmt: skip
     s.set_defaults(func=cmd_verify)
 
     s = sub.add_parser(
