@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from accel.pytest_plugin import run_verify
-from tests.test_verify_build_dir import _accel
+from tests.test_verify_build_dir import _accel, flip_fc_weight
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "ci.md"
@@ -104,11 +104,7 @@ def faulty_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("digits_rtl_faulty")
     proc = _accel("build", "digits", "--backend", "rtl", "-o", str(d))
     assert proc.returncode == 0, proc.stderr
-    rom = d / "rtl" / "fc_mvu_weights.mem"
-    words = rom.read_text().split("\n")
-    first = words[0]
-    words[0] = first[:-1] + format(int(first[-1], 16) ^ 0x1, "x")  # the lowest bit of one weight
-    rom.write_text("\n".join(words))
+    flip_fc_weight(d)
     return d
 
 

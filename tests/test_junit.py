@@ -18,6 +18,7 @@ import pytest
 from accel import AccelError
 from accel.cli import main
 from accel.junit import check_junit_path, error_case, junit_xml, write_junit
+from tests.test_verify_build_dir import flip_fc_weight
 
 PASSING: dict[str, Any] = {
     "model": "digits", "against": "rtl", "samples": 5, "mismatches": 0, "mismatched_values": 0,
@@ -176,11 +177,7 @@ def _plant_weight_fault(build: Path, dest: Path) -> Path:
     """A copy of ``build`` with one dense-layer weight's lowest bit flipped in its ROM image, exactly as
     tests/test_verify_build_dir.py::test_rtl_build_dir_planted_weight_is_found plants it."""
     shutil.copytree(build, dest, ignore=shutil.ignore_patterns("sim"))
-    rom = dest / "rtl" / "fc_mvu_weights.mem"
-    words = rom.read_text().split("\n")
-    first = words[0]
-    words[0] = first[:-1] + format(int(first[-1], 16) ^ 0x1, "x")  # the lowest bit of one weight
-    rom.write_text("\n".join(words))
+    flip_fc_weight(dest)
     return dest
 
 

@@ -56,16 +56,22 @@ def test_rtl_build_dir_exact_and_untouched(rtl_build: Path) -> None:
     assert measured["ii_cycles"] == 4608 and measured["frames"] == 20
 
 
+def flip_fc_weight(build: Path) -> None:
+    """The planted fault of the RTL build tests: the lowest bit of the first weight word of digits' dense layer
+    (``rtl/fc_mvu_weights.mem``) flipped.  With seed 0 it changes sample 11's output: verify 20 samples."""
+    rom = build / "rtl" / "fc_mvu_weights.mem"
+    words = rom.read_text().split("\n")
+    first = words[0]
+    words[0] = first[:-1] + format(int(first[-1], 16) ^ 0x1, "x")  # the lowest bit of one weight
+    rom.write_text("\n".join(words))
+
+
 @pytest.mark.rtl
 def test_rtl_build_dir_planted_weight_is_found(rtl_build: Path, tmp_path: Path) -> None:
     """One weight of the dense layer changed in the build's ROM image: outputs differ and the layer is named."""
     d = tmp_path / "faulty"
     shutil.copytree(rtl_build, d, ignore=shutil.ignore_patterns("sim"))
-    rom = d / "rtl" / "fc_mvu_weights.mem"
-    words = rom.read_text().split("\n")
-    first = words[0]
-    words[0] = first[:-1] + format(int(first[-1], 16) ^ 0x1, "x")  # the lowest bit of one weight
-    rom.write_text("\n".join(words))
+    flip_fc_weight(d)
     proc = _accel("verify", str(d), "--against", "rtl", "--samples", "20", "--json")
     assert proc.returncode == 1, proc.stderr
     result = json.loads(proc.stdout)
