@@ -92,7 +92,8 @@ def _blocks(graph: Graph, node: Node, fold: LayerFold, prefix: str) -> list:
         blocks.append(Window(f"{prefix}window", (h, w, cin), (kh, kw), stride, pads, simd, x.dtype.width))
     blocks.append(Mvu(f"{prefix}mvu", weight.reshape(kh * kw * cin, weight.shape[3]), node.params["bias"], x.dtype,
                       node.param_types["weight"], out.dtype, ps, bs, out.shape[0] * out.shape[1], simd=simd,
-                      pe=fold.pe, rom_style=fold.ram_style))  # fmt: skip
+                      pe=fold.pe, rom_style=fold.ram_style,
+              mult_style=fold.mult_style))  # fmt: skip
     return blocks
 
 

@@ -79,7 +79,8 @@ def _blocks(graph: Graph, node: Node, fold: LayerFold, prefix: str) -> list:
     window = Window(f"{prefix}window", x.shape, tuple(node.attrs["kernel"]), tuple(node.attrs["stride"]),
                     total_pads(node, extra), fold.pe, x.dtype.width)  # fmt: skip
     dwu = Dwu(f"{prefix}dwu", node.params["weight"], node.params["bias"], x.dtype, node.param_types["weight"],
-              out.dtype, ps, bs, out.shape[0] * out.shape[1], pe=fold.pe, rom_style=fold.ram_style)  # fmt: skip
+              out.dtype, ps, bs, out.shape[0] * out.shape[1], pe=fold.pe, rom_style=fold.ram_style,
+              mult_style=fold.mult_style)  # fmt: skip
     return [window, dwu]
 
 

@@ -30,12 +30,14 @@ Reference = Callable[[Node, Sequence[TensorSpec], TensorSpec, list[np.ndarray]],
 
 @dataclass(frozen=True)
 class LayerFold:
-    """PE and SIMD of one folded layer (``simd`` is None for ops without a SIMD dimension), and where its weight
-    and bias ROMs go (``ram_style``: "auto" by size, "block" or "lut"; see accel.rtl.blocks.cost.BLOCK_ROM_BITS)."""
+    """PE and SIMD of one folded layer (``simd`` is None for ops without a SIMD dimension), where its weight
+    and bias ROMs go (``ram_style``: "auto" by size, "block" or "lut"; see accel.rtl.blocks.cost.BLOCK_ROM_BITS)
+    and how its products are made (``mult_style``: one of accel.rtl.blocks.cost.MULT_STYLES)."""
 
     pe: int
     simd: int | None
     ram_style: str = "auto"
+    mult_style: str = "dsp"
 
     def as_json(self) -> dict[str, int | None]:
         return {"pe": self.pe, "simd": self.simd}

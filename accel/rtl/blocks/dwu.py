@@ -10,7 +10,7 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import RAM_STYLES, Cost, counter, logic, multipliers, ram, rom, wants_block
+from accel.rtl.blocks.cost import MULT_STYLES, RAM_STYLES, Cost, counter, logic, multipliers, ram, rom, wants_block
 from accel.rtl.blocks.mvu import dot_sum_width
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
 
@@ -34,6 +34,8 @@ class Dwu(Block):
     pe: int = 1
     #: where the ROMs go: "auto" (block RAM from BLOCK_ROM_BITS up), "block" or "lut" (see accel.rtl.blocks.cost)
     rom_style: str = "auto"
+    #: how the products are made: one of MULT_STYLES (see accel.rtl.blocks.cost)
+    mult_style: str = "dsp"
 
     module = "accel_dwu"
     sources = ("accel_rom", "accel_fifo", "accel_result_queue", "accel_dwu")
@@ -44,6 +46,9 @@ class Dwu(Block):
         if self.rom_style not in RAM_STYLES:
             raise AccelError(f"{self.name}: ROM style '{self.rom_style}' is unknown; supported: "
                              f"{', '.join(RAM_STYLES)}.")
+        if self.mult_style not in MULT_STYLES or self.mult_style == "dsp2":
+            raise AccelError(f"{self.name}: multiplier style '{self.mult_style}' is not supported by accel_dwu; "
+                             "supported: dsp, lut (its products share no operand to pack).")
         if self.weight.ndim != 4 or self.bias.shape != (self.weight.shape[2] * self.weight.shape[3],):
             raise AccelError(
                 f"{self.name}: weight {self.weight.shape} / bias {self.bias.shape} are not (kh, kw, C, M) / (C*M,)."

@@ -14,7 +14,7 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import RAM_STYLES, Cost, counter, logic, multipliers, ram, rom, wants_block
+from accel.rtl.blocks.cost import MULT_STYLES, RAM_STYLES, Cost, counter, logic, multipliers, ram, rom, wants_block
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
 
 
@@ -57,6 +57,8 @@ class Mvu(Block):
     pe: int = 1
     #: where the ROMs go: "auto" (block RAM from BLOCK_ROM_BITS up), "block" or "lut" (see accel.rtl.blocks.cost)
     rom_style: str = "auto"
+    #: how the products are made: one of MULT_STYLES (see accel.rtl.blocks.cost)
+    mult_style: str = "dsp"
 
     module = "accel_mvu"
     sources = ("accel_rom", "accel_fifo", "accel_result_queue", "accel_mvu")
@@ -75,6 +77,9 @@ class Mvu(Block):
         if self.rom_style not in RAM_STYLES:
             raise AccelError(f"{self.name}: ROM style '{self.rom_style}' is unknown; supported: "
                              f"{', '.join(RAM_STYLES)}.")
+        if self.mult_style not in MULT_STYLES:
+            raise AccelError(f"{self.name}: multiplier style '{self.mult_style}' is unknown; "
+                             f"supported: {', '.join(MULT_STYLES)}.")
         if self.weight.ndim != 2 or self.bias.shape != (self.weight.shape[1],):
             raise AccelError(
                 f"{self.name}: weight {self.weight.shape} / bias {self.bias.shape} are not (cin, cout) / (cout,)."
