@@ -100,6 +100,11 @@ class Block:
     def expected_cycles_per_frame(self) -> int:
         raise NotImplementedError
 
+    def mult_styles(self) -> tuple[str, ...]:
+        """The multiplier styles (accel.rtl.blocks.cost.MULT_STYLES) this instance can be built with; () for a
+        block whose products are not the folding optimiser's to choose."""
+        return ()
+
     def cost(self) -> Cost:
         """Estimated resources of one instance (calibrated against yosys, see :mod:`accel.rtl.blocks.cost`)."""
         raise NotImplementedError(f"{type(self).__name__} does not declare its cost")

@@ -69,6 +69,10 @@ class Dwu(Block):
         if min(b) < self.out_type.min_raw or max(b) > self.out_type.max_raw:
             raise AccelError(f"{self.name}: the shifted bias does not fit the accumulator type {self.out_type.hls}.")
 
+    def mult_styles(self) -> tuple[str, ...]:
+        """DSP48E1 or LUT multipliers; never packed (no two products of a step share an operand)."""
+        return ("dsp", "lut")
+
     def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
         """KxK windows of every channel in, ``multiplier`` outputs per channel out."""
         kh, kw, c, m = self.weight.shape

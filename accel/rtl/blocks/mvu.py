@@ -80,6 +80,10 @@ class Mvu(Block):
         if self.mult_style not in MULT_STYLES:
             raise AccelError(f"{self.name}: multiplier style '{self.mult_style}' is unknown; "
                              f"supported: {', '.join(MULT_STYLES)}.")
+        if self.mult_style == "dsp2" and self.pack_shift() is None:
+            raise AccelError(f"{self.name}: multiplier style 'dsp2' needs PE >= 2 and {self.w_type.hls} weights "
+                             f"times {self.in_type.hls} inputs to fit two products in one DSP48E1 (8 bits or fewer "
+                             "each); use dsp or lut.")
         if self.weight.ndim != 2 or self.bias.shape != (self.weight.shape[1],):
             raise AccelError(
                 f"{self.name}: weight {self.weight.shape} / bias {self.bias.shape} are not (cin, cout) / (cout,)."
@@ -99,6 +103,31 @@ class Mvu(Block):
         b = self.bias.astype(object) * (1 << self.bias_shift)
         if b.size and (min(b) < self.out_type.min_raw or max(b) > self.out_type.max_raw):
             raise AccelError(f"{self.name}: the shifted bias does not fit the accumulator type {self.out_type.hls}.")
+
+    def pack_shift(self) -> int | None:
+        """Bit offset S of the second product in a packed DSP48E1 (mult_style "dsp2"), or None when this MVU's
+        operands do not pack.
+
+        Two output channels p, p+1 share the step's activation x, so one DSP48E1 computes
+        ``A * x`` with ``A = w[p+1] * 2**S + w[p]`` (25-bit A port, x on the 18-bit B port): the low S bits of the
+        product hold ``w[p] * x`` (sign-extended from bit S-1) and ``w[p+1] * x`` is the rest plus bit S-1 (the
+        correction of the low product's sign).  S is the signed width of every ``w * x`` the types allow, so the
+        low product never spills; the ROM holds ``w[p+1] - (w[p] < 0)`` (one bit wider) above ``w[p]`` so that A
+        is wiring.  Packs when that adjusted weight and S fit the A port and x fits B: 8-bit signed weights with
+        8-bit activations, signed or unsigned, exactly fill it (9 + 16 = 25 bits).
+        """
+        if self.pe < 2:
+            return None
+        w, x = self.w_type, self.in_type
+        corners = [a * b for a in (w.min_raw, w.max_raw) for b in (x.min_raw, x.max_raw)]
+        shift = FixedType.covering(min(corners), max(corners), 0, signed=True).width
+        hi = FixedType.covering(w.min_raw - 1, w.max_raw, 0, signed=True).width
+        x_bits = x.width + (0 if x.signed else 1)
+        return shift if hi + shift <= 25 and x_bits <= 18 else None
+
+    def mult_styles(self) -> tuple[str, ...]:
+        """DSP48E1 or LUT multipliers, and two products per DSP48E1 where :meth:`pack_shift` allows it."""
+        return ("dsp", "dsp2", "lut") if self.pack_shift() is not None else ("dsp", "lut")
 
     def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
         """The im2col stream of ``pixels`` rows of ``cin`` in, ``pixels`` rows of ``cout`` out."""
