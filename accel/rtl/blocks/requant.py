@@ -35,7 +35,7 @@ class Requant(Block):
     resource_class = "requant"
 
     def validate(self) -> None:
-        check_width(self.name, "input width", self.src.width, self.src.signed)
+        check_width(self.name, "input width", self.src.width, self.src.signed, max_width=62)  # an accumulator
         check_width(self.name, "output width", self.dst.width, self.dst.signed)
         for what, v in zip(("height", "width", "channels"), self.shape, strict=True):
             check_positive(self.name, what, v)

@@ -9,7 +9,7 @@
 `default_nettype none
 
 module accel_requant #(
-    parameter IN_WIDTH   = 16,  // input element width (1..32; >= 2 when signed)
+    parameter IN_WIDTH   = 16,  // input element width (1..62, an accumulator's widest; >= 2 when signed)
     parameter IN_SIGNED  = 1,   // 1: input two's complement, 0: unsigned
     parameter integer IN_FRAC  = 8,  // input fractional bits (may be negative; integer: a negative override stays signed)
     parameter OUT_WIDTH  = 8,   // output element width (1..32; >= 2 when signed)
@@ -35,14 +35,16 @@ module accel_requant #(
 
     localparam SHIFT = OUT_FRAC - IN_FRAC;          // > 0: left shift, < 0: rounding right shift
     localparam ASHIFT = (SHIFT < 0) ? -SHIFT : SHIFT;
-    localparam WW = IN_WIDTH + ASHIFT + 3;          // working width: input, shift, sign and rounding carry
+    // working width: input, shift, sign and rounding carry, and at least the output and its sign (an output
+    // wider than the input, e.g. an accumulator of sparse weights widened by the activation after it)
+    localparam WW = (IN_WIDTH + ASHIFT + 3 > OUT_WIDTH + 1) ? IN_WIDTH + ASHIFT + 3 : OUT_WIDTH + 1;
     localparam BW = (BEATS > 1) ? $clog2(BEATS) : 1; // beat counter bits
 
     initial begin
-        if (IN_WIDTH < 1 || IN_WIDTH > 32 || OUT_WIDTH < 1 || OUT_WIDTH > 32 ||
+        if (IN_WIDTH < 1 || IN_WIDTH > 62 || OUT_WIDTH < 1 || OUT_WIDTH > 32 ||
             (IN_SIGNED != 0 && IN_WIDTH < 2) || (OUT_SIGNED != 0 && OUT_WIDTH < 2) ||
             ROUNDING < 0 || ROUNDING > 2 || OVERFLOW < 0 || OVERFLOW > 2 || LANES < 1 || BEATS < 1 || ASHIFT > 64) begin
-            $error("%m: accel_requant parameters out of range (widths 1..32, ROUNDING/OVERFLOW 0..2, LANES, BEATS >= 1)");
+            $error("%m: accel_requant parameters out of range (input width 1..62, output 1..32, ROUNDING/OVERFLOW 0..2, LANES, BEATS >= 1)");
             $finish;
         end
     end
