@@ -59,11 +59,14 @@ def _reference(node, ins, out, xs):
 def _hls(ctx, node):
     """hls4ml's depthwise layer where it is exact; else the same arithmetic as a grouped (groups = C) conv.
 
-    hls4ml 1.3.0 supports neither ``depth_multiplier > 1`` nor depthwise under io_parallel + Resource.
+    hls4ml 1.3.0 supports neither ``depth_multiplier > 1`` nor depthwise under io_parallel + Resource, and its
+    streaming depthwise layer with a 1x1 kernel and a stride above 1 leaves the skipped pixels in its output stream
+    (the C simulation warns of leftover data and the values are wrong), so those take the conv path too.
     """
     w = node.params["weight"]
     kh, kw, c, m = w.shape
-    native_ok = m == 1 and not (ctx.io_type == "io_parallel" and ctx.strategy == "Resource")
+    strided_1x1 = (kh, kw) == (1, 1) and tuple(node.attrs["stride"]) != (1, 1)
+    native_ok = m == 1 and not (ctx.io_type == "io_parallel" and ctx.strategy == "Resource") and not strided_1x1
     if native_ok or "depthwise" in ctx.disable:
         hls_conv(ctx, node, w, node.param_types["weight"], depthwise=True)
         return
@@ -86,14 +89,18 @@ def _blocks(graph: Graph, node: Node, fold: LayerFold, prefix: str) -> list:
 
 def _examples(rng: np.random.Generator) -> list[Graph]:
     """Depth multiplier 2, 3x3 'same', on an odd 5x7x3 frame with its fused activation; a 3x3 stride-2 'same'
-    depthwise conv (padding on the bottom/right only) of unsigned input."""
+    depthwise conv (padding on the bottom/right only) of unsigned input; a 1x1 stride-2 'same' one on an odd frame
+    (hls4ml's own streaming layer gets it wrong, so the HLS backend lowers it as a grouped conv)."""
     b = GraphBuilder("depthwise_mult2_same_act")
     x = b.input("x", (5, 7, 3), random_type(rng))
     y = depthwise_node(b, "dw", x, rng, (3, 3), padding="same", multiplier=2)
     mult2 = b.build([quantize_node(b, "act", y, rng)])
     b = GraphBuilder("depthwise_s2_same")
     x = b.input("x", (6, 6, 4), random_type(rng, signed=False))
-    return [mult2, b.build([depthwise_node(b, "dw", x, rng, (3, 3), (2, 2), "same")])]
+    s2 = b.build([depthwise_node(b, "dw", x, rng, (3, 3), (2, 2), "same")])
+    b = GraphBuilder("depthwise_1x1_s2")
+    x = b.input("x", (5, 7, 3), random_type(rng))
+    return [mult2, s2, b.build([depthwise_node(b, "dw", x, rng, (1, 1), (2, 2), "same")])]
 
 
 FOLDING = Folding(
