@@ -236,7 +236,12 @@ class GraphBuilder:
             source=source or name,
             matches_source=matches_source,
         )
-        shape, dtype = opdef.infer(node, [self._tensors[t] for t in inputs])
+        try:
+            shape, dtype = opdef.infer(node, [self._tensors[t] for t in inputs])
+        except AccelError as exc:  # e.g. an exact accumulator wider than 62 bits: say which node needs it
+            if f"node {name} " in str(exc) or str(exc).startswith(f"{name}:"):
+                raise
+            raise AccelError(f"node {name} ({op}): {exc}") from None
         self._tensors[name] = TensorSpec(name, _as_shape(name, shape), dtype)
         self._nodes.append(node)
         return name

@@ -60,3 +60,17 @@ def test_requantiser_takes_any_accumulator_width(width: int) -> None:
 
     Requant("q", FixedType(True, width, 8), FixedType(True, 8, 4), Rounding.TRUNCATE, Overflow.WRAP, False,
             (1, 1, 2)).validate()  # fmt: skip
+
+
+def test_a_type_wider_than_62_bits_names_the_node() -> None:
+    """32-bit inputs and weights over 64 channels would need a 70-bit accumulator: refused naming the node."""
+    from accel import AccelError
+
+    b = GraphBuilder("too_wide")
+    x = b.input("x", (2, 2, 64), FixedType(True, 32, 16))
+    w = np.full((1, 1, 64, 2), -(1 << 31), dtype=np.int64)
+    attrs = {"kernel": (1, 1), "stride": (1, 1), "pads": (0, 0, 0, 0), "groups": 1}
+    with pytest.raises(AccelError, match=r"^node conv1 \(conv2d\): fixed-point type ap_fixed<70,23> has width 70; "
+                                         r"supported widths are 1 to 62 bits\.$"):  # fmt: skip
+        b.add("conv1", "conv2d", [x], attrs, {"weight": w, "bias": np.zeros(2, int)},
+              {"weight": FixedType(True, 32, 1), "bias": FixedType(True, 2, 1)})  # fmt: skip
