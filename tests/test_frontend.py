@@ -378,6 +378,17 @@ def test_refuses_bad_files(tmp_path) -> None:
         load_keras(tmp_path)
 
 
+@pytest.mark.parametrize("shape", [(None, None, 3), (None, 8, 3)])
+def test_refuses_an_input_of_undefined_size(shape: tuple) -> None:
+    """A fully convolutional model (Input((None, None, C))) has no size to build hardware for (it was a TypeError)."""
+    x = tf.keras.Input(shape, name="img")
+    h = QActivation(quantized_bits(8, 0, alpha=1), name="inq")(x)
+    m = tf.keras.Model(x, QConv2D(4, 1, kernel_quantizer=kq())(h))
+    with pytest.raises(AccelError, match=r"^layer inq has shape \(None, .*an undefined dimension \(None\); "
+                                         r"supported: a fixed per-sample shape"):  # fmt: skip
+        to_graph(m)
+
+
 def test_refuses_unbuilt_models_and_non_models() -> None:
     with pytest.raises(AccelError, match="not built"):
         to_graph(tf.keras.Sequential([QActivation(quantized_bits(8, 2))], name="unbuilt"))

@@ -59,7 +59,7 @@ def load_keras(path: str | Path) -> Any:
     try:
         with h5py.File(p, "r") as f:
             is_keras = "model_config" in f.attrs
-    except OSError as exc:
+    except (OSError, RuntimeError, KeyError, ValueError) as exc:  # h5py raises RuntimeError for corrupt metadata
         raise AccelError(f"model file {p} is not a readable HDF5 file; supported: a Keras .h5 model.") from exc
     if not is_keras:
         raise AccelError(f"model file {p} is an HDF5 file but holds no Keras model (no model_config); "

@@ -212,6 +212,9 @@ def warn_float32_precision(graph: Graph) -> None:
 
 def keras_shape_to_hwc(name: str, shape: tuple) -> tuple[int, int, int]:
     """Map a Keras per-sample shape to accel's (H, W, C): vectors are (1, 1, N), matrices (1, A, B)."""
+    if any(s is None for s in shape):
+        raise AccelError(f"layer {name} has shape {tuple(shape)} with an undefined dimension (None); supported: a "
+                         "fixed per-sample shape, e.g. Input((49, 10, 1)), since the hardware is built for one size.")
     shape = tuple(int(s) for s in shape)
     if len(shape) == 1:
         return (1, 1, shape[0])
