@@ -340,6 +340,9 @@ REFUSALS = {
                                                            activation=quantized_relu(6, 1), name="bad")(h),
                                "average_quantizer"),  # fmt: skip
     "sigmoid": (lambda h: L.Activation("sigmoid", name="bad")(h), "not supported"),
+    "negative_integer_activation": (lambda h: QActivation(quantized_bits(8, -2), name="bad")(h), "negative integer"),
+    "negative_integer_relu": (lambda h: QActivation(quantized_relu(8, -1), name="bad")(h), "negative integer"),
+    "negative_integer_kernel": (_conv(kernel_quantizer=quantized_bits(8, -1, alpha=1)), "negative integer"),
 }
 
 

@@ -57,6 +57,10 @@ def _common_checks(q: Any, where: str) -> None:
         )
     if float(_plain(getattr(q, "qnoise_factor", 1.0))) != 1.0:
         raise AccelError(f"{where}: {q} has qnoise_factor != 1 (a training-time blend); supported: qnoise_factor=1.")
+    integer = getattr(q, "integer", 0)
+    if integer is not None and not isinstance(integer, str) and int(_plain(integer)) < 0:
+        raise AccelError(f"{where}: {q} has a negative integer ({int(_plain(integer))}), which QKeras itself cannot "
+                         "run (TensorFlow's integer Pow to a negative power); supported: integer >= 0.")
 
 
 def _is_unit_alpha(alpha: Any) -> bool:
