@@ -173,3 +173,22 @@ def test_vectors_from_backend_when_model_not_in_zoo(tmp_path: Path) -> None:
     (d / "tb_data" / "axis_out.bin").unlink()
     with pytest.raises(accel.AccelError, match="not in the zoo and .* holds no reference vectors"):
         package(d)
+
+
+def test_a_build_with_deleted_files_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """The Verilog top and a ROM image of a real build deleted: one sentence naming them, no bundle written."""
+    import models
+    from accel import AccelError
+    from accel.frontend import to_graph
+    from accel.rtl.network import build_rtl
+
+    g = to_graph(models.build("digits"), "digits")
+    d = tmp_path / "digits_rtl"
+    m = build_rtl(g, d)
+    rom = m["rom_files"][0]
+    (d / "rtl" / "accel_top.v").unlink()
+    (d / rom).unlink()
+    with pytest.raises(AccelError, match=rf"^build {d} is incomplete: .*rtl/accel_top.v.*{rom}|^build {d} is "
+                                         rf"incomplete: .*{rom}.*rtl/accel_top.v"):  # fmt: skip
+        package(d, graph=g)
+    assert not (d / "pynq_bundle").exists() and not (d / "pynq_bundle.tar.gz").exists()

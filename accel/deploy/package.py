@@ -90,6 +90,16 @@ def selftest_vectors(graph: Any, manifest: BuildManifest, frames: int, seed: int
     return x, y
 
 
+def check_build_files(build_dir: Path, manifest: BuildManifest) -> None:
+    """Every file the manifest lists must be there: a bundle of a build whose Verilog or ROM images were deleted
+    would carry a manifest the bitstream flow cannot honour (it was written without complaint)."""
+    missing = [f for f in manifest.files if not (build_dir / f).is_file()]
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise AccelError(f"build {build_dir} is incomplete: {shown} listed in its {MANIFEST} "
+                         f"{'is' if len(missing) == 1 else 'are'} missing; build it again with accel build.")
+
+
 def package(build_dir: Path, out: Path | None = None, *, graph: Any = None, frames: int = 8, seed: int = 0) -> Path:
     """Write the bundle folder (``out`` or ``build_dir/pynq_bundle``) and ``<folder>.tar.gz``; returns the folder.
 
@@ -98,6 +108,7 @@ def package(build_dir: Path, out: Path | None = None, *, graph: Any = None, fram
     """
     build_dir = Path(build_dir)
     manifest = load_build(build_dir)
+    check_build_files(build_dir, manifest)
     board_json = build_dir / BOARD_DIR / "board.json"
     board = json.loads(board_json.read_text()) if board_json.is_file() else None
     name = Path(board["bitstream"]).stem if board else "".join(c if c.isalnum() or c == "_" else "_"
