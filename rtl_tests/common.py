@@ -282,18 +282,28 @@ class StreamConsumer:
         return offered
 
 
-def mvu_stages(simd: int) -> int:
+def product_stages(mult_style: str, block: str = "mvu") -> int:
+    """Register stages of accel_mul.v as a block instantiates it: accel_mvu.v's one-per-DSP product has one (the
+    DSP48E1's M register); a packed pair has two (M, then the split into two products with the correction), and
+    so do the LUT multiplier (digit sums, then their sum) and every accel_dwu.v product (M and P registers)."""
+    return 1 if (block, mult_style) == ("mvu", "dsp") else 2
+
+
+def mvu_stages(simd: int, mult_style: str = "dsp") -> int:
     """Register stages from a step of accel_mvu.v to its result on m_axis (the edge it can be taken at, counted
-    from the edge the step was issued at): the input beat and weight word (1), the products (1), the adder tree
-    (``clog2(SIMD)`` levels), the accumulator (1), the output queue's memory (1) and its output register (1).
-    A frame's last output beat is taken that many edges after the frame's last step."""
-    return 5 + (simd - 1).bit_length()
+    from the edge the step was issued at): the input beat and weight word (1), the products
+    (:func:`product_stages`), the adder tree (``clog2(SIMD)`` levels), the accumulator (1), the output queue's
+    memory (1) and its output register (1).  A frame's last output beat is taken that many edges after the
+    frame's last step."""
+    return 1 + product_stages(mult_style) + (simd - 1).bit_length() + 3
 
 
-#: register stages from a beat accel_dwu.v takes to its result on m_axis (as :func:`mvu_stages`): the input beat
-#: and weight word, the products (M), the products again (P), the accumulator memory's update (with the sum
-#: register beside it), the output queue's memory and its output register
-DWU_STAGES = 6
+def dwu_stages(mult_style: str = "dsp") -> int:
+    """Register stages from a beat accel_dwu.v takes to its result on m_axis (as :func:`mvu_stages`): the input
+    beat and weight word (1), the products (:func:`product_stages`: M and P registers, or the LUT multiplier's
+    two stages), the accumulator memory's update (with the sum register beside it), the output queue's memory
+    and its output register."""
+    return 1 + product_stages(mult_style, "dwu") + 3
 
 #: register stages of accel_avg_div.v (dividend, reciprocal product, quotient, tie-corrected quotient), between
 #: accel_pool_core's result register and accel_avgpool's output register

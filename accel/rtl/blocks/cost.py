@@ -48,6 +48,8 @@ RAM_STYLES = ("auto", "block", "lut")
 #: how a compute block makes its products: "dsp" one product per DSP48E1, "dsp2" two products that share their
 #: activation packed into one DSP48E1 (accel_mvu only, operands of 8 bits or fewer), "lut" LUT multipliers
 MULT_STYLES = ("dsp", "dsp2", "lut")
+#: the library's MULT parameter (accel_mul.v STYLE) of each style
+MULT_CODES = {"dsp": 0, "dsp2": 1, "lut": 2}
 
 #: memory_libmap's costs (yosys 0.23 share/xilinx/lutrams_xc5v.txt, brams_xc4v.txt): a LUT-RAM cell, RAMB18, RAMB36
 _LUTRAM_COST, _RAMB18_COST, _RAMB36_COST = 8.0, 129.0, 257.0

@@ -10,7 +10,18 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import MULT_STYLES, RAM_STYLES, Cost, counter, logic, multipliers, ram, rom, wants_block
+from accel.rtl.blocks.cost import (
+    MULT_CODES,
+    MULT_STYLES,
+    RAM_STYLES,
+    Cost,
+    counter,
+    logic,
+    multipliers,
+    ram,
+    rom,
+    wants_block,
+)
 from accel.rtl.blocks.mvu import dot_sum_width
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
 
@@ -38,7 +49,7 @@ class Dwu(Block):
     mult_style: str = "dsp"
 
     module = "accel_dwu"
-    sources = ("accel_rom", "accel_fifo", "accel_result_queue", "accel_dwu")
+    sources = ("accel_rom", "accel_fifo", "accel_result_queue", "accel_mul", "accel_dwu")
     resource_class = "compute"
     progress = "step"
 
@@ -92,6 +103,7 @@ class Dwu(Block):
             "OUT_WIDTH": self.out_type.width, "PSHIFT": self.product_shift,
             "WEIGHT_FILE": str(d / f"{self.name}_weights.mem"), "BIAS_FILE": str(d / f"{self.name}_bias.mem"),
             "WEIGHT_BRAM": int(self._rom_shapes()[0][2]), "BIAS_BRAM": int(self._rom_shapes()[1][2]),
+            "MULT": MULT_CODES[self.mult_style],
         }
 
     def _rom_shapes(self) -> tuple[tuple[int, int, bool], tuple[int, int, bool]]:

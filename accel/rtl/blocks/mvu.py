@@ -14,7 +14,18 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import MULT_STYLES, RAM_STYLES, Cost, counter, logic, multipliers, ram, rom, wants_block
+from accel.rtl.blocks.cost import (
+    MULT_CODES,
+    MULT_STYLES,
+    RAM_STYLES,
+    Cost,
+    counter,
+    logic,
+    multipliers,
+    ram,
+    rom,
+    wants_block,
+)
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
 
 
@@ -61,7 +72,7 @@ class Mvu(Block):
     mult_style: str = "dsp"
 
     module = "accel_mvu"
-    sources = ("accel_rom", "accel_fifo", "accel_result_queue", "accel_mvu")
+    sources = ("accel_rom", "accel_fifo", "accel_result_queue", "accel_mul", "accel_mvu")
     resource_class = "compute"
     progress = "step"
 
@@ -146,12 +157,22 @@ class Mvu(Block):
             "PSHIFT": self.product_shift,
             "WEIGHT_FILE": str(d / f"{self.name}_weights.mem"), "BIAS_FILE": str(d / f"{self.name}_bias.mem"),
             "WEIGHT_BRAM": int(self._rom_shapes()[0][2]), "BIAS_BRAM": int(self._rom_shapes()[1][2]),
+            "MULT": MULT_CODES[self.mult_style],
+            "PACK_SHIFT": self.pack_shift() if self.mult_style == "dsp2" else 0,
         }
+
+    def _weight_word_bits(self) -> int:
+        """Bits of one weight ROM word: PE*SIMD weights, or for dsp2 PE/2*SIMD pair fields of 2*W+1 bits (the
+        adjusted high weight is one bit wider) and an odd PE's last channel's SIMD weights."""
+        w = self.w_type.width
+        if self.mult_style != "dsp2":
+            return self.pe * self.simd * w
+        return (self.pe // 2) * self.simd * (2 * w + 1) + (self.pe % 2) * self.simd * w
 
     def _rom_shapes(self) -> tuple[tuple[int, int, bool], tuple[int, int, bool]]:
         """(words, width, asked for block RAM) of the weight ROM and of the bias ROM."""
         sf, nf = self.cin // self.simd, self.cout // self.pe
-        w = (nf * sf, self.pe * self.simd * self.w_type.width)
+        w = (nf * sf, self._weight_word_bits())
         b = (nf, self.pe * self.out_type.width)
         return (*w, wants_block(self.rom_style, *w)), (*b, wants_block(self.rom_style, *b))
 
@@ -165,13 +186,26 @@ class Mvu(Block):
         for n in range(nf):
             for s in range(sf):
                 blk = self.weight[s * self.simd : (s + 1) * self.simd, n * self.pe : (n + 1) * self.pe]  # (simd, pe)
-                words.append(pack_lanes([int(v) for v in blk.T.ravel()], self.w_type.width))  # p-major, s inner
+                words.append(self._weight_word(blk))
         bias = [int(b) << self.bias_shift for b in self.bias]
         bwords = [pack_lanes(bias[n * self.pe : (n + 1) * self.pe], self.out_type.width) for n in range(nf)]
         wpath, bpath = d / f"{self.name}_weights.mem", d / f"{self.name}_bias.mem"
-        wpath.write_text(mem_hex(words, self.pe * self.simd * self.w_type.width))
+        wpath.write_text(mem_hex(words, self._weight_word_bits()))
         bpath.write_text(mem_hex(bwords, self.pe * self.out_type.width))
         return [wpath, bpath]
+
+    def _weight_word(self, blk: np.ndarray) -> int:
+        """One weight ROM word from the step's ``(simd, pe)`` weights, in accel_mvu.v's layout for the style."""
+        w = self.w_type.width
+        if self.mult_style != "dsp2":
+            return pack_lanes([int(v) for v in blk.T.ravel()], w)  # p-major, s inner
+        pairs = self.pe // 2
+        fields = [pair_field(int(blk[s, 2 * j]), int(blk[s, 2 * j + 1]), w) for j in range(pairs)
+                  for s in range(self.simd)]  # fmt: skip
+        word = pack_lanes(fields, 2 * w + 1)
+        if self.pe % 2:
+            word |= pack_lanes([int(v) for v in blk[:, self.pe - 1]], w) << (pairs * self.simd * (2 * w + 1))
+        return word
 
     def expected_cycles_per_frame(self) -> int:
         """One SIMD x PE step per cycle: pixels * (cin/SIMD) * (cout/PE)."""
@@ -206,6 +240,13 @@ class Mvu(Block):
         datapath = logic(lut=0.45 * tree + 2.3 * self.pe * out_w + 43,
                          ff=0.45 * tree + 0.55 * self.pe * out_w + regs + 38)  # fmt: skip
         return weights + biases + buf + queue + mults + ctl + datapath
+
+
+def pair_field(w0: int, w1: int, width: int) -> int:
+    """A dsp2 pair's ROM field (2*width+1 bits, as an unbounded int): ``w0`` in the low ``width`` bits, the
+    adjusted high weight ``w1 - (w0 < 0)`` above, so that the field sign-extended from ``width`` bits to S is
+    A = w1 * 2**S + w0 (see :meth:`Mvu.pack_shift`)."""
+    return ((w1 - (w0 < 0)) << width) | (w0 & ((1 << width) - 1))
 
 
 def _tree_nodes(simd: int) -> int:
