@@ -17,6 +17,7 @@ from accel.rtl.blocks.cost import (
     Cost,
     counter,
     logic,
+    lut_multipliers,
     multipliers,
     ram,
     rom,
@@ -142,8 +143,8 @@ class Dwu(Block):
         into a register (block RAM where yosys finds that cheaper, else LUTs and the register; a one-word ROM is
         a constant); the CG-word accumulator memory of partial sums (LUT-RAM, read and written at the same
         group); PE*M multipliers with their input, M and P registers in the DSP48E1s (flip-flops when the
-        multipliers are LUTs); the sum register and the bias add; the output queue (6 words, registered read)
-        and four counters.
+        multipliers are LUTs), or for mult_style "lut" accel_mul.v's LUT multipliers; the sum register and the
+        bias add; the output queue (6 words, registered read) and four counters.
 
         The accumulator type's width stands for the dot-product width, as in :meth:`Mvu.cost`; the remaining
         constants are fitted to yosys over scripts/calibrate_cost.py's DWU configurations.
@@ -151,9 +152,12 @@ class Dwu(Block):
         kh, kw, c, m = self.weight.shape
         kk, cg, lanes = kh * kw, c // self.pe, self.pe * m
         out_w, in_w, w_w = self.out_type.width, self.in_type.width, self.w_type.width
-        mults = multipliers(lanes, in_w + 1, w_w + 1)
-        in_lut = mults.dsp == 0
-        regs = 2 * lanes * (in_w + w_w + 2) + self.pe * in_w if in_lut else 0  # M and P registers, the beat
+        if self.mult_style == "lut":  # accel_mul.v's LUT multipliers (their registers included), the beat
+            mults, regs = lut_multipliers(lanes, in_w, w_w), self.pe * in_w
+        else:
+            mults = multipliers(lanes, in_w + 1, w_w + 1)
+            in_lut = mults.dsp == 0
+            regs = 2 * lanes * (in_w + w_w + 2) + self.pe * in_w if in_lut else 0  # M and P registers, the beat
         (ww, wb, w_block), (bw, bb, b_block) = self._rom_shapes()
         weights = rom("weights", ww, wb, registered_read=True, block=w_block) if ww > 1 else Cost()
         biases = rom("biases", bw, bb, registered_read=True, block=b_block) if bw > 1 else Cost()

@@ -21,7 +21,9 @@ from accel.rtl.blocks.cost import (
     Cost,
     counter,
     logic,
+    lut_multipliers,
     multipliers,
+    packed_split,
     ram,
     rom,
     wants_block,
@@ -212,34 +214,49 @@ class Mvu(Block):
         return self.pixels * (self.cin // self.simd) * (self.cout // self.pe)
 
     def cost(self) -> Cost:
-        """The pipelined accel_mvu.v: weight ROM (NF*SF words of PE*SIMD weights) and bias ROM (NF words of PE
-        accumulators), both read into a register (block RAM where yosys finds that cheaper, else LUTs and the
-        register; a one-word ROM is a constant); the SF-word input buffer the later output folds reread
-        (LUT-RAM); PE*SIMD multipliers, their input and product registers in the DSP48E1s (flip-flops when the
-        multipliers are LUTs); per PE the registered adder tree (SIMD-1 adders), the accumulator and the bias
-        add; the output queue (5 + clog2(SIMD) words, registered read) and four counters.
+        """The pipelined accel_mvu.v: weight ROM (NF*SF words of PE*SIMD weights, or of dsp2's pair fields) and
+        bias ROM (NF words of PE accumulators), both read into a register (block RAM where yosys finds that
+        cheaper, else LUTs and the register; a one-word ROM is a constant); the SF-word input buffer the later
+        output folds reread (LUT-RAM); the products (:meth:`_products`); per PE the registered adder tree
+        (SIMD-1 adders), the accumulator and the bias add; the output queue (4 + product stages + clog2(SIMD)
+        words, registered read) and four counters.
 
         The accumulator type's width stands for the dot-product width (they differ by the bias only), so the
         cost never recomputes the weights' bound.  The adder tree's and the rest's constants are fitted to yosys
         over scripts/calibrate_cost.py's MVU configurations.
         """
         sf, nf = self.cin // self.simd, self.cout // self.pe
-        out_w, in_w, w_w = self.out_type.width, self.in_type.width, self.w_type.width
-        lanes = self.pe * self.simd
+        out_w = self.out_type.width
         levels = (self.simd - 1).bit_length()
+        stages = 1 if self.mult_style == "dsp" else 2
         tree = self.pe * _tree_nodes(self.simd) * out_w  # adder-tree register bits (at the accumulator's width)
-        mults = multipliers(lanes, in_w + 1, w_w + 1)
-        in_lut = mults.dsp == 0  # multipliers in LUTs: their input and product registers are flip-flops
-        regs = 1.3 * (lanes * (in_w + w_w + 2) + self.simd * in_w) if in_lut else 0.0
         (ww, wb, w_block), (bw, bb, b_block) = self._rom_shapes()
         weights = rom("weights", ww, wb, registered_read=True, block=w_block) if ww > 1 else Cost()
         biases = rom("biases", bw, bb, registered_read=True, block=b_block) if bw > 1 else Cost()
-        buf = ram("input buffer", sf, self.simd * in_w, registered_read=False) if nf > 1 else Cost()
-        queue = ram("output queue", 5 + levels, self.pe * out_w + 1, registered_read=True)
+        buf = ram("input buffer", sf, self.simd * self.in_type.width, registered_read=False) if nf > 1 else Cost()
+        queue = ram("output queue", 4 + stages + levels, self.pe * out_w + 1, registered_read=True)
         ctl = counter(sf) + counter(nf) + counter(self.pixels) + counter(sf * nf)
         datapath = logic(lut=0.45 * tree + 2.3 * self.pe * out_w + 43,
-                         ff=0.45 * tree + 0.55 * self.pe * out_w + regs + 38)  # fmt: skip
-        return weights + biases + buf + queue + mults + ctl + datapath
+                         ff=0.45 * tree + 0.55 * self.pe * out_w + 38)  # fmt: skip
+        return weights + biases + buf + queue + self._products() + ctl + datapath
+
+    def _products(self) -> Cost:
+        """The PE*SIMD products by style.  dsp: one multiplier each (DSP48E1 with its input and product registers,
+        or LUTs whose registers are flip-flops); dsp2: PE/2*SIMD packed multiplies of a (W+1+S)-bit A operand,
+        one DSP48E1 each when that fits 25 x 18, their split, and an odd PE's last channel unpacked; lut: LUT
+        multipliers and the step's input beat in flip-flops."""
+        in_w, w_w, lanes = self.in_type.width, self.w_type.width, self.pe * self.simd
+        if self.mult_style == "lut":
+            return lut_multipliers(lanes, in_w, w_w) + logic(ff=self.simd * in_w)
+        if self.mult_style == "dsp2":
+            shift, pairs, odd = self.pack_shift(), (self.pe // 2) * self.simd, (self.pe % 2) * self.simd
+            return (multipliers(pairs, w_w + 1 + shift, in_w + 1) + multipliers(odd, in_w + 1, w_w + 1)
+                    + packed_split(pairs, shift))  # fmt: skip
+        mults = multipliers(lanes, in_w + 1, w_w + 1)
+        if mults.dsp:
+            return mults
+        # multipliers in LUTs: their input and product registers are flip-flops
+        return mults + logic(ff=1.3 * (lanes * (in_w + w_w + 2) + self.simd * in_w))
 
 
 def pair_field(w0: int, w1: int, width: int) -> int:
