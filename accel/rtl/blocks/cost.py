@@ -276,7 +276,7 @@ _SPLIT_LUT, _SPLIT_FF = 1.09, 3.1
 #: fitted to yosys over the lut configurations: LUTs per adder bit of accel_mul.v's LUT multiplier (the digit
 #: sums with their partial-product selection, and the sum of the digits) less a constant per multiplier (ABC
 #: folds a small multiplier's digits into fewer LUTs), flip-flops per register bit
-_LUTMUL_LUT, _LUTMUL_LUT0, _LUTMUL_FF = 1.3, 12.0, 1.05
+_LUTMUL_LUT, _LUTMUL_LUT0, _LUTMUL_FF = 1.23, 10.0, 1.05
 
 
 def packed_split(pairs: int, shift: int) -> Cost:

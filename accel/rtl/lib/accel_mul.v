@@ -129,10 +129,11 @@ module accel_mul #(
                 localparam NEG0 = (W_SIGNED != 0 && 2 * j == W_WIDTH - 1);      // bit 2j is the sign bit
                 localparam NEG1 = (W_SIGNED != 0 && 2 * j + 1 == W_WIDTH - 1);  // bit 2j+1 is the sign bit
                 localparam HAS1 = (2 * j + 1 < W_WIDTH);
-                wire signed [PPW-1:0] r0 = !wz[2*j] ? {PPW{1'b0}} : (NEG0 ? -x1 : x1);
-                wire signed [PPW-1:0] r1 = (!HAS1 || !wz[2*j+1]) ? {PPW{1'b0}} : (NEG1 ? -x2 : x2);
+                wire signed [PPW-1:0] r0 = wz[2*j] ? x1 : {PPW{1'b0}};
+                wire signed [PPW-1:0] r1 = (HAS1 && wz[2*j+1]) ? x2 : {PPW{1'b0}};
                 (* use_dsp = "no" *) reg signed [PPW-1:0] d;
-                always @(posedge clk) d <= r0 + r1;
+                // the sign bit's row is subtracted in the digit's own adder (no separate negation of x)
+                always @(posedge clk) d <= NEG0 ? -r0 : (NEG1 ? r0 - r1 : r0 + r1);
                 assign pp[j*PPW +: PPW] = d;
             end
             integer k;
