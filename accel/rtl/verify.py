@@ -30,6 +30,7 @@ from accel.deploy.measured import Measured, MeasuredLayer, write_measured
 from accel.deploy.stream import pack, unpack
 from accel.ir import Graph
 from accel.reference import execute
+from accel.rtl.folding import DEFAULT_BUDGET
 from accel.rtl.network import build_rtl
 from accel.rtl.simulator import SimResult, simulate
 
@@ -109,6 +110,8 @@ def verify_against_rtl(
     seed: int = 0,
     *,
     folding: Any = None,
+    budget: float = DEFAULT_BUDGET,
+    target_ii: int | None = None,
     output_dir: str | Path | None = None,
     simulator: str | None = None,
     trace_layers: bool = True,
@@ -117,14 +120,15 @@ def verify_against_rtl(
     directory by default) and co-simulate it against the reference: see :func:`verify_build`.
 
     ``model`` is not needed (the graph is the specification); it is accepted for symmetry with the other
-    verifiers.  ``elapsed_s`` includes the RTL generation and the simulator compile.
+    verifiers.  ``folding``, ``budget`` and ``target_ii`` fold the design as for :func:`build_rtl`.  ``elapsed_s``
+    includes the RTL generation and the simulator compile.
     """
     del model
     t0 = time.perf_counter()
     _check_graph(graph, samples)
     out_dir = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix=f"accel_rtl_{graph.name}_"))
     out_dir.mkdir(parents=True, exist_ok=True)
-    build_rtl(graph, out_dir, folding=folding)
+    build_rtl(graph, out_dir, folding=folding, budget=budget, target_ii=target_ii)
     result = verify_build(graph, out_dir, samples, seed, simulator=simulator, trace_layers=trace_layers)
     result.elapsed_s = round(time.perf_counter() - t0, 3)
     return result
