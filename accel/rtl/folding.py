@@ -215,7 +215,7 @@ class FoldingChoice:
     total: Cost  # the chosen design's estimate
 
     def search_json(self) -> dict[str, Any]:
-        """build.json's ``folding_search`` (:class:`accel.deploy.manifest.FoldingSearchRecord`)."""
+        """build.json's ``folding_search`` (:attr:`accel.deploy.manifest.RtlFacts.folding_search`)."""
         return {"mode": self.mode, "budget": self.budget, "target_ii": self.target_ii, "device": self.device,
                 "expected_ii_cycles": self.expected_ii, "bottleneck": self.bottleneck, "stop": self.stop,
                 "evaluations": self.evaluations}  # fmt: skip
