@@ -249,3 +249,35 @@ def test_cli_build_json_records_the_search(tmp_path: Path, capsys) -> None:
     assert main(["build", "digits", "--backend", "rtl", "-o", str(tmp_path / "h"), "--budget", "0.3"]) == 0
     out = capsys.readouterr().out
     assert "folding: the fastest design within 30% of the xc7z020: II " in out and "designs evaluated" in out
+
+
+def _fake_evaluate(graph: Graph):
+    """A cost model of the rule's own terms, so the ranking is tested whatever the blocks' costs are: the input
+    quantiser 2,048 cycles; a folded layer its cycle model; one DSP48E1 per product ("dsp"), one per two ("dsp2"),
+    60 LUTs per product ("lut")."""
+    from accel.rtl.blocks.cost import Cost
+    from accel.rtl.folding import Evaluation
+
+    def evaluate(fold: dict[str, LayerFold]) -> Evaluation:
+        cycles = {"q0": 2048, **{k: layer_cycles(graph, graph.node(k), f) for k, f in fold.items()}}
+        mults = {k: f.pe * (f.simd or 1) for k, f in fold.items()}
+        dsp = sum(-(-m // 2) if fold[k].mult_style == "dsp2" else m * (fold[k].mult_style == "dsp")
+                  for k, m in mults.items())  # fmt: skip
+        lut = 100 + sum(60 * m for k, m in mults.items() if fold[k].mult_style == "lut")
+        return Evaluation(cycles, Cost(lut=float(lut), ff=100.0, dsp=float(dsp), bram36=0.0))
+
+    return evaluate
+
+
+@pytest.mark.parametrize("budget,style", [(0.85, "dsp2"), (0.02, "lut")])
+def test_dsp_packing_first_lut_multipliers_when_no_dsp_candidate_fits(budget: float, style: str) -> None:
+    """Layer a needs 16 products per cycle: within 85% packed DSP48E1s are smallest (8 slices, not 16); within 2%
+    (4.4 DSP48E1, 1,064 LUTs) neither 16 nor 8 slices fit, 16 LUT multipliers do (1,060 LUTs)."""
+    from accel.rtl.folding import search_folding
+
+    g = two_layers()
+    choice = search_folding(g, None, _fake_evaluate(g), budget=budget)
+    a = choice.fold["a"]
+    assert (a.pe * a.simd, a.mult_style, choice.expected_ii, choice.stop) == (16, style, 2048, "bottleneck not folded")
+    assert choice.fold["b"] == LayerFold(1, 1)
+    assert choice.total.dsp <= budget * CAPACITY["DSP"] and choice.total.lut <= budget * CAPACITY["LUT"]
