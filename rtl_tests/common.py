@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from accel.rtl import LIB_DIR
+from accel.rtl.blocks.window import line_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -326,6 +327,7 @@ def window_schedule(
     lanes: int,
     frames: int,
     consumer: StreamConsumer | None = None,
+    rows: int | None = None,
 ) -> tuple[list[int], list[int]]:
     """Per frame: the edge of its first input beat and the edge its last window beat is taken downstream.
 
@@ -334,8 +336,9 @@ def window_schedule(
     ``Window.expected_cycles_per_frame()``:
 
     * the writer takes one beat per cycle, ``W*C/P`` beats per input row; it may start input row g (global
-      over frames) only while fewer than ``NR = KH+SH`` complete rows are held, i.e. once the reader has
-      released ``g - NR + 1`` rows (``s_axis_tready = rows_avail < NR`` only changes at row ends);
+      over frames) only while fewer than ``NR`` complete rows are held, i.e. once the reader has released
+      ``g - NR + 1`` rows (``s_axis_tready = rows_avail < NR`` only changes at row ends); ``NR`` is ``rows``,
+      by default the block's (:func:`accel.rtl.blocks.window.line_rows`, a parameter of the design);
     * output row ``oy`` of frame f first needs every input row below ``need = max(next_base, win_end)``
       (``H`` for the last output row), counted the edge after that row's last beat; it then issues
       ``WO*KH*KW*C/P`` beats, one per cycle while the consumer keeps up, and at the edge of its last issue
@@ -348,7 +351,7 @@ def window_schedule(
     sh, sw = stride
     pt, pb, pl, pr = pads
     cg = c // lanes
-    nr = kh + sh
+    nr = rows if rows is not None else line_rows(h, kh, sh, pt, pb)
     ho = (h + pt + pb - kh) // sh + 1
     wo = (w + pl + pr - kw) // sw + 1
     row_beats = wo * kh * kw * cg

@@ -46,7 +46,7 @@ class RtlVerifyResult(VerifyResult):
     expected_ii_cycles: int | None
     simulator: str
     layers: list[dict[str, Any]]  # per layer: node, expected_cycles, measured_cycles
-    problems: list[str]  # stream-level faults: lost/extra beats, TLAST, X values, padding bits, timeout
+    problems: list[str]  # stream-level faults (lost/extra beats, TLAST, X, padding bits, timeout), II != predicted
     output_dir: str
     compile_s: float
     sim_s: float
@@ -68,6 +68,29 @@ def measured_of(manifest: BuildManifest, sim: SimResult) -> Measured:
     return Measured(model=manifest.model, simulator=sim.simulator, frames=sim.frames,
                     latency_cycles=sim.latency_cycles, ii_cycles=sim.ii_cycles,
                     expected_ii_cycles=manifest.rtl.expected_ii_cycles, layers=layers)  # fmt: skip
+
+
+#: stall-free frames needed before a measured II is held against the build's: the median then comes from at
+#: least two intervals (the first one can still show the pipeline filling)
+STEADY_FRAMES = 3
+
+
+def ii_problem(sim: SimResult, manifest: BuildManifest) -> str | None:
+    """One sentence when the measured II differs from the one the build predicts (build.json's
+    ``expected_ii_cycles``, the largest of the layers' cycle models), naming the predicted bottleneck; None when
+    they are equal or too few stall-free frames ran (fewer than :data:`STEADY_FRAMES`) to measure a steady II.
+
+    The generator sizes every line buffer and FIFO so that no layer waits on another beyond its cycle model, so
+    any difference is a fault of that sizing or of a cycle model, which co-simulation must not pass silently.
+    """
+    rtl = manifest.rtl
+    if rtl is None or sim.clean_frames < STEADY_FRAMES or sim.ii_cycles is None or not sim.completed:
+        return None
+    if sim.ii_cycles == rtl.expected_ii_cycles:
+        return None
+    worst = max(rtl.layers, key=lambda layer: layer.expected_cycles, default=None)
+    where = f" (layer {worst.node} is the bottleneck)" if worst is not None else ""
+    return f"measured II {sim.ii_cycles:,} cycles, predicted {rtl.expected_ii_cycles:,}{where}"
 
 
 def check_stream(sim: SimResult, frames: int, out_bits: int) -> tuple[list[str], set[int]]:
@@ -159,7 +182,8 @@ def verify_build(
     is described in ``problems``).  On a mismatch (with ``trace_layers``) the frames up to the first failing
     one are re-simulated exactly as before (same stalls, same seed) with every instance's output stream
     recorded, and the first layer (in build order) whose stream differs from the reference tensor is named
-    in ``first_divergence``.
+    in ``first_divergence``.  A measured II that differs from the build's prediction (with at least
+    :data:`STEADY_FRAMES` stall-free frames) is one more entry of ``problems`` (:func:`ii_problem`).
     """
     t0 = time.perf_counter()
     _check_graph(graph, samples)
@@ -189,6 +213,9 @@ def verify_build(
         layer_first = _trace_divergence(out_dir, manifest, graph, raw[: f0 + 1], sim.simulator, seed, clean)
         if layer_first is not None:
             tally.first = layer_first
+    ii = ii_problem(sim, manifest)
+    if ii is not None:  # the values are right: a timing difference spoils no sample, but the run is not ok
+        problems.append(ii)
     measured = measured_of(manifest, sim)
     write_measured(out_dir, measured)
     base = tally.result(graph.name, "rtl", time.perf_counter() - t0)

@@ -113,6 +113,26 @@ def test_verify_build_hand_top_exact(tmp_path: Path) -> None:
 
 
 @pytest.mark.rtl
+def test_ii_differing_from_prediction_is_a_problem(tmp_path: Path) -> None:
+    """A build whose predicted II (build.json's expected_ii_cycles) is not what the hardware runs at: with enough
+    stall-free frames for a steady II (8 samples: 4) verify_build names the difference and the predicted
+    bottleneck in one line of ``problems`` (the values stay exact, so no sample mismatches); with too few (4
+    samples: 2 stall-free frames, one interval) it says nothing."""
+    graph = hand_graph()
+    d = tmp_path
+    write_hand_build(d)
+    manifest = json.loads((d / "build.json").read_text())
+    manifest["expected_ii_cycles"] = HAND_BEATS - 8
+    (d / "build.json").write_text(json.dumps(manifest))
+    r = verify_build(graph, d, 8, seed=1)
+    assert r.problems == [f"measured II {HAND_BEATS} cycles, predicted {HAND_BEATS - 8} (layer q is the bottleneck)"]
+    assert r.mismatches == 0 and r.first_divergence is None and not r.ok
+    assert r.ii_cycles == HAND_BEATS and r.expected_ii_cycles == HAND_BEATS - 8
+    short = verify_build(graph, d, 4, seed=1)
+    assert short.problems == [] and short.ok
+
+
+@pytest.mark.rtl
 def test_flipped_output_bit_is_a_mismatch(tmp_path: Path) -> None:
     """One flipped LSB on output beat 13 (frame 1, pixel (0, 0), channel 3) must be reported, with its position."""
     graph = hand_graph()
