@@ -42,7 +42,7 @@ class RtlVerifyResult(VerifyResult):
     """
 
     latency_cycles: int | None  # frame 0: first input beat to last output beat, inclusive, no stalls
-    ii_cycles: int | None  # median cycles between consecutive frames' last output beats (stall-free frames)
+    ii_cycles: int | None  # median cycles between stall-free frames' last output beats (SimResult.ii_cycles)
     expected_ii_cycles: int | None
     simulator: str
     layers: list[dict[str, Any]]  # per layer: node, expected_cycles, measured_cycles
@@ -70,8 +70,8 @@ def measured_of(manifest: BuildManifest, sim: SimResult) -> Measured:
                     expected_ii_cycles=manifest.rtl.expected_ii_cycles, layers=layers)  # fmt: skip
 
 
-#: stall-free frames needed before a measured II is held against the build's: the median then comes from at
-#: least two intervals (the first one can still show the pipeline filling)
+#: stall-free frames needed before a measured II is held against the build's: then at least one interval is left
+#: after the first one, which can still show the pipeline filling (:attr:`SimResult.ii_cycles` leaves it out)
 STEADY_FRAMES = 3
 
 
@@ -176,10 +176,11 @@ def verify_build(
     :func:`accel.compare.random_inputs` (``seed``), packed with the manifest's input spec.  The first half of
     the frames (at least one) streams at full rate: ``latency_cycles`` is frame 0's first input beat to its
     last output beat (inclusive) and ``ii_cycles`` the median interval between consecutive stall-free
-    frames' last output beats.  The other frames run with random valid gaps and output backpressure.  Every
-    output value is compared with :func:`accel.reference.execute` by ``==`` (:func:`accel.compare.compare_outputs`),
-    and the beat count and TLAST positions are checked (a fault counts the frames it spoils as mismatches and
-    is described in ``problems``).  On a mismatch (with ``trace_layers``) the frames up to the first failing
+    frames' last output beats (the first interval left out when others remain).  The other frames run with
+    random valid gaps and output backpressure.  Every output value is compared with
+    :func:`accel.reference.execute` by ``==`` (:func:`accel.compare.compare_outputs`), and the beat count and
+    TLAST positions are checked (a fault counts the frames it spoils as mismatches and is described in
+    ``problems``).  On a mismatch (with ``trace_layers``) the frames up to the first failing
     one are re-simulated exactly as before (same stalls, same seed) with every instance's output stream
     recorded, and the first layer (in build order) whose stream differs from the reference tensor is named
     in ``first_divergence``.  A measured II that differs from the build's prediction (with at least
