@@ -71,14 +71,17 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def _verify_result(args: argparse.Namespace) -> dict[str, Any]:
     """Run `accel verify` on a model or a build directory; the JSON-ready result."""
     if is_build_dir(args.model):
-        given = [opt for opt, v in (("--folding", args.folding), ("--output-dir", args.output_dir)) if v]
+        options = (("--folding", args.folding), ("--budget", args.budget), ("--target-ii", args.target_ii),
+                   ("--output-dir", args.output_dir))  # fmt: skip
+        given = [opt for opt, v in options if v is not None]
         if given:
             raise AccelError(f"{args.model} is a build directory, which is verified as it is; {given[0]} applies "
                              "only to `accel verify MODEL`, which builds.")  # fmt: skip
         return verify_build_dir(Path(args.model), args.against, args.samples, args.seed, simulator=args.sim)
     model, graph = load_model(args.model)
     return verify(model, graph, args.against, args.samples, args.seed, io=args.io, simulator=args.sim,
-                  folding=args.folding, output_dir=args.output_dir)  # fmt: skip
+                  folding=args.folding, budget=args.budget, target_ii=args.target_ii,
+                  output_dir=args.output_dir)  # fmt: skip
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -105,8 +108,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.board is not None and part is None:
         part = DEFAULT_PART  # the Pynq-Z2's part
     summary = build(model, graph, args.backend, Path(args.output), board=args.board, part=part,
-                    clock_ns=args.clock_ns, io=args.io, folding=args.folding, source=args.model,
-                    allow_overfit=args.allow_overfit)  # fmt: skip
+                    clock_ns=args.clock_ns, io=args.io, folding=args.folding, budget=args.budget,
+                    target_ii=args.target_ii, source=args.model, allow_overfit=args.allow_overfit)  # fmt: skip
     print(json.dumps(summary, indent=1, default=str) if args.json else describe_build(summary))
     csim = summary.get("csim")
     return EXIT_MISMATCH if csim is not None and not csim.get("ok") else 0
@@ -150,6 +153,30 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"'{text}' is not a positive whole number")
     return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a fraction in (0, 1] of each of the part's LUT, FF, DSP and "
+                                         "BRAM36 (e.g. 0.85)")  # fmt: skip
+    return value
+
+
+def _folding_options(s: argparse.ArgumentParser, where: str) -> None:
+    """--folding, --budget and --target-ii: how the RTL layers are folded (accel.rtl.folding)."""
+    s.add_argument("--folding", metavar="FILE", default=None,
+                   help=f"fix PE/SIMD, ram_style or mult_style (auto|dsp|dsp2|lut) of some nodes, JSON or YAML "
+                   f"{where}; the optimiser folds the rest")  # fmt: skip
+    s.add_argument("--budget", type=_fraction, default=None, metavar="F",
+                   help=f"share of each resource of the part (LUT, FF, DSP, BRAM36) the folding may use {where} "
+                   "(default: 0.85): the fastest design that fits it")  # fmt: skip
+    s.add_argument("--target-ii", type=_positive_int, default=None, metavar="N",
+                   help=f"instead, the smallest design reaching N cycles per inference {where}; refused when the "
+                   "budget cannot reach it")  # fmt: skip
 
 
 def _int(text: str) -> int:
@@ -206,9 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hls4ml io type for --against hls (default: stream)")  # fmt: skip
     s.add_argument("--sim", choices=["icarus", "verilator"], default=None,
                    help="simulator for --against rtl (default: icarus)")  # fmt: skip
-    s.add_argument("--folding", metavar="FILE", default=None,
-                   help="PE/SIMD (and ram_style) per node, JSON or YAML, for --against rtl "
-                        "(default: the balanced folding)")
+    _folding_options(s, "(--against rtl)")
     s.add_argument("--output-dir", metavar="DIR", default=None,
                    help="keep the generated HLS project / RTL build here (default: a temporary directory)")
     s.add_argument("--json", action="store_true", help="print one JSON object with the result")
@@ -232,8 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--part", default=None, help="FPGA part (default: xc7z020clg400-1, the Pynq-Z2's)")
     s.add_argument("--clock-ns", type=float, default=10.0, help="target clock period in ns (default: 10)")
     s.add_argument("--io", choices=["stream", "parallel"], default="stream", help="hls4ml io type (hls backend)")
-    s.add_argument("--folding", metavar="FILE", default=None,
-                   help="PE/SIMD (and ram_style) per node, JSON or YAML (rtl backend)")
+    _folding_options(s, "(rtl backend)")
     s.add_argument("--allow-overfit", action="store_true",
                    help="rtl backend: write the design even when its estimated LUT/FF/DSP/BRAM exceed the part "
                    "(default: refuse it before writing anything)")  # fmt: skip

@@ -77,7 +77,7 @@ def make_report(
         )
     measured = read_measured(build_dir)
     per_layer_measured = measured.layer_cycles() if measured is not None else {}
-    rows = [_layer_row(layer, per_layer_measured) for layer in manifest.rtl.layers]
+    rows = [_layer_row(layer, per_layer_measured, manifest.rtl.folding) for layer in manifest.rtl.layers]
     info = part_info(manifest.part)
 
     synthesis: dict[str, Any] = {"enabled": bool(synth), "command": "synth_xilinx -family xc7", "device": info.device}
@@ -130,14 +130,15 @@ def hls_report_path(build_dir: Path, manifest: BuildManifest) -> Path:
 
 
 # -- inputs ------------------------------------------------------------------------------------------------
-def _layer_row(layer: LayerRecord, measured: dict[str, int | None]) -> dict[str, Any]:
-    return {
+def _layer_row(layer: LayerRecord, measured: dict[str, int | None], folding: dict[str, Any]) -> dict[str, Any]:
+    return {  # mult_style: how a folded layer's products are made (dsp, dsp2, lut; "dsp" before build.json had it)
         "node": layer.node,
         "op": layer.op,
         "macs": layer.macs,
         "parameters": layer.parameters,
         "pe": layer.pe,
         "simd": layer.simd,
+        "mult_style": folding[layer.node].get("mult_style", "dsp") if layer.node in folding else None,
         "expected_cycles": layer.expected_cycles,
         "measured_cycles": measured.get(layer.node),
         "instances": [
@@ -542,14 +543,14 @@ def print_report(report: dict[str, Any]) -> None:
     synth = report["synthesis"]["enabled"]
     table = Table(title=f"{report['model']}: RTL build {report['build_dir']} ({report['part']}, "
                         f"{report['clock_mhz']:.1f} MHz)")  # fmt: skip
-    cols = ["node", "op", "MACs", "params", "PE", "SIMD", "exp. cycles", "meas. cycles"]
+    cols = ["node", "op", "MACs", "params", "PE", "SIMD", "mult", "exp. cycles", "meas. cycles"]
     if synth:
         cols += ["LUT", "FF", "DSP", "BRAM36", "Fmax"]
     for c in cols:
         table.add_column(c, justify="left" if c in ("node", "op") else "right", no_wrap=True)
     for r in report["layers"]:
         cells = [r["node"], r["op"], _num(r["macs"]), _num(r["parameters"]), _num(r["pe"]), _num(r["simd"]),
-                 _num(r["expected_cycles"]), _num(r["measured_cycles"])]  # fmt: skip
+                 r["mult_style"] or "", _num(r["expected_cycles"]), _num(r["measured_cycles"])]  # fmt: skip
         if synth:
             res = [_num(r[k]) for k in RESOURCES]
             if r["failed_instances"]:
@@ -560,15 +561,16 @@ def print_report(report: dict[str, Any]) -> None:
     perf = report["performance"]
     table.add_section()
     ii = perf["ii_cycles"] if perf["ii_cycles"] else None
-    total = ["total", "", _num(t["macs"]), _num(t["parameters"]), "", "", _num(perf["expected_ii_cycles"]), _num(ii)]
+    total = ["total", "", _num(t["macs"]), _num(t["parameters"]), "", "", "", _num(perf["expected_ii_cycles"]),
+             _num(ii)]  # fmt: skip
     if synth:
         total += [*(_num(t[k]) for k in RESOURCES), _mhz(t.get("fmax_mhz"))]
         table.add_row(*total)
         cap = report["capacity"]
         pct = report["utilisation_percent"]
         if pct is not None:  # a part in accel's table
-            table.add_row(cap["device"], "capacity", "", "", "", "", "", "", *(_num(cap[k]) for k in RESOURCES), "")
-            table.add_row("", "use", "", "", "", "", "", "", *(f"{pct[k]:.1f}%" for k in RESOURCES), "")
+            table.add_row(cap["device"], "capacity", *[""] * 7, *(_num(cap[k]) for k in RESOURCES), "")
+            table.add_row("", "use", *[""] * 7, *(f"{pct[k]:.1f}%" for k in RESOURCES), "")
     else:
         table.add_row(*total)
     console.print(table)

@@ -184,8 +184,10 @@ def print_inspect_table(info: dict[str, Any], out: Any = None) -> None:
 
 # -- step: verify ----------------------------------------------------------------------
 def verify(model: Any, graph: Any, against: str, samples: int, seed: int, *, io: str = "stream",
-           simulator: str | None = None, folding: str | None = None, output_dir: str | None = None) -> dict[str, Any]:
-    """One bit-exact comparison of the reference with ``against``; the JSON-ready result."""
+           simulator: str | None = None, folding: str | None = None, output_dir: str | None = None,
+           budget: float | None = None, target_ii: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """One bit-exact comparison of the reference with ``against``; the JSON-ready result.  ``folding``, ``budget``
+    (None: the default) and ``target_ii`` fold the RTL design (:mod:`accel.rtl.folding`)."""
     if against == "qkeras":
         from accel.verify import verify_against_qkeras
 
@@ -198,10 +200,14 @@ def verify(model: Any, graph: Any, against: str, samples: int, seed: int, *, io:
     if against == "rtl":
         from accel.rtl.verify import verify_against_rtl
 
-        return verify_against_rtl(
-            model, graph, samples, seed=seed, folding=folding, output_dir=output_dir, simulator=simulator
-        ).to_json()
+        return verify_against_rtl(model, graph, samples, seed=seed, folding=folding, output_dir=output_dir,
+                                  simulator=simulator, **_search(budget, target_ii)).to_json()  # fmt: skip
     raise AccelError(f"verification against '{against}' is unknown; supported: {', '.join(VERIFY_TARGETS)}.")
+
+
+def _search(budget: float | None, target_ii: int | None) -> dict[str, Any]:
+    """The folding search's keyword arguments: the budget only when given (else the backend's default)."""
+    return {"target_ii": target_ii, **({"budget": budget} if budget is not None else {})}
 
 
 def verify_build_dir(build_dir: Path, against: str, samples: int, seed: int, *,
@@ -242,14 +248,16 @@ def describe_verify(result: dict[str, Any]) -> str:
 
 # -- step: build ----------------------------------------------------------------------
 def build(model: Any, graph: Any, backend: str, out_dir: Path, *, board: str | None = None, part: str | None = None,
-          clock_ns: float = 10.0, io: str = "stream", folding: str | None = None,
-          source: str | None = None, allow_overfit: bool = False) -> dict[str, Any]:  # fmt: skip
+          clock_ns: float = 10.0, io: str = "stream", folding: str | None = None, budget: float | None = None,
+          target_ii: int | None = None, source: str | None = None,
+          allow_overfit: bool = False) -> dict[str, Any]:  # fmt: skip
     """Write the backend's project into ``out_dir`` (and the board flow on top); a JSON-ready summary.
 
     ``source`` is the MODEL argument the graph came from (a zoo name or a file), recorded in the manifest so
     that ``accel verify BUILD_DIR`` can check the build later without being told the model again.
     ``allow_overfit``: the RTL backend writes a design whose estimated resources exceed the part instead of
-    refusing it (see :mod:`accel.rtl.cost`).
+    refusing it (see :mod:`accel.rtl.cost`).  ``folding``, ``budget`` (None: the default) and ``target_ii`` fold
+    the RTL design (:mod:`accel.rtl.folding`).
     """
     part = part or DEFAULT_PART
     src, sha = model_source(source) if source else ("", "")
@@ -264,7 +272,8 @@ def build(model: Any, graph: Any, backend: str, out_dir: Path, *, board: str | N
         from accel.rtl.network import build_rtl
 
         summary["manifest"] = build_rtl(graph, out_dir, folding=folding, part=part, clock_ns=clock_ns,
-                                        source=src, source_sha256=sha, allow_overfit=allow_overfit)
+                                        source=src, source_sha256=sha, allow_overfit=allow_overfit,
+                                        **_search(budget, target_ii))  # fmt: skip
     else:
         raise AccelError(f"backend '{backend}' is unknown; supported: {', '.join(BACKENDS)}.")
     if board is not None:
@@ -290,6 +299,18 @@ def describe_fit(fit: dict[str, Any]) -> str:
     return f"resource estimate (cost model, before synthesis) vs the {cap['device']}: {parts}; {fit['verdict']}{note}."
 
 
+def describe_folding(search: dict[str, Any], folding: dict[str, Any]) -> str:
+    """The build summary's line on the folding optimiser: its mode, where it stopped, the multiplier styles."""
+    share = f"{search['budget'] * 100:g}% of the {search['device']}"
+    goal = (f"the smallest design reaching {search['target_ii']:,} cycles within {share}" if search["mode"] == "target"
+            else f"the fastest design within {share}")  # fmt: skip
+    held = f"held by {search['bottleneck'] or 'the input stream'}, stopped: {search['stop']}"
+    styles = [f.get("mult_style", "dsp") for f in folding.values()]
+    counts = ", ".join(f"{styles.count(s)} {s}" for s in dict.fromkeys(styles))
+    return (f"folding: {goal}: II {search['expected_ii_cycles']:,} cycles ({held}; {search['evaluations']} designs "
+            f"evaluated); multipliers per layer: {counts or 'none'}.")
+
+
 def describe_build(summary: dict[str, Any]) -> str:
     """A few human lines about what `accel build` wrote and what to run next."""
     m = summary["manifest"]
@@ -302,6 +323,8 @@ def describe_build(summary: dict[str, Any]) -> str:
                      f"({csim.get('frames')} frames, {csim.get('seconds', 0):.1f} s).")  # fmt: skip
     if "expected_ii_cycles" in m:
         lines.append(f"expected initiation interval: {m['expected_ii_cycles']:,} cycles per frame.")
+    if m.get("folding_search"):
+        lines.append(describe_folding(m["folding_search"], m.get("folding", {})))
     if m.get("fit"):
         lines.append(describe_fit(m["fit"]))
     if m.get("clock_check"):

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from accel.rtl import LIB_DIR
+from accel.rtl.blocks.window import line_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -282,18 +283,28 @@ class StreamConsumer:
         return offered
 
 
-def mvu_stages(simd: int) -> int:
+def product_stages(mult_style: str, block: str = "mvu") -> int:
+    """Register stages of accel_mul.v as a block instantiates it: accel_mvu.v's one-per-DSP product has one (the
+    DSP48E1's M register); a packed pair has two (M, then the split into two products with the correction), and
+    so do the LUT multiplier (digit sums, then their sum) and every accel_dwu.v product (M and P registers)."""
+    return 1 if (block, mult_style) == ("mvu", "dsp") else 2
+
+
+def mvu_stages(simd: int, mult_style: str = "dsp") -> int:
     """Register stages from a step of accel_mvu.v to its result on m_axis (the edge it can be taken at, counted
-    from the edge the step was issued at): the input beat and weight word (1), the products (1), the adder tree
-    (``clog2(SIMD)`` levels), the accumulator (1), the output queue's memory (1) and its output register (1).
-    A frame's last output beat is taken that many edges after the frame's last step."""
-    return 5 + (simd - 1).bit_length()
+    from the edge the step was issued at): the input beat and weight word (1), the products
+    (:func:`product_stages`), the adder tree (``clog2(SIMD)`` levels), the accumulator (1), the output queue's
+    memory (1) and its output register (1).  A frame's last output beat is taken that many edges after the
+    frame's last step."""
+    return 1 + product_stages(mult_style) + (simd - 1).bit_length() + 3
 
 
-#: register stages from a beat accel_dwu.v takes to its result on m_axis (as :func:`mvu_stages`): the input beat
-#: and weight word, the products (M), the products again (P), the accumulator memory's update (with the sum
-#: register beside it), the output queue's memory and its output register
-DWU_STAGES = 6
+def dwu_stages(mult_style: str = "dsp") -> int:
+    """Register stages from a beat accel_dwu.v takes to its result on m_axis (as :func:`mvu_stages`): the input
+    beat and weight word (1), the products (:func:`product_stages`: M and P registers, or the LUT multiplier's
+    two stages), the accumulator memory's update (with the sum register beside it), the output queue's memory
+    and its output register."""
+    return 1 + product_stages(mult_style, "dwu") + 3
 
 #: register stages of accel_avg_div.v (dividend, reciprocal product, quotient, tie-corrected quotient), between
 #: accel_pool_core's result register and accel_avgpool's output register
@@ -326,6 +337,7 @@ def window_schedule(
     lanes: int,
     frames: int,
     consumer: StreamConsumer | None = None,
+    rows: int | None = None,
 ) -> tuple[list[int], list[int]]:
     """Per frame: the edge of its first input beat and the edge its last window beat is taken downstream.
 
@@ -334,8 +346,9 @@ def window_schedule(
     ``Window.expected_cycles_per_frame()``:
 
     * the writer takes one beat per cycle, ``W*C/P`` beats per input row; it may start input row g (global
-      over frames) only while fewer than ``NR = KH+SH`` complete rows are held, i.e. once the reader has
-      released ``g - NR + 1`` rows (``s_axis_tready = rows_avail < NR`` only changes at row ends);
+      over frames) only while fewer than ``NR`` complete rows are held, i.e. once the reader has released
+      ``g - NR + 1`` rows (``s_axis_tready = rows_avail < NR`` only changes at row ends); ``NR`` is ``rows``,
+      by default the block's (:func:`accel.rtl.blocks.window.line_rows`, a parameter of the design);
     * output row ``oy`` of frame f first needs every input row below ``need = max(next_base, win_end)``
       (``H`` for the last output row), counted the edge after that row's last beat; it then issues
       ``WO*KH*KW*C/P`` beats, one per cycle while the consumer keeps up, and at the edge of its last issue
@@ -348,7 +361,7 @@ def window_schedule(
     sh, sw = stride
     pt, pb, pl, pr = pads
     cg = c // lanes
-    nr = kh + sh
+    nr = rows if rows is not None else line_rows(h, kh, sh, pt, pb)
     ho = (h + pt + pb - kh) // sh + 1
     wo = (w + pl + pr - kw) // sw + 1
     row_beats = wo * kh * kw * cg

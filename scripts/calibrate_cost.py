@@ -62,7 +62,7 @@ def _st(width: int) -> FixedType:
 
 
 def mvu(name: str, cin: int, cout: int, simd: int, pe: int, in_w: int, w_w: int, pixels: int = 64,
-        in_signed: bool = False, seed: int = 0) -> Mvu:  # fmt: skip
+        in_signed: bool = False, seed: int = 0, mult: str = "dsp") -> Mvu:  # fmt: skip
     """An MVU with uniformly random ``w_w``-bit weights (the worst case for a ROM in LUTs: nothing repeats)."""
     rng = np.random.default_rng(seed)
     wt = _st(w_w)
@@ -71,11 +71,11 @@ def mvu(name: str, cin: int, cout: int, simd: int, pe: int, in_w: int, w_w: int,
     sw = dot_sum_width(weight, it)
     out = _st(min(sw + 1, 62))
     bias = rng.integers(-(1 << (sw - 2)), 1 << (sw - 2), cout)
-    return Mvu(name, weight, bias, it, wt, out, 0, 0, pixels, simd=simd, pe=pe)
+    return Mvu(name, weight, bias, it, wt, out, 0, 0, pixels, simd=simd, pe=pe, mult_style=mult)
 
 
 def dwu(name: str, c: int, pe: int, in_w: int, w_w: int, k: int = 3, m: int = 1, pixels: int = 64,
-        seed: int = 0) -> Dwu:  # fmt: skip
+        seed: int = 0, mult: str = "dsp") -> Dwu:  # fmt: skip
     """A depthwise unit with uniformly random weights."""
     rng = np.random.default_rng(seed)
     wt = _st(w_w)
@@ -83,7 +83,7 @@ def dwu(name: str, c: int, pe: int, in_w: int, w_w: int, k: int = 3, m: int = 1,
     it = _ut(in_w)
     sw = dot_sum_width(weight.reshape(k * k, c * m), it)
     bias = rng.integers(-(1 << (sw - 2)), 1 << (sw - 2), c * m)
-    return Dwu(name, weight, bias, it, wt, _st(sw + 1), 0, 0, pixels, pe=pe)
+    return Dwu(name, weight, bias, it, wt, _st(sw + 1), 0, 0, pixels, pe=pe, mult_style=mult)
 
 
 def configurations() -> list[Block]:
@@ -112,6 +112,18 @@ def configurations() -> list[Block]:
         mvu("mvu_27x16_s3p1_8x8", 27, 16, 3, 1, 8, 8, pixels=256, in_signed=True),
         mvu("mvu_32x8_s1p1_4x3", 32, 8, 1, 1, 4, 3),
         mvu("mvu_32x8_s1p1_4sx3", 32, 8, 1, 1, 4, 3, in_signed=True),
+        # MVU, two products per DSP48E1 (ds_cnn_kws's pointwise layers: 64 -> 64, u8 x s8, 125 pixels) and LUT
+        # multipliers
+        mvu("mvu_64x64_s8p8_8x8_dsp2", 64, 64, 8, 8, 8, 8, pixels=125, mult="dsp2"),
+        mvu("mvu_64x64_s4p4_8x8_dsp2", 64, 64, 4, 4, 8, 8, pixels=125, mult="dsp2"),
+        mvu("mvu_64x64_s8p4_8sx8_dsp2", 64, 64, 8, 4, 8, 8, pixels=125, in_signed=True, mult="dsp2"),
+        mvu("mvu_40x40_s4p5_8x8_dsp2", 40, 40, 4, 5, 8, 8, pixels=25, mult="dsp2"),
+        mvu("mvu_16x16_s2p2_4x4_dsp2", 16, 16, 2, 2, 4, 4, mult="dsp2"),
+        mvu("mvu_64x64_s8p8_8x8_lut", 64, 64, 8, 8, 8, 8, pixels=125, mult="lut"),
+        mvu("mvu_64x64_s4p4_8x8_lut", 64, 64, 4, 4, 8, 8, pixels=125, mult="lut"),
+        mvu("mvu_32x32_s4p6_8sx8_lut", 32, 36, 4, 6, 8, 8, pixels=16, in_signed=True, mult="lut"),
+        mvu("mvu_16x16_s2p2_4x4_lut", 16, 16, 2, 2, 4, 4, mult="lut"),
+        mvu("mvu_16x16_s4p2_3x3_lut", 16, 16, 4, 2, 3, 3, mult="lut"),
         # DWU
         dwu("dwu_c8_pe1_4x4", 8, 1, 4, 4),
         dwu("dwu_c16_pe4_8x8", 16, 4, 8, 8),
@@ -121,6 +133,10 @@ def configurations() -> list[Block]:
         dwu("dwu_c16_pe2_m2_4x4", 16, 2, 4, 4, m=2),
         dwu("dwu_c32_pe1_4x4", 32, 1, 4, 4),
         dwu("dwu_c8_pe8_8x8", 8, 8, 8, 8),
+        dwu("dwu_c64_pe8_8x8_lut", 64, 8, 8, 8, pixels=125, mult="lut"),
+        dwu("dwu_c16_pe4_8x8_lut", 16, 4, 8, 8, mult="lut"),
+        dwu("dwu_c32_pe8_4x4_lut", 32, 8, 4, 4, mult="lut"),
+        dwu("dwu_c16_pe2_m2_4x4_lut", 16, 2, 4, 4, m=2, mult="lut"),
         # window (line buffer of (KH+SH) rows)
         Window("win_8x8x1_3x3_p1", (8, 8, 1), (3, 3), (1, 1), (1, 1, 1, 1), 1, 8),
         Window("win_16x16x3_3x3_p3", (16, 16, 3), (3, 3), (1, 1), (1, 1, 1, 1), 3, 8),

@@ -105,6 +105,8 @@ def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
         "accel_rom": ("the MVU's weights, 32 x 128 bits, block RAM", {
             "WIDTH": 128, "DEPTH": 32, "FILE": mvu.verilog_parameters(rom_params)["WEIGHT_FILE"], "BLOCK": 1}),
         "accel_result_queue": ("the MVU's output queue, 7 x 128 bits", {"WIDTH": 128, "DEPTH": 7}),
+        "accel_mul": ("two 8b x u8 products packed in one DSP48E1", {
+            "STYLE": 1, "N": 2, "STAGES": 2, "X_WIDTH": 8, "X_SIGNED": 0, "W_WIDTH": 8, "W_SIGNED": 1, "SHIFT": 16}),
         "accel_skid": ("the requantiser's output register, 4 lanes x 8 bits", {"WIDTH": 32}),
     }
     return blocks

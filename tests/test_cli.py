@@ -29,9 +29,10 @@ def test_help_runs_fast_without_tensorflow() -> None:
 
 
 def test_help_of_each_command_names_its_options(capsys) -> None:
-    for command, options in [("verify", ["--against", "--samples", "--seed", "--io", "--sim", "--folding", "--json"]),
+    fold = ["--folding", "--budget", "--target-ii"]
+    for command, options in [("verify", ["--against", "--samples", "--seed", "--io", "--sim", *fold, "--json"]),
                              ("inspect", ["--json"]), ("zoo", ["--json"]), ("demo", ["--samples"]),
-                             ("build", ["--backend", "--board", "--part", "--clock-ns", "--io", "--folding", "--json"]),
+                             ("build", ["--backend", "--board", "--part", "--clock-ns", "--io", *fold, "--json"]),
                              ("report", ["--json", "--chart", "--no-synth"]),
                              ("package", ["--output", "--json"])]:  # fmt: skip
         with pytest.raises(SystemExit) as e:

@@ -147,12 +147,29 @@ def test_multipliers_go_to_dsp_as_mul2dsp_took_them(a: int, b: int, dsp: int) ->
     assert cost_model.dsp_per_multiplier(a, b) == dsp
 
 
+@pytest.mark.parametrize(("name", "dsp", "lut_ff"), [
+    ("mvu_64x64_s8p8_8x8_dsp2", 32, (1834, 2572)),  # ds_cnn_kws-like: 32 pairs, one DSP48E1 each
+    ("mvu_40x40_s4p5_8x8_dsp2", 12, (807, 879)),  # PE 5: 2 pairs and the unpacked fifth channel, x 4 lanes
+    ("mvu_16x16_s2p2_4x4_dsp2", 2, (211, 201)),  # 4-bit operands: S = 8, A = 5 + 8 bits
+    ("mvu_64x64_s8p8_8x8_lut", 0, (8314, 5484)),  # 64 LUT multipliers of 8 x 8 bits
+    ("dwu_c64_pe8_8x8_lut", 0, (1598, 1017)),
+])  # fmt: skip
+def test_multiplier_styles_cost_what_yosys_made_of_them(name: str, dsp: int, lut_ff: tuple[int, int]) -> None:
+    """yosys' counts of calibration configurations of the styles dsp2 and lut (scripts/calibrate_cost.py):
+    DSP48E1 exact, LUT and FF within the documented error."""
+    (block,) = [b for b in calibrate_cost.configurations() if b.name == name]
+    c = block.cost()
+    assert c.dsp == dsp
+    for model, yosys in zip((c.lut, c.ff), lut_ff, strict=True):
+        assert abs(model / yosys - 1) <= LUT_FF_ERROR, (name, model, yosys)
+
+
 # -- the model against yosys ------------------------------------------------------------------------------------------
 @pytest.mark.slow
 @needs_yosys
 def test_cost_model_agrees_with_yosys_within_the_documented_error(tmp_path: Path) -> None:
     names = {"mvu_64x64_s4p4_8x8", "dwu_c64_pe2_8x8", "win_25x5x64_3x3_p2", "fifo_1028x32", "gap_5x25x64_l4",
-             "wd_25x5x64_8to2"}  # fmt: skip
+             "wd_25x5x64_8to2", "mvu_16x16_s2p2_4x4_dsp2", "dwu_c16_pe2_m2_4x4_lut"}  # fmt: skip
     chosen = [b for b in calibrate_cost.configurations() if b.name in names]
     rows = calibrate_cost.compare(chosen, calibrate_cost.synthesise(chosen, jobs=1, work=tmp_path))
     for r in rows:

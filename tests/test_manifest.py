@@ -159,7 +159,10 @@ def test_old_format_is_refused_with_the_sentence(tmp_path: Path) -> None:
         (lambda d: d.update(hls={}), "hls is not a field of a schema-2 build manifest"),
         (lambda d: d.update(backend="vhdl"), "backend 'vhdl' is unknown; supported: hls, rtl"),
         (lambda d: d.update(part="zynq"), "FPGA part 'zynq' is not a Xilinx part name"),
-        (lambda d: d["folding"].update(c={"pe": 2}), "folding of c has ['pe']; a folding entry has exactly pe and"),
+        (lambda d: d["folding"].update(c={"pe": 2}), "folding of c has ['pe']; a folding entry has pe and simd, and"),
+        (lambda d: d["folding"].update(c={"pe": 2, "simd": None, "lanes": 4}), "may have ram_style and mult_style"),
+        (lambda d: d["folding"].update(c={"pe": 2, "simd": None, "mult_style": []}), "folding.c.mult_style is [], not"),
+        (lambda d: d.update(folding_search=[]), "folding_search is [], not a JSON object; rebuild"),
     ],
 )
 def test_bad_manifest_is_one_sentence_naming_the_key(tmp_path: Path, edit, message: str) -> None:

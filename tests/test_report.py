@@ -336,15 +336,20 @@ def _tiny_graph():
     return b.build([q])
 
 
-def test_report_of_a_generated_build_follows_the_graph(tmp_path) -> None:
-    """On build_rtl's output the rows are the graph's nodes with the graph's own MACs and parameter counts."""
+def test_report_of_a_generated_build_follows_the_graph(tmp_path, capsys) -> None:
+    """On build_rtl's output the rows are the graph's nodes with the graph's own MACs and parameter counts, and a
+    folded layer's multiplier style as the folding file fixed it (the table's ``mult`` column)."""
     from accel.rtl.network import build_rtl
 
     graph = _tiny_graph()
-    build_rtl(graph, tmp_path)
+    build_rtl(graph, tmp_path, folding={"pw": {"mult_style": "lut"}})
     manifest = load_build(tmp_path)
     rep = make_report(tmp_path, synth=False)
     assert [r["node"] for r in rep["layers"]] == [la.node for la in manifest.rtl.layers] == ["pw", "q"]
+    assert [r["mult_style"] for r in rep["layers"]] == ["lut", None]
+    print_report(rep)
+    row = next(line for line in capsys.readouterr().out.splitlines() if "│ pw " in line)
+    assert "│  lut │" in row
     by_node = {n.name: n for n in graph.nodes}
     for row in rep["layers"]:
         assert row["macs"] == graph.macs(by_node[row["node"]])

@@ -50,10 +50,12 @@ def test_rtl_build_dir_exact_and_untouched(rtl_build: Path) -> None:
     result = json.loads(proc.stdout)
     assert result["mismatches"] == 0 and result["problems"] == [] and result["samples"] == 20
     assert result["build_dir"] == str(rtl_build)
-    assert result["ii_cycles"] == result["expected_ii_cycles"] == 4608  # README's digits II
+    # README's digits II: conv1 at its fastest folding (PE = its 8 output channels, SIMD = its one input channel)
+    # takes the 9 taps of each of the 8 x 8 pixels one per cycle
+    assert result["ii_cycles"] == result["expected_ii_cycles"] == 8 * 8 * 9
     assert _hashes(rtl_build / "rtl") == before
     measured = json.loads((rtl_build / "measured.json").read_text())
-    assert measured["ii_cycles"] == 4608 and measured["frames"] == 20
+    assert measured["ii_cycles"] == 8 * 8 * 9 and measured["frames"] == 20
 
 
 def flip_fc_weight(build: Path) -> None:
@@ -114,6 +116,8 @@ def test_build_dir_refusals(rtl_build: Path, tmp_path: Path) -> None:
     """Options that only make sense when building, another backend, and a build that names no model: one sentence."""
     cases = [
         (["verify", str(rtl_build), "--against", "rtl", "--folding", "f.json"], "--folding applies only to"),
+        (["verify", str(rtl_build), "--against", "rtl", "--budget", "0.5"], "--budget applies only to"),
+        (["verify", str(rtl_build), "--against", "rtl", "--target-ii", "900"], "--target-ii applies only to"),
         (["verify", str(rtl_build), "--against", "hls"], "is an rtl build; `--against hls` needs an hls build"),
         (["verify", str(rtl_build), "--against", "qkeras"], "is a build directory; it is verified against its own"),
     ]

@@ -469,17 +469,21 @@ class RtlFacts(_Record):
     rom_paths: str
     expected_ii_cycles: int
     multipliers: int
-    folding: dict[str, dict[str, int | None]]  # node -> {"pe": P, "simd": S or None}
+    folding: dict[str, dict[str, int | str | None]]  # node -> {"pe", "simd" (or None), "ram_style", "mult_style"}
     layers: tuple[LayerRecord, ...]
     #: the fit check: the estimated total against the part (None in files written before it)
     fit: FitRecord | None = None
     #: the clock check: the pre-synthesis bound against the requested clock (None in files written before it)
     clock_check: ClockCheckRecord | None = None
+    #: how the folding optimiser chose (accel.rtl.folding.FoldingChoice.search_json: mode, budget, target_ii, device,
+    #: expected_ii_cycles, bottleneck, stop, evaluations); None in files written before it
+    folding_search: dict[str, int | float | str | None] | None = None
 
     def __post_init__(self) -> None:
-        for node, f in self.folding.items():
-            if set(f) != {"pe", "simd"}:
-                raise AccelError(f"folding of {node} has {sorted(f)}; a folding entry has exactly pe and simd.")
+        for node, f in self.folding.items():  # files written before ram_style and mult_style lack them
+            if not {"pe", "simd"} <= set(f) <= {"pe", "simd", "ram_style", "mult_style"}:
+                raise AccelError(f"folding of {node} has {sorted(f)}; a folding entry has pe and simd, and may have "
+                                 "ram_style and mult_style.")  # fmt: skip
 
 
 RTL_KEYS = tuple(f.name for f in fields(RtlFacts))

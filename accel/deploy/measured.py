@@ -12,7 +12,8 @@ Layout (schema 1, JSON with ``indent=1``)::
     simulator           "icarus" | "verilator"
     frames              frames simulated
     latency_cycles      frame 0: first input beat to last output beat, inclusive, no stalls (null: none arrived)
-    ii_cycles           median cycles between consecutive stall-free frames' last output beats (null: < 2 frames)
+    ii_cycles           median cycles between consecutive stall-free frames' last output beats, the first
+                        interval left out when others remain (null: < 2 frames)
     expected_ii_cycles  the build manifest's expected II (null for a build without one)
     layers              [{node, expected_cycles, measured_cycles, instances: {instance: cycles}}] in build.json
                         order; measured = median busy cycles per frame (null: the monitor saw no frame)

@@ -39,8 +39,9 @@ class LayerFold:
     ram_style: str = "auto"
     mult_style: str = "dsp"
 
-    def as_json(self) -> dict[str, int | None]:
-        return {"pe": self.pe, "simd": self.simd}
+    def as_json(self) -> dict[str, int | str | None]:
+        """build.json's ``folding`` entry of the layer."""
+        return {"pe": self.pe, "simd": self.simd, "ram_style": self.ram_style, "mult_style": self.mult_style}
 
 
 @dataclass(frozen=True)

@@ -56,9 +56,11 @@ from __future__ import annotations
 import math
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from accel import AccelError
 from accel.deploy.manifest import MANIFEST, SCHEMA_VERSION, BuildManifest, check_target, stream_spec, write_manifest
@@ -73,7 +75,15 @@ from accel.rtl.blocks.fifo import Fifo
 from accel.rtl.blocks.fork import Fork
 from accel.rtl.blocks.width import WidthConverter
 from accel.rtl.cost import cost_json, fit_check, memory_json, refuse_overfit
-from accel.rtl.folding import choose_folding, folding_of, multipliers
+from accel.rtl.folding import (
+    DEFAULT_BUDGET,
+    Evaluate,
+    Evaluation,
+    FoldingChoice,
+    folding_of,
+    multipliers,
+    search_folding,
+)
 from accel.rtl.top import top_verilog
 from accel.rtl.vivado import VLNV, package_ip_tcl
 
@@ -398,17 +408,91 @@ def _layers(graph: Graph, wiring: Wiring,
     return layers, costs
 
 
+def _wire(graph: Graph, fold: dict[str, LayerFold], kind: type[Wiring] = Wiring) -> tuple[Wiring, Stream, Stream]:
+    """Lower every node of ``graph`` with ``fold``: the wiring and the input and output streams."""
+    wiring = kind(graph, fold)
+    tin = graph.inputs[0]
+    spec_in = graph.tensors[tin]
+    s_in = Stream("in", spec_in.shape, spec_in.dtype, wiring.first_lanes(tin))
+    wiring.streams[tin] = s_in
+    wiring.node_of[tin] = ""
+    for n in graph.nodes:
+        wiring.lower(n)
+    return wiring, s_in, wiring.take(graph.outputs[0])
+
+
+class _Sizing(Wiring):
+    """The wiring the folding optimiser evaluates candidates with: blocks are placed without writing or checking
+    their Verilog parameters (done once, when :func:`build_rtl` wires the chosen folding)."""
+
+    def place(self, node: str, kind: str, block: Block, inputs: list[Stream],
+              shape: tuple[int, int, int] | None = None) -> Stream:  # fmt: skip
+        name = self.inst_name(node, kind)
+        (port,) = block.ports()[1]
+        out = Stream(f"{name}_out", shape or port.shape, port.dtype or inputs[0].dtype, port.lanes)
+        self.instances.append(Instance(name, block, node, inputs, [out]))
+        return out
+
+
+def _signature(block: Block) -> tuple:
+    """What a block's cycles and cost depend on: its class and fields (arrays by shape: an instance's name fixes
+    which node's weights it holds)."""
+    key: list[Any] = [type(block)]
+    for f in fields(block):  # type: ignore[arg-type]
+        v = getattr(block, f.name)
+        if isinstance(v, np.ndarray):
+            v = v.shape
+        else:
+            try:
+                hash(v)
+            except TypeError:
+                v = repr(v)
+        key.append(v)
+    return tuple(key)
+
+
+def _evaluator(graph: Graph) -> Evaluate:
+    """Judge a folding as the fit check judges the build: every instance's cost summed, each node's slowest block
+    (:data:`accel.rtl.folding.Evaluate`); a block's cycles and cost are computed once per search."""
+    memo: dict[tuple, tuple[int, float, float, float, float]] = {}
+
+    def evaluate(fold: dict[str, LayerFold]) -> Evaluation:
+        cycles = dict.fromkeys(("", *(n.name for n in graph.nodes)), 0)
+        lut = ff = dsp = bram = 0.0
+        for inst in _wire(graph, fold, _Sizing)[0].instances:
+            key = _signature(inst.block)
+            if key not in memo:
+                cost = inst.block.cost()
+                memo[key] = int(inst.block.expected_cycles_per_frame()), cost.lut, cost.ff, cost.dsp, cost.bram36
+            c, *more = memo[key]
+            cycles[inst.node] = max(cycles[inst.node], c)
+            lut, ff, dsp, bram = lut + more[0], ff + more[1], dsp + more[2], bram + more[3]
+        return Evaluation({k: v for k, v in cycles.items() if k or v}, Cost(lut, ff, dsp, bram))
+
+    return evaluate
+
+
+def choose_folding(graph: Graph, folding: Any = None, *, budget: float = DEFAULT_BUDGET, target_ii: int | None = None,
+                   part: str = "xc7z020clg400-1") -> FoldingChoice:  # fmt: skip
+    """The folding :func:`build_rtl` uses: ``folding``'s fixed layers and the optimiser for the rest, every
+    candidate judged on the whole lowered design (:func:`accel.rtl.folding.search_folding`)."""
+    return search_folding(graph, folding, _evaluator(graph), budget=budget, target_ii=target_ii,
+                          part=part)  # fmt: skip
+
+
 def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "xc7z020clg400-1",
-              clock_ns: float = 10.0, source: str = "", source_sha256: str = "", allow_overfit: bool = False) -> dict:
+              clock_ns: float = 10.0, source: str = "", source_sha256: str = "", allow_overfit: bool = False,
+              budget: float = DEFAULT_BUDGET, target_ii: int | None = None) -> dict:
     """Generate the RTL network of ``graph`` into ``out_dir``; returns the manifest as the JSON in build.json
     (:func:`accel.deploy.manifest.load_build` reads it typed).
 
-    ``folding``: None (default rule), a dict or a JSON/YAML path of ``{node: {"pe": P, "simd": S}}``
-    overrides (see :mod:`accel.rtl.folding`).  ``source`` / ``source_sha256``: what the graph came from (see
-    :class:`accel.deploy.manifest.BuildManifest`).  Everything is checked before anything is written,
-    including the fit check (:mod:`accel.rtl.cost`): a design whose estimated resources exceed ``part`` is
-    refused with one sentence unless ``allow_overfit``; the estimate is recorded either way (``fit``, and
-    ``cost`` / ``memory`` per layer and instance).
+    ``folding``: None, a dict or a JSON/YAML path of ``{node: {"pe": P, "simd": S, "ram_style": .., "mult_style":
+    ..}}`` overrides; the optimiser folds the other layers (:mod:`accel.rtl.folding`): the fastest design within
+    ``budget`` (share of each resource of ``part``), or with ``target_ii`` the smallest reaching it.
+    ``source`` / ``source_sha256``: what the graph came from (see :class:`accel.deploy.manifest.BuildManifest`).
+    Everything is checked before anything is written, including the fit check (:mod:`accel.rtl.cost`): a design
+    whose estimated resources exceed ``part`` is refused with one sentence unless ``allow_overfit``; the estimate
+    is recorded either way (``fit``, and ``cost`` / ``memory`` per layer and instance).
     """
     out_dir = Path(out_dir)
     check_target(part, clock_ns)
@@ -421,17 +505,11 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
         if OPS[n.op].rtl is None:
             raise AccelError(f"node {n.name} ({n.op}): the RTL backend has no block for op '{n.op}'; supported ops "
                              f"are {', '.join(rtl_ops())}.")
-    fold = choose_folding(graph, folding)
-    wiring = Wiring(graph, fold)
-    tin = graph.inputs[0]
+    choice = choose_folding(graph, folding, budget=budget, target_ii=target_ii, part=part)
+    fold = choice.fold
+    wiring, s_in, s_out = _wire(graph, fold)
+    tin, tout = graph.inputs[0], graph.outputs[0]
     spec_in = graph.tensors[tin]
-    s_in = Stream("in", spec_in.shape, spec_in.dtype, wiring.first_lanes(tin))
-    wiring.streams[tin] = s_in
-    wiring.node_of[tin] = ""
-    for n in graph.nodes:
-        wiring.lower(n)
-    tout = graph.outputs[0]
-    s_out = wiring.take(tout)
     if any(s_out.pads):
         raise AccelError(f"graph {graph.name}: its output is a pad node; the RTL backend folds pads into a "
                          "following window only.")
@@ -479,6 +557,7 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
         "expected_ii_cycles": max((e["expected_cycles"] for e in layers), default=0),
         "multipliers": sum(e["multipliers"] for e in layers),
         "folding": {k: v.as_json() for k, v in fold.items()},
+        "folding_search": choice.search_json(),
         "fit": fit.to_json(allow_overfit),
         "clock_check": clock.to_json() if clock is not None else None,
     }

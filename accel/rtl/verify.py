@@ -30,6 +30,7 @@ from accel.deploy.measured import Measured, MeasuredLayer, write_measured
 from accel.deploy.stream import pack, unpack
 from accel.ir import Graph
 from accel.reference import execute
+from accel.rtl.folding import DEFAULT_BUDGET
 from accel.rtl.network import build_rtl
 from accel.rtl.simulator import SimResult, simulate
 
@@ -42,11 +43,11 @@ class RtlVerifyResult(VerifyResult):
     """
 
     latency_cycles: int | None  # frame 0: first input beat to last output beat, inclusive, no stalls
-    ii_cycles: int | None  # median cycles between consecutive frames' last output beats (stall-free frames)
+    ii_cycles: int | None  # median cycles between stall-free frames' last output beats (SimResult.ii_cycles)
     expected_ii_cycles: int | None
     simulator: str
     layers: list[dict[str, Any]]  # per layer: node, expected_cycles, measured_cycles
-    problems: list[str]  # stream-level faults: lost/extra beats, TLAST, X values, padding bits, timeout
+    problems: list[str]  # stream-level faults (lost/extra beats, TLAST, X, padding bits, timeout), II != predicted
     output_dir: str
     compile_s: float
     sim_s: float
@@ -68,6 +69,29 @@ def measured_of(manifest: BuildManifest, sim: SimResult) -> Measured:
     return Measured(model=manifest.model, simulator=sim.simulator, frames=sim.frames,
                     latency_cycles=sim.latency_cycles, ii_cycles=sim.ii_cycles,
                     expected_ii_cycles=manifest.rtl.expected_ii_cycles, layers=layers)  # fmt: skip
+
+
+#: stall-free frames needed before a measured II is held against the build's: then at least one interval is left
+#: after the first one, which can still show the pipeline filling (:attr:`SimResult.ii_cycles` leaves it out)
+STEADY_FRAMES = 3
+
+
+def ii_problem(sim: SimResult, manifest: BuildManifest) -> str | None:
+    """One sentence when the measured II differs from the one the build predicts (build.json's
+    ``expected_ii_cycles``, the largest of the layers' cycle models), naming the predicted bottleneck; None when
+    they are equal or too few stall-free frames ran (fewer than :data:`STEADY_FRAMES`) to measure a steady II.
+
+    The generator sizes every line buffer and FIFO so that no layer waits on another beyond its cycle model, so
+    any difference is a fault of that sizing or of a cycle model, which co-simulation must not pass silently.
+    """
+    rtl = manifest.rtl
+    if rtl is None or sim.clean_frames < STEADY_FRAMES or sim.ii_cycles is None or not sim.completed:
+        return None
+    if sim.ii_cycles == rtl.expected_ii_cycles:
+        return None
+    worst = max(rtl.layers, key=lambda layer: layer.expected_cycles, default=None)
+    where = f" (layer {worst.node} is the bottleneck)" if worst is not None else ""
+    return f"measured II {sim.ii_cycles:,} cycles, predicted {rtl.expected_ii_cycles:,}{where}"
 
 
 def check_stream(sim: SimResult, frames: int, out_bits: int) -> tuple[list[str], set[int]]:
@@ -109,6 +133,8 @@ def verify_against_rtl(
     seed: int = 0,
     *,
     folding: Any = None,
+    budget: float = DEFAULT_BUDGET,
+    target_ii: int | None = None,
     output_dir: str | Path | None = None,
     simulator: str | None = None,
     trace_layers: bool = True,
@@ -117,14 +143,15 @@ def verify_against_rtl(
     directory by default) and co-simulate it against the reference: see :func:`verify_build`.
 
     ``model`` is not needed (the graph is the specification); it is accepted for symmetry with the other
-    verifiers.  ``elapsed_s`` includes the RTL generation and the simulator compile.
+    verifiers.  ``folding``, ``budget`` and ``target_ii`` fold the design as for :func:`build_rtl`.  ``elapsed_s``
+    includes the RTL generation and the simulator compile.
     """
     del model
     t0 = time.perf_counter()
     _check_graph(graph, samples)
     out_dir = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix=f"accel_rtl_{graph.name}_"))
     out_dir.mkdir(parents=True, exist_ok=True)
-    build_rtl(graph, out_dir, folding=folding)
+    build_rtl(graph, out_dir, folding=folding, budget=budget, target_ii=target_ii)
     result = verify_build(graph, out_dir, samples, seed, simulator=simulator, trace_layers=trace_layers)
     result.elapsed_s = round(time.perf_counter() - t0, 3)
     return result
@@ -153,13 +180,15 @@ def verify_build(
     :func:`accel.compare.random_inputs` (``seed``), packed with the manifest's input spec.  The first half of
     the frames (at least one) streams at full rate: ``latency_cycles`` is frame 0's first input beat to its
     last output beat (inclusive) and ``ii_cycles`` the median interval between consecutive stall-free
-    frames' last output beats.  The other frames run with random valid gaps and output backpressure.  Every
-    output value is compared with :func:`accel.reference.execute` by ``==`` (:func:`accel.compare.compare_outputs`),
-    and the beat count and TLAST positions are checked (a fault counts the frames it spoils as mismatches and
-    is described in ``problems``).  On a mismatch (with ``trace_layers``) the frames up to the first failing
+    frames' last output beats (the first interval left out when others remain).  The other frames run with
+    random valid gaps and output backpressure.  Every output value is compared with
+    :func:`accel.reference.execute` by ``==`` (:func:`accel.compare.compare_outputs`), and the beat count and
+    TLAST positions are checked (a fault counts the frames it spoils as mismatches and is described in
+    ``problems``).  On a mismatch (with ``trace_layers``) the frames up to the first failing
     one are re-simulated exactly as before (same stalls, same seed) with every instance's output stream
     recorded, and the first layer (in build order) whose stream differs from the reference tensor is named
-    in ``first_divergence``.
+    in ``first_divergence``.  A measured II that differs from the build's prediction (with at least
+    :data:`STEADY_FRAMES` stall-free frames) is one more entry of ``problems`` (:func:`ii_problem`).
     """
     t0 = time.perf_counter()
     _check_graph(graph, samples)
@@ -189,6 +218,9 @@ def verify_build(
         layer_first = _trace_divergence(out_dir, manifest, graph, raw[: f0 + 1], sim.simulator, seed, clean)
         if layer_first is not None:
             tally.first = layer_first
+    ii = ii_problem(sim, manifest)
+    if ii is not None:  # the values are right: a timing difference spoils no sample, but the run is not ok
+        problems.append(ii)
     measured = measured_of(manifest, sim)
     write_measured(out_dir, measured)
     base = tally.result(graph.name, "rtl", time.perf_counter() - t0)

@@ -14,7 +14,8 @@ module accel_dwconv_top #(
     parameter IN_WIDTH = 4, parameter IN_SIGNED = 1,
     parameter W_WIDTH = 4, parameter W_SIGNED = 1,
     parameter SUM_WIDTH = 16, parameter OUT_WIDTH = 16, parameter PSHIFT = 0,
-    parameter WEIGHT_FILE = "weights.mem", parameter BIAS_FILE = "bias.mem"
+    parameter WEIGHT_FILE = "weights.mem", parameter BIAS_FILE = "bias.mem",
+    parameter MULT = 0                    // multiplier style
 ) (
     input  wire                     clk,
     input  wire                     rst,
@@ -39,7 +40,7 @@ module accel_dwconv_top #(
 
     accel_dwu #(.C(C), .M(M), .KK(KH*KW), .PE(P), .PIXELS(PIXELS), .IN_WIDTH(IN_WIDTH), .IN_SIGNED(IN_SIGNED),
                 .W_WIDTH(W_WIDTH), .W_SIGNED(W_SIGNED), .SUM_WIDTH(SUM_WIDTH), .OUT_WIDTH(OUT_WIDTH),
-                .PSHIFT(PSHIFT), .WEIGHT_FILE(WEIGHT_FILE), .BIAS_FILE(BIAS_FILE)) dwu (
+                .PSHIFT(PSHIFT), .WEIGHT_FILE(WEIGHT_FILE), .BIAS_FILE(BIAS_FILE), .MULT(MULT)) dwu (
         .clk(clk), .rst(rst),
         .s_axis_tdata(w_tdata), .s_axis_tvalid(w_tvalid), .s_axis_tready(w_tready), .s_axis_tlast(w_tlast),
         .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),

@@ -113,6 +113,26 @@ def test_verify_build_hand_top_exact(tmp_path: Path) -> None:
 
 
 @pytest.mark.rtl
+def test_ii_differing_from_prediction_is_a_problem(tmp_path: Path) -> None:
+    """A build whose predicted II (build.json's expected_ii_cycles) is not what the hardware runs at: with enough
+    stall-free frames for a steady II (8 samples: 4) verify_build names the difference and the predicted
+    bottleneck in one line of ``problems`` (the values stay exact, so no sample mismatches); with too few (4
+    samples: 2 stall-free frames, one interval) it says nothing."""
+    graph = hand_graph()
+    d = tmp_path
+    write_hand_build(d)
+    manifest = json.loads((d / "build.json").read_text())
+    manifest["expected_ii_cycles"] = HAND_BEATS - 8
+    (d / "build.json").write_text(json.dumps(manifest))
+    r = verify_build(graph, d, 8, seed=1)
+    assert r.problems == [f"measured II {HAND_BEATS} cycles, predicted {HAND_BEATS - 8} (layer q is the bottleneck)"]
+    assert r.mismatches == 0 and r.first_divergence is None and not r.ok
+    assert r.ii_cycles == HAND_BEATS and r.expected_ii_cycles == HAND_BEATS - 8
+    short = verify_build(graph, d, 4, seed=1)
+    assert short.problems == [] and short.ok
+
+
+@pytest.mark.rtl
 def test_flipped_output_bit_is_a_mismatch(tmp_path: Path) -> None:
     """One flipped LSB on output beat 13 (frame 1, pixel (0, 0), channel 3) must be reported, with its position."""
     graph = hand_graph()
@@ -166,6 +186,60 @@ def test_hang_times_out_and_loses_beats(tmp_path: Path) -> None:
     problems, bad = check_stream(res, 3, LANES * OUT_TYPE.width)
     assert any("timeout" in p for p in problems) and any("lost beats" in p for p in problems)
     assert bad == {1, 2}
+
+
+# ---- measured II = predicted II ----------------------------------------------------------------------------
+
+
+def mixed_stride_chain():
+    """QKeras's MNIST example's convolutions: 28x28x1 (8-bit unsigned) -> 3x3 stride-2 conv (8) -> quantised
+    activation -> 2x2 stride-2 conv (16) -> quantised activation, random weights and activation types (seeded).
+    The second window's last output row holds rows 10-12 of its 13 (row 12 unused), which with a line buffer of
+    KH + SH rows made it wait for the next frame's rows at every frame boundary: 18,602 cycles per frame measured,
+    18,432 predicted."""
+    import numpy as np
+
+    from accel.fixed import FixedType
+    from accel.ir import GraphBuilder
+    from accel.ops.examples import conv_node, quantize_node
+
+    rng = np.random.default_rng(2024)
+    b = GraphBuilder("mixed_stride_chain")
+    x = b.input("x", (28, 28, 1), FixedType(False, 8, 0))
+    a1 = quantize_node(b, "act1", conv_node(b, "conv1", x, rng, 8, (3, 3), (2, 2)), rng)
+    return b.build([quantize_node(b, "act2", conv_node(b, "conv2", a1, rng, 16, (2, 2), (2, 2)), rng)])
+
+
+#: (graph, folding, II derived from the graph): the slowest layer's MVU steps, pixels x (taps*cin/SIMD) x (cout/PE):
+#: default folding: conv2, 6*6 pixels x 2*2*8 x 16 = 18,432; conv1 at PE 4 (SIMD 1: one input channel) is the
+#: slowest, 13*13 x 3*3*1 x 8/4 = 3,042, conv2 at PE 4 SIMD 2 close behind (6*6 x 32/2 x 16/4 = 2,304); digits at
+#: a parallel folding: conv1 at PE 8, 8*8 pixels x 9 taps x 8/8 = 576, equal to the stride-2 dw1's DWU (4*4 pixels
+#: x 9 taps x 8 channels / PE 2) and dw2's (4*4 x 9 x 16/4): three layers at one rate
+II_CASES = [
+    ("mixed_stride_chain", None, 18432),
+    ("mixed_stride_chain", {"conv1": {"pe": 4}, "conv2": {"pe": 4, "simd": 2}}, 3042),
+    ("digits", {"conv1": {"pe": 8}, "dw1": {"pe": 2}, "pw1": {"pe": 2, "simd": 2}, "dw2": {"pe": 4},
+                "pw2": {"pe": 4, "simd": 2}, "fc": {"pe": 5}}, 576),
+]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("name,folding,ii", II_CASES, ids=["chain-default", "chain-parallel", "digits-parallel"])
+def test_measured_ii_equals_predicted(name: str, folding: dict | None, ii: int, tmp_path: Path) -> None:
+    """Exact outputs, and the measured II equal to build.json's prediction and to the figure derived above (no
+    layer waits on another beyond its cycle model), with no II entry in ``problems`` (6 samples: 3 stall-free)."""
+    from accel.rtl.verify import verify_against_rtl
+
+    if name == "mixed_stride_chain":
+        graph = mixed_stride_chain()
+    else:
+        import models
+        from accel.frontend import load_graph
+
+        graph = load_graph(models.build(name))[1]
+    r = verify_against_rtl(None, graph, 6, seed=1, folding=folding, output_dir=tmp_path)
+    assert r.mismatches == 0 and r.problems == [], (r.problems, r.first_divergence)
+    assert (r.ii_cycles, r.expected_ii_cycles) == (ii, ii)
 
 
 # ---- whole zoo through the generator ------------------------------------------------------------------

@@ -20,7 +20,9 @@ docs/hardware.md, "Fit check", states the calibration set and the error):
   (RAMB36 chunks of the depth, the remainder in a RAMB18), whichever memory_libmap's costs (8 per LUT-RAM cell
   plus the read mux, 129 per RAMB18, 257 per RAMB36) make cheaper; block RAM only when the read is registered;
 * multipliers (:func:`multipliers`) go to DSP48E1 when yosys' ``mul2dsp`` takes them (both signed operands of 2
-  bits or more and 10 bits together; wider than 25 x 18 bits: several slices), otherwise to LUTs;
+  bits or more and 10 bits together; wider than 25 x 18 bits: several slices), otherwise to LUTs; a packed
+  pair (multiplier style "dsp2") is one such multiply of the wider A operand and its split (:func:`packed_split`);
+  LUT multipliers (style "lut", :func:`lut_multipliers`) are accel_mul.v's digit sums;
 * the rest (counters, adders, muxes, control) is a per-block linear formula in its widths and lanes whose
   constants were fitted to the calibration set.
 
@@ -48,6 +50,8 @@ RAM_STYLES = ("auto", "block", "lut")
 #: how a compute block makes its products: "dsp" one product per DSP48E1, "dsp2" two products that share their
 #: activation packed into one DSP48E1 (accel_mvu only, operands of 8 bits or fewer), "lut" LUT multipliers
 MULT_STYLES = ("dsp", "dsp2", "lut")
+#: the library's MULT parameter (accel_mul.v STYLE) of each style
+MULT_CODES = {"dsp": 0, "dsp2": 1, "lut": 2}
 
 #: memory_libmap's costs (yosys 0.23 share/xilinx/lutrams_xc5v.txt, brams_xc4v.txt): a LUT-RAM cell, RAMB18, RAMB36
 _LUTRAM_COST, _RAMB18_COST, _RAMB36_COST = 8.0, 129.0, 257.0
@@ -263,3 +267,34 @@ def multipliers(count: int, a_bits: int, b_bits: int) -> Cost:
     if per:
         return Cost(dsp=float(count * per))
     return logic(lut=count * a_bits * b_bits)
+
+
+#: fitted to yosys over scripts/calibrate_cost.py's dsp2 configurations: LUTs and flip-flops per bit of a packed
+#: pair's split (the S-bit correction adder; the low and high product registers, and the M register, which yosys
+#: keeps in flip-flops when the product feeds the split)
+_SPLIT_LUT, _SPLIT_FF = 1.09, 3.1
+#: fitted to yosys over the lut configurations: LUTs per adder bit of accel_mul.v's LUT multiplier (the digit
+#: sums with their partial-product selection, and the sum of the digits) less a constant per multiplier (ABC
+#: folds a small multiplier's digits into fewer LUTs), flip-flops per register bit
+_LUTMUL_LUT, _LUTMUL_LUT0, _LUTMUL_FF = 1.23, 10.0, 1.05
+
+
+def packed_split(pairs: int, shift: int) -> Cost:
+    """The logic of ``pairs`` packed DSP48E1 pairs beyond their multiplies (accel_mul.v STYLE 1): per pair an
+    S-bit adder (the high product plus the low product's sign) and the registers of both products.  (An odd PE's
+    unpacked channel takes two stages too: the DSP48E1's M and P registers, no logic.)"""
+    bits = pairs * shift
+    return logic(lut=_SPLIT_LUT * bits, ff=_SPLIT_FF * bits)
+
+
+def lut_multipliers(count: int, x_bits: int, w_bits: int) -> Cost:
+    """``count`` LUT multipliers of an ``x_bits`` activation by a ``w_bits`` weight (accel_mul.v STYLE 2): ceil(W/2)
+    digit sums of x and 2x (x_bits + 3 bits each, registered), then their shifted sum (a chain of adders of the
+    product's width, registered); LUTs in proportion to those adder bits (at least half of them), flip-flops to
+    the register bits."""
+    digits = (w_bits + 1) // 2
+    product = x_bits + w_bits + 2
+    adder_bits = digits * (x_bits + 3) + (digits - 1) * product
+    reg_bits = digits * (x_bits + 3) + product
+    per = max(_LUTMUL_LUT * adder_bits - _LUTMUL_LUT0, 0.5 * adder_bits)
+    return logic(lut=count * per, ff=_LUTMUL_FF * count * reg_bits)

@@ -31,7 +31,7 @@ DELAY_NS: dict[str, float] = {
     "accel_avgpool": 5.1,  # 4.77 (ap_9x9x16_3x3_l4)
     "accel_avgpool_win": 5.1,  # 4.77 (apw_9x9x16_3x3s2_l4)
     "accel_concat": 4.0,  # 3.73 (zoo: inception_module u_concat_concat2)
-    "accel_dwu": 5.8,  # 5.52 (dwu_c128_pe1_8x8: accumulator LUT-RAM read, add, write)
+    "accel_dwu": 5.9,  # 5.56 (dwu_c64_pe8_8x8_lut: accumulator LUT-RAM read, add, write; 5.52 dwu_c128_pe1_8x8)
     "accel_fifo": 5.1,  # 4.83 (zoo: inception_module u_concat_in5_fifo, 1,584 x 10)
     "accel_fork": 4.1,  # 3.84 (zoo: inception_module u_stem_relu_fork, 4 consumers)
     "accel_gap": 5.3,  # 5.01 (gap_8x8x128_l1)

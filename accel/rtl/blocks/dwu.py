@@ -10,7 +10,19 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import MULT_STYLES, RAM_STYLES, Cost, counter, logic, multipliers, ram, rom, wants_block
+from accel.rtl.blocks.cost import (
+    MULT_CODES,
+    MULT_STYLES,
+    RAM_STYLES,
+    Cost,
+    counter,
+    logic,
+    lut_multipliers,
+    multipliers,
+    ram,
+    rom,
+    wants_block,
+)
 from accel.rtl.blocks.mvu import dot_sum_width
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
 
@@ -38,7 +50,7 @@ class Dwu(Block):
     mult_style: str = "dsp"
 
     module = "accel_dwu"
-    sources = ("accel_rom", "accel_fifo", "accel_result_queue", "accel_dwu")
+    sources = ("accel_rom", "accel_fifo", "accel_result_queue", "accel_mul", "accel_dwu")
     resource_class = "compute"
     progress = "step"
 
@@ -92,6 +104,7 @@ class Dwu(Block):
             "OUT_WIDTH": self.out_type.width, "PSHIFT": self.product_shift,
             "WEIGHT_FILE": str(d / f"{self.name}_weights.mem"), "BIAS_FILE": str(d / f"{self.name}_bias.mem"),
             "WEIGHT_BRAM": int(self._rom_shapes()[0][2]), "BIAS_BRAM": int(self._rom_shapes()[1][2]),
+            "MULT": MULT_CODES[self.mult_style],
         }
 
     def _rom_shapes(self) -> tuple[tuple[int, int, bool], tuple[int, int, bool]]:
@@ -130,8 +143,8 @@ class Dwu(Block):
         into a register (block RAM where yosys finds that cheaper, else LUTs and the register; a one-word ROM is
         a constant); the CG-word accumulator memory of partial sums (LUT-RAM, read and written at the same
         group); PE*M multipliers with their input, M and P registers in the DSP48E1s (flip-flops when the
-        multipliers are LUTs); the sum register and the bias add; the output queue (6 words, registered read)
-        and four counters.
+        multipliers are LUTs), or for mult_style "lut" accel_mul.v's LUT multipliers; the sum register and the
+        bias add; the output queue (6 words, registered read) and four counters.
 
         The accumulator type's width stands for the dot-product width, as in :meth:`Mvu.cost`; the remaining
         constants are fitted to yosys over scripts/calibrate_cost.py's DWU configurations.
@@ -139,9 +152,12 @@ class Dwu(Block):
         kh, kw, c, m = self.weight.shape
         kk, cg, lanes = kh * kw, c // self.pe, self.pe * m
         out_w, in_w, w_w = self.out_type.width, self.in_type.width, self.w_type.width
-        mults = multipliers(lanes, in_w + 1, w_w + 1)
-        in_lut = mults.dsp == 0
-        regs = 2 * lanes * (in_w + w_w + 2) + self.pe * in_w if in_lut else 0  # M and P registers, the beat
+        if self.mult_style == "lut":  # accel_mul.v's LUT multipliers (their registers included), the beat
+            mults, regs = lut_multipliers(lanes, in_w, w_w), self.pe * in_w
+        else:
+            mults = multipliers(lanes, in_w + 1, w_w + 1)
+            in_lut = mults.dsp == 0
+            regs = 2 * lanes * (in_w + w_w + 2) + self.pe * in_w if in_lut else 0  # M and P registers, the beat
         (ww, wb, w_block), (bw, bb, b_block) = self._rom_shapes()
         weights = rom("weights", ww, wb, registered_read=True, block=w_block) if ww > 1 else Cost()
         biases = rom("biases", bw, bb, registered_read=True, block=b_block) if bw > 1 else Cost()

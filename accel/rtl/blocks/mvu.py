@@ -14,7 +14,20 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import MULT_STYLES, RAM_STYLES, Cost, counter, logic, multipliers, ram, rom, wants_block
+from accel.rtl.blocks.cost import (
+    MULT_CODES,
+    MULT_STYLES,
+    RAM_STYLES,
+    Cost,
+    counter,
+    logic,
+    lut_multipliers,
+    multipliers,
+    packed_split,
+    ram,
+    rom,
+    wants_block,
+)
 from accel.rtl.params import check_divides, check_nonnegative, check_positive, check_width, mem_hex, pack_lanes
 
 
@@ -61,7 +74,7 @@ class Mvu(Block):
     mult_style: str = "dsp"
 
     module = "accel_mvu"
-    sources = ("accel_rom", "accel_fifo", "accel_result_queue", "accel_mvu")
+    sources = ("accel_rom", "accel_fifo", "accel_result_queue", "accel_mul", "accel_mvu")
     resource_class = "compute"
     progress = "step"
 
@@ -146,12 +159,22 @@ class Mvu(Block):
             "PSHIFT": self.product_shift,
             "WEIGHT_FILE": str(d / f"{self.name}_weights.mem"), "BIAS_FILE": str(d / f"{self.name}_bias.mem"),
             "WEIGHT_BRAM": int(self._rom_shapes()[0][2]), "BIAS_BRAM": int(self._rom_shapes()[1][2]),
+            "MULT": MULT_CODES[self.mult_style],
+            "PACK_SHIFT": self.pack_shift() if self.mult_style == "dsp2" else 0,
         }
+
+    def _weight_word_bits(self) -> int:
+        """Bits of one weight ROM word: PE*SIMD weights, or for dsp2 PE/2*SIMD pair fields of 2*W+1 bits (the
+        adjusted high weight is one bit wider) and an odd PE's last channel's SIMD weights."""
+        w = self.w_type.width
+        if self.mult_style != "dsp2":
+            return self.pe * self.simd * w
+        return (self.pe // 2) * self.simd * (2 * w + 1) + (self.pe % 2) * self.simd * w
 
     def _rom_shapes(self) -> tuple[tuple[int, int, bool], tuple[int, int, bool]]:
         """(words, width, asked for block RAM) of the weight ROM and of the bias ROM."""
         sf, nf = self.cin // self.simd, self.cout // self.pe
-        w = (nf * sf, self.pe * self.simd * self.w_type.width)
+        w = (nf * sf, self._weight_word_bits())
         b = (nf, self.pe * self.out_type.width)
         return (*w, wants_block(self.rom_style, *w)), (*b, wants_block(self.rom_style, *b))
 
@@ -165,47 +188,82 @@ class Mvu(Block):
         for n in range(nf):
             for s in range(sf):
                 blk = self.weight[s * self.simd : (s + 1) * self.simd, n * self.pe : (n + 1) * self.pe]  # (simd, pe)
-                words.append(pack_lanes([int(v) for v in blk.T.ravel()], self.w_type.width))  # p-major, s inner
+                words.append(self._weight_word(blk))
         bias = [int(b) << self.bias_shift for b in self.bias]
         bwords = [pack_lanes(bias[n * self.pe : (n + 1) * self.pe], self.out_type.width) for n in range(nf)]
         wpath, bpath = d / f"{self.name}_weights.mem", d / f"{self.name}_bias.mem"
-        wpath.write_text(mem_hex(words, self.pe * self.simd * self.w_type.width))
+        wpath.write_text(mem_hex(words, self._weight_word_bits()))
         bpath.write_text(mem_hex(bwords, self.pe * self.out_type.width))
         return [wpath, bpath]
+
+    def _weight_word(self, blk: np.ndarray) -> int:
+        """One weight ROM word from the step's ``(simd, pe)`` weights, in accel_mvu.v's layout for the style."""
+        w = self.w_type.width
+        if self.mult_style != "dsp2":
+            return pack_lanes([int(v) for v in blk.T.ravel()], w)  # p-major, s inner
+        pairs = self.pe // 2
+        fields = [pair_field(int(blk[s, 2 * j]), int(blk[s, 2 * j + 1]), w) for j in range(pairs)
+                  for s in range(self.simd)]  # fmt: skip
+        word = pack_lanes(fields, 2 * w + 1)
+        if self.pe % 2:
+            word |= pack_lanes([int(v) for v in blk[:, self.pe - 1]], w) << (pairs * self.simd * (2 * w + 1))
+        return word
 
     def expected_cycles_per_frame(self) -> int:
         """One SIMD x PE step per cycle: pixels * (cin/SIMD) * (cout/PE)."""
         return self.pixels * (self.cin // self.simd) * (self.cout // self.pe)
 
     def cost(self) -> Cost:
-        """The pipelined accel_mvu.v: weight ROM (NF*SF words of PE*SIMD weights) and bias ROM (NF words of PE
-        accumulators), both read into a register (block RAM where yosys finds that cheaper, else LUTs and the
-        register; a one-word ROM is a constant); the SF-word input buffer the later output folds reread
-        (LUT-RAM); PE*SIMD multipliers, their input and product registers in the DSP48E1s (flip-flops when the
-        multipliers are LUTs); per PE the registered adder tree (SIMD-1 adders), the accumulator and the bias
-        add; the output queue (5 + clog2(SIMD) words, registered read) and four counters.
+        """The pipelined accel_mvu.v: weight ROM (NF*SF words of PE*SIMD weights, or of dsp2's pair fields) and
+        bias ROM (NF words of PE accumulators), both read into a register (block RAM where yosys finds that
+        cheaper, else LUTs and the register; a one-word ROM is a constant); the SF-word input buffer the later
+        output folds reread (LUT-RAM); the products (:meth:`_products`); per PE the registered adder tree
+        (SIMD-1 adders), the accumulator and the bias add; the output queue (4 + product stages + clog2(SIMD)
+        words, registered read) and four counters.
 
         The accumulator type's width stands for the dot-product width (they differ by the bias only), so the
         cost never recomputes the weights' bound.  The adder tree's and the rest's constants are fitted to yosys
         over scripts/calibrate_cost.py's MVU configurations.
         """
         sf, nf = self.cin // self.simd, self.cout // self.pe
-        out_w, in_w, w_w = self.out_type.width, self.in_type.width, self.w_type.width
-        lanes = self.pe * self.simd
+        out_w = self.out_type.width
         levels = (self.simd - 1).bit_length()
+        stages = 1 if self.mult_style == "dsp" else 2
         tree = self.pe * _tree_nodes(self.simd) * out_w  # adder-tree register bits (at the accumulator's width)
-        mults = multipliers(lanes, in_w + 1, w_w + 1)
-        in_lut = mults.dsp == 0  # multipliers in LUTs: their input and product registers are flip-flops
-        regs = 1.3 * (lanes * (in_w + w_w + 2) + self.simd * in_w) if in_lut else 0.0
         (ww, wb, w_block), (bw, bb, b_block) = self._rom_shapes()
         weights = rom("weights", ww, wb, registered_read=True, block=w_block) if ww > 1 else Cost()
         biases = rom("biases", bw, bb, registered_read=True, block=b_block) if bw > 1 else Cost()
-        buf = ram("input buffer", sf, self.simd * in_w, registered_read=False) if nf > 1 else Cost()
-        queue = ram("output queue", 5 + levels, self.pe * out_w + 1, registered_read=True)
+        buf = ram("input buffer", sf, self.simd * self.in_type.width, registered_read=False) if nf > 1 else Cost()
+        queue = ram("output queue", 4 + stages + levels, self.pe * out_w + 1, registered_read=True)
         ctl = counter(sf) + counter(nf) + counter(self.pixels) + counter(sf * nf)
         datapath = logic(lut=0.45 * tree + 2.3 * self.pe * out_w + 43,
-                         ff=0.45 * tree + 0.55 * self.pe * out_w + regs + 38)  # fmt: skip
-        return weights + biases + buf + queue + mults + ctl + datapath
+                         ff=0.45 * tree + 0.55 * self.pe * out_w + 38)  # fmt: skip
+        return weights + biases + buf + queue + self._products() + ctl + datapath
+
+    def _products(self) -> Cost:
+        """The PE*SIMD products by style.  dsp: one multiplier each (DSP48E1 with its input and product registers,
+        or LUTs whose registers are flip-flops); dsp2: PE/2*SIMD packed multiplies of a (W+1+S)-bit A operand,
+        one DSP48E1 each when that fits 25 x 18, their split, and an odd PE's last channel unpacked; lut: LUT
+        multipliers and the step's input beat in flip-flops."""
+        in_w, w_w, lanes = self.in_type.width, self.w_type.width, self.pe * self.simd
+        if self.mult_style == "lut":
+            return lut_multipliers(lanes, in_w, w_w) + logic(ff=self.simd * in_w)
+        if self.mult_style == "dsp2":
+            shift, pairs, odd = self.pack_shift(), (self.pe // 2) * self.simd, (self.pe % 2) * self.simd
+            return (multipliers(pairs, w_w + 1 + shift, in_w + 1) + multipliers(odd, in_w + 1, w_w + 1)
+                    + packed_split(pairs, shift))  # fmt: skip
+        mults = multipliers(lanes, in_w + 1, w_w + 1)
+        if mults.dsp:
+            return mults
+        # multipliers in LUTs: their input and product registers are flip-flops
+        return mults + logic(ff=1.3 * (lanes * (in_w + w_w + 2) + self.simd * in_w))
+
+
+def pair_field(w0: int, w1: int, width: int) -> int:
+    """A dsp2 pair's ROM field (2*width+1 bits, as an unbounded int): ``w0`` in the low ``width`` bits, the
+    adjusted high weight ``w1 - (w0 < 0)`` above, so that the field sign-extended from ``width`` bits to S is
+    A = w1 * 2**S + w0 (see :meth:`Mvu.pack_shift`)."""
+    return ((w1 - (w0 < 0)) << width) | (w0 & ((1 << width) - 1))
 
 
 def _tree_nodes(simd: int) -> int:

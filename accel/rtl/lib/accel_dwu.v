@@ -8,8 +8,9 @@
 // a CG-entry accumulator memory because the window interleaves the groups within each tap.
 // Pipeline (a beat enters every cycle; the stages add latency, never cycles per frame):
 //   1  the beat (xr) and its weight word, read synchronously from the ROM (wv): the DSP48E1 A/B registers;
-//   2  the PE*M products (DSP48E1 M registers);
-//   3  the products again (DSP48E1 P registers), so the accumulation starts from a register's clock-to-out;
+//   2  the PE*M products (accel_mul: DSP48E1 M registers; MULT 2: the LUT multipliers' digit sums);
+//   3  the products again (DSP48E1 P registers; MULT 2: the LUT multipliers' sums), so the accumulation starts
+//      from a register's clock-to-out;
 //   4  the group's partial sums updated in the accumulator memory (read, add, write in one stage, so a group
 //      met again CG cycles later always sees its update), the new sums also in a register, and the group's
 //      bias word;
@@ -20,6 +21,9 @@
 // owed is a register, so m_axis_tready reaches no ready output); the other beats never wait, and with m_axis
 // always ready neither does a last-tap beat.  ``step`` is high on every cycle a beat is taken (the
 // co-simulation's progress wire).
+// Multiplier styles (MULT, see accel_mul.v): 0 one product per DSP48E1, 2 LUT multipliers (use_dsp = "no");
+// both take two register stages, so the pipeline is the same.  (Packing two products into one DSP48E1 needs
+// a shared operand; a depthwise beat's products share none.)
 // Weight ROM (WEIGHT_FILE): KK*CG words, word t*CG+g holds w[ky][kx][g*PE+p][m] at bits
 // [(p*M+m)*W_WIDTH +: W_WIDTH] (t = ky*KW+kx).  Bias ROM (BIAS_FILE): CG words, word g holds
 // (bias[(g*PE+p)*M+m] << bias_shift) at bits [(p*M+m)*OUT_WIDTH +: OUT_WIDTH].
@@ -43,7 +47,8 @@ module accel_dwu #(
     parameter WEIGHT_FILE = "weights.mem",  // weight ROM image
     parameter BIAS_FILE = "bias.mem",        // bias ROM image (already shifted)
     parameter WEIGHT_BRAM = 0,     // 1: the weight ROM in block RAM (accel_rom BLOCK), 0: synthesis decides
-    parameter BIAS_BRAM = 0        // 1: the bias ROM in block RAM
+    parameter BIAS_BRAM = 0,       // 1: the bias ROM in block RAM
+    parameter MULT = 0             // multiplier style: 0 DSP48E1, 2 LUTs
 ) (
     input  wire                      clk,
     input  wire                      rst,
@@ -70,8 +75,8 @@ module accel_dwu #(
 
     initial begin
         if (C < 1 || M < 1 || KK < 1 || PE < 1 || C % PE != 0 || PIXELS < 1 || IN_WIDTH < 1 || W_WIDTH < 1 ||
-            SUM_WIDTH < 2 || OUT_WIDTH < 1 || PSHIFT < 0) begin
-            $error("%m: accel_dwu parameters are illegal (PE must divide C, sizes >= 1)");
+            SUM_WIDTH < 2 || OUT_WIDTH < 1 || PSHIFT < 0 || (MULT != 0 && MULT != 2)) begin
+            $error("%m: accel_dwu parameters are illegal (PE must divide C, sizes >= 1, MULT 0 or 2)");
             $finish;
         end
     end
@@ -174,18 +179,15 @@ module accel_dwu #(
     genvar p, m;
     generate
         for (p = 0; p < PE; p = p + 1) begin : pe
-            wire signed [IN_WIDTH:0] xe = {IN_SIGNED != 0 && xr[p*IN_WIDTH + IN_WIDTH - 1], xr[p*IN_WIDTH +: IN_WIDTH]};
             for (m = 0; m < M; m = m + 1) begin : mult
                 localparam K = p * M + m;
-                wire signed [W_WIDTH:0] we = {W_SIGNED != 0 && wv[K*W_WIDTH + W_WIDTH - 1], wv[K*W_WIDTH +: W_WIDTH]};
                 /* verilator lint_off UNUSEDSIGNAL */
-                reg signed [PW-1:0] mr;    // stage 2 (M register)
-                reg signed [PW-1:0] prod;  // stage 3 (P register); bits above SUM_WIDTH are sign copies
+                wire signed [PW-1:0] prod;  // stages 2 and 3; bits above SUM_WIDTH are sign copies
                 /* verilator lint_on UNUSEDSIGNAL */
-                always @(posedge clk) begin
-                    mr <= xe * we;
-                    prod <= mr;
-                end
+                accel_mul #(.STYLE(MULT), .N(1), .STAGES(2), .X_WIDTH(IN_WIDTH), .X_SIGNED(IN_SIGNED),
+                            .W_WIDTH(W_WIDTH), .W_SIGNED(W_SIGNED)) mul (
+                    .clk(clk), .x(xr[p*IN_WIDTH +: IN_WIDTH]), .w(wv[K*W_WIDTH +: W_WIDTH]), .p(prod)
+                );
                 wire signed [SUM_WIDTH-1:0] pe_prod;
                 if (PW >= SUM_WIDTH) begin : narrow
                     assign pe_prod = prod[SUM_WIDTH-1:0];  // the product is a partial sum: it fits SUM_WIDTH

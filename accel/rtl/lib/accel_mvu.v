@@ -12,18 +12,27 @@
 // Pipeline (a step enters every cycle; the stages add latency, never cycles per frame):
 //   1  the step's input beat (xr) and its weight word, read synchronously from the ROM (wv: block RAM for a
 //      large ROM, LUTs/registers for a small one): the DSP48E1 A/B input registers;
-//   2  the PE*SIMD products (DSP48E1 M registers);
-//   3 .. 2+LV  the SIMD products of each PE summed by a registered adder tree, LV = clog2(SIMD) levels;
-//   3+LV  the accumulator (per PE, cleared by a pixel's first input fold) and the bias word;
-//   4+LV  (accumulator << PSHIFT) + bias, written into the output queue at an output's last input fold;
-//   5+LV  the queue's output register, which drives m_axis.
-// Backpressure: the output queue (accel_result_queue, QDEPTH = 5+LV words and an output register) has room
+//   2 .. 1+MS  the PE*SIMD products (accel_mul, MS = 1 register stage for MULT 0, 2 for MULT 1 and 2): the
+//      DSP48E1 M registers; for MULT 1 then the split of each packed pair; for MULT 2 the LUT multipliers' two
+//      stages (digits, sum);
+//   2+MS .. 1+MS+LV  the SIMD products of each PE summed by a registered adder tree, LV = clog2(SIMD) levels;
+//   2+MS+LV  the accumulator (per PE, cleared by a pixel's first input fold) and the bias word;
+//   3+MS+LV  (accumulator << PSHIFT) + bias, written into the output queue at an output's last input fold;
+//   4+MS+LV  the queue's output register, which drives m_axis.
+// Multiplier styles (MULT, see accel_mul.v): 0 one product per DSP48E1; 1 output channels 2j and 2j+1 of
+// every lane share one DSP48E1 (x times w[2j+1]*2^PACK_SHIFT + w[2j]), an odd PE's last channel one product
+// per DSP48E1 (with the same two stages); 2 LUT multipliers (use_dsp = "no").
+// Backpressure: the output queue (accel_result_queue, QDEPTH = 4+MS+LV words and an output register) has room
 // for every result in flight: a step that completes an output is issued only while it says so (its count of
 // results owed is a register, so m_axis_tready reaches no ready output and no step); the other steps never
 // wait, and with m_axis always ready neither does a completing step.  ``step`` is high on every cycle a step
 // is issued (the co-simulation's progress wire).
-// Weight ROM (WEIGHT_FILE, $readmemh): NF*SF words, word nf*SF+sf holds W[sf*SIMD+s][nf*PE+p] at
-// bits [(p*SIMD+s)*W_WIDTH +: W_WIDTH].  Bias ROM (BIAS_FILE): NF words, word nf holds
+// Weight ROM (WEIGHT_FILE, $readmemh): NF*SF words; word nf*SF+sf holds the weights w[p][s] =
+// W[sf*SIMD+s][nf*PE+p].  MULT 0 and 2: w[p][s] at bits [(p*SIMD+s)*W_WIDTH +: W_WIDTH].  MULT 1: pair j
+// (channels p = 2j, 2j+1, j < PE/2) of lane s is a field of 2*W_WIDTH+1 bits at [(j*SIMD+s)*(2*W_WIDTH+1) +:
+// 2*W_WIDTH+1], holding w[2j][s] in its low W_WIDTH bits and w[2j+1][s] - (w[2j][s] < 0) (W_WIDTH+1 bits, two's
+// complement) above; an odd PE's last channel follows, w[PE-1][s] at [(PE/2)*SIMD*(2*W_WIDTH+1) + s*W_WIDTH +:
+// W_WIDTH].  Bias ROM (BIAS_FILE): NF words, word nf holds
 // (bias[nf*PE+p] << bias_shift) at bits [p*OUT_WIDTH +: OUT_WIDTH].
 `resetall
 `timescale 1ns / 1ps
@@ -45,7 +54,9 @@ module accel_mvu #(
     parameter WEIGHT_FILE = "weights.mem",  // weight ROM image
     parameter BIAS_FILE = "bias.mem",        // bias ROM image (already shifted onto the accumulator grid)
     parameter WEIGHT_BRAM = 0,     // 1: the weight ROM in block RAM (accel_rom BLOCK), 0: synthesis decides
-    parameter BIAS_BRAM = 0        // 1: the bias ROM in block RAM
+    parameter BIAS_BRAM = 0,       // 1: the bias ROM in block RAM
+    parameter MULT = 0,            // multiplier style: 0 DSP48E1, 1 two products per DSP48E1, 2 LUTs
+    parameter PACK_SHIFT = 16      // MULT 1: offset of the second product (Mvu.pack_shift), else unused
 ) (
     input  wire                       clk,
     input  wire                       rst,
@@ -83,14 +94,19 @@ module accel_mvu #(
     localparam PW = IN_WIDTH + W_WIDTH + 2;           // product width (both operands extended by a sign bit)
     localparam LV = (SIMD > 1) ? $clog2(SIMD) : 0;    // adder-tree levels
     localparam NT = level_base(LV + 1);               // tree nodes per PE, products included
-    localparam TS = 2 + LV;                           // tag stages from the issue to the accumulator
+    localparam MS = (MULT == 0) ? 1 : 2;              // product register stages (accel_mul STAGES)
+    localparam TS = 1 + MS + LV;                      // tag stages from the issue to the accumulator
     localparam TDW = NFW + 3;                         // tag data: {output fold, frame's last, output's last, clear}
-    localparam QDEPTH = 5 + LV;                       // accel_result_queue DEPTH (stages from issue to result + 2)
+    localparam QDEPTH = 4 + MS + LV;                  // accel_result_queue DEPTH (stages from issue to result + 2)
+    localparam NPAIR = (MULT == 1) ? PE / 2 : 0;      // packed channel pairs
+    localparam PFW = 2 * W_WIDTH + 1;                 // a packed pair's field
+    localparam WWORD = (MULT == 1) ? NPAIR * SIMD * PFW + (PE % 2) * SIMD * W_WIDTH : PE * SIMD * W_WIDTH;
 
     initial begin
         if (CIN < 1 || COUT < 1 || SIMD < 1 || PE < 1 || CIN % SIMD != 0 || COUT % PE != 0 || PIXELS < 1 ||
-            IN_WIDTH < 1 || W_WIDTH < 1 || SUM_WIDTH < 2 || OUT_WIDTH < 1 || PSHIFT < 0) begin
-            $error("%m: accel_mvu parameters are illegal (SIMD must divide CIN, PE must divide COUT)");
+            IN_WIDTH < 1 || W_WIDTH < 1 || SUM_WIDTH < 2 || OUT_WIDTH < 1 || PSHIFT < 0 || MULT < 0 || MULT > 2 ||
+            (MULT == 1 && PE < 2)) begin
+            $error("%m: accel_mvu parameters are illegal (SIMD must divide CIN, PE must divide COUT, MULT 0..2, PE >= 2 for MULT 1)");
             $finish;
         end
     end
@@ -155,8 +171,8 @@ module accel_mvu #(
 
     // ---- stage 1: input beat and weight word; tags follow each step down the pipeline ----------------
     reg [SIMD*IN_WIDTH-1:0] xr;
-    wire [PE*SIMD*W_WIDTH-1:0] wv;         // the step's weight word, read synchronously (accel_rom)
-    accel_rom #(.WIDTH(PE*SIMD*W_WIDTH), .DEPTH(NF * SF), .FILE(WEIGHT_FILE), .BLOCK(WEIGHT_BRAM)) wrom (
+    wire [WWORD-1:0] wv;                   // the step's weight word, read synchronously (accel_rom)
+    accel_rom #(.WIDTH(WWORD), .DEPTH(NF * SF), .FILE(WEIGHT_FILE), .BLOCK(WEIGHT_BRAM)) wrom (
         .clk(clk), .addr(wa), .q(wv)
     );
     reg [TS-1:0] tv;               // stage k (1..TS) holds a step: tv[k-1]
@@ -175,7 +191,7 @@ module accel_mvu #(
     wire t_tlast = tag[2];
     wire [NFW-1:0] t_nf = tag[3 +: NFW];
 
-    // ---- stage 3+LV: bias word; stage 4+LV: result into the output queue ------------------------------
+    // ---- stage 2+MS+LV: bias word; stage 3+MS+LV: result into the output queue ------------------------------
     wire [PE*OUT_WIDTH-1:0] bv;         // the output's bias word (accel_rom)
     accel_rom #(.WIDTH(PE*OUT_WIDTH), .DEPTH(NF), .FILE(BIAS_FILE), .BLOCK(BIAS_BRAM)) brom (
         .clk(clk), .addr(t_nf), .q(bv)
@@ -199,18 +215,45 @@ module accel_mvu #(
 
     wire [PE*OUT_WIDTH-1:0] result;
 
+    // ---- stage 2 .. 1+MS: the products, prod[(p*SIMD+s)*PW +: PW] = x[s] * w[p][s] ---------------------------
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [PE*SIMD*PW-1:0] prod;    // bits above SUM_WIDTH are sign copies
+    /* verilator lint_on UNUSEDSIGNAL */
     genvar p, s, l, n;
     generate
+        for (s = 0; s < SIMD; s = s + 1) begin : lane
+            wire [IN_WIDTH-1:0] xs = xr[s*IN_WIDTH +: IN_WIDTH];
+            if (MULT == 1) begin : dsp2
+                for (p = 0; p < NPAIR; p = p + 1) begin : pair
+                    accel_mul #(.STYLE(1), .N(2), .STAGES(MS), .X_WIDTH(IN_WIDTH), .X_SIGNED(IN_SIGNED),
+                                .W_WIDTH(W_WIDTH), .W_SIGNED(W_SIGNED), .SHIFT(PACK_SHIFT)) mul (
+                        .clk(clk), .x(xs), .w(wv[(p*SIMD+s)*PFW +: PFW]),
+                        .p({prod[((2*p+1)*SIMD+s)*PW +: PW], prod[(2*p*SIMD+s)*PW +: PW]})
+                    );
+                end
+                if (PE % 2 == 1) begin : odd
+                    accel_mul #(.STYLE(0), .N(1), .STAGES(MS), .X_WIDTH(IN_WIDTH), .X_SIGNED(IN_SIGNED),
+                                .W_WIDTH(W_WIDTH), .W_SIGNED(W_SIGNED)) mul (
+                        .clk(clk), .x(xs), .w(wv[NPAIR*SIMD*PFW + s*W_WIDTH +: W_WIDTH]),
+                        .p(prod[((PE-1)*SIMD+s)*PW +: PW])
+                    );
+                end
+            end else begin : one
+                for (p = 0; p < PE; p = p + 1) begin : ch
+                    accel_mul #(.STYLE(MULT), .N(1), .STAGES(MS), .X_WIDTH(IN_WIDTH), .X_SIGNED(IN_SIGNED),
+                                .W_WIDTH(W_WIDTH), .W_SIGNED(W_SIGNED)) mul (
+                        .clk(clk), .x(xs), .w(wv[(p*SIMD+s)*W_WIDTH +: W_WIDTH]), .p(prod[(p*SIMD+s)*PW +: PW])
+                    );
+                end
+            end
+        end
+
         for (p = 0; p < PE; p = p + 1) begin : pe
             wire [NT*SUM_WIDTH-1:0] node;  // adder tree: level 0 the products, the last node the PE's sum
             for (s = 0; s < SIMD; s = s + 1) begin : lane
-                wire signed [IN_WIDTH:0] xe = {IN_SIGNED != 0 && xr[s*IN_WIDTH + IN_WIDTH - 1], xr[s*IN_WIDTH +: IN_WIDTH]};
-                wire signed [W_WIDTH:0] we = {W_SIGNED != 0 && wv[(p*SIMD+s)*W_WIDTH + W_WIDTH - 1],
-                                              wv[(p*SIMD+s)*W_WIDTH +: W_WIDTH]};
                 /* verilator lint_off UNUSEDSIGNAL */
-                reg signed [PW-1:0] m;     // stage 2 (M register); bits above SUM_WIDTH are sign copies
+                wire signed [PW-1:0] m = prod[(p*SIMD+s)*PW +: PW];
                 /* verilator lint_on UNUSEDSIGNAL */
-                always @(posedge clk) m <= xe * we;
                 if (PW >= SUM_WIDTH) begin : narrow
                     assign node[s*SUM_WIDTH +: SUM_WIDTH] = m[SUM_WIDTH-1:0];  // every subset sum fits SUM_WIDTH
                 end else begin : wide
@@ -221,7 +264,7 @@ module accel_mvu #(
                 for (n = 0; n < level_nodes(l); n = n + 1) begin : nd
                     localparam IA = level_base(l - 1) + 2 * n;  // its first input node
                     localparam IO = level_base(l) + n;          // this node
-                    reg signed [SUM_WIDTH-1:0] r;               // stage 2+l
+                    reg signed [SUM_WIDTH-1:0] r;               // stage 1+MS+l
                     if (2 * n + 1 < level_nodes(l - 1)) begin : add
                         always @(posedge clk) r <= $signed(node[IA*SUM_WIDTH +: SUM_WIDTH]) +
                                                    $signed(node[(IA+1)*SUM_WIDTH +: SUM_WIDTH]);
@@ -233,7 +276,7 @@ module accel_mvu #(
             end
 
             wire signed [SUM_WIDTH-1:0] sum = node[(NT-1)*SUM_WIDTH +: SUM_WIDTH];
-            reg signed [SUM_WIDTH-1:0] acc;  // stage 3+LV (DSP48E1 P register when SIMD = 1)
+            reg signed [SUM_WIDTH-1:0] acc;  // stage 2+MS+LV (DSP48E1 P register when SIMD = 1)
             always @(posedge clk) begin
                 if (t_valid) acc <= t_clear ? sum : acc + sum;  // the clear selects after the adder
             end

@@ -7,11 +7,11 @@
 // Consumers: accel_mvu with SIMD = P (CIN = KH*KW*C) and accel_dwu with PE = P (taps ky, kx outer,
 // channel groups inner).
 //
-// Line buffer: NR = KH + SH rows of RW = W*C/P beats in one simple dual-port memory (one write, one
-// registered read per cycle: BRAM-inferable).  Global input row g (counted over frames) lives in ring slot
-// g mod NR, so the writer's address is a plain counter modulo NR*RW.  The writer fills rows while the
-// reader emits windows; the reader may start output row oy once the rows it needs are complete, and
-// releases the rows below the next output row's base at its last beat.
+// Line buffer: NR rows (f_rows below, at least KH + SH) of RW = W*C/P beats in one simple dual-port memory
+// (one write, one registered read per cycle: BRAM-inferable).  Global input row g (counted over frames)
+// lives in ring slot g mod NR, so the writer's address is a plain counter modulo NR*RW.  The writer fills
+// rows while the reader emits windows; the reader may start output row oy once the rows it needs are
+// complete, and releases the rows below the next output row's base at its last beat.
 //
 // Timing structure (every register-to-register path is a few LUT levels or one short adder): nothing is
 // recomputed from sums in the cycle it is used.
@@ -65,13 +65,7 @@ module accel_window #(
     localparam CG = C / P;                            // beats per pixel
     localparam HO = (H + PT + PB - KH) / SH + 1;      // output height
     localparam WO = (W + PL + PR - KW) / SW + 1;      // output width
-    localparam NR = KH + SH;                          // rows in the line buffer
     localparam RW = W * CG;                           // memory words per row
-    localparam DEPTH = NR * RW;                       // memory words
-    localparam AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;  // memory address bits
-    localparam BIG = H + W + PT + PB + PL + PR + KH + KW + SH + SW + NR + CG + 4;
-    localparam IW = $clog2(BIG) + 2;                  // signed width of row/column arithmetic
-    localparam SLW = $clog2(NR) + 1;                  // ring slot counters (slot + advance < 2*NR)
 
     initial begin
         if (KH < 1 || KW < 1 || SH < 1 || SW < 1 || H < 1 || W < 1 || P < 1 || DW < 1 || C < 1 ||
@@ -127,8 +121,32 @@ module accel_window #(
         end
     endfunction
 
+    // Rows in the line buffer: room for every row the next output row waits for, counted from the first row
+    // the current one reads (across the frame boundary for the last row), plus the row being written; at least
+    // KH + SH.  With only KH + SH the writer stops while the reader still holds rows the next output row does
+    // not need, and the reader then waits for rows the writer could have written; with these the writer can
+    // always run one output row ahead.  accel.rtl.blocks.window.line_rows is the same function.
+    function integer f_rows(input integer y_from);  // over output rows y_from .. HO-1 (0: all)
+        integer y, ahead;
+        begin
+            f_rows = KH + SH;
+            for (y = y_from; y < HO; y = y + 1) begin
+                if (y == HO - 1) ahead = H + f_need(0) + f_rd(0) - f_rd(y);
+                else ahead = f_need(y + 1) + f_rd(y + 1) - f_rd(y);
+                if (ahead + 1 > f_rows) f_rows = ahead + 1;
+            end
+        end
+    endfunction
+
+    localparam NR = f_rows(0);                        // rows in the line buffer
+
     // ring slots: mod(-PT, NR) of frame 0's first output row base; ring rows from the last output row's base
     // to the next frame's first (mod NR); the slot of the second output row's base
+    localparam DEPTH = NR * RW;                       // memory words
+    localparam AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;  // memory address bits
+    localparam BIG = H + W + PT + PB + PL + PR + KH + KW + SH + SW + NR + CG + 4;
+    localparam IW = $clog2(BIG) + 2;                  // signed width of row/column arithmetic
+    localparam SLW = $clog2(NR) + 1;                  // ring slot counters (slot + advance < 2*NR)
     localparam S0 = (NR - PT) % NR;
     localparam AF = ((H - (HO - 1) * SH) % NR + NR) % NR;
     localparam S1 = (S0 + ((HO > 1) ? SH : AF)) % NR;
