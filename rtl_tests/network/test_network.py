@@ -211,12 +211,15 @@ def mixed_stride_chain():
 
 
 #: (graph, folding, II derived from the graph): the slowest layer's MVU steps, pixels x (taps*cin/SIMD) x (cout/PE):
-#: default folding: conv2, 6*6 pixels x 2*2*8 x 16 = 18,432; conv1 at PE 4 (SIMD 1: one input channel) is the
-#: slowest, 13*13 x 3*3*1 x 8/4 = 3,042, conv2 at PE 4 SIMD 2 close behind (6*6 x 32/2 x 16/4 = 2,304); digits at
-#: a parallel folding: conv1 at PE 8, 8*8 pixels x 9 taps x 8/8 = 576, equal to the stride-2 dw1's DWU (4*4 pixels
-#: x 9 taps x 8 channels / PE 2) and dw2's (4*4 x 9 x 16/4): three layers at one rate
+#: unfolded (PE = SIMD = 1): conv2, 6*6 pixels x 2*2*8 x 16 = 18,432; the default folding (the fastest design that
+#: fits): conv1's window, 13*13 windows of 3*3 taps at one lane (one input channel) = 1,521; conv1 at PE 4
+#: (SIMD 1: one input channel) is the slowest, 13*13 x 3*3*1 x 8/4 = 3,042, conv2 at PE 4 SIMD 2 close behind
+#: (6*6 x 32/2 x 16/4 = 2,304); digits at a parallel folding: conv1 at PE 8, 8*8 pixels x 9 taps x 8/8 = 576,
+#: equal to the stride-2 dw1's DWU (4*4 pixels x 9 taps x 8 channels / PE 2) and dw2's (4*4 x 9 x 16/4): three
+#: layers at one rate
 II_CASES = [
-    ("mixed_stride_chain", None, 18432),
+    ("mixed_stride_chain", {"conv1": {"pe": 1}, "conv2": {"pe": 1, "simd": 1}}, 18432),
+    ("mixed_stride_chain", None, 1521),
     ("mixed_stride_chain", {"conv1": {"pe": 4}, "conv2": {"pe": 4, "simd": 2}}, 3042),
     ("digits", {"conv1": {"pe": 8}, "dw1": {"pe": 2}, "pw1": {"pe": 2, "simd": 2}, "dw2": {"pe": 4},
                 "pw2": {"pe": 4, "simd": 2}, "fc": {"pe": 5}}, 576),
@@ -224,7 +227,8 @@ II_CASES = [
 
 
 @pytest.mark.rtl
-@pytest.mark.parametrize("name,folding,ii", II_CASES, ids=["chain-default", "chain-parallel", "digits-parallel"])
+@pytest.mark.parametrize("name,folding,ii", II_CASES,
+                         ids=["chain-unfolded", "chain-default", "chain-parallel", "digits-parallel"])
 def test_measured_ii_equals_predicted(name: str, folding: dict | None, ii: int, tmp_path: Path) -> None:
     """Exact outputs, and the measured II equal to build.json's prediction and to the figure derived above (no
     layer waits on another beyond its cycle model), with no II entry in ``problems`` (6 samples: 3 stall-free)."""

@@ -33,6 +33,10 @@ class Requant(Block):
     module = "accel_requant"
     sources = ("accel_skid", "accel_requant")
     resource_class = "requant"
+    #: busy on every beat taken: a pipeline of two stages behind a skid, it takes a beat on every cycle its output
+    #: register can hold one, so idle and blocked cycles are its neighbours' (counted as busy, a refill after a gap
+    #: made it look slower than one beat per cycle)
+    progress = "take"
 
     def validate(self) -> None:
         check_width(self.name, "input width", self.src.width, self.src.signed, max_width=62)  # an accumulator

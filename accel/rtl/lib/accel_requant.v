@@ -115,6 +115,9 @@ module accel_requant #(
 
     // One output beat per input beat; frame ends are counted (s_axis_tlast is not used).
     wire unused_tlast = s_axis_tlast;
+    // a beat taken: the unit of work the cycle model counts (the co-simulation's progress wire; the pipeline never
+    // refuses a beat while its output register can take one, so a beat taken per cycle is the block's full rate)
+    wire take = s_axis_tvalid && s_axis_tready;
     always @(posedge clk) begin
         if (en) begin
             mid_last <= in_last;
@@ -126,7 +129,7 @@ module accel_requant #(
             if (en) begin
                 mid_valid <= s_axis_tvalid;
             end
-            if (s_axis_tvalid && s_axis_tready) beat <= in_last ? {BW{1'b0}} : beat + 1'b1;
+            if (take) beat <= in_last ? {BW{1'b0}} : beat + 1'b1;
         end
     end
 
