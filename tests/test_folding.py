@@ -150,17 +150,27 @@ def test_target_gives_the_smallest_foldings_meeting_it(name: str, target: int) -
 
 
 def test_ds_cnn_target_40000_is_no_larger_than_the_old_default(tmp_path: Path) -> None:
-    """--target-ii 40000 against the previous default folding (the same 40,000 cycles): no more LUT, FF or DSP48E1;
-    BRAM36 within one RAMB18 (pw4_bn at SIMD 16, PE 1 feeds its requantiser one lane at a time, whose 128-word input
-    FIFO the cost model puts in a RAMB18, and saves 3 DSP48E1 and 170 LUTs in the global average pool)."""
+    """--target-ii 40000 against the previous default folding (the same 40,000 cycles, one product per DSP48E1):
+    no more LUT or DSP48E1 (DSP 47 against 85: the pointwise layers pack two products per DSP48E1), BRAM36 within
+    one RAMB18 (pw4_bn at SIMD 16, PE 1 feeds its requantiser one lane at a time, whose 128-word input FIFO the cost
+    model puts in a RAMB18), and a lower largest use of the part (what the search minimises).  Flip-flops are the
+    one resource that grows (8,013 against 6,947, 7.5% of the part): a packed DSP48E1's split products are
+    registered in the fabric, about 3 FF per bit of the 16-bit product offset per pair (docs/hardware.md)."""
+    from accel.parts import part_info
+
     g = zoo_graph("ds_cnn_kws")
     old = build_rtl(g, tmp_path / "old", folding={k: {"pe": p, **({"simd": s} if s else {}), "mult_style": "dsp"}
                                                    for k, (p, s) in OLD_DS_CNN.items()})["fit"]["total"]  # fmt: skip
     new = build_rtl(g, tmp_path / "new", target_ii=40_000)
     assert new["expected_ii_cycles"] == 40_000
     total = new["fit"]["total"]
-    assert total["lut"] <= old["lut"] and total["ff"] <= old["ff"] and total["dsp"] <= old["dsp"], (total, old)
+    assert total["lut"] <= old["lut"] and total["dsp"] <= old["dsp"], (total, old)
     assert total["bram36"] <= old["bram36"] + 0.5, (total, old)
+    cap = part_info("xc7z020clg400-1")
+    use = {k: max(t[r] / getattr(cap, r) for r in ("lut", "ff", "dsp", "bram36"))
+           for k, t in (("old", old), ("new", total))}  # fmt: skip
+    assert use["new"] < use["old"], use
+    assert total["ff"] <= 1.2 * old["ff"], (total, old)
 
 
 def test_fixed_layers_are_kept_and_never_raised() -> None:
