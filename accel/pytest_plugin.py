@@ -24,7 +24,7 @@ import pytest
 #: What ``against`` may name, as ``accel verify --against`` does.
 TARGETS = ("qkeras", "hls", "rtl")
 #: The options ``accel_verify`` passes on to :func:`accel.steps.verify` (those of ``accel verify``).
-MODEL_OPTIONS = ("io", "simulator", "folding", "output_dir")
+MODEL_OPTIONS = ("io", "simulator", "folding", "budget", "target_ii", "output_dir")
 #: The options that apply to a build directory, which is verified as it is.
 BUILD_DIR_OPTIONS = ("simulator",)
 
@@ -83,5 +83,6 @@ def accel_verify() -> Callable[..., list[dict[str, Any]]]:
     ``model`` (a zoo name, a Keras .h5 path or a build directory, which is checked against its own backend)
     against each of ``against`` ("qkeras", "hls", "rtl"; a string or a list); fails the test with accel's
     report on any mismatch, else returns the list of results.  ``options``: ``io``, ``simulator``,
-    ``folding``, ``output_dir``, as for ``accel verify`` (a build directory takes only ``simulator``)."""
+    ``folding``, ``budget``, ``target_ii``, ``output_dir``, as for ``accel verify`` (a build directory takes only
+    ``simulator``)."""
     return run_verify
