@@ -49,6 +49,7 @@ from accel.steps import (
 
 EXIT_MISMATCH = 1
 EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 
 
 # -- commands ----------------------------------------------------------------------
@@ -179,11 +180,28 @@ def _folding_options(s: argparse.ArgumentParser, where: str) -> None:
                    "budget cannot reach it")  # fmt: skip
 
 
-def _int(text: str) -> int:
+def _seed(text: str) -> int:
+    """A random seed: a whole number of 0 or more (NumPy refuses a negative one with a traceback)."""
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a seed; give a whole number of 0 or more")
+    return value
+
+
+def _folder(text: str) -> str:
+    """A folder to write into: an existing folder, or a path whose first existing ancestor is a writable folder
+    (a file there, or a place that cannot be created, is refused now, not by a traceback halfway through)."""
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"'{text}' is a file, not a folder; give a folder (created if missing)")
+    ancestor = next((a for a in (path, *path.absolute().parents) if a.exists()), None)
+    if ancestor is None or not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"'{text}' cannot be created ({ancestor} is not a writable folder); give a "
+                                         "folder you can write to")  # fmt: skip
+    return text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -228,13 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="qkeras: QKeras predict; hls: hls4ml C simulation compiled with g++; "
                    "rtl: accel's Verilog co-simulated with cocotb (default: qkeras)")  # fmt: skip
     s.add_argument("--samples", type=_positive_int, default=1000, help="number of random inputs (default: 1000)")
-    s.add_argument("--seed", type=_int, default=0, help="random seed of the inputs (default: 0)")
+    s.add_argument("--seed", type=_seed, default=0, help="random seed of the inputs (default: 0)")
     s.add_argument("--io", choices=["stream", "parallel"], default="stream",
                    help="hls4ml io type for --against hls (default: stream)")  # fmt: skip
     s.add_argument("--sim", choices=["icarus", "verilator"], default=None,
                    help="simulator for --against rtl (default: icarus)")  # fmt: skip
     _folding_options(s, "(--against rtl)")
-    s.add_argument("--output-dir", metavar="DIR", default=None,
+    s.add_argument("--output-dir", metavar="DIR", default=None, type=_folder,
                    help="keep the generated HLS project / RTL build here (default: a temporary directory)")
     s.add_argument("--json", action="store_true", help="print one JSON object with the result")
     s.add_argument("--junit", metavar="FILE", default=None,
@@ -252,7 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("model", metavar="MODEL", help=model_help)
     s.add_argument("--backend", choices=BACKENDS, required=True, help="hls (hls4ml) or rtl (accel's Verilog)")
-    s.add_argument("-o", "--output", metavar="DIR", required=True, help="directory to write the project into")
+    s.add_argument("-o", "--output", metavar="DIR", required=True, type=_folder,
+                   help="directory to write the project into")
     s.add_argument("--board", choices=BOARDS, default=None, help="also write the board's Vivado flow")
     s.add_argument("--part", default=None, help="FPGA part (default: xc7z020clg400-1, the Pynq-Z2's)")
     s.add_argument("--clock-ns", type=float, default=10.0, help="target clock period in ns (default: 10)")
@@ -289,8 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--samples", type=_positive_int, default=1000, help="random inputs against QKeras (default: 1000)")
     s.add_argument("--hls-samples", type=_positive_int, default=200, help="inputs for the HLS C simulation (200)")
     s.add_argument("--rtl-samples", type=_positive_int, default=20, help="inputs for the RTL co-simulation (20)")
-    s.add_argument("-o", "--output", metavar="DIR", default="build/demo", help="where to write (default: build/demo)")
-    s.add_argument("--seed", type=_int, default=0, help="random seed of the inputs (default: 0)")
+    s.add_argument("-o", "--output", metavar="DIR", default="build/demo", type=_folder,
+                   help="where to write (default: build/demo)")
+    s.add_argument("--seed", type=_seed, default=0, help="random seed of the inputs (default: 0)")
     s.set_defaults(func=cmd_demo)
     return p
 
@@ -317,6 +337,15 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `accel inspect m --json | head`: the reader left, nothing to report
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a file or folder the system refuses (a place that cannot be created, a full disk)
+        if exc.filename is None:
+            raise
+        print(f"accel: error: cannot write or read {exc.filename}: {exc.strerror or exc}; give a path you can "
+              "write to.", file=sys.stderr)  # fmt: skip
+        return EXIT_ERROR
+    except KeyboardInterrupt:  # Ctrl-C: one line, the shell's status for SIGINT
+        print("accel: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -102,6 +102,13 @@ def _hdf5_not_keras(tmp: Path) -> list[str]:
     return ["inspect", str(p)]
 
 
+def _file(tmp: Path) -> Path:
+    """A plain file where a folder is asked for."""
+    f = tmp / "afile"
+    f.write_text("not a folder")
+    return f
+
+
 CASES = [
     ("unknown-zoo-name", lambda tmp: ["inspect", "no_such_model"], "no_such_model"),
     ("missing-file", lambda tmp: ["inspect", str(tmp / "missing.h5")], "missing.h5"),
@@ -127,7 +134,42 @@ CASES = [
     ("missing-folding-file", lambda tmp: ["build", "digits", "--backend", "rtl", "-o", str(tmp / "o"), "--folding",
                                           str(tmp / "f.json")], "f.json"),
     ("unknown-command", lambda tmp: ["synthesize", "digits"], "synthesize"),
+    ("negative-seed", lambda tmp: ["verify", "digits", "--seed", "-1"], "--seed"),
+    ("output-is-a-file", lambda tmp: ["build", "digits", "--backend", "rtl", "-o", str(_file(tmp))], "afile"),
+    ("output-under-a-file", lambda tmp: ["build", "digits", "--backend", "rtl", "-o", str(_file(tmp) / "x")],
+     "afile"),
+    ("verify-output-dir-is-a-file", lambda tmp: ["verify", "digits", "--against", "rtl", "--output-dir",
+                                                 str(_file(tmp))], "afile"),
+    ("demo-output-is-a-file", lambda tmp: ["demo", "-o", str(_file(tmp))], "afile"),
 ]
+
+
+def test_an_output_folder_the_system_refuses_is_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A folder the checks let through but the system refuses when it is made (as /proc/x for root): one line."""
+    import accel.steps
+
+    def refuse(*args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory", str(tmp_path / "gone"))
+
+    monkeypatch.setattr(accel.steps, "build_rtl", refuse, raising=False)
+    monkeypatch.setattr("accel.rtl.network.build_rtl", refuse)
+    capsys.readouterr()
+    assert main(["build", "digits", "--backend", "rtl", "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"accel: error: cannot write or read {tmp_path / 'gone'}: No such file or directory; give a path "
+                   "you can write to."], err
+
+
+def test_ctrl_c_is_one_line_and_exit_130(capsys, monkeypatch) -> None:
+    import accel.cli
+
+    def interrupt(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(accel.cli, "cmd_inspect", interrupt)
+    capsys.readouterr()
+    assert main(["inspect", "digits"]) == 130
+    assert capsys.readouterr().err == "accel: interrupted\n"
 
 
 @pytest.mark.parametrize(("argv_of", "names"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
