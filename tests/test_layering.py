@@ -43,6 +43,8 @@ LAYERS: tuple[tuple[int, str, str, tuple[str, ...]], ...] = (
     (1, "accel.deploy.manifest", "build.json", ()),
     (1, "accel.deploy.measured", "measured cycles of a co-simulation", ()),
     (1, "accel.deploy.driver", "PYNQ driver, transport seam", ()),
+    (1, "accel.deploy.dma", "PYNQ's AXI DMA rules and the streaming plan", ()),
+    (1, "accel.deploy.dma_model", "simulated PYNQ: cached buffers, rule-keeping DMA", ()),
     (1, "accel.rtl", "package __init__: the Verilog library's directory", ()),
     (1, "accel.rtl.params", "shared block-parameter checks", ()),
     (1, "accel.rtl.blocks", "block descriptions", ()),

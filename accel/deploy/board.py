@@ -12,9 +12,10 @@ repository, port names, reset polarity, the command that makes the IP).  So the 
 * ``build_bitstream.sh`` the backend's IP step (``ip.make``), then both Vivado steps
 * ``board.json``         what was chosen (part, FCLK0 actually reachable, DMA widths) for reports and the bundle
 
-The DMA moves one frame per transfer: in simple mode S2MM ends a transfer at TLAST, and the stream contract
-puts TLAST on the last beat of every frame (:mod:`accel.deploy.stream`), so the driver sends and receives
-frame by frame and the hardware sees exactly the framing the co-simulation checked.
+The DMA is in simple mode without the realignment engine; in simple mode S2MM ends a transfer at TLAST, and the
+stream contract puts TLAST on the last beat of every output frame (:mod:`accel.deploy.stream`), so the driver
+receives frame by frame into aligned slots and sends a batch's input in as few transfers as the length register
+allows (the rules and the choice: :mod:`accel.deploy.dma`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from accel import AccelError
+from accel.deploy.dma import DMA_LENGTH_BITS, DMA_STREAM_WIDTHS, dma_mm_width, dma_stream_width
 from accel.deploy.manifest import MANIFEST, BuildManifest, StreamSpec, load_build
 from accel.parts import DEFAULT_PART
 
@@ -36,10 +38,6 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "hls_templates" / "pynq"
 BOARD_DIR = "board"
 BD_NAME = "accel_bd"
 PROJECT = "accel_board"
-#: AXI DMA buffer length register width (its maximum): one transfer may move up to 2**26 - 1 bytes.
-DMA_LENGTH_BITS = 26
-#: Stream widths the AXI DMA accepts on M_AXIS_MM2S / S_AXIS_S2MM.
-DMA_STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
 #: The PS7 IO PLL that FCLK0 divides (two 6-bit dividers) on the Pynq-Z2 preset.
 IO_PLL_MHZ = 1000.0
 
@@ -99,7 +97,7 @@ def _dma_width(spec: StreamSpec, side: str, path: Path) -> int:
             f"{path}: one {side} frame is {spec.bytes_per_frame} bytes, more than one AXI DMA transfer "
             f"(2^{DMA_LENGTH_BITS} - 1 bytes); only smaller frames are supported."
         )
-    return next(w for w in DMA_STREAM_WIDTHS if w >= bits)
+    return dma_stream_width(bits)
 
 
 def make_command(manifest: BuildManifest) -> str:
@@ -162,8 +160,8 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
         "accel_dma_s2mm_tdata_bits": out_dma,
         "accel_in_convert": int(in_dma != in_bits),
         "accel_out_convert": int(out_dma != out_bits),
-        "accel_dma_mm2s_mm_width": max(32, in_dma),
-        "accel_dma_s2mm_mm_width": max(32, out_dma),
+        "accel_dma_mm2s_mm_width": dma_mm_width(in_dma),
+        "accel_dma_s2mm_mm_width": dma_mm_width(out_dma),
         "accel_dma_length_bits": DMA_LENGTH_BITS,
     }
     out = build_dir / BOARD_DIR
@@ -185,7 +183,10 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
         "fclk0_mhz": mhz,
         "fclk0_dividers": [d0, d1],
         "dma": {"mode": "simple", "length_bits": DMA_LENGTH_BITS, "mm2s_tdata_bits": in_dma,
-                "s2mm_tdata_bits": out_dma, "transfer": "one frame per transfer (TLAST ends an S2MM transfer)"},
+                "s2mm_tdata_bits": out_dma, "mm2s_mm_bits": dma_mm_width(in_dma), "s2mm_mm_bits": dma_mm_width(out_dma),
+                "realignment_engine": False,
+                "transfer": "input: a batch per transfer; output: one frame per transfer (TLAST ends it) into slots "
+                            f"aligned to {dma_mm_width(out_dma) // 8} bytes"},
         "width_converters": {"input": [in_dma, in_bits] if in_dma != in_bits else None,
                              "output": [out_bits, out_dma] if out_dma != out_bits else None},
         "overlay": {"dma": "axi_dma_0", "accelerator": "accel_0"},

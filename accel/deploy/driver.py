@@ -16,7 +16,8 @@ Why it looks like this
   anything else); integer inputs are raw values and give raw outputs.
 
 The DMA is in simple mode and the stream contract puts TLAST on every frame's last beat, which ends an S2MM
-transfer; so the board transport moves one frame per DMA transfer (see :mod:`accel.deploy.board`).
+transfer; so the board transport receives one frame per transfer into aligned slots and sends a batch's input in
+as few transfers as the DMA allows (see :class:`PynqDmaTransport` and :mod:`accel.deploy.dma`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from accel import AccelError
+from accel.deploy.dma import DmaGeometry
 from accel.deploy.manifest import BuildManifest
 from accel.deploy.stream import from_bytes, pack, to_bytes, unpack
 
@@ -56,27 +58,41 @@ class Transport(Protocol):
 
 
 class PynqDmaTransport:
-    """The board transport: PYNQ overlay with an AXI DMA in simple mode, one DMA transfer per frame.
+    """The board transport: a PYNQ overlay with an AXI DMA in simple mode, streaming a batch within PYNQ's rules.
 
-    Needs PYNQ 2.7 or newer (``channel.transfer(buffer, start=, nbytes=)`` on one contiguous buffer).  After a
-    time-out the DMA channel may still be running; reload the overlay before the next attempt.
+    How a batch moves (the rules and why: :mod:`accel.deploy.dma`):
+
+    * the input frames sit back to back in one buffer and go in as few MM2S transfers as the length register
+      allows, each flushing only its own bytes (a buffer slice is passed);
+    * every output frame has its own slot, rounded up to the S2MM alignment, because an S2MM transfer ends at
+      the frame's TLAST; the receive of frame f+1 is armed as soon as frame f's has finished, before the
+      accelerator emits it, and invalidates only the frame's bytes;
+    * the host polls both channels, so sends and receives overlap and the accelerator streams at its II as long as
+      the host re-arms a receive faster than one II (``Accelerator.benchmark`` reports both).
+
+    Needs PYNQ 2.7 or newer.  ``pynq`` is the module to use (default: ``import pynq``; tests pass the simulated
+    one of :mod:`accel.deploy.dma_model`).  After a time-out the DMA may still be running; reload the overlay.
     """
 
-    def __init__(self, bitfile: Path, in_frame_bytes: int, out_frame_bytes: int, *, dma: str = "axi_dma_0") -> None:
-        try:
-            import pynq  # only on the board
-        except ImportError:
-            raise AccelError(
-                f"{bitfile}: the pynq package is not installed; the DMA transport runs on a PYNQ board "
-                "(elsewhere pass transport=SimTransport(build_dir) or ReferenceTransport(...))."
-            ) from None
+    def __init__(self, bitfile: Path, in_frame_bytes: int, out_frame_bytes: int, *, dma: str = "axi_dma_0",
+                 pynq: Any = None) -> None:  # fmt: skip
+        if pynq is None:
+            try:
+                import pynq  # only on the board
+            except ImportError:
+                raise AccelError(
+                    f"{bitfile}: the pynq package is not installed; the DMA transport runs on a PYNQ board "
+                    "(elsewhere pass transport=SimTransport(build_dir) or ReferenceTransport(...))."
+                ) from None
         self.bitfile = Path(bitfile)
         self.overlay = pynq.Overlay(str(bitfile))
         if not hasattr(self.overlay, dma):
             raise AccelError(f"{bitfile}: the overlay has no {dma}; accel bitstreams name their DMA {dma}.")
         self.dma = getattr(self.overlay, dma)
+        self.geometry = DmaGeometry.from_parameters(getattr(self.dma, "description", {}).get("parameters", {}))
         self._allocate = pynq.allocate
         self.in_frame_bytes, self.out_frame_bytes = int(in_frame_bytes), int(out_frame_bytes)
+        self.slot_bytes = self.geometry.slot_bytes(self.out_frame_bytes)
         self._in = self._out = None
         self._frames = 0
 
@@ -84,32 +100,49 @@ class PynqDmaTransport:
         if frames > self._frames:
             self.close()
             self._in = self._allocate(shape=(frames * self.in_frame_bytes,), dtype=np.uint8)
-            self._out = self._allocate(shape=(frames * self.out_frame_bytes,), dtype=np.uint8)
+            self._out = self._allocate(shape=(frames * self.slot_bytes,), dtype=np.uint8)
             self._frames = frames
         return self._in, self._out
 
     @staticmethod
-    def _wait(channel: Any, deadline: float, stream: str, frame: int) -> None:
-        while not channel.idle:
-            if time.monotonic() > deadline:
-                raise TransportTimeout(stream, f"did not finish frame {frame}")
-            if getattr(channel, "error", False):
-                raise TransportTimeout(stream, f"reported a DMA error on frame {frame}")
+    def _check(channel: Any, stream: str, frame: int) -> None:
+        if getattr(channel, "error", False):
+            raise TransportTimeout(stream, f"reported a DMA error on frame {frame}")
 
     def transfer(self, data: bytes, receive_bytes: int, frames: int, timeout_s: float) -> bytes:
         deadline = time.monotonic() + timeout_s
+        ib, ob, slot = self.in_frame_bytes, self.out_frame_bytes, self.slot_bytes
         inb, outb = self._buffers(frames)
         inb[: len(data)] = np.frombuffer(data, dtype=np.uint8)
-        inb.flush()
+        sends = self.geometry.send_plan(frames, ib)
         send, recv = self.dma.sendchannel, self.dma.recvchannel
-        ib, ob = self.in_frame_bytes, self.out_frame_bytes
-        for f in range(frames):
-            recv.transfer(outb, start=f * ob, nbytes=ob)
-            send.transfer(inb, start=f * ib, nbytes=ib)
-            self._wait(send, deadline, "input stream (DMA MM2S)", f)
-            self._wait(recv, deadline, "output stream (DMA S2MM)", f)
-        outb.invalidate()
-        return bytes(outb[:receive_bytes])
+        in_stream, out_stream = "input stream (DMA MM2S)", "output stream (DMA S2MM)"
+        recv.transfer(outb[0:ob])  # armed before the first byte goes in
+        sent = received = 0
+        while received < frames or sent < len(sends) or not send.idle:
+            progressed = False
+            if sent < len(sends) and (sent == 0 or send.idle):
+                start, nbytes = sends[sent]
+                send.transfer(inb[start : start + nbytes])  # flushes exactly these bytes
+                sent, progressed = sent + 1, True
+            if received < frames and recv.idle:
+                self._check(recv, out_stream, received)  # an S2MM error also ends the transfer: idle, halted
+                recv.wait()  # idle already: returns at once, invalidating exactly this frame's bytes
+                got = getattr(recv, "transferred", ob)
+                if got != ob:
+                    raise AccelError(f"{self.bitfile}: output frame {received} was {got} bytes long, expected {ob}; "
+                                     "the bitstream does not match this model's metadata.")  # fmt: skip
+                received, progressed = received + 1, True
+                if received < frames:
+                    recv.transfer(outb[received * slot : received * slot + ob])
+            if not progressed:
+                self._check(send, in_stream, sent - 1)
+                self._check(recv, out_stream, received)
+                if time.monotonic() > deadline:
+                    stream, frame = (out_stream, received) if received < frames else (in_stream, frames - 1)
+                    raise TransportTimeout(stream, f"did not finish frame {frame}")
+        frames_out = outb[: frames * slot].reshape(frames, slot)[:, :ob]
+        return frames_out.tobytes()[:receive_bytes]
 
     def close(self) -> None:
         for buf in (self._in, self._out):
@@ -263,20 +296,36 @@ class Accelerator:
         return y if is_raw else self.out_type.to_float(y)
 
     def benchmark(self, n: int = 1000, *, seed: int = 0) -> dict[str, Any]:
-        """Run ``n`` random in-range raw frames; inferences/s and seconds per stage (pack, transfer, unpack)."""
+        """Run ``n`` random in-range raw frames: frames/s and seconds per stage (pack, transfer, unpack).
+
+        Through a simulated transport (one with ``device_s``, the seconds its simulated hardware took) it also
+        reports the host's own time per frame in clock cycles (``host_cycles_per_frame``, at the build's clock) next
+        to the accelerator's II (``ii_cycles``, RTL builds): the batch streams at the II only while the host keeps up.
+        """
         rng = np.random.default_rng(seed)
         raw = rng.integers(self.in_type.min_raw, self.in_type.max_raw + 1, size=(n, *self.in_shape), dtype=np.int64)
         stages: dict[str, float] = {}
+        device_before = getattr(self.transport, "device_s", None)
         t0 = time.perf_counter()
         self.run_raw(raw, stages)
         total = time.perf_counter() - t0
-        return {
+        rate = n / total if total > 0 else float("inf")
+        rtl = self.manifest.rtl
+        result: dict[str, Any] = {
             "frames": n,
             "seconds": total,
-            "inferences_per_s": n / total if total > 0 else float("inf"),
+            "frames_per_s": rate,
+            "inferences_per_s": rate,
             "stages_s": stages,
             "per_frame_us": {k: 1e6 * v / n for k, v in stages.items()},
+            "clock_ns": self.manifest.clock_ns,
+            "ii_cycles": rtl.expected_ii_cycles if rtl is not None and rtl.expected_ii_cycles else None,
         }
+        if device_before is not None and n > 0:
+            host_s = total - (self.transport.device_s - device_before)
+            result["host_s_per_frame"] = host_s / n
+            result["host_cycles_per_frame"] = host_s / n * 1e9 / self.manifest.clock_ns
+        return result
 
     def close(self) -> None:
         self.transport.close()

@@ -16,7 +16,7 @@ Layout of ``build_dir/pynq_bundle/`` (and ``pynq_bundle.tar.gz`` beside it)::
     selftest_input.npy         raw int64 (N, H, W, C) inputs
     selftest_expected.npy      raw int64 (N, H, W, C) reference outputs
     run_on_board.py            self-test (exact) + benchmark; --transport sim|reference for this machine
-    accel/__init__.py, accel/fixed.py, accel/parts.py, accel/deploy/{__init__,driver,stream,manifest}.py
+    accel/__init__.py, accel/fixed.py, accel/parts.py, accel/deploy/{__init__,driver,dma,stream,manifest}.py
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from accel.deploy.manifest import MANIFEST, BuildManifest, load_build
 
 BUNDLE = "pynq_bundle"
 #: the driver's files and what they import, copied as they are (paths relative to the accel package)
-DRIVER_FILES = ("__init__.py", "fixed.py", "parts.py", "deploy/__init__.py", "deploy/driver.py", "deploy/stream.py",
-                "deploy/manifest.py")  # fmt: skip
+DRIVER_FILES = ("__init__.py", "fixed.py", "parts.py", "deploy/__init__.py", "deploy/driver.py", "deploy/dma.py",
+                "deploy/stream.py", "deploy/manifest.py")  # fmt: skip
 
 
 def _zoo_graph(model: str) -> Any:
@@ -203,7 +203,7 @@ Exit status 0 means every output equals the NumPy reference bit for bit.
   {si.beats_per_frame} beats = {si.bytes_per_frame} bytes per frame
 - output `{so.name}`: {so.shape} {so.type}, {so.lanes} lanes, {so.tdata_bits}-bit TDATA,
   {so.beats_per_frame} beats = {so.bytes_per_frame} bytes per frame
-- clock: FCLK0 {fclk}; AXI DMA `axi_dma_0` in simple mode, one frame per transfer
+- clock: FCLK0 {fclk}; AXI DMA `axi_dma_0` in simple mode, a batch's input per transfer, one output frame per transfer
 - packing: `accel/deploy/stream.py` (the same code the testbenches use); full facts in `{bundle['metadata']}`
 
 ## Check on a development machine (no board)

@@ -48,6 +48,7 @@ connect_bd_intf_net [get_bd_intf_ports FIXED_IO] [get_bd_intf_pins ps7/FIXED_IO]
 set rst [create_bd_cell -type ip -vlnv xilinx.com:ip:proc_sys_reset:5.0 rst_fclk0]
 
 set dma [create_bd_cell -type ip -vlnv xilinx.com:ip:axi_dma:7.1 axi_dma_0]
+# No data realignment engine: the driver keeps every transfer's start aligned (accel/deploy/dma.py).
 # S2MM's stream width is normally propagated from the connected master; ours is set from the manifest instead
 set_property -dict [list CONFIG.c_s_axis_s2mm_tdata_width.VALUE_SRC {USER}] $dma
 set_property -dict [list \
@@ -60,6 +61,8 @@ set_property -dict [list \
   CONFIG.c_m_axis_mm2s_tdata_width $accel_dma_mm2s_tdata_bits \
   CONFIG.c_m_axi_s2mm_data_width $accel_dma_s2mm_mm_width \
   CONFIG.c_s_axis_s2mm_tdata_width $accel_dma_s2mm_tdata_bits \
+  CONFIG.c_include_mm2s_dre {0} \
+  CONFIG.c_include_s2mm_dre {0} \
   CONFIG.c_mm2s_burst_size {16} \
   CONFIG.c_s2mm_burst_size {16} \
 ] $dma

@@ -81,8 +81,11 @@ def main(argv: list[str] | None = None, transport=None) -> int:
         if args.benchmark > 0:
             b = acc.benchmark(n=args.benchmark)
             stages = ", ".join(f"{k} {v:.1f} us" for k, v in b["per_frame_us"].items())
-            print(f"benchmark: {b['frames']} frames in {b['seconds']:.3f} s = {b['inferences_per_s']:.1f} inferences/s "
+            print(f"benchmark: {b['frames']} frames in {b['seconds']:.3f} s = {b['frames_per_s']:.1f} inferences/s "
                   f"(per frame: {stages})")
+            if b.get("host_cycles_per_frame") is not None:  # a simulated transport: host time apart from the device's
+                ii = f" against an II of {b['ii_cycles']:,} cycles" if b.get("ii_cycles") else ""
+                print(f"host: {b['host_cycles_per_frame']:,.0f} cycles per frame at {b['clock_ns']:g} ns{ii}")
         acc.close()
         return 0
     except AccelError as exc:

@@ -1,0 +1,106 @@
+"""The AXI DMA (simple mode) contract as PYNQ enforces it, and how accel streams a batch within it.
+
+Why a module of its own: the board flow (:mod:`accel.deploy.board`) chooses the DMA's widths, the driver
+(:mod:`accel.deploy.driver`) must move bytes within the rules those widths imply, and the simulated DMA
+(:mod:`accel.deploy.dma_model`) must refuse what the real one refuses.  One description of the rules keeps the
+three from drifting apart.
+
+The rules (PYNQ ``pynq/lib/dma.py``, ``_SDMAChannel``, and Xilinx PG021), for a DMA without the data
+realignment engine (DRE), which is how the board flow builds it:
+
+* a transfer's start address (``array.physical_address + start``) is a multiple of the memory-side data width
+  in bytes (``c_m_axi_mm2s_data_width / 8`` for sends, ``c_m_axi_s2mm_data_width / 8`` for receives);
+* a transfer moves at most ``2**c_sg_length_width - 1`` bytes (the buffer length register) and at least one;
+* a channel is re-armed only when it is idle (its previous transfer finished);
+* ``sendchannel.transfer`` flushes the array it is given and ``recvchannel.wait`` invalidates it, so passing a
+  view of only the bytes that move (a PYNQ buffer slice keeps its physical address) costs only those bytes;
+* in simple mode an S2MM transfer ends at TLAST, and accel's accelerators put TLAST on every output frame's last
+  beat: one receive per frame.  MM2S ends its transfer with TLAST, which the accelerators ignore (their blocks
+  count beats), so the input of a whole batch goes in as few transfers as the length register allows.
+
+Output slots are therefore aligned rather than the DRE enabled: the DRE costs logic in the DMA and PG021 offers
+it only for stream widths up to 64 bits, while aligned slots cost at most ``align - 1`` padding bytes per frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from accel import AccelError
+
+#: AXI DMA buffer length register width the board flow sets (its maximum): one transfer moves up to 2**26 - 1 bytes.
+DMA_LENGTH_BITS = 26
+#: Stream widths the AXI DMA accepts on M_AXIS_MM2S / S_AXIS_S2MM.
+DMA_STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
+#: The narrowest memory-mapped data width of the AXI DMA (PG021).
+DMA_MIN_MM_WIDTH = 32
+
+
+def dma_stream_width(tdata_bits: int) -> int:
+    """The DMA's stream width for an accelerator stream of ``tdata_bits``: equal, or the next wider one (a width
+    converter then sits between them).  Callers check that ``tdata_bits`` is at most 1024 first."""
+    return next(w for w in DMA_STREAM_WIDTHS if w >= tdata_bits)
+
+
+def dma_mm_width(stream_bits: int) -> int:
+    """The memory-mapped data width the board flow gives a DMA channel whose stream is ``stream_bits`` wide."""
+    return max(DMA_MIN_MM_WIDTH, stream_bits)
+
+
+@dataclass(frozen=True)
+class DmaGeometry:
+    """What the rules depend on: each channel's start-address alignment in bytes (1 with a DRE) and the most
+    bytes one transfer may move."""
+
+    send_align: int
+    recv_align: int
+    max_bytes: int
+
+    @classmethod
+    def from_parameters(cls, params: dict[str, Any]) -> DmaGeometry:
+        """From the DMA's IP parameters as PYNQ reads them from the ``.hwh`` (``dma.description['parameters']``)."""
+
+        def get(key: str, default: int) -> int:
+            value = params.get(key, params.get(key.upper(), default))
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                raise AccelError(f"the DMA's .hwh parameter {key} is '{value}', not a number; rebuild the "
+                                 "bitstream with accel's board flow.") from None  # fmt: skip
+
+        if get("c_include_sg", 0) or get("c_micro_dma", 0):
+            raise AccelError("the overlay's AXI DMA is in scatter-gather or micro mode; accel's driver supports the "
+                             "simple mode its board flow builds.")  # fmt: skip
+
+        def align(side: str) -> int:
+            return 1 if get(f"c_include_{side}_dre", 0) else get(f"c_m_axi_{side}_data_width", 32) // 8
+
+        return cls(align("mm2s"), align("s2mm"), (1 << get("c_sg_length_width", DMA_LENGTH_BITS)) - 1)
+
+    @classmethod
+    def for_streams(cls, in_tdata_bits: int, out_tdata_bits: int) -> DmaGeometry:
+        """The geometry of the DMA the board flow builds for these accelerator stream widths (no DRE)."""
+        send = dma_mm_width(dma_stream_width(in_tdata_bits)) // 8
+        recv = dma_mm_width(dma_stream_width(out_tdata_bits)) // 8
+        return cls(send, recv, (1 << DMA_LENGTH_BITS) - 1)
+
+    def slot_bytes(self, out_frame_bytes: int) -> int:
+        """Bytes reserved per output frame: the frame rounded up to the receive alignment, so every slot starts
+        aligned."""
+        return -(-out_frame_bytes // self.recv_align) * self.recv_align
+
+    def send_plan(self, frames: int, in_frame_bytes: int) -> list[tuple[int, int]]:
+        """(start, nbytes) of the MM2S transfers for ``frames`` back-to-back input frames: as few as the length
+        register allows, each of whole frames and starting aligned."""
+        if in_frame_bytes > self.max_bytes:
+            raise AccelError(f"one input frame is {in_frame_bytes} bytes, more than one DMA transfer may move "
+                             f"({self.max_bytes}); only smaller frames are supported.")  # fmt: skip
+        # frames per transfer: a multiple of `step` keeps every later start aligned
+        step = self.send_align // math.gcd(self.send_align, in_frame_bytes)
+        per = max(step, (self.max_bytes // in_frame_bytes) // step * step)
+        if per * in_frame_bytes > self.max_bytes:
+            raise AccelError(f"input frames of {in_frame_bytes} bytes cannot be split into aligned DMA transfers of "
+                             f"at most {self.max_bytes} bytes; enable the DMA's realignment engine.")  # fmt: skip
+        return [(f * in_frame_bytes, min(per, frames - f) * in_frame_bytes) for f in range(0, frames, per)]
