@@ -344,6 +344,7 @@ def test_benchmark_reports_host_cycles(tmp_path: Path) -> None:
     # host time excludes the simulated hardware's: positive, below the wall time
     assert 0 < bench["host_s_per_frame"] * 40 < bench["seconds"]
     assert bench["host_cycles_per_frame"] == pytest.approx(bench["host_s_per_frame"] * 1e8)  # 10 ns clock
+    assert 0 < bench["dma_host_cycles_per_frame"] < bench["host_cycles_per_frame"]
 
 
 def test_imports_without_pynq_and_says_so(tmp_path: Path) -> None:

@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None, transport=None) -> int:
                   f"(per frame: {stages})")
             if b.get("host_cycles_per_frame") is not None:  # a simulated transport: host time apart from the device's
                 ii = f" against an II of {b['ii_cycles']:,} cycles" if b.get("ii_cycles") else ""
-                print(f"host: {b['host_cycles_per_frame']:,.0f} cycles per frame at {b['clock_ns']:g} ns{ii}")
+                print(f"host: {b['host_cycles_per_frame']:,.0f} cycles per frame at {b['clock_ns']:g} ns, of which "
+                      f"{b['dma_host_cycles_per_frame']:,.0f} drive the DMA while frames stream{ii}")
         acc.close()
         return 0
     except AccelError as exc:
