@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from accel.resources import zoo
 from accel.steps import (
     build,
     describe_verify,
@@ -122,7 +123,7 @@ def run_demo(
 
 
 def _metrics() -> dict[str, Any] | None:
-    path = Path(__file__).resolve().parent.parent / "models" / "digits_metrics.json"
+    path = Path(zoo().__file__).resolve().parent / "digits_metrics.json"
     return json.loads(path.read_text()) if path.is_file() else None
 
 

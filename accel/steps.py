@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from accel import AccelError
+from accel.resources import zoo
 
 #: what `verify --against` can compare the reference with
 VERIFY_TARGETS = ("qkeras", "hls", "rtl")
@@ -43,9 +44,7 @@ def _quiet_tensorflow() -> None:
 
 def zoo_names() -> list[str]:
     """The built-in models' names."""
-    import models
-
-    return models.names()
+    return zoo().names()
 
 
 def load_model(spec: str) -> tuple[Any, Any]:
@@ -60,8 +59,7 @@ def load_model(spec: str) -> tuple[Any, Any]:
 
             tf.get_logger().setLevel("ERROR")
         return load_graph(path)
-    import models
-
+    models = zoo()
     names = models.names()
     if spec not in names:
         raise AccelError(

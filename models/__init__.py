@@ -5,6 +5,9 @@ fresh `keras.Model` whose weights are a pure function of the seed (or, for `digi
 shipped in `models/digits_weights.npz`).  The models are deliberately small (8x8 to 16x16 inputs, 8-32
 channels) because they are co-simulated in Verilog; only `ds_cnn_kws` follows its published MLPerf Tiny
 shape.  Every builder uses the QKeras subset the accel frontend converts exactly (see docs).
+
+This folder is the package `models` in the source tree and installs as `accel.zoo` (pyproject.toml maps it),
+so the zoo imports itself only relatively; accel reaches it through `accel.resources.zoo()`.
 """
 
 from __future__ import annotations
@@ -63,5 +66,5 @@ def _load_families() -> None:
     if _LOADED:
         return
     for module in _FAMILIES:
-        importlib.import_module(f"models.{module}")
+        importlib.import_module(f".{module}", __name__)  # relative: the zoo is `models` here, `accel.zoo` installed
     _LOADED = True

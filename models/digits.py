@@ -19,12 +19,15 @@ from qkeras import QActivation, QConv2D, QDense, QDepthwiseConv2D
 from tensorflow import keras
 
 from accel import AccelError
-from models import zoo_model
-from models._common import bq, kq, qbits, qrelu
+
+from . import zoo_model
+from ._common import bq, kq, qbits, qrelu
 
 HERE = Path(__file__).resolve().parent
 WEIGHTS = HERE / "digits_weights.npz"
 METRICS = HERE / "digits_metrics.json"
+#: how to retrain: the zoo is the package `models` in the source tree and `accel.zoo` when installed
+RETRAIN = f"python -m {__package__}.train_digits"
 SPLIT_SEED = 0
 TEST_FRACTION = 0.25
 PIXEL_SCALE = 15.0 / 256.0
@@ -93,7 +96,7 @@ def save_weights(model: keras.Model, path: Path = WEIGHTS) -> None:
 def load_weights(model: keras.Model, path: Path = WEIGHTS) -> None:
     """Load weights written by `save_weights`; a missing or mismatching file is an AccelError."""
     if not path.exists():
-        raise AccelError(f"model digits: weight file {path} is missing; run `python -m models.train_digits`.")
+        raise AccelError(f"model digits: weight file {path} is missing; run `{RETRAIN}`.")
     with np.load(path) as data:
         for layer in model.layers:
             current = layer.get_weights()
@@ -102,8 +105,7 @@ def load_weights(model: keras.Model, path: Path = WEIGHTS) -> None:
             stored = [data.get(f"{layer.name}/{i}") for i in range(len(current))]
             if any(s is None or s.shape != c.shape for s, c in zip(stored, current, strict=True)):
                 raise AccelError(
-                    f"model digits: weight file {path} does not match layer {layer.name}; "
-                    "retrain with `python -m models.train_digits`."
+                    f"model digits: weight file {path} does not match layer {layer.name}; retrain with `{RETRAIN}`."
                 )
             layer.set_weights(stored)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from qkeras import QActivation, QConv2DBatchnorm, QDense, QDepthwiseConv2D
 from tensorflow import keras
 
-from models import zoo_model
-from models._common import bq, kq, qbits, qrelu, seeded_weights
+from . import zoo_model
+from ._common import bq, kq, qbits, qrelu, seeded_weights
 
 
 @zoo_model("ds_cnn_kws")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from qkeras import QActivation, QConv2D, QDense
 from tensorflow import keras
 
-from models import zoo_model
-from models._common import bq, kq, qbits, qrelu, seeded_weights
+from . import zoo_model
+from ._common import bq, kq, qbits, qrelu, seeded_weights
 
 
 def _conv(x, filters: int, k: int, name: str, act):

@@ -20,8 +20,8 @@ from qkeras import (
 )
 from tensorflow import keras
 
-from models import zoo_model
-from models._common import bq, kq, qbits, qrelu, seeded_weights
+from . import zoo_model
+from ._common import bq, kq, qbits, qrelu, seeded_weights
 
 PO2 = "auto_po2"
 

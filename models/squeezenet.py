@@ -11,8 +11,8 @@ from __future__ import annotations
 from qkeras import QActivation, QConv2D
 from tensorflow import keras
 
-from models import zoo_model
-from models._common import bq, kq, qbits, qrelu, seeded_weights
+from . import zoo_model
+from ._common import bq, kq, qbits, qrelu, seeded_weights
 
 
 def _fire(x, name: str, squeeze: int, expand: int):

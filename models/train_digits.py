@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tensorflow import keras  # noqa: E402
 
-from models import digits  # noqa: E402
+from . import digits  # noqa: E402
 
 
 def _train(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int, seed: int) -> None:

@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[int, str, str, tuple[str, ...]], ...] = (
     (0, "accel", "package __init__: AccelError", ()),
     (0, "accel.fixed", "FixedType: the one definition of rounding and overflow", ()),
     (0, "accel.parts", "FPGA parts and their resources", ()),
+    (0, "accel.resources", "where the templates and the zoo are, installed or in the source tree", ()),
     (1, "accel.ir", "TensorSpec, Node, Graph, GraphBuilder, the op registry", ()),
     (1, "accel.kernels", "exact integer kernels on raw int64 arrays", ()),
     (1, "accel.kernels.*", "exact integer kernels on raw int64 arrays", ()),

@@ -33,8 +33,9 @@ from accel import AccelError
 from accel.deploy.dma import DMA_LENGTH_BITS, DMA_STREAM_WIDTHS, dma_mm_width, dma_stream_width
 from accel.deploy.manifest import MANIFEST, BuildManifest, StreamSpec, load_build
 from accel.parts import DEFAULT_PART
+from accel.resources import templates_dir
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "hls_templates" / "pynq"
+TEMPLATE_DIR = templates_dir() / "pynq"
 BOARD_DIR = "board"
 BD_NAME = "accel_bd"
 PROJECT = "accel_board"

@@ -33,6 +33,7 @@ import accel
 from accel import AccelError
 from accel.deploy.board import BOARD_DIR, TEMPLATE_DIR
 from accel.deploy.manifest import MANIFEST, BuildManifest, load_build
+from accel.resources import zoo
 
 BUNDLE = "pynq_bundle"
 #: the driver's files and what they import, copied as they are (paths relative to the accel package)
@@ -41,9 +42,9 @@ DRIVER_FILES = ("__init__.py", "fixed.py", "parts.py", "deploy/__init__.py", "de
 
 
 def _zoo_graph(model: str) -> Any:
-    import models
     from accel.frontend import to_graph
 
+    models = zoo()
     return to_graph(models.build(model), model) if model in models.names() else None
 
 

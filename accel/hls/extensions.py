@@ -15,17 +15,16 @@ pooling only supports pool == stride without padding, so other max pools are low
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import hls4ml
 from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
 from hls4ml.model.layers import Layer, register_layer
 from hls4ml.model.types import FixedPrecisionType
 
 from accel.fixed import Rounding
+from accel.resources import templates_dir
 
-#: the repository's template directory (C++ kernels accel hands to hls4ml)
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "hls_templates"
+#: the template directory (C++ kernels accel hands to hls4ml): hls_templates/, installed or in the source tree
+TEMPLATE_DIR = templates_dir()
 POOL_HEADER = TEMPLATE_DIR / "nnet_accel_pool.h"
 
 ROUNDING_CODE = {Rounding.TRUNCATE: 0, Rounding.ROUND_HALF_UP: 1, Rounding.ROUND_HALF_EVEN: 2}
