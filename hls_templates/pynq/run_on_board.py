@@ -33,13 +33,13 @@ def make_transport(kind: str, build: str | None, meta: dict):
         from accel.rtl.sim_transport import SimTransport
 
         return SimTransport(build)
-    import models
     from accel.deploy.driver import load_metadata
     from accel.frontend import to_graph
+    from accel.resources import zoo
     from accel.rtl.sim_transport import ReferenceTransport
 
     manifest = load_metadata(HERE, meta)
-    return ReferenceTransport(to_graph(models.build(manifest.model), manifest.model), manifest)
+    return ReferenceTransport(to_graph(zoo().build(manifest.model), manifest.model), manifest)
 
 
 def main(argv: list[str] | None = None, transport=None) -> int:
