@@ -154,8 +154,8 @@ def test_transport_that_never_answers_times_out(tmp_path: Path) -> None:
 
 # -- the board transport, against the simulated PYNQ (accel.deploy.dma_model) ------------------------------------------
 def test_board_transport_streams_within_the_dma_rules(tmp_path: Path) -> None:
-    """The batch goes in one MM2S transfer per chunk, every frame is received into its own slot, and only the
-    bytes that move are flushed and invalidated (slots that need padding: the next test)."""
+    """A chunk goes in one MM2S transfer and comes back in one S2MM transfer (TLAST passed through), and only the
+    bytes that move are flushed and invalidated."""
     g, m = small_graph()
     t = ReferenceTransport(g, m)
     acc = Accelerator(tmp_path / "tiny.bit", transport=t, metadata=m, chunk_frames=64)
@@ -164,10 +164,9 @@ def test_board_transport_streams_within_the_dma_rules(tmp_path: Path) -> None:
     ib, ob = m.input.bytes_per_frame, m.output.bytes_per_frame
     assert (ib, ob) == (32, 32)
     send, recv = t.dma.sendchannel.log, t.dma.recvchannel.log
-    # chunks of 64 and 6 frames: one send per chunk, one receive per frame, slots back to back (32 is aligned)
+    # chunks of 64 and 6 frames: one send and one receive per chunk
     assert [n for _, n in send] == [64 * ib, 6 * ib]
-    assert len(recv) == 70 and all(n == ob for _, n in recv)
-    assert [a - recv[0][0] for a, _ in recv[:64]] == [f * ob for f in range(64)]
+    assert [n for _, n in recv] == [64 * ob, 6 * ob]
     assert t.stats.flushed == 70 * ib and t.stats.invalidated == 70 * ob
 
 
@@ -208,8 +207,7 @@ def test_per_frame_receive_breaks_the_rules_the_streaming_driver_keeps(tmp_path:
     new = ReferenceTransport(g, m)
     acc = Accelerator(tmp_path / "odd.bit", transport=new, metadata=m)
     assert np.array_equal(acc.predict(x), x)
-    starts = [a for a, _ in new.dma.recvchannel.log]
-    assert [a - starts[0] for a in starts] == [8 * f for f in range(16)]  # 5-byte frames in 8-byte slots
+    assert [n for _, n in new.dma.recvchannel.log] == [16 * 5]  # the batch in one aligned receive
     assert new.stats.invalidated == 16 * 5 and new.stats.flushed == 16 * 5
 
 
@@ -241,21 +239,23 @@ def test_rules_of_the_simulated_dma() -> None:
 
 
 def test_batch_split_by_the_length_register(tmp_path: Path) -> None:
-    """At most 127 bytes per transfer (a 7-bit length register): 5-byte input frames go 24 at a time (120 bytes,
-    so that starts stay 4-aligned); 6-byte frames with an 8-byte alignment and 100 bytes at most go 16 at a time
-    (96 bytes); every output frame still exact."""
+    """At most 127 bytes per transfer (a 7-bit length register): 5-byte frames go 24 at a time (120 bytes, so that
+    starts stay 4-aligned); 6-byte input and 2-byte output frames with 8-byte alignment and 100 bytes at most go
+    16 at a time (96 and 32 bytes); every output frame still exact."""
     geo = DmaGeometry(send_align=4, recv_align=4, max_bytes=127)
-    assert geo.send_plan(70, 5) == [(0, 120), (120, 120), (240, 110)]
-    assert DmaGeometry(8, 8, 100).send_plan(40, 6) == [(0, 96), (96, 96), (192, 48)]
-    with pytest.raises(AccelError, match="one input frame is 128 bytes, more than one DMA transfer may move"):
-        geo.send_plan(1, 128)
+    assert geo.batch_plan(70, 5, 5) == [(0, 24), (24, 24), (48, 22)]
+    assert DmaGeometry(8, 8, 100).batch_plan(40, 6, 2) == [(0, 16), (16, 16), (32, 8)]
+    assert DmaGeometry(4, 16, 1023).batch_plan(9, 4, 2) == [(0, 9)]  # one pair: only the starts need aligning
+    with pytest.raises(AccelError, match="one frame is 128 bytes, more than one DMA transfer may move"):
+        geo.batch_plan(1, 128, 1)
     g, m = unaligned_case()
     t = SimulatedBoardTransport(ReferenceDevice(g, m), m, geometry=geo)
     acc = Accelerator(tmp_path / "odd.bit", transport=t, metadata=m, chunk_frames=70)
     x = np.arange(70 * 5, dtype=np.int64).reshape(70, 1, 1, 5) % 256 - 128
     assert np.array_equal(acc.predict(x), x)
     assert [n for _, n in t.dma.sendchannel.log] == [120, 120, 110]
-    assert t.stats.flushed == 350
+    assert [n for _, n in t.dma.recvchannel.log] == [120, 120, 110]
+    assert t.stats.flushed == 350 and t.stats.invalidated == 350
 
 
 def test_geometry_from_the_hwh_parameters() -> None:
@@ -287,17 +287,18 @@ def test_cache_is_modelled(tmp_path: Path) -> None:
 
 
 def test_waiting_for_the_send_first_deadlocks(tmp_path: Path) -> None:
-    """With a batch larger than the frames the accelerator can hold, a host that waits for its send before
-    receiving never finishes: the model refuses the wait, as the board would hang in it."""
+    """With a batch larger than the frames the accelerator can hold, a host that sends before arming the receive
+    and waits for the send never finishes: the model refuses the wait, as the board would hang in it.  Two frames
+    (what the accelerator holds) do finish."""
     g, m = unaligned_case()
     t = ReferenceTransport(g, m, in_flight=2)
-    ib = t.in_frame_bytes
-    inb = t._allocate(shape=(8 * ib,), dtype=np.uint8)
-    out = t._allocate(shape=(8,), dtype=np.uint8)
-    t.dma.recvchannel.transfer(out, 0, 5)
-    t.dma.sendchannel.transfer(inb)
+    inb = t._allocate(shape=(8 * t.in_frame_bytes,), dtype=np.uint8)
+    t.dma.sendchannel.transfer(inb[: 2 * t.in_frame_bytes])
+    t.dma.sendchannel.wait()
+    t2 = ReferenceTransport(g, m, in_flight=2)
+    t2.dma.sendchannel.transfer(t2._allocate(shape=(8 * t2.in_frame_bytes,), dtype=np.uint8))
     with pytest.raises(RuntimeError, match="cannot finish"):
-        t.dma.sendchannel.wait()
+        t2.dma.sendchannel.wait()
 
 
 def test_board_transport_times_out_when_nothing_comes_back(tmp_path: Path) -> None:
@@ -310,7 +311,7 @@ def test_board_transport_times_out_when_nothing_comes_back(tmp_path: Path) -> No
     t = SimulatedBoardTransport(Silent(), m)
     acc = Accelerator(tmp_path / "tiny.bit", transport=t, metadata=m, timeout_s=0.3)
     t0 = time.monotonic()
-    with pytest.raises(AccelError, match=r"tiny\.bit: the output stream \(DMA S2MM\) did not finish frame 0"):
+    with pytest.raises(AccelError, match=r"tiny\.bit: the output stream \(DMA S2MM\) did not finish frames 0 to 0"):
         acc.predict(rand_raw(1))
     assert time.monotonic() - t0 < 1.5
 
@@ -323,7 +324,7 @@ def test_board_transport_reports_a_dma_error(tmp_path: Path) -> None:
             return [bytes(33)]  # one byte more than the 32-byte output frame before TLAST
 
     acc = Accelerator(tmp_path / "tiny.bit", transport=SimulatedBoardTransport(Long(), m), metadata=m, timeout_s=2)
-    with pytest.raises(AccelError, match=r"the output stream \(DMA S2MM\) reported a DMA error on frame 0"):
+    with pytest.raises(AccelError, match=r"the output stream \(DMA S2MM\) reported a DMA error on frames 0 to 0"):
         acc.predict(rand_raw(1))
 
     class Short:
@@ -331,7 +332,7 @@ def test_board_transport_reports_a_dma_error(tmp_path: Path) -> None:
             return [bytes(31)]
 
     acc = Accelerator(tmp_path / "tiny.bit", transport=SimulatedBoardTransport(Short(), m), metadata=m, timeout_s=2)
-    with pytest.raises(AccelError, match="output frame 0 was 31 bytes long, expected 32"):
+    with pytest.raises(AccelError, match=r"the output stream ended \(TLAST\) after 31 of 32 bytes for frames 0 to 0"):
         acc.predict(rand_raw(1))
 
 
@@ -383,8 +384,10 @@ def test_metadata_lookup(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "frames"), [("digits", 64), ("pointwise_head", 3)])
 def test_driver_streams_a_batch_through_the_rtl_cosim(tmp_path: Path, name: str, frames: int) -> None:
     """The board's DMA code, within PYNQ's rules, against the co-simulated RTL (random valid gaps and
-    backpressure): a batch exact, raw and float, in one MM2S transfer, one aligned receive per frame cut at the
-    TLASTs the RTL drove.  digits: 1 lane of ap_ufixed<8,0> in, 64 frames, output frames that need padded slots;
+    backpressure): a batch exact, raw and float, in one MM2S transfer (TLAST on its last beat only) and one S2MM
+    transfer, which ends at the one TLAST the RTL drove, on the batch's last beat.  digits: 1 lane of
+    ap_ufixed<8,0> in, 64 frames, 10-byte output frames (the per-frame receive of the old driver is refused on the
+    same transport: frame 1's start is unaligned);
     pointwise_head: 3 signed 8-bit lanes (24-bit beats, a width converter on the board) in, 14-bit out."""
     import models
     from accel.frontend import to_graph
@@ -407,17 +410,15 @@ def test_driver_streams_a_batch_through_the_rtl_cosim(tmp_path: Path, name: str,
     assert acc.in_type.width == 8 and acc.in_lanes * 8 == 8 * acc.manifest.input.beat_bytes
     assert spy.calls[0][0] == (x & 0xFF).astype(np.uint8).tobytes()
     assert [n for _, n in sim.dma.sendchannel.log] == [frames * ib]
-    starts = [a for a, _ in sim.dma.recvchannel.log]
-    slot = -(-ob // sim.geometry.recv_align) * sim.geometry.recv_align
-    assert [a - starts[0] for a in starts] == [f * slot for f in range(frames)]
+    assert [n for _, n in sim.dma.recvchannel.log] == [frames * ob]
     assert sim.stats.flushed == frames * ib and sim.stats.invalidated == frames * ob
     per_out = acc.manifest.output.beats_per_frame
-    assert sim.last.tlast_positions == [(f + 1) * per_out - 1 for f in range(frames)]
+    assert sim.last.tlast_positions == [frames * per_out - 1]
     yf = acc.predict(acc.in_type.to_float(x[1]))
     assert np.array_equal(yf, acc.out_type.to_float(want[1]))
     if name != "digits":
         return
-    assert ob % sim.geometry.recv_align != 0  # digits' output frames are not aligned: the slots are padded
+    assert ob % sim.geometry.recv_align != 0  # digits' output frames are not aligned to the S2MM width
     # the old driver's per-frame receive, same transport and rules: frame 1's receive starts unaligned
     old = SimTransport(d)
     data = to_bytes(pack(x[:4], acc.in_type, acc.in_lanes), acc.in_type, acc.in_lanes)

@@ -12,10 +12,9 @@ repository, port names, reset polarity, the command that makes the IP).  So the 
 * ``build_bitstream.sh`` the backend's IP step (``ip.make``), then both Vivado steps
 * ``board.json``         what was chosen (part, FCLK0 actually reachable, DMA widths) for reports and the bundle
 
-The DMA is in simple mode without the realignment engine; in simple mode S2MM ends a transfer at TLAST, and the
-stream contract puts TLAST on the last beat of every output frame (:mod:`accel.deploy.stream`), so the driver
-receives frame by frame into aligned slots and sends a batch's input in as few transfers as the length register
-allows (the rules and the choice: :mod:`accel.deploy.dma`).
+The DMA is in simple mode without the realignment engine.  MM2S ends a transfer with TLAST, S2MM ends one at
+TLAST, and the accelerators pass TLAST through per frame (:mod:`accel.deploy.stream`), so the driver moves a batch
+in one send and one receive with aligned starts (the rules and the choice: :mod:`accel.deploy.dma`).
 """
 
 from __future__ import annotations
@@ -186,8 +185,8 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
         "dma": {"mode": "simple", "length_bits": DMA_LENGTH_BITS, "mm2s_tdata_bits": in_dma,
                 "s2mm_tdata_bits": out_dma, "mm2s_mm_bits": dma_mm_width(in_dma), "s2mm_mm_bits": dma_mm_width(out_dma),
                 "realignment_engine": False,
-                "transfer": "input: a batch per transfer; output: one frame per transfer (TLAST ends it) into slots "
-                            f"aligned to {dma_mm_width(out_dma) // 8} bytes"},
+                "transfer": "a batch per transfer pair: its input in one MM2S transfer (TLAST on the last beat), "
+                            "its output in one S2MM transfer (TLAST passed through to the batch's last beat)"},
         "width_converters": {"input": [in_dma, in_bits] if in_dma != in_bits else None,
                              "output": [out_bits, out_dma] if out_dma != out_bits else None},
         "overlay": {"dma": "axi_dma_0", "accelerator": "accel_0"},

@@ -14,12 +14,14 @@ realignment engine (DRE), which is how the board flow builds it:
 * a channel is re-armed only when it is idle (its previous transfer finished);
 * ``sendchannel.transfer`` flushes the array it is given and ``recvchannel.wait`` invalidates it, so passing a
   view of only the bytes that move (a PYNQ buffer slice keeps its physical address) costs only those bytes;
-* in simple mode an S2MM transfer ends at TLAST, and accel's accelerators put TLAST on every output frame's last
-  beat: one receive per frame.  MM2S ends its transfer with TLAST, which the accelerators ignore (their blocks
-  count beats), so the input of a whole batch goes in as few transfers as the length register allows.
+* in simple mode MM2S puts TLAST on the last beat of each transfer and an S2MM transfer ends at TLAST.  accel's
+  accelerators pass TLAST through per frame (:mod:`accel.deploy.stream`): an output frame ends with TLAST exactly
+  when its input frame did.  So one MM2S transfer of a batch's input comes back as one S2MM packet of the
+  batch's output, and the host arms one receive and one send per batch, not one per frame.
 
-Output slots are therefore aligned rather than the DRE enabled: the DRE costs logic in the DMA and PG021 offers
-it only for stream widths up to 64 bits, while aligned slots cost at most ``align - 1`` padding bytes per frame.
+Frames sit back to back in one input and one output buffer; a batch larger than the length register is split
+into pairs of transfers whose starts stay aligned (:meth:`DmaGeometry.batch_plan`), so no realignment engine
+is needed (it would cost logic in the DMA, and PG021 offers it only for streams up to 64 bits).
 """
 
 from __future__ import annotations
@@ -86,21 +88,20 @@ class DmaGeometry:
         recv = dma_mm_width(dma_stream_width(out_tdata_bits)) // 8
         return cls(send, recv, (1 << DMA_LENGTH_BITS) - 1)
 
-    def slot_bytes(self, out_frame_bytes: int) -> int:
-        """Bytes reserved per output frame: the frame rounded up to the receive alignment, so every slot starts
-        aligned."""
-        return -(-out_frame_bytes // self.recv_align) * self.recv_align
-
-    def send_plan(self, frames: int, in_frame_bytes: int) -> list[tuple[int, int]]:
-        """(start, nbytes) of the MM2S transfers for ``frames`` back-to-back input frames: as few as the length
-        register allows, each of whole frames and starting aligned."""
-        if in_frame_bytes > self.max_bytes:
-            raise AccelError(f"one input frame is {in_frame_bytes} bytes, more than one DMA transfer may move "
-                             f"({self.max_bytes}); only smaller frames are supported.")  # fmt: skip
-        # frames per transfer: a multiple of `step` keeps every later start aligned
-        step = self.send_align // math.gcd(self.send_align, in_frame_bytes)
-        per = max(step, (self.max_bytes // in_frame_bytes) // step * step)
-        if per * in_frame_bytes > self.max_bytes:
-            raise AccelError(f"input frames of {in_frame_bytes} bytes cannot be split into aligned DMA transfers of "
-                             f"at most {self.max_bytes} bytes; enable the DMA's realignment engine.")  # fmt: skip
-        return [(f * in_frame_bytes, min(per, frames - f) * in_frame_bytes) for f in range(0, frames, per)]
+    def batch_plan(self, frames: int, in_frame_bytes: int, out_frame_bytes: int) -> list[tuple[int, int]]:
+        """(first frame, frames) of each transfer pair for ``frames`` back-to-back frames: one MM2S transfer of
+        their input and one S2MM transfer of their output each, as few pairs as the length register allows, every
+        start aligned on both sides (the frames sit back to back in one input and one output buffer)."""
+        big = max(in_frame_bytes, out_frame_bytes)
+        if big > self.max_bytes:
+            raise AccelError(f"one frame is {big} bytes, more than one DMA transfer may move ({self.max_bytes}); "
+                             "only smaller frames are supported.")  # fmt: skip
+        # frames per transfer: a multiple of `step` keeps every later start aligned on both sides
+        step = math.lcm(self.send_align // math.gcd(self.send_align, in_frame_bytes),
+                        self.recv_align // math.gcd(self.recv_align, out_frame_bytes))  # fmt: skip
+        per = (self.max_bytes // big) // step * step
+        if per == 0:
+            raise AccelError(f"frames of {in_frame_bytes} input and {out_frame_bytes} output bytes cannot be split "
+                             f"into aligned DMA transfers of at most {self.max_bytes} bytes; enable the DMA's "
+                             "realignment engine.")  # fmt: skip
+        return [(f, min(per, frames - f)) for f in range(0, frames, per)]

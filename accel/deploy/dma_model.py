@@ -14,9 +14,9 @@ exactly its bytes back; the DMA reads and writes only memory.  A driver that for
 that forgets to invalidate reads stale bytes, and ``stats`` counts how many bytes each flushed and invalidated.
 
 Time is not modelled, order is: the device computes a send's output when the send is armed, but the send finishes
-(goes idle) only once the host has received all but ``in_flight`` of the frames it produced, because a real
-accelerator stops taking input while its output is not drained.  A driver that waits for its send before
-receiving deadlocks here as it would on the board.
+(goes idle) only once receives have taken all but ``in_flight_bytes`` of the output it produced, because a real
+accelerator stops taking input while its output is not drained.  A driver that waits for its send before arming
+the receive deadlocks here as it would on the board.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ PAGE = 4096
 
 
 class StreamDevice(Protocol):
-    """The hardware behind the DMA: takes input bytes (any split), returns the output packets they complete, each
-    the bytes of the beats up to and including one TLAST, in order."""
+    """The hardware behind the DMA: takes one MM2S transfer's bytes (TLAST on its last beat, as MM2S sends them) and
+    returns the output packets that completes, each the bytes of the beats up to and including one TLAST, in
+    order."""
 
     def consume(self, data: bytes) -> list[bytes]: ...
 
@@ -184,10 +185,12 @@ class SimAxiDma:
     """``axi_dma_0``: a send and a receive channel around a :class:`StreamDevice`, with the PYNQ description
     parameters the board flow's DMA has (so the driver reads its geometry as it does on the board)."""
 
-    def __init__(self, device: StreamDevice, geometry: DmaGeometry, memory: SimMemory, *, in_flight: int = 2) -> None:
+    def __init__(self, device: StreamDevice, geometry: DmaGeometry, memory: SimMemory, *,
+                 in_flight_bytes: int = 0) -> None:  # fmt: skip
         if geometry.max_bytes & (geometry.max_bytes + 1):
             raise ValueError(f"a DMA's length limit is 2**w - 1 bytes, not {geometry.max_bytes}")
-        self.device, self.geometry, self.memory, self.in_flight = device, geometry, memory, in_flight
+        self.device, self.geometry, self.memory = device, geometry, memory
+        self.in_flight_bytes = in_flight_bytes
         self.description = {"parameters": {
             "c_include_sg": "0", "c_include_mm2s": "1", "c_include_s2mm": "1",
             "c_include_mm2s_dre": str(int(geometry.send_align == 1)),
@@ -200,7 +203,7 @@ class SimAxiDma:
         self.sendchannel = SimDmaChannel(self, True, geometry.send_align, geometry.max_bytes)
         self.recvchannel = SimDmaChannel(self, False, geometry.recv_align, geometry.max_bytes)
         self.packets: list[bytes] = []  # produced, not yet received
-        self.produced = self.received = 0
+        self.produced = self.received = 0  # output bytes
 
     def on_send(self, array: SimBuffer, start: int, nbytes: int) -> None:
         data = array._base_root._memory[array.offset + start : array.offset + start + nbytes].tobytes()
@@ -208,22 +211,22 @@ class SimAxiDma:
         out = self.device.consume(data)
         self.memory.stats.device_s += time.perf_counter() - t0
         self.packets += out
-        self.produced += len(out)
+        self.produced += sum(len(p) for p in out)
 
     def advance(self) -> None:
-        """Move what can move: a produced packet into an armed receive; a send finishes once the host has
-        drained all but ``in_flight`` of the packets produced."""
+        """Move what can move: a produced packet into an armed receive (ending it at the packet's TLAST, or with
+        an internal error when the packet is longer than the transfer); a send finishes once receives have taken
+        all but ``in_flight_bytes`` of the output produced."""
         recv, send = self.recvchannel, self.sendchannel
         if recv.armed is not None and self.packets:
             array, start, nbytes = recv.armed
             packet = self.packets.pop(0)
-            self.received += 1
-            root, lo = array._base_root, array.offset + start
-            fits = len(packet) <= nbytes
             moved = packet[:nbytes]
-            root._memory[lo : lo + len(moved)] = np.frombuffer(moved, dtype=np.uint8)
-            recv.finish(len(moved), ok=fits)  # a packet longer than the transfer: DMA internal error, halted
-        if send.armed is not None and self.produced - self.received <= self.in_flight:
+            self.received += len(packet)
+            lo = array.offset + start
+            array._base_root._memory[lo : lo + len(moved)] = np.frombuffer(moved, dtype=np.uint8)
+            recv.finish(len(moved), ok=len(packet) <= nbytes)  # longer than the transfer: DMA error, halted
+        if send.armed is not None and self.produced - self.received <= self.in_flight_bytes:
             send.finish(send.armed[2])
 
 
@@ -239,9 +242,9 @@ class SimPynq:
     """What :class:`~accel.deploy.driver.PynqDmaTransport` needs of the ``pynq`` module: ``Overlay`` and
     ``allocate``, over one simulated memory and DMA."""
 
-    def __init__(self, device: StreamDevice, geometry: DmaGeometry, *, in_flight: int = 2) -> None:
+    def __init__(self, device: StreamDevice, geometry: DmaGeometry, *, in_flight_bytes: int = 0) -> None:
         self.memory = SimMemory()
-        self.dma = SimAxiDma(device, geometry, self.memory, in_flight=in_flight)
+        self.dma = SimAxiDma(device, geometry, self.memory, in_flight_bytes=in_flight_bytes)
 
     def Overlay(self, bitfile: str) -> SimOverlay:  # noqa: N802 - PYNQ's name
         return SimOverlay(bitfile, self.dma)

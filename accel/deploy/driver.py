@@ -2,9 +2,9 @@
 
 Why it looks like this
 ----------------------
-* **One byte path.**  Inputs are packed with :mod:`accel.deploy.stream` (``pack`` -> ``to_bytes``) and outputs
-  decoded with ``from_bytes`` -> ``unpack``: the same functions the testbenches and the co-simulation use, so
-  the bytes the driver hands the DMA are the bytes the verified hardware consumes.
+* **One byte path.**  Inputs are packed with :mod:`accel.deploy.stream` (``frames_to_bytes``, the vectorised
+  ``pack`` -> ``to_bytes``) and outputs decoded with ``frames_from_bytes``: the module the testbenches and the
+  co-simulation use, so the bytes the driver hands the DMA are the bytes the verified hardware consumes.
 * **A transport seam.**  Moving bytes is a :class:`Transport`: :class:`PynqDmaTransport` on the board (the only
   place that imports ``pynq``, so accel imports without it), :class:`accel.rtl.sim_transport.SimTransport`
   (RTL co-simulation) and :class:`~accel.rtl.sim_transport.ReferenceTransport` (NumPy reference) here.
@@ -15,9 +15,8 @@ Why it looks like this
 * **Exact inputs.**  Float inputs must lie on the input type's grid (:meth:`FixedType.from_float` refuses
   anything else); integer inputs are raw values and give raw outputs.
 
-The DMA is in simple mode and the stream contract puts TLAST on every frame's last beat, which ends an S2MM
-transfer; so the board transport receives one frame per transfer into aligned slots and sends a batch's input in
-as few transfers as the DMA allows (see :class:`PynqDmaTransport` and :mod:`accel.deploy.dma`).
+The DMA is in simple mode; the accelerator passes TLAST through per frame, so the board transport moves a batch
+in one send and one receive (see :class:`PynqDmaTransport` and :mod:`accel.deploy.dma`).
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ import numpy as np
 from accel import AccelError
 from accel.deploy.dma import DmaGeometry
 from accel.deploy.manifest import BuildManifest
-from accel.deploy.stream import from_bytes, pack, to_bytes, unpack
+from accel.deploy.stream import frames_from_bytes, frames_to_bytes
 
 
 class TransportTimeout(Exception):
@@ -58,17 +57,14 @@ class Transport(Protocol):
 
 
 class PynqDmaTransport:
-    """The board transport: a PYNQ overlay with an AXI DMA in simple mode, streaming a batch within PYNQ's rules.
+    """The board transport: a PYNQ overlay with an AXI DMA in simple mode, a batch per transfer within PYNQ's rules.
 
-    How a batch moves (the rules and why: :mod:`accel.deploy.dma`):
-
-    * the input frames sit back to back in one buffer and go in as few MM2S transfers as the length register
-      allows, each flushing only its own bytes (a buffer slice is passed);
-    * every output frame has its own slot, rounded up to the S2MM alignment, because an S2MM transfer ends at
-      the frame's TLAST; the receive of frame f+1 is armed as soon as frame f's has finished, before the
-      accelerator emits it, and invalidates only the frame's bytes;
-    * the host polls both channels, so sends and receives overlap and the accelerator streams at its II as long as
-      the host re-arms a receive faster than one II (``Accelerator.benchmark`` reports both).
+    How a batch moves (the rules and why: :mod:`accel.deploy.dma`): the frames sit back to back in one input and
+    one output buffer; the receive of the whole batch is armed first, then the send of its input, so the
+    accelerator never waits on the host within a batch.  The accelerator passes TLAST through per frame, so the
+    batch's input (TLAST on its last beat, put there by MM2S) comes back as one S2MM packet.  A batch beyond the
+    length register goes as several such pairs, every start aligned.  Only the bytes that move are flushed and
+    invalidated (buffer slices are passed; a PYNQ slice keeps its physical address).
 
     Needs PYNQ 2.7 or newer.  ``pynq`` is the module to use (default: ``import pynq``; tests pass the simulated
     one of :mod:`accel.deploy.dma_model`).  After a time-out the DMA may still be running; reload the overlay.
@@ -92,7 +88,6 @@ class PynqDmaTransport:
         self.geometry = DmaGeometry.from_parameters(getattr(self.dma, "description", {}).get("parameters", {}))
         self._allocate = pynq.allocate
         self.in_frame_bytes, self.out_frame_bytes = int(in_frame_bytes), int(out_frame_bytes)
-        self.slot_bytes = self.geometry.slot_bytes(self.out_frame_bytes)
         self._in = self._out = None
         self._frames = 0
 
@@ -100,49 +95,42 @@ class PynqDmaTransport:
         if frames > self._frames:
             self.close()
             self._in = self._allocate(shape=(frames * self.in_frame_bytes,), dtype=np.uint8)
-            self._out = self._allocate(shape=(frames * self.slot_bytes,), dtype=np.uint8)
+            self._out = self._allocate(shape=(frames * self.out_frame_bytes,), dtype=np.uint8)
             self._frames = frames
         return self._in, self._out
 
-    @staticmethod
-    def _check(channel: Any, stream: str, frame: int) -> None:
-        if getattr(channel, "error", False):
-            raise TransportTimeout(stream, f"reported a DMA error on frame {frame}")
+    def _wait(self, channel: Any, stream: str, frames: tuple[int, int], deadline: float) -> None:
+        """Poll until ``channel`` is idle; a DMA error or the deadline raise :class:`TransportTimeout`."""
+        first, count = frames
+        while not channel.idle:
+            if getattr(channel, "error", False):
+                raise TransportTimeout(stream, f"reported a DMA error on frames {first} to {first + count - 1}")
+            if time.monotonic() > deadline:
+                raise TransportTimeout(stream, f"did not finish frames {first} to {first + count - 1}")
+        if getattr(channel, "error", False):  # an S2MM error also ends the transfer: idle and halted
+            raise TransportTimeout(stream, f"reported a DMA error on frames {first} to {first + count - 1}")
 
     def transfer(self, data: bytes, receive_bytes: int, frames: int, timeout_s: float) -> bytes:
         deadline = time.monotonic() + timeout_s
-        ib, ob, slot = self.in_frame_bytes, self.out_frame_bytes, self.slot_bytes
+        ib, ob = self.in_frame_bytes, self.out_frame_bytes
         inb, outb = self._buffers(frames)
         inb[: len(data)] = np.frombuffer(data, dtype=np.uint8)
-        sends = self.geometry.send_plan(frames, ib)
         send, recv = self.dma.sendchannel, self.dma.recvchannel
-        in_stream, out_stream = "input stream (DMA MM2S)", "output stream (DMA S2MM)"
-        recv.transfer(outb[0:ob])  # armed before the first byte goes in
-        sent = received = 0
-        while received < frames or sent < len(sends) or not send.idle:
-            progressed = False
-            if sent < len(sends) and (sent == 0 or send.idle):
-                start, nbytes = sends[sent]
-                send.transfer(inb[start : start + nbytes])  # flushes exactly these bytes
-                sent, progressed = sent + 1, True
-            if received < frames and recv.idle:
-                self._check(recv, out_stream, received)  # an S2MM error also ends the transfer: idle, halted
-                recv.wait()  # idle already: returns at once, invalidating exactly this frame's bytes
-                got = getattr(recv, "transferred", ob)
-                if got != ob:
-                    raise AccelError(f"{self.bitfile}: output frame {received} was {got} bytes long, expected {ob}; "
-                                     "the bitstream does not match this model's metadata.")  # fmt: skip
-                received, progressed = received + 1, True
-                if received < frames:
-                    recv.transfer(outb[received * slot : received * slot + ob])
-            if not progressed:
-                self._check(send, in_stream, sent - 1)
-                self._check(recv, out_stream, received)
-                if time.monotonic() > deadline:
-                    stream, frame = (out_stream, received) if received < frames else (in_stream, frames - 1)
-                    raise TransportTimeout(stream, f"did not finish frame {frame}")
-        frames_out = outb[: frames * slot].reshape(frames, slot)[:, :ob]
-        return frames_out.tobytes()[:receive_bytes]
+        for first, count in self.geometry.batch_plan(frames, ib, ob):
+            out_view = outb[first * ob : (first + count) * ob]
+            recv.transfer(out_view)  # armed before the first byte goes in
+            send.transfer(inb[first * ib : (first + count) * ib])  # flushes exactly these bytes
+            self._wait(send, "input stream (DMA MM2S)", (first, count), deadline)
+            self._wait(recv, "output stream (DMA S2MM)", (first, count), deadline)
+            recv.wait()  # idle already: returns at once, invalidating exactly this batch's output bytes
+            got = getattr(recv, "transferred", count * ob)
+            if got != count * ob:
+                raise AccelError(
+                    f"{self.bitfile}: the output stream ended (TLAST) after {got} of {count * ob} bytes for frames "
+                    f"{first} to {first + count - 1}; the accelerator must pass TLAST through per frame (bitstreams "
+                    "built before accel did so end every frame): rebuild it, or check it matches this model."
+                )
+        return bytes(outb[: frames * ob])[:receive_bytes]
 
     def close(self) -> None:
         for buf in (self._in, self._out):
@@ -274,12 +262,11 @@ class Accelerator:
         for s in range(0, n, self.chunk_frames):
             chunk = raw[s : s + self.chunk_frames]
             t0 = time.perf_counter()
-            data = to_bytes(pack(chunk, self.in_type, self.in_lanes), self.in_type, self.in_lanes)
+            data = frames_to_bytes(chunk, self.in_type, self.in_lanes)
             t1 = time.perf_counter()
             out = self._transfer(data, len(chunk))
             t2 = time.perf_counter()
-            beats = from_bytes(out, self.out_type, self.out_lanes)
-            outs.append(unpack(beats, (len(chunk), *self.out_shape), self.out_type, self.out_lanes))
+            outs.append(frames_from_bytes(out, (len(chunk), *self.out_shape), self.out_type, self.out_lanes))
             t3 = time.perf_counter()
             if stages is not None:
                 stages["pack"] = stages.get("pack", 0.0) + t1 - t0
@@ -300,9 +287,9 @@ class Accelerator:
 
         Through a simulated transport (one with ``device_s``, the seconds its simulated hardware took) it also
         reports the host's own time per frame in clock cycles at the build's clock: all of it
-        (``host_cycles_per_frame``) and the part spent arming and polling the DMA while frames stream
-        (``dma_host_cycles_per_frame``), next to the accelerator's II (``ii_cycles``, RTL builds): the batch streams
-        at the II only while the latter stays below it.
+        (``host_cycles_per_frame``) and the part spent arming and polling the DMA (``dma_host_cycles_per_frame``),
+        next to the accelerator's II (``ii_cycles``, RTL builds).  The accelerator streams a batch at its II; the
+        host's time adds between batches.
         """
         rng = np.random.default_rng(seed)
         raw = rng.integers(self.in_type.min_raw, self.in_type.max_raw + 1, size=(n, *self.in_shape), dtype=np.int64)

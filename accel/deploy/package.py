@@ -204,7 +204,7 @@ Exit status 0 means every output equals the NumPy reference bit for bit.
   {si.beats_per_frame} beats = {si.bytes_per_frame} bytes per frame
 - output `{so.name}`: {so.shape} {so.type}, {so.lanes} lanes, {so.tdata_bits}-bit TDATA,
   {so.beats_per_frame} beats = {so.bytes_per_frame} bytes per frame
-- clock: FCLK0 {fclk}; AXI DMA `axi_dma_0` in simple mode, a batch's input per transfer, one output frame per transfer
+- clock: FCLK0 {fclk}; AXI DMA `axi_dma_0` in simple mode, one send and one receive per batch
 - packing: `accel/deploy/stream.py` (the same code the testbenches use); full facts in `{bundle['metadata']}`
 
 ## Check on a development machine (no board)

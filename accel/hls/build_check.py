@@ -25,14 +25,14 @@ from accel.deploy.stream import from_bytes, pack, to_bytes, unpack
 from accel.ir import Graph
 from accel.reference import execute
 
-from .project import CSIM_BINARY, TB_GOT, TB_GOT_LAST, TB_IN, TB_LAST, TB_OUT, compile_csim
+from .project import CSIM_BINARY, TB_GOT, TB_GOT_LAST, TB_IN, TB_OUT, compile_csim, write_tlast
 
 
 def verify_hls_build(graph: Graph, build_dir: str | Path, samples: int, seed: int = 0) -> VerifyResult:
     """C-simulate the build's ``accel_top`` on ``samples`` random frames and compare every output exactly.
 
-    A TLAST flag not exactly on each frame's last beat spoils that frame (counted as a mismatch); the first
-    differing value (or the TLAST fault) is named in ``first_divergence``.
+    A TLAST flag other than the pass-through rule gives (:mod:`accel.deploy.stream`) spoils that frame (a
+    mismatch); the first differing value (or the TLAST fault) is named in ``first_divergence``.
     """
     t0 = time.perf_counter()
     build_dir = Path(build_dir)
@@ -46,9 +46,7 @@ def verify_hls_build(graph: Graph, build_dir: str | Path, samples: int, seed: in
         vec = Path(tmp)
         (vec / TB_IN).write_bytes(to_bytes(pack(raw, ins.dtype, ins.lanes), ins.dtype, ins.lanes))
         (vec / TB_OUT).write_bytes(to_bytes(pack(ref, outs.dtype, outs.lanes), outs.dtype, outs.lanes))
-        last = np.zeros((samples, outs.beats_per_frame), dtype=np.uint8)
-        last[:, -1] = 1
-        (vec / TB_LAST).write_bytes(last.tobytes())
+        last = write_tlast(vec, ins, outs, samples)
         proc = subprocess.run([str((build_dir / CSIM_BINARY).resolve()), str(vec)], cwd=build_dir,
                               capture_output=True, text=True)  # fmt: skip
         if not (vec / TB_GOT).is_file():

@@ -41,7 +41,7 @@ from accel.deploy.manifest import (
     stream_spec,
     write_manifest,
 )
-from accel.deploy.stream import pack, to_bytes
+from accel.deploy.stream import pack, testbench_frame_last, tlast_flags, to_bytes
 from accel.fixed import FixedType
 from accel.ir import Graph
 from accel.parts import DEFAULT_PART, check_target
@@ -60,6 +60,7 @@ CSIM_DIR = "csim"
 CSIM_BINARY = f"{CSIM_DIR}/accel_top_test"
 #: the wrapper testbench's vector files inside tb_data/
 TB_IN, TB_OUT, TB_LAST = "axis_in.bin", "axis_out.bin", "axis_out_last.bin"
+TB_IN_LAST = "axis_in_last.bin"
 TB_GOT, TB_GOT_LAST = "axis_out_csim.bin", "axis_out_csim_last.bin"
 
 
@@ -126,6 +127,16 @@ def _template_values(graph: Graph, project: str, io_type: str, specs: dict[str, 
     return values
 
 
+def write_tlast(tb: Path, ins: StreamSpec, outs: StreamSpec, frames: int) -> np.ndarray:
+    """tb_data's TLAST files: the input pattern the testbench drives and the output it must see (the
+    pass-through rule of :mod:`accel.deploy.stream`); returns the expected output flags."""
+    frame_last = testbench_frame_last(frames)
+    (tb / TB_IN_LAST).write_bytes(tlast_flags(frame_last, ins.beats_per_frame).tobytes())
+    last = tlast_flags(frame_last, outs.beats_per_frame)
+    (tb / TB_LAST).write_bytes(last.tobytes())
+    return last
+
+
 def _write_vectors(out_dir: Path, graph: Graph, specs: dict[str, StreamSpec], samples: int, seed: int) -> None:
     """tb_data/: byte images + TLAST flags for the wrapper testbench, float text for hls4ml's testbench."""
     from accel.reference import execute
@@ -140,10 +151,7 @@ def _write_vectors(out_dir: Path, graph: Graph, specs: dict[str, StreamSpec], sa
         spec = specs[side]
         images[side] = to_bytes(pack(raw, spec.dtype, spec.lanes), spec.dtype, spec.lanes)
         (tb / fname).write_bytes(images[side])
-    per_frame = specs["OUT"].beats_per_frame
-    last = np.zeros((samples, per_frame), dtype=np.uint8)
-    last[:, -1] = 1
-    (tb / TB_LAST).write_bytes(last.tobytes())
+    write_tlast(tb, specs["IN"], specs["OUT"], samples)
     hls_tb = out_dir / "hls4ml" / "tb_data"
     hls_tb.mkdir(parents=True, exist_ok=True)
     for name, raw, side in (("tb_input_features.dat", raw_in, "IN"), ("tb_output_predictions.dat", raw_out, "OUT")):

@@ -5,10 +5,11 @@ Why: the driver's byte path (pack -> to_bytes -> DMA -> from_bytes -> unpack) an
 before anyone owns a board.  Both transports here *are* :class:`accel.deploy.driver.PynqDmaTransport`, the code the
 board runs, given the simulated ``pynq`` of :mod:`accel.deploy.dma_model` (aligned starts, length register, idle
 before re-arm, a modelled cache) with the DMA geometry the board flow builds for the build's streams.  Behind the
-DMA, :class:`CosimDevice` feeds the bytes the DMA reads, as beats, to the simulated ``accel_top``
-(:func:`accel.rtl.simulator.simulate`, random valid gaps and backpressure) and cuts its output stream into S2MM
-packets at the TLASTs the RTL actually drove; :class:`ReferenceDevice` computes the same packets with
-:func:`accel.reference.execute`, for fast tests and for checking a bundle on a machine without a simulator.
+DMA, :class:`CosimDevice` feeds the bytes of each MM2S transfer, as beats with TLAST on the last one, to the
+simulated ``accel_top`` (:func:`accel.rtl.simulator.simulate`, random valid gaps and backpressure) and cuts its
+output stream into S2MM packets at the TLASTs the RTL actually drove; :class:`ReferenceDevice` computes the same
+packets with :func:`accel.reference.execute`, for fast tests and for checking a bundle on a machine without a
+simulator.
 
 Why in :mod:`accel.rtl`: it runs the RTL co-simulation, so it sits above both :mod:`accel.deploy` (driver,
 manifest, packer) and the simulator; in ``accel.deploy`` it made deploy -> rtl -> deploy an import cycle.
@@ -19,36 +20,54 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from accel import AccelError
 from accel.deploy.dma import DmaGeometry
 from accel.deploy.dma_model import CacheStats, SimPynq, StreamDevice
 from accel.deploy.driver import PynqDmaTransport, TransportTimeout
-from accel.deploy.manifest import BuildManifest, StreamSpec, load_build
-from accel.deploy.stream import from_bytes, pack, to_bytes, unpack
+from accel.deploy.manifest import BuildManifest, load_build
+from accel.deploy.stream import from_bytes, pack, tlast_flags, to_bytes, unpack
 
 
 class _FrameDevice:
-    """Collects input bytes into whole frames and hands each batch of complete frames to ``run``."""
+    """The stream behaviour both devices share: input bytes in whole frames, the TLAST MM2S puts on a transfer's last
+    beat passed through to that frame's output (:mod:`accel.deploy.stream`), and the output stream cut into S2MM
+    packets at its TLASTs (a packet left open continues with the next transfer's output)."""
 
     def __init__(self, manifest: BuildManifest) -> None:
         self.manifest = manifest
-        self._pending = b""
+        self._pending = b""  # input bytes of an unfinished frame
+        self._open = b""  # output bytes after the last TLAST
 
     def consume(self, data: bytes) -> list[bytes]:
         self._pending += data
-        ib = self.manifest.input.bytes_per_frame
-        frames = len(self._pending) // ib
+        si, so = self.manifest.input, self.manifest.output
+        frames = len(self._pending) // si.bytes_per_frame
         if frames == 0:
             return []
-        whole, self._pending = self._pending[: frames * ib], self._pending[frames * ib :]
-        return self.run(whole, frames)
+        whole = self._pending[: frames * si.bytes_per_frame]
+        self._pending = self._pending[frames * si.bytes_per_frame :]
+        # MM2S puts TLAST on the transfer's last beat: it ends a frame only when the transfer ends on a frame
+        frame_last = np.zeros(frames, dtype=bool)
+        frame_last[-1] = not self._pending
+        beats, tlast = self.run(whole, frames, frame_last)
+        packets, start = [], 0
+        for last in tlast:
+            packets.append(self._open + to_bytes(beats[start : last + 1], so.dtype, so.lanes))
+            self._open, start = b"", last + 1
+        self._open += to_bytes(beats[start:], so.dtype, so.lanes)
+        return packets
 
-    def run(self, data: bytes, frames: int) -> list[bytes]:
+    def run(self, data: bytes, frames: int, frame_last: np.ndarray) -> tuple[list[int], list[int]]:
+        """Output beats of ``frames`` whole input frames whose last beats carry TLAST as ``frame_last`` says, and
+        the indices of the output beats that carry TLAST."""
         raise NotImplementedError
 
 
 class CosimDevice(_FrameDevice):
-    """The RTL co-simulation of ``build_dir`` as the DMA's hardware (random valid gaps and backpressure on)."""
+    """The RTL co-simulation of ``build_dir`` as the DMA's hardware (random valid gaps and backpressure on); the
+    output packets are cut where the RTL drove TLAST."""
 
     def __init__(self, build_dir: str | Path, *, simulator: str | None = None, seed: int = 0,
                  stalls: bool = True) -> None:  # fmt: skip
@@ -60,23 +79,26 @@ class CosimDevice(_FrameDevice):
         self.simulator, self.seed, self.stalls = simulator, seed, stalls
         self.last = None  # the last SimResult, for tests and timing reports
 
-    def run(self, data: bytes, frames: int) -> list[bytes]:
+    def run(self, data: bytes, frames: int, frame_last: np.ndarray) -> tuple[list[int], list[int]]:
         from accel.rtl.simulator import simulate
 
+        if not frame_last[-1]:
+            raise AccelError(f"{self.build_dir}: the simulated DMA co-simulates whole frames per transfer; this "
+                             "transfer ends inside a frame.")  # fmt: skip
         si, so = self.manifest.input, self.manifest.output
         res = simulate(self.build_dir, from_bytes(data, si.dtype, si.lanes), frames, simulator=self.simulator,
-                       seed=self.seed, in_gaps=self.stalls, out_backpressure=self.stalls)  # fmt: skip
+                       seed=self.seed, in_gaps=self.stalls, out_backpressure=self.stalls, in_tlast="end")  # fmt: skip
         self.last = res
         if not res.completed:
             got = f"gave {len(res.out_beats)} of {frames * so.beats_per_frame} beats"
             raise TransportTimeout("output stream (simulated m_axis)", got)
         if any(b < 0 for b in res.out_beats):
             raise AccelError(f"{self.build_dir}: the simulated output stream has X/Z beats; the RTL is broken.")
-        return _packets(res.out_beats, res.tlast_positions, so)
+        return res.out_beats, res.tlast_positions
 
 
 class ReferenceDevice(_FrameDevice):
-    """The NumPy reference of ``graph`` as the DMA's hardware (TLAST on every frame's last beat, as specified)."""
+    """The NumPy reference of ``graph`` as the DMA's hardware, with TLAST as the stream contract specifies."""
 
     def __init__(self, graph: Any, manifest: BuildManifest) -> None:
         if not isinstance(manifest, BuildManifest):
@@ -85,25 +107,14 @@ class ReferenceDevice(_FrameDevice):
         super().__init__(manifest)
         self.graph = graph
 
-    def run(self, data: bytes, frames: int) -> list[bytes]:
+    def run(self, data: bytes, frames: int, frame_last: np.ndarray) -> tuple[list[int], list[int]]:
         from accel.reference import execute
 
         si, so = self.manifest.input, self.manifest.output
         raw = unpack(from_bytes(data, si.dtype, si.lanes), (frames, *si.shape), si.dtype, si.lanes)
         y = execute(self.graph, raw).outputs[self.graph.outputs[0]].reshape((frames, *so.shape))
-        beats = pack(y, so.dtype, so.lanes)
-        per = so.beats_per_frame
-        return _packets(beats, [(f + 1) * per - 1 for f in range(frames)], so)
-
-
-def _packets(beats: list[int], tlast: list[int], spec: StreamSpec) -> list[bytes]:
-    """The S2MM packets of an output stream: the bytes of the beats up to and including each TLAST (a stream
-    that does not end with TLAST leaves its tail in the DMA, as hardware would)."""
-    out, start = [], 0
-    for last in tlast:
-        out.append(to_bytes(beats[start : last + 1], spec.dtype, spec.lanes))
-        start = last + 1
-    return out
+        tlast = np.flatnonzero(tlast_flags(frame_last, so.beats_per_frame).ravel())
+        return pack(y, so.dtype, so.lanes), [int(i) for i in tlast]
 
 
 class SimulatedBoardTransport(PynqDmaTransport):
@@ -113,7 +124,9 @@ class SimulatedBoardTransport(PynqDmaTransport):
                  geometry: DmaGeometry | None = None) -> None:  # fmt: skip
         si, so = manifest.input, manifest.output
         geometry = geometry or DmaGeometry.for_streams(si.tdata_bits, so.tdata_bits)
-        self.device, self.pynq = device, SimPynq(device, geometry, in_flight=in_flight)
+        # the accelerator holds about `in_flight` frames of output before it stops taking input
+        self.device = device
+        self.pynq = SimPynq(device, geometry, in_flight_bytes=in_flight * so.bytes_per_frame)
         super().__init__(Path(f"{manifest.model}.bit"), si.bytes_per_frame, so.bytes_per_frame, pynq=self.pynq)
 
     @property
