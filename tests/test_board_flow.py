@@ -53,6 +53,8 @@ exit
 create_project -in_memory -part xc7z020clg400-1
 read_verilog [file join $here .. rtl accel_top.v]
 ipx::package_project -root_dir [file join $here .. ip] -vendor accel -library accel -taxonomy /UserIP
+set clkif [ipx::get_bus_interfaces clk -of_objects [ipx::current_core]]
+set_property value 100000000 [ipx::get_bus_parameters FREQ_HZ -of_objects $clkif]
 ipx::save_core [ipx::current_core]
 """),
         "sources": {"rtl/accel_top.v": """module accel_top (input wire clk, input wire rst,
