@@ -112,3 +112,31 @@ def test_a_disagreeing_ip_clock_is_a_problem(tmp_path: Path) -> None:
     tcl.write_text(tcl.read_text().replace("set freq_hz $accel_fclk_hz", "set freq_hz 156250000"))
     check = check_flow(d)
     assert any("the IP's clock is [156250000] Hz, but FCLK0 makes 142857143 Hz" in p for p in check.problems)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    import models
+    from accel.frontend import to_graph
+
+    model = models.build("digits")
+    return model, to_graph(model, "digits")
+
+
+@pytest.mark.hls
+@pytest.mark.parametrize("clock_ns", [6, 7, 9, 10])
+def test_hls_ip_clock_is_the_fclk0_frequency(tmp_path: Path, digits, clock_ns: int) -> None:
+    """The real build_hls.tcl: its create_clock (read from board/settings.tcl) gives the IP FCLK0's frequency."""
+    from accel.hls.project import build_hls_project
+
+    n, hz = expected_fclk(clock_ns)
+    d = tmp_path / "hls"
+    build_hls_project(digits[0], digits[1], d, clock_ns=float(clock_ns), tb_samples=1)
+    write_board_flow(d)
+    check = check_flow(d)  # both branches: vitis-run and vitis_hls
+    assert check.ok, check.problems
+    periods = [c.args[c.args.index("-period") + 1] for c in check.runs[0].named("create_clock")]
+    assert len(periods) == 1 and round(1e9 / float(periods[0])) == hz
+    d0, d1, mhz, pin = _clock_facts(check)
+    assert d0 * d1 == n and pin == [str(hz)] and round(float(mhz) * 1e6) == hz
+    assert int(_settings(d)["accel_fclk_hz"]) == hz
