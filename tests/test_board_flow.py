@@ -352,10 +352,12 @@ def test_run_hls_prefers_vitis_run(tmp_path: Path, tools: tuple[str, ...], argv:
         (bindir / tool).write_text(f'#!/bin/sh\necho "{tool} $* ACCEL_HLS_STEPS=$ACCEL_HLS_STEPS" >> {log}\n')
         (bindir / tool).chmod(0o755)
     env = dict(os.environ, PATH=f"{bindir}:/usr/bin:/bin")
-    env.pop("ACCEL_HLS_STEPS", None)
-    proc = subprocess.run(["bash", str(d / "run_hls.sh"), "csim", "synth"], env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert log.read_text() == f"{tools[0]} {' '.join(argv)} ACCEL_HLS_STEPS=csim synth\n"
+    env["ACCEL_HLS_STEPS"] = "csim"  # a stale value in the user's shell does not reach the tool
+    for steps in (["csim", "synth"], []):
+        proc = subprocess.run(["bash", str(d / "run_hls.sh"), *steps], env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    assert log.read_text() == (f"{tools[0]} {' '.join(argv)} ACCEL_HLS_STEPS=csim synth\n"
+                               f"{tools[0]} {' '.join(argv)} ACCEL_HLS_STEPS=csim synth cosim export\n")
 
 
 def test_no_vitis_tool_names_both(tmp_path: Path) -> None:
