@@ -15,6 +15,7 @@ This module imports only :mod:`accel`, so the bundled board driver can carry it.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -108,3 +109,51 @@ def part_info(part: str) -> PartInfo:
         return PartInfo(name, device, cap.family, speed, cap.lut, cap.ff, cap.dsp, cap.bram36)
     family = next((f for prefix, f in _FAMILIES if device.startswith(prefix)), "unknown")
     return PartInfo(name, device, family, speed, None, None, None, None)
+
+
+#: The Zynq-7000 PS7's IO PLL on the boards accel supports (50 MHz crystal x 20); FCLK0 divides it.
+IO_PLL_HZ = 1_000_000_000
+#: FCLK0 = IO PLL / (DIVISOR0 * DIVISOR1); each divisor is a 6-bit field (1..63).
+FCLK_DIVISOR_MAX = 63
+
+
+@dataclass(frozen=True)
+class Fclk:
+    """The fabric clock FCLK0 the PS7 makes: its frequency in whole Hz and the two IO PLL divisors giving it."""
+
+    hz: int
+    divisor0: int
+    divisor1: int
+
+    @property
+    def mhz(self) -> float:
+        return self.hz / 1e6
+
+
+def ps7_fclk(clock_ns: float) -> Fclk:
+    """The fastest FCLK0 not faster than ``1/clock_ns`` that the IO PLL's two 6-bit dividers reach.
+
+    Why here, at the bottom: the RTL IP's ``FREQ_HZ``, the HLS IP's clock, and the block design's FCLK0 must all
+    state this one number (Vivado's ``validate_bd_design`` compares them), so every writer takes it from here.
+    Rounding down keeps the accelerator within the period its backend was built for.  ``hz`` is
+    ``IO_PLL_HZ / (d0 * d1)`` rounded to a whole Hz, as Vivado states clock frequencies.
+    """
+    if isinstance(clock_ns, bool) or not 4.0 <= float(clock_ns) <= 100.0:
+        raise AccelError(f"clock period {clock_ns} ns is outside what FCLK0 can drive; supported: 4 to 100 ns.")
+    n = math.ceil(IO_PLL_HZ * float(clock_ns) / 1e9 - 1e-9)
+    while True:
+        for d0 in range(1, FCLK_DIVISOR_MAX + 1):
+            if n % d0 == 0 and n // d0 <= FCLK_DIVISOR_MAX:
+                return Fclk(round(IO_PLL_HZ / n), d0, n // d0)
+        n += 1
+
+
+def ip_clock_hz(part: str, clock_ns: float) -> int:
+    """The ``FREQ_HZ`` an IP's clock interface states: FCLK0's on a Zynq-7000 part, else ``1/clock_ns``.
+
+    Why: a Zynq-7000 accelerator is clocked by the PS7's FCLK0, which cannot make every frequency.  A period FCLK0
+    cannot drive at all (outside 4 to 100 ns) keeps ``1/clock_ns``: the board flow refuses it anyway.
+    """
+    if part_info(part).family == "zynq-7000" and 4.0 <= float(clock_ns) <= 100.0:
+        return ps7_fclk(clock_ns).hz
+    return int(round(1e9 / float(clock_ns)))

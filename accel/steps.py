@@ -335,4 +335,6 @@ def describe_build(summary: dict[str, Any]) -> str:
     if board is not None:
         script = board.get("script", "board/build_bitstream.sh")
         lines.append(f"board flow for {board.get('board', 'the board')} (needs Vivado): {script}")
+        if board.get("clock_note"):
+            lines.append(f"board clock: {board['clock_note']}")
     return "\n".join(lines)

@@ -53,6 +53,8 @@ exit
 create_project -in_memory -part xc7z020clg400-1
 read_verilog [file join $here .. rtl accel_top.v]
 ipx::package_project -root_dir [file join $here .. ip] -vendor accel -library accel -taxonomy /UserIP
+set clkif [ipx::get_bus_interfaces clk -of_objects [ipx::current_core]]
+set_property value 100000000 [ipx::get_bus_parameters FREQ_HZ -of_objects $clkif]
 ipx::save_core [ipx::current_core]
 """),
         "sources": {"rtl/accel_top.v": """module accel_top (input wire clk, input wire rst,
@@ -316,3 +318,56 @@ def test_real_hls_build_flow(tmp_path: Path, digits) -> None:
     assert [c.args[-1] for c in hls.named("set_top")] == ["accel_top"]
     assert hls.named("export_design"), "the IP step must export the IP the block design instantiates"
     assert summary["dma"]["mm2s_tdata_bits"] in (8, 16, 32, 64)
+
+
+# -- the HLS IP step picks vitis-run (Vitis 2024.2+) or vitis_hls (older) by what is on PATH ----------------------
+def _hls_script_build(tmp_path: Path) -> Path:
+    """A fake HLS build whose IP step is the real run_hls.sh (rendered from hls_templates/) on its build_hls.tcl."""
+    d = fake_build(tmp_path, "hls", ip={**BACKENDS["hls"]["ip"], "make": "bash run_hls.sh"})
+    template = Path(__file__).resolve().parents[1] / "hls_templates" / "run_hls.sh.tmpl"
+    (d / "run_hls.sh").write_text(template.read_text().replace("@MODEL@", "digits"))
+    return d
+
+
+def test_hls_ip_step_runs_with_either_vitis_tool(tmp_path: Path) -> None:
+    d = _hls_script_build(tmp_path)
+    write_board_flow(d)
+    check = check_flow(d)  # once with a fake vitis-run only, once with a fake vitis_hls only
+    assert check.ok, check.problems
+    assert [n for n in check.notes if n.startswith("fake tools")] == [
+        "fake tools on PATH: vivado, vitis-run", "fake tools on PATH: vivado, vitis_hls"]
+    assert check.steps[0] == ("vitis-run", str(d.resolve()), ["--mode", "hls", "--tcl", "build_hls.tcl"])
+    assert [r.script.name for r in check.runs] == ["build_hls.tcl", "block_design.tcl", "build.tcl"]
+
+
+@pytest.mark.parametrize(("tools", "argv"), [
+    (("vitis-run", "vitis_hls"), ["--mode", "hls", "--tcl", "build_hls.tcl"]),  # both: the newer one wins
+    (("vitis_hls",), ["-f", "build_hls.tcl"]),
+])  # fmt: skip
+def test_run_hls_prefers_vitis_run(tmp_path: Path, tools: tuple[str, ...], argv: list[str]) -> None:
+    d = _hls_script_build(tmp_path)
+    bindir, log = tmp_path / "bin", tmp_path / "log.txt"
+    bindir.mkdir()
+    for tool in tools:
+        (bindir / tool).write_text(f'#!/bin/sh\necho "{tool} $* ACCEL_HLS_STEPS=$ACCEL_HLS_STEPS" >> {log}\n')
+        (bindir / tool).chmod(0o755)
+    env = dict(os.environ, PATH=f"{bindir}:/usr/bin:/bin")
+    env["ACCEL_HLS_STEPS"] = "csim"  # a stale value in the user's shell does not reach the tool
+    for steps in (["csim", "synth"], []):
+        proc = subprocess.run(["bash", str(d / "run_hls.sh"), *steps], env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    assert log.read_text() == (f"{tools[0]} {' '.join(argv)} ACCEL_HLS_STEPS=csim synth\n"
+                               f"{tools[0]} {' '.join(argv)} ACCEL_HLS_STEPS=csim synth cosim export\n")
+
+
+def test_no_vitis_tool_names_both(tmp_path: Path) -> None:
+    d = _hls_script_build(tmp_path)
+    write_board_flow(d)
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "vivado").write_text("#!/bin/sh\nexit 0\n")
+    (bindir / "vivado").chmod(0o755)
+    env = dict(os.environ, PATH=f"{bindir}:/usr/bin:/bin")
+    proc = subprocess.run(["bash", str(d / "board" / "build_bitstream.sh")], env=env, capture_output=True, text=True)
+    assert proc.returncode == 127
+    assert "neither vitis-run (Vitis 2024.2 and newer) nor vitis_hls (older Vitis HLS) is on PATH" in proc.stderr

@@ -172,7 +172,7 @@ def test_digits_manifest_round_trip(digits):
                                         "s_axis": "s_axis", "m_axis": "m_axis"}  # fmt: skip
     assert manifest.ports.to_json() == PORTS
     assert manifest.ip.to_json() == {"vlnv": "xilinx.com:hls:accel_top:1.0", "repo": "accel_top_prj/solution1/impl/ip",
-                                     "make": "vitis_hls -f build_hls.tcl"}  # fmt: skip
+                                     "make": "bash run_hls.sh"}  # fmt: skip
     assert (manifest.ip.vlnv, manifest.ip.repo) == (VLNV, IP_REPO)
     assert (manifest.hls.io_type, manifest.hls.tb_samples, manifest.hls.project) == ("io_stream", TB_SAMPLES,
                                                                                      "accel_digits")
@@ -182,7 +182,7 @@ def test_digits_manifest_round_trip(digits):
     assert (o.shape, o.type, o.lanes, o.tdata_bits, o.beats_per_frame) == ((1, 1, 10), "ap_fixed<8,5>", 5, 40, 2)
     for rel in manifest.files:
         assert (out / rel).is_file(), rel
-    for rel in ("accel_top.cpp", "accel_top.h", "accel_top_test.cpp", "build_hls.tcl", "README.md",
+    for rel in ("accel_top.cpp", "accel_top.h", "accel_top_test.cpp", "build_hls.tcl", "run_hls.sh", "README.md",
                 "tb_data/axis_in.bin", "tb_data/axis_out.bin", "tb_data/axis_out_last.bin",
                 "tb_data/tb_input_features.dat", "tb_data/tb_output_predictions.dat",
                 "hls4ml/tb_data/tb_input_features.dat", "hls4ml/firmware/accel_digits.cpp"):  # fmt: skip
@@ -272,7 +272,8 @@ def test_wrapper_bug_fails_csim(digits, mutation, tmp_path):
 def test_readme_and_tcl_name_the_commands(digits):
     out, _, _, _ = digits
     readme = (out / "README.md").read_text()
-    for needle in ("vitis_hls -f build_hls.tcl", "ACCEL_VIVADO_HLS=1 vivado_hls -f build_hls.tcl", "csim_design",
+    for needle in ("vitis-run --mode hls --tcl build_hls.tcl", "vitis_hls -f build_hls.tcl", "./run_hls.sh",
+                   "ACCEL_VIVADO_HLS=1 vivado_hls -f build_hls.tcl", "csim_design",
                    "csynth_design", "cosim_design", "export_design -format ip_catalog",
                    "accel_top_prj/solution1/impl/ip", "accel_top_prj/solution1/syn/report/accel_top_csynth.rpt",
                    "NOT installed in accel's CI",
@@ -282,7 +283,7 @@ def test_readme_and_tcl_name_the_commands(digits):
     for needle in ("open_project -reset accel_top_prj", "set_top accel_top", "add_files accel_top.cpp",
                    "add_files hls4ml/firmware/accel_digits.cpp", "add_files -tb accel_top_test.cpp",
                    "add_files -tb tb_data", "set_part {xc7z020clg400-1}", "-DACCEL_AXIS_SIDEBAND_BITS=$sideband_bits",
-                   "create_clock -period 10 ",
+                   "set clock_period 10\n", "create_clock -period $clock_period ",
                    "{ csim_design }", "{ csynth_design }", "{ cosim_design }",
                    "export_design -format ip_catalog -vendor xilinx.com -library hls -version 1.0"):  # fmt: skip
         assert needle in tcl, needle
@@ -290,6 +291,23 @@ def test_readme_and_tcl_name_the_commands(digits):
     for needle in ("INTERFACE axis port = s_axis", "INTERFACE axis port = m_axis", "ap_ctrl_none port = return",
                    "#define ACCEL_AXIS_SIDEBAND_BITS 0", "static const unsigned ACCEL_OUT_TDATA = 40;"):  # fmt: skip
         assert needle in cpp, needle
+
+
+@pytest.mark.hls
+def test_project_uses_hls4mls_vitis_backend_and_no_absolute_path(digits):
+    """hls4ml_config.yml says Backend: Vitis; nothing the build wrote names its directory or the installed hls4ml."""
+    out, manifest, _, _ = digits
+    config = (out / "hls4ml" / "hls4ml_config.yml").read_text()
+    assert "Backend: Vitis\n" in config and "OutputDir: hls4ml\n" in config
+    assert (out / "hls4ml" / "build_opt.tcl").is_file()  # written by hls4ml's Vitis writer only
+    stamp = next(line.split()[1] for line in config.splitlines() if line.startswith("Stamp:"))
+    assert f"LIB_STAMP={stamp}\n" in (out / "hls4ml" / "build_lib.sh").read_text()
+    import hls4ml
+
+    for rel in manifest.files:
+        data = (out / rel).read_bytes()
+        for path in (str(out.resolve()), str(out), str(Path(hls4ml.__file__).parent)):
+            assert path.encode() not in data, (rel, path)
 
 
 @pytest.mark.hls
@@ -349,3 +367,28 @@ def test_cli_build_digits_hls_passes_csim(tmp_path, capsys):
 
     graph = to_graph(models.build("digits"))
     assert np.array_equal(got, execute(graph, random_inputs(graph, 16, 0)).outputs[graph.outputs[0]])
+
+
+@pytest.mark.slow
+@pytest.mark.hls
+def test_two_cli_builds_are_byte_identical(tmp_path, monkeypatch, capsys):
+    """`accel build digits --backend hls -o A` and `-o B` write the same bytes in every file (nothing excluded).
+
+    Both are relative to the working directory, as a user types them, so a path written into any file
+    (hls4ml's OutputDir, an include path) would differ.  The C simulation's objects and binary (csim/) are
+    compared too: g++ without -g writes no path or time into them.  The board flow (--board) is included.
+    """
+    from accel.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("A", "B"):
+        assert main(["build", "digits", "--backend", "hls", "-o", name, "--board", "pynq-z2", "--clock-ns", "7"]) == 0
+    capsys.readouterr()
+    files = {name: sorted(p.relative_to(tmp_path / name) for p in (tmp_path / name).rglob("*") if p.is_file())
+             for name in ("A", "B")}  # fmt: skip
+    assert files["A"] == files["B"] and len(files["A"]) > 100
+    a, b = tmp_path / "A", tmp_path / "B"
+    differ = [str(rel) for rel in files["A"] if (a / rel).read_bytes() != (b / rel).read_bytes()]
+    assert differ == []
+    assert "Backend: Vitis\n" in (tmp_path / "A" / "hls4ml" / "hls4ml_config.yml").read_text()
+    assert {"csim/accel_top_test", "board/settings.tcl", "hls4ml/build_lib.sh"} <= {str(r) for r in files["A"]}

@@ -20,7 +20,6 @@ in one send and one receive with aligned starts (the rules and the choice: :mod:
 from __future__ import annotations
 
 import json
-import math
 import re
 import shlex
 import shutil
@@ -31,15 +30,13 @@ from typing import Any
 from accel import AccelError
 from accel.deploy.dma import DMA_LENGTH_BITS, DMA_STREAM_WIDTHS, dma_mm_width, dma_stream_width
 from accel.deploy.manifest import MANIFEST, BuildManifest, StreamSpec, load_build
-from accel.parts import DEFAULT_PART
+from accel.parts import DEFAULT_PART, IO_PLL_HZ, ps7_fclk
 from accel.resources import templates_dir
 
 TEMPLATE_DIR = templates_dir() / "pynq"
 BOARD_DIR = "board"
 BD_NAME = "accel_bd"
 PROJECT = "accel_board"
-#: The PS7 IO PLL that FCLK0 divides (two 6-bit dividers) on the Pynq-Z2 preset.
-IO_PLL_MHZ = 1000.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +49,8 @@ class Board:
     hp0_data_width: int = 64
 
 
+#: IP steps run by one of these are scripts that check their own tools
+SHELLS = ("bash", "sh")
 BOARDS = {"pynq-z2": Board("pynq-z2", DEFAULT_PART, "pynq_z2_ps7.tcl")}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -60,16 +59,20 @@ def fclk_mhz(clock_ns: float) -> tuple[float, int, int]:
     """The fastest FCLK0 not faster than ``1000/clock_ns`` MHz that the IO PLL dividers reach: (MHz, d0, d1).
 
     Why: the PS cannot make every frequency; rounding down keeps the accelerator within the period its
-    backend was built for.
+    backend was built for.  :func:`accel.parts.ps7_fclk` is the one computation (it also gives whole Hz).
     """
-    if not 4.0 <= clock_ns <= 100.0:
-        raise AccelError(f"clock period {clock_ns} ns is outside what FCLK0 can drive; supported: 4 to 100 ns.")
-    n = math.ceil(IO_PLL_MHZ * clock_ns / 1000.0 - 1e-9)
-    while True:
-        for d0 in range(1, 64):
-            if n % d0 == 0 and n // d0 < 64:
-                return IO_PLL_MHZ / n, d0, n // d0
-        n += 1
+    f = ps7_fclk(clock_ns)
+    return IO_PLL_HZ / (f.divisor0 * f.divisor1) / 1e6, f.divisor0, f.divisor1
+
+
+def clock_note(clock_ns: float, fclk_hz: int) -> str:
+    """One sentence for board.json, settings.tcl and the board README: the FCLK0 made, and why it differs if it does."""
+    asked = 1e3 / clock_ns
+    made = f"FCLK0 = {fclk_hz} Hz ({fclk_hz / 1e6:.6g} MHz, period {1e9 / fclk_hz:.6g} ns)"
+    if abs(fclk_hz - 1e9 / clock_ns) < 0.5:
+        return f"{made}, exactly the requested {clock_ns:g} ns."
+    return (f"{made}: the requested {clock_ns:g} ns ({asked:.6g} MHz) is not a frequency the PS7's IO PLL "
+            "dividers make, so the next slower one is used; the accelerator IP's FREQ_HZ states the same.")
 
 
 def _tcl_word(value: Any, what: str) -> str:
@@ -124,7 +127,10 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
             f"clock period {clock_ns} ns is shorter than the {manifest.clock_ns} ns the {manifest.backend} "
             "project was built for; only equal or longer periods are supported."
         )
-    mhz, d0, d1 = fclk_mhz(period)
+    fclk = ps7_fclk(period)
+    d0, d1 = fclk.divisor0, fclk.divisor1
+    mhz = IO_PLL_HZ / (d0 * d1) / 1e6
+    note = clock_note(period, fclk.hz)
     ports = manifest.ports
     for key in ("clock", "reset", "s_axis", "m_axis"):
         if not _NAME.match(getattr(ports, key)):
@@ -144,7 +150,10 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
         "accel_project": PROJECT,
         "accel_bd_name": BD_NAME,
         "accel_output_name": output_name,
-        "accel_fclk_mhz": f"{mhz:.6g}",
+        "accel_fclk_hz": fclk.hz,
+        "accel_fclk_mhz": f"{mhz:.6f}",
+        "accel_fclk_divisor0": d0,
+        "accel_fclk_divisor1": d1,
         "accel_hp0_data_width": spec.hp0_data_width,
         "accel_ip_vlnv": ip.vlnv,
         "accel_ip_repo": ip.repo,
@@ -167,7 +176,9 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
     out = build_dir / BOARD_DIR
     out.mkdir(parents=True, exist_ok=True)
     lines = [f"# accel board settings for {manifest.model} ({manifest.backend} backend) on {board}.",
-             "# Written by accel.deploy.board from ../build.json; the .tcl files next to it read only these.", ""]
+             "# Written by accel.deploy.board from ../build.json; the .tcl files next to it read only these,",
+             "# and so do the IP steps (../build_hls.tcl, ../vivado/package_ip.tcl) for the clock's FREQ_HZ.",
+             f"# {note}", ""]
     lines += [f"set {k} {_tcl_word(v, k)}" for k, v in settings.items()]
     (out / "settings.tcl").write_text("\n".join(lines) + "\n")
     for name in ("block_design.tcl", "build.tcl", spec.ps7_preset):
@@ -181,7 +192,9 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
         "part": spec.part,
         "clock_ns": period,
         "fclk0_mhz": mhz,
+        "fclk0_hz": fclk.hz,
         "fclk0_dividers": [d0, d1],
+        "clock_note": note,
         "dma": {"mode": "simple", "length_bits": DMA_LENGTH_BITS, "mm2s_tdata_bits": in_dma,
                 "s2mm_tdata_bits": out_dma, "mm2s_mm_bits": dma_mm_width(in_dma), "s2mm_mm_bits": dma_mm_width(out_dma),
                 "realignment_engine": False,
@@ -202,10 +215,14 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
 
 
 def _shell_script(make: str, output_name: str) -> str:
-    """build_bitstream.sh: the same script for both backends; only the IP step's command line differs."""
+    """build_bitstream.sh: the same script for both backends; only the IP step's command line differs.
+
+    An IP step that is a shell script (the HLS backend's ``bash run_hls.sh``) checks its own tools: it picks
+    ``vitis-run`` or ``vitis_hls`` by what is on PATH, and names both when neither is.
+    """
     tools = []
     for tool in (shlex.split(make)[0], "vivado"):
-        if tool not in tools:
+        if tool not in tools and tool not in SHELLS:
             tools.append(tool)
     checks = "\n".join(f"need {shlex.quote(t)}" for t in tools)
     return f"""#!/usr/bin/env bash

@@ -13,9 +13,10 @@ and run to its end.  The recorded calls are then checked against the build manif
   manifest's ``s_axis``/``m_axis`` interfaces and ``clock``/``reset`` ports, the reset comes from the
   ``proc_sys_reset`` output of the right polarity, and the AXI DMA's stream widths equal ``tdata_bits``.
 
-:func:`check_flow` runs a build directory's ``board/build_bitstream.sh`` with fake ``vivado``/``vitis_hls``
-on PATH, so the order and working directories of the steps are the script's own, then checks each Tcl file
-it would have run.  :func:`run_tcl` is the reusable core.
+:func:`check_flow` runs a build directory's ``board/build_bitstream.sh`` with fake ``vivado`` and
+``vitis-run`` or ``vitis_hls`` on PATH (each HLS branch in turn), so the order and working directories of the
+steps are the script's own, then checks each Tcl file it would have run, and that FCLK0, the block design's
+clock pin and the IP step's clock state one frequency (:func:`check_clock`).  :func:`run_tcl` is the reusable core.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from accel import AccelError
-from accel.deploy.board import DMA_STREAM_WIDTHS
+from accel.deploy.board import DMA_STREAM_WIDTHS, SHELLS
 from accel.deploy.manifest import BuildManifest, load_build
+from accel.parts import IO_PLL_HZ
 
 TCLSH_CANDIDATES = ("tclsh", "tclsh8.6", "tclsh9.0")
 DONE = "ACCEL_TCLCHECK_DONE"
@@ -437,35 +439,52 @@ with open(os.environ["ACCEL_SHIM_LOG"], "a") as f:
 """
 
 
+#: the Vitis HLS commands an HLS build's run_hls.sh chooses between (by what is on PATH); check_flow fakes each
+HLS_TOOLS = ("vitis-run", "vitis_hls")
+
+
 def _tcl_of(tool: str, argv: list[str]) -> str | None:
-    for flag in ("-source", "-f"):
-        if flag in argv:
-            return argv[argv.index(flag) + 1]
-    return None
+    return next((argv[argv.index(f) + 1] for f in ("-source", "-f", "--tcl") if f in argv[:-1]), None)
 
 
 def check_flow(build_dir: Path, *, timeout_s: float = 120.0) -> FlowCheck:
-    """Run ``board/build_bitstream.sh`` with fake tools, then check every Tcl step in its order."""
+    """Run ``board/build_bitstream.sh`` with fake tools, then check every Tcl step in its order.
+
+    An IP step that is a script picking its HLS tool by PATH (``bash run_hls.sh``) runs once per choice: only a
+    fake ``vitis-run``, then only a fake ``vitis_hls``; both must pass and run the same Tcl steps.
+    """
     build_dir = Path(build_dir).resolve()
     manifest = load_build(build_dir)
     script = build_dir / "board" / "build_bitstream.sh"
-    result = FlowCheck()
     if not script.is_file():
         raise AccelError(f"{build_dir} has no board/build_bitstream.sh; write it with accel.deploy.board first.")
     syntax = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
     if syntax.returncode:
-        result.problems.append(f"build_bitstream.sh does not parse: {syntax.stderr.strip()}")
-        return result
-    tools = {shlex.split(manifest.ip.make)[0], "vivado"}
+        return FlowCheck(problems=[f"build_bitstream.sh does not parse: {syntax.stderr.strip()}"])
+    first = shlex.split(manifest.ip.make)[0]
+    variants = [("vivado", t) for t in HLS_TOOLS] if first in SHELLS else [tuple(dict.fromkeys((first, "vivado")))]
+    checks = [_flow_once(build_dir, manifest, script, tools, timeout_s) for tools in variants]
+    result = checks[0]
+    for tools, other in zip(variants[1:], checks[1:], strict=True):
+        result.problems += [f"with {' and '.join(tools)}: {p}" for p in other.problems]
+        result.notes += other.notes
+        mine, theirs = ([(Path(cwd), _tcl_of(t, argv)) for t, cwd, argv in c.steps] for c in (result, other))
+        if mine != theirs:
+            result.problems.append(f"with {' and '.join(tools)} the flow runs {theirs}, not {mine}")
+    return result
+
+
+def _flow_once(build_dir: Path, manifest: BuildManifest, script: Path, tools: tuple[str, ...],
+               timeout_s: float) -> FlowCheck:  # fmt: skip
+    """One run of build_bitstream.sh with exactly ``tools`` faked on PATH, and the checks of its Tcl steps."""
+    result = FlowCheck(notes=[f"fake tools on PATH: {', '.join(tools)}"])
     with tempfile.TemporaryDirectory(prefix="accel_shims_") as tmp:
         bindir = Path(tmp) / "bin"
         bindir.mkdir()
         for tool in tools:
-            shim = bindir / tool
-            shim.write_text(_SHIM.format(python=sys.executable))
-            shim.chmod(0o755)
-        log = Path(tmp) / "steps.jsonl"
-        log.touch()
+            (bindir / tool).write_text(_SHIM.format(python=sys.executable))
+            (bindir / tool).chmod(0o755)
+        (log := Path(tmp) / "steps.jsonl").touch()
         env = dict(os.environ, PATH=f"{bindir}:/usr/bin:/bin", ACCEL_SHIM_LOG=str(log))
         proc = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=timeout_s)
         result.steps = [tuple(json.loads(line)) for line in log.read_text().splitlines()]
@@ -473,28 +492,62 @@ def check_flow(build_dir: Path, *, timeout_s: float = 120.0) -> FlowCheck:
         result.problems.append(f"build_bitstream.sh failed with the tools present: {proc.stderr.strip()}")
     files = _Files()
     for tool, cwd, argv in result.steps:
-        tcl = _tcl_of(tool, argv)
-        if tcl is None:
+        if (tcl := _tcl_of(tool, argv)) is None:
             result.problems.append(f"build_bitstream.sh runs {tool} {' '.join(argv)} without a Tcl script")
             continue
-        path = Path(cwd) / tcl
-        if not path.is_file():
+        if not (path := Path(cwd) / tcl).is_file():
             result.problems.append(f"build_bitstream.sh runs {tool} on {path}, which does not exist")
             continue
-        run = run_tcl(path, cwd=Path(cwd), tool="vitis_hls" if tool == "vitis_hls" else "vivado")
+        run = run_tcl(path, cwd=Path(cwd), tool="vitis_hls" if tool in HLS_TOOLS else "vivado")
         result.runs.append(run)
         check_run(run, manifest, build_dir, files, result.problems)
     names = [Path(r.script).name for r in result.runs]
-    for required in ("block_design.tcl", "build.tcl"):
-        if required not in names:
-            result.problems.append(f"build_bitstream.sh never runs {required}")
+    result.problems += [f"build_bitstream.sh never runs {t}" for t in ("block_design.tcl", "build.tcl")
+                        if t not in names]
     ip_runs = [r for r in result.runs if r.named("export_design") or r.named("ipx::package_project")]
     if not ip_runs:
         result.problems.append("no step of build_bitstream.sh exports or packages the IP (export_design/ipx::)")
     for run in ip_runs:
         result.notes.append(f"IP step checked: {run.script.name}")
         check_ip_step(run, manifest, result.problems)
+    check_clock(result.runs, manifest, result.problems)
     return result
+
+
+def check_clock(runs: list[TclRun], manifest: BuildManifest, problems: list[str]) -> int | None:
+    """FCLK0 (IO PLL / the PS7's divisors), its FREQMHZ, the accelerator pin's and the IP's clock agree (Hz).
+
+    Why: ``validate_bd_design`` fails when an IP's clock FREQ_HZ differs from the FCLK0 that drives it.
+    """
+    bd = next((r for r in runs if r.named("create_bd_design")), None)
+    if bd is None:
+        return None
+    cells = _cells(bd)
+    ps7 = [n for n, v in cells.items() if v.startswith("xilinx.com:ip:processing_system7:")]
+    d = _dict_of(bd, ps7[0]) if len(ps7) == 1 else {}
+    try:
+        div = int(d["CONFIG.PCW_FCLK0_PERIPHERAL_DIVISOR0"]) * int(d["CONFIG.PCW_FCLK0_PERIPHERAL_DIVISOR1"])
+    except (KeyError, ValueError):
+        problems.append(f"{bd.script.name}: the PS7 cell does not set FCLK0's two divisors to whole numbers")
+        return None
+    hz = round(IO_PLL_HZ / div)
+    where = bd.script.name
+    if abs(float(d.get("CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ", 0)) * 1e6 - hz) > 1:
+        problems.append(f"{where}: FCLK0 requested at {d.get('CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ')} MHz, but its "
+                        f"divisors make {hz} Hz")  # fmt: skip
+    acc = next((n for n, v in cells.items() if v == manifest.ip.vlnv), None)
+    pin = [c.args[1] for c in bd.named("set_property")
+           if c.args[:1] == ["CONFIG.FREQ_HZ"] and c.args[-1] == f"{acc}/{manifest.ports.clock}"]  # fmt: skip
+    if [p for p in pin if p != str(hz)] or not pin:
+        problems.append(f"{where}: the accelerator's clock pin FREQ_HZ is set to {pin}, FCLK0 makes {hz} Hz")
+    for run in (r for r in runs if r.named("export_design") or r.named("ipx::package_project")):
+        # HLS: create_clock -period (ns); ipx: the set_property right after `ipx::get_bus_parameters FREQ_HZ`
+        ip_hz = [round(1e9 / float(c.args[c.args.index("-period") + 1])) for c in run.named("create_clock")]
+        ip_hz += [int(c.args[1]) for b, c in zip(run.calls, run.calls[1:], strict=False)
+                  if b.name == "ipx::get_bus_parameters" and b.args[:1] == ["FREQ_HZ"] and c.name == "set_property"]
+        if ip_hz[-1:] != [hz]:
+            problems.append(f"{run.script.name}: the IP's clock is {ip_hz[-1:]} Hz, but FCLK0 makes {hz} Hz")
+    return hz
 
 
 def _opt(args: list[str], name: str, default: str | None = None) -> str | None:

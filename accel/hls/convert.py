@@ -13,6 +13,8 @@ from accel.ir import Graph
 from .lower import Lowered, lower
 
 IO_TYPES = ("io_stream", "io_parallel")
+#: hls4ml backends accel supports: Vitis (Vitis HLS, the default) and Vivado (the discontinued Vivado HLS <= 2020.1)
+BACKENDS = ("Vitis", "Vivado")
 STRATEGIES = ("Latency", "Resource")
 
 def _io(io_type: str) -> str:
@@ -65,7 +67,7 @@ def convert(
     project_name: str | None = None,
     part: str = "xc7z020clg400-1",
     clock_period: float = 10,
-    backend: str = "Vivado",
+    backend: str = "Vitis",
     disable_workarounds: tuple[str, ...] = (),
 ):
     """An hls4ml ``ModelGraph`` computing exactly what ``graph`` computes (not yet compiled).
@@ -81,6 +83,8 @@ def convert(
 
     from .extensions import register
 
+    if backend not in BACKENDS:
+        raise AccelError(f"hls4ml backend '{backend}' is not supported; supported: {', '.join(BACKENDS)}.")
     register()
     io_type = _io(io_type)
     lowered = lower(graph, io_type, strategy, disable_workarounds)

@@ -10,15 +10,25 @@ without Xilinx tools:
 * ``tb_data/``: random frames and the NumPy reference's outputs as DMA byte images (for the wrapper's
   testbench) and as hls4ml's float text (for hls4ml's own testbench);
 * ``accel_top_test.cpp``: the wrapper testbench, which checks every output byte and TLAST exactly;
-* ``build_hls.tcl`` and ``README.md``: the vendor steps (csim, synthesis, co-simulation, IP export);
+* ``build_hls.tcl``, ``run_hls.sh`` and ``README.md``: the vendor steps (csim, synthesis, co-simulation, IP
+  export), run by ``vitis-run --mode hls --tcl`` (Vitis 2024.2 and newer) or ``vitis_hls -f`` (older), whichever
+  ``run_hls.sh`` finds on PATH;
 * ``build.json``: the manifest (:mod:`accel.deploy.manifest`) the board flow reads.
 
 :func:`csim_project` compiles the wrapper testbench with g++ against hls4ml's bundled ``ap_types``
 and runs it: the C simulation of exactly the C++ that Vitis HLS would synthesise.
+
+Reproducible: two builds of the same model with the same options are byte-identical wherever they are
+written.  hls4ml's writer puts two things in that would differ: a random ``Stamp`` (it names the shared
+library of hls4ml's own ``compile()``, which this build does not run) and the absolute or cwd-relative
+``OutputDir``; :func:`_reproducible` replaces them by a digest of the firmware and the path relative to the
+build directory.  The g++ command uses the ``ap_types`` copy inside ``hls4ml/firmware/``, not the installed
+hls4ml's path.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
@@ -50,6 +60,12 @@ from .extensions import TEMPLATE_DIR
 from .verify import CSIM_OPT
 
 TOP = "accel_top"
+#: hls4ml's backend for the project: ``Vitis`` (Vitis HLS); ``Vivado`` targets the discontinued Vivado HLS
+HLS4ML_BACKEND = "Vitis"
+#: the IP step (build.json ``ip.make``): run_hls.sh picks ``vitis-run --mode hls --tcl`` or ``vitis_hls -f``
+IP_MAKE = "bash run_hls.sh"
+#: hls4ml's project inside the build directory
+HLS4ML_DIR = "hls4ml"
 VITIS_PROJECT = "accel_top_prj"
 IP_REPO = f"{VITIS_PROJECT}/solution1/impl/ip"
 VLNV = "xilinx.com:hls:accel_top:1.0"
@@ -73,14 +89,28 @@ def choose_lanes(channels: int, width: int, max_bits: int = MAX_BEAT_BITS) -> in
     return max((d for d in range(1, channels + 1) if channels % d == 0 and d * width <= max_bits), default=1)
 
 
-def hls4ml_ap_types() -> Path:
-    """hls4ml's bundled ``ap_types`` headers (ap_fixed.h, ap_int.h, hls_stream.h), used for g++ C simulation."""
-    import hls4ml
+def _reproducible(hls_dir: Path) -> None:
+    """Make hls4ml's written project independent of where and when it was written (see the module doc).
 
-    path = Path(hls4ml.__file__).parent / "templates" / "vivado" / "ap_types"
-    if not (path / "ap_fixed.h").is_file() or not (path / "hls_stream.h").is_file():
-        raise AccelError(f"hls4ml's ap_types headers are missing from {path}; reinstall hls4ml 1.3.0.")
-    return path
+    The stamp becomes the first 8 hex digits of the SHA-256 of the firmware sources (so a different model or
+    option still gets a different library name, which is what hls4ml's stamp is for).
+    """
+    config = hls_dir / "hls4ml_config.yml"
+    text = config.read_text()
+    stamp = re.search(r"^Stamp: (\S+)$", text, re.M)
+    out = re.search(r"^OutputDir: .*$", text, re.M)
+    if stamp is None or out is None:
+        raise RuntimeError(f"hls4ml's {config} has no Stamp or OutputDir line; hls4ml's writer changed")
+    digest = hashlib.sha256()
+    for path in sorted((hls_dir / "firmware").rglob("*")):
+        if path.is_file() and path.suffix in (".h", ".cpp", ".txt"):
+            digest.update(path.relative_to(hls_dir).as_posix().encode() + b"\0" + path.read_bytes())
+    new = digest.hexdigest()[:8]
+    text = text[: out.start()] + f"OutputDir: {HLS4ML_DIR}" + text[out.end():]
+    config.write_text(text.replace(f"Stamp: {stamp[1]}", f"Stamp: {new}"))
+    for path in sorted(hls_dir.glob("*")):
+        if path.is_file() and path.suffix in (".sh", ".tcl") and stamp[1] in path.read_text():
+            path.write_text(path.read_text().replace(stamp[1], new))
 
 
 def _render(template: str, values: dict[str, Any]) -> str:
@@ -163,7 +193,8 @@ def _write_vectors(out_dir: Path, graph: Graph, specs: dict[str, StreamSpec], sa
 def _gxx_command(out_dir: Path, project: str, opt: str = CSIM_OPT) -> list[str]:
     """The g++ command line of the wrapper C simulation, relative to ``out_dir`` (also printed in README)."""
     return [
-        "g++", opt, "-std=c++14", "-w", f"-I{CSIM_DIR}/include", f"-I{hls4ml_ap_types()}", "-I.", "-Ihls4ml/firmware",
+        "g++", opt, "-std=c++14", "-w", f"-I{CSIM_DIR}/include", f"-I{HLS4ML_DIR}/firmware/ap_types", "-I.",
+        f"-I{HLS4ML_DIR}/firmware",
         '-DWEIGHTS_DIR="hls4ml/firmware/weights"',
         "accel_top.cpp", "accel_top_test.cpp", f"hls4ml/firmware/{project}.cpp", "-o", CSIM_BINARY,
     ]  # fmt: skip
@@ -206,12 +237,14 @@ def build_hls_project(
         lanes = choose_lanes(t.shape[-1], t.dtype.width)
         specs[side] = stream_spec(tensor, t.shape, t.dtype, lanes)
 
-    hls_dir = out_dir / "hls4ml"
+    hls_dir = out_dir / HLS4ML_DIR
     if hls_dir.exists():
         shutil.rmtree(hls_dir)  # a stale firmware/ from another model would otherwise be compiled in
     hmodel = convert(model, graph, io_type=io_type, strategy=strategy, reuse_factor=reuse_factor,
-                     output_dir=hls_dir, project_name=project, part=part, clock_period=clock_ns)  # fmt: skip
+                     output_dir=hls_dir, project_name=project, part=part, clock_period=clock_ns,
+                     backend=HLS4ML_BACKEND)  # fmt: skip
     hmodel.write()
+    _reproducible(hls_dir)
     _write_vectors(out_dir, graph, specs, int(tb_samples), int(seed))
 
     values = _template_values(graph, project, io_type, specs)
@@ -222,8 +255,10 @@ def build_hls_project(
     })  # fmt: skip
     for template, target in (("accel_top.h.tmpl", "accel_top.h"), ("accel_top.cpp.tmpl", "accel_top.cpp"),
                              ("accel_top_test.cpp.tmpl", "accel_top_test.cpp"),
-                             ("build_hls.tcl.tmpl", "build_hls.tcl"), ("README.md.tmpl", "README.md")):  # fmt: skip
+                             ("build_hls.tcl.tmpl", "build_hls.tcl"), ("run_hls.sh.tmpl", "run_hls.sh"),
+                             ("README.md.tmpl", "README.md")):  # fmt: skip
         (out_dir / target).write_text(_render(template, values))
+    (out_dir / "run_hls.sh").chmod(0o755)
     include = out_dir / CSIM_DIR / "include"
     include.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(TEMPLATE_DIR / "csim" / "ap_axi_sdata.h", include / "ap_axi_sdata.h")
@@ -232,10 +267,10 @@ def build_hls_project(
                      if _ours(rel))  # fmt: skip
     manifest = BuildManifest(
         backend="hls", model=graph.name, part=part, clock_ns=float(clock_ns), top=TOP, input=specs["IN"],
-        output=specs["OUT"], ports=Ports(**PORTS), ip=IpInfo(VLNV, IP_REPO, "vitis_hls -f build_hls.tcl"),
+        output=specs["OUT"], ports=Ports(**PORTS), ip=IpInfo(VLNV, IP_REPO, IP_MAKE),
         files=tuple(written), source=source, source_sha256=source_sha256,
         hls=HlsFacts(io_type=io_type, strategy=strategy, reuse_factor=int(reuse_factor), project=project,
-                     hls4ml_dir="hls4ml", tb_samples=int(tb_samples), seed=int(seed),
+                     hls4ml_dir=HLS4ML_DIR, tb_samples=int(tb_samples), seed=int(seed),
                      csim=" ".join(shlex.quote(a) for a in _gxx_command(out_dir, project))),
     )  # fmt: skip
     write_manifest(out_dir, manifest)
@@ -267,7 +302,8 @@ def compile_csim(out_dir: Path, opt: str = CSIM_OPT, force: bool = False) -> flo
     project = manifest.hls.project
     firmware = out_dir / "hls4ml" / "firmware"
     wrapper = [out_dir / f for f in ("accel_top.cpp", "accel_top.h", "accel_top_test.cpp")]
-    missing = [p for p in [*wrapper, firmware / f"{project}.cpp"] if not p.is_file()]
+    missing = [p for p in [*wrapper, firmware / f"{project}.cpp", firmware / "ap_types" / "ap_fixed.h"]
+               if not p.is_file()]  # fmt: skip
     if missing:
         raise AccelError(f"{out_dir} lacks {missing[0].relative_to(out_dir)}; rebuild it with `accel build MODEL "
                          "--backend hls`.")  # fmt: skip

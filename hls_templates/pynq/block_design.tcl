@@ -34,6 +34,8 @@ set_property -dict [list \
   CONFIG.PCW_FPGA_FCLK0_ENABLE {1} \
   CONFIG.PCW_FCLK0_PERIPHERAL_CLKSRC {IO PLL} \
   CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ $accel_fclk_mhz \
+  CONFIG.PCW_FCLK0_PERIPHERAL_DIVISOR0 $accel_fclk_divisor0 \
+  CONFIG.PCW_FCLK0_PERIPHERAL_DIVISOR1 $accel_fclk_divisor1 \
   CONFIG.PCW_EN_CLK1_PORT {0} \
   CONFIG.PCW_EN_CLK2_PORT {0} \
   CONFIG.PCW_EN_CLK3_PORT {0} \
@@ -110,6 +112,11 @@ connect_bd_net [get_bd_pins ps7/FCLK_CLK0] \
   [get_bd_pins axi_dma_0/m_axi_s2mm_aclk] \
   [get_bd_pins smc_ctrl/aclk] [get_bd_pins smc_data/aclk] \
   [get_bd_pins accel_0/$accel_port_clock]
+# FCLK0 = IO PLL / (divisor0 * divisor1) = $accel_fclk_hz Hz; the IP step gave the accelerator's clock interface
+# the same FREQ_HZ (from settings.tcl too), which validate_bd_design compares with FCLK0's.  An IP that leaves
+# FREQ_HZ to the design takes it here; one that fixes it refuses the property and already states the same number.
+catch {set_property CONFIG.FREQ_HZ $accel_fclk_hz [get_bd_pins accel_0/$accel_port_clock]}
+puts "accel: FCLK0 [get_property CONFIG.FREQ_HZ [get_bd_pins ps7/FCLK_CLK0]] Hz per the PS7, $accel_fclk_hz Hz per accel"
 connect_bd_net [get_bd_pins ps7/FCLK_RESET0_N] [get_bd_pins rst_fclk0/ext_reset_in]
 connect_bd_net [get_bd_pins rst_fclk0/peripheral_aresetn] \
   [get_bd_pins axi_dma_0/axi_resetn] [get_bd_pins smc_ctrl/aresetn] [get_bd_pins smc_data/aresetn]
