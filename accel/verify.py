@@ -50,6 +50,47 @@ def _keras_view(model: Any, graph: Graph, raw: np.ndarray) -> np.ndarray:
     return x.reshape((raw.shape[0], *shape)).astype(np.float32)
 
 
+def keras_outputs_model(model: Any, graph: Graph) -> Any:
+    """The Keras model whose outputs are the values the graph outputs: ``model`` itself, or, when the graph ends
+    before the model does (a final softmax removed with ``softmax='drop'``), one ending at the logits."""
+    import tensorflow as tf
+
+    wanted = [_keras_value(model, graph, t, i) for i, t in enumerate(graph.outputs)]
+    if len(wanted) == len(model.outputs) and all(w is m for w, m in zip(wanted, model.outputs, strict=True)):
+        return model
+    return tf.keras.Model(model.inputs, wanted)
+
+
+def _keras_value(model: Any, graph: Graph, tensor: str, index: int) -> Any:
+    """The Keras tensor graph output ``tensor`` computes: its layer's output, or, for a node named after a layer
+    whose fused softmax was dropped (it does not match that layer's output), the layer's output before it."""
+    from accel.frontend.quantizers import is_softmax
+
+    node = next((n for n in graph.nodes if n.output == tensor), None)
+    if node is None:  # the graph input is an output: the model's own output is compared, as always
+        return model.outputs[index]
+    layer = model.get_layer(node.source)
+    if node.matches_source:
+        return layer.output
+    if is_softmax(getattr(layer, "activation", None)):
+        return _before_activation(layer)
+    return model.outputs[index]
+
+
+def _before_activation(layer: Any) -> Any:
+    """``layer``'s output without its fused activation: a copy of the layer with activation 'linear' and the same
+    weights, applied to the layer's own input (the model itself is left unchanged)."""
+    import warnings
+
+    with warnings.catch_warnings():  # Keras warns that QKeras' quantizers are not constraints while serializing
+        warnings.simplefilter("ignore", UserWarning)
+        config = layer.get_config() | {"activation": "linear", "name": f"{layer.name}_accel_logits"}
+    copy = type(layer).from_config(config)
+    y = copy(layer.input)
+    copy.set_weights(layer.get_weights())
+    return y
+
+
 def _predict(model: Any, x: np.ndarray, batch_size: int) -> Any:
     """``model.predict``, with TensorFlow's own failures turned into one AccelError sentence."""
     import tensorflow as tf
@@ -114,7 +155,7 @@ def verify_against_qkeras(
     _allow_grouped_convs(graph)
     t0 = time.perf_counter()
     raw = random_inputs(graph, samples, seed)
-    keras_outs = _predict(model, _keras_view(model, graph, raw), batch_size)
+    keras_outs = _predict(keras_outputs_model(model, graph), _keras_view(model, graph, raw), batch_size)
     if len(graph.outputs) == 1:
         keras_outs = [keras_outs]
     if len(keras_outs) != len(graph.outputs):
