@@ -11,7 +11,9 @@
     accel package DIR                        the folder/tarball to copy to the board
     accel demo                               the whole flow on the trained `digits` model
 
-MODEL is a zoo name or a path to a Keras ``.h5`` file.  This module parses arguments and chains the
+MODEL is a zoo name or a path to a Keras ``.h5`` file; inspect, verify and build also take
+``--input-type TYPE`` (the input's type when no quantizer follows it) and ``--softmax drop``
+(end the graph at the logits before a final softmax).  This module parses arguments and chains the
 steps of :mod:`accel.steps` (load, inspect, verify, build), which the demo shares.  Every :class:`accel.AccelError`
 becomes one line ``accel: error: <sentence>`` on stderr and exit status 2; any other
 exception is a bug and keeps its traceback.  TensorFlow is imported only by the
@@ -264,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "verify",
         help="compare the NumPy integer reference with QKeras, the HLS C simulation or the RTL co-simulation",
-        description="Feeds the same random inputs (on the input quantiser's grid) to the reference and to the chosen "
+        description="Feeds the same random inputs (on the input type's grid) to the reference and to the chosen "
         "implementation and compares every output integer. MODEL may also be a build directory (accel build -o DIR): "
         "it is then verified as it is, against its own backend, and its files are left unchanged (an RTL build "
         "gets its measured.json). Exit status: 0 all outputs equal, 1 some differ, 2 error.",
