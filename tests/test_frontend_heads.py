@@ -275,3 +275,10 @@ def test_manifest_records_nothing_when_no_option_is_given(tmp_path: Path) -> Non
     build(model, graph, "rtl", tmp_path)
     manifest = load_build(tmp_path)
     assert (manifest.input_type, manifest.softmax) == ("", "")
+
+
+def test_pytest_plugin_passes_the_frontend_options(h5_files) -> None:
+    from accel.pytest_plugin import run_verify
+
+    (result,) = run_verify(h5_files["layer"], samples=50, input_type=HLS4ML_DEFAULT, softmax="drop")
+    assert result["mismatches"] == 0 and result["samples"] == 50
