@@ -282,3 +282,17 @@ def test_pytest_plugin_passes_the_frontend_options(h5_files) -> None:
 
     (result,) = run_verify(h5_files["layer"], samples=50, input_type=HLS4ML_DEFAULT, softmax="drop")
     assert result["mismatches"] == 0 and result["samples"] == 50
+
+
+def test_a_zoo_build_with_an_input_type_is_packaged_from_the_same_graph(tmp_path: Path) -> None:
+    """package() regenerates a zoo model's graph for the board self-test with the options the build recorded."""
+    from accel.deploy.manifest import load_build
+    from accel.deploy.package import _zoo_graph
+    from accel.steps import build, load_model
+
+    model, graph = load_model("pointwise_head", input_type="ap_fixed<12,4>")
+    build(model, graph, "rtl", tmp_path, input_type="ap_fixed<12,4>")
+    manifest = load_build(tmp_path)
+    again = _zoo_graph(manifest)
+    assert manifest.input.dtype == FixedType.parse("ap_fixed<12,4>")
+    assert again.tensors[again.inputs[0]].dtype == manifest.input.dtype and again.inputs == graph.inputs
