@@ -62,17 +62,17 @@ def keras_outputs_model(model: Any, graph: Graph) -> Any:
 
 
 def _keras_value(model: Any, graph: Graph, tensor: str, index: int) -> Any:
-    """The Keras tensor graph output ``tensor`` computes: its layer's output, or, for a node named after a layer
-    whose fused softmax was dropped (it does not match that layer's output), the layer's output before it."""
-    from accel.frontend.quantizers import is_softmax
-
+    """The Keras tensor graph output ``tensor`` computes: its layer's output, or, for a node named after its layer
+    that does not match the layer's output, the layer's output before its fused activation (the frontend makes
+    such a node only when it drops a final softmax fused into the layer: ``own_node_name`` in
+    accel.frontend.lowering)."""
     node = next((n for n in graph.nodes if n.output == tensor), None)
     if node is None:  # the graph input is an output: the model's own output is compared, as always
         return model.outputs[index]
     layer = model.get_layer(node.source)
     if node.matches_source:
         return layer.output
-    if is_softmax(getattr(layer, "activation", None)):
+    if node.name == layer.name and hasattr(layer, "activation"):
         return _before_activation(layer)
     return model.outputs[index]
 
