@@ -12,8 +12,8 @@
     accel demo                               the whole flow on the trained `digits` model
 
 MODEL is a zoo name or a path to a Keras ``.h5`` file; inspect, verify and build also take
-``--input-type TYPE`` (the input's type when no quantizer follows it) and ``--softmax drop``
-(end the graph at the logits before a final softmax).  This module parses arguments and chains the
+``--input-type TYPE`` (the input's type when no quantizer follows it) and ``--softmax argmax|drop``
+(a final softmax becomes the class index, or the graph ends at the logits).  This module parses arguments and chains the
 steps of :mod:`accel.steps` (load, inspect, verify, build), which the demo shares.  Every :class:`accel.AccelError`
 becomes one line ``accel: error: <sentence>`` on stderr and exit status 2; any other
 exception is a bug and keeps its traceback.  TensorFlow is imported only by the
@@ -205,8 +205,10 @@ def _frontend_options(s: argparse.ArgumentParser) -> None:
                    "hls4ml's default, or 'ap_ufixed<8,0>'): needed when no QActivation quantizer follows the input; "
                    "with one, it quantizes the typed input (as in hls4ml)")  # fmt: skip
     s.add_argument("--softmax", choices=SOFTMAX_HEADS, default=None,
-                   help="what to do with a final softmax, which has no exact fixed-point form: drop ends the graph "
-                   "at the logits (verify --against qkeras compares them); argmax is not built yet")  # fmt: skip
+                   help="what to do with a final softmax, which has no exact fixed-point form: argmax replaces it "
+                   "by the index of the largest logit (the predicted class, exact since softmax keeps their "
+                   "order); drop ends the graph at the logits (verify --against qkeras compares QKeras' logits, "
+                   "or their arg-max)")  # fmt: skip
 
 
 def _seed(text: str) -> int:

@@ -4,7 +4,9 @@ QKeras is the specification: the same raw inputs are fed to ``model.predict`` (a
 their exact float view) and to :func:`accel.reference.execute`; Keras' float
 outputs are converted back to raw integers exactly (a float off the output grid
 is a mismatch) and compared with ``==``.  On a mismatch every layer is compared
-in topological order and the first diverging one is named.
+in topological order and the first diverging one is named.  A graph whose final
+softmax was dropped is compared with QKeras' logits; one whose softmax became an
+arg-max head, with the arg-max of QKeras' logits.
 """
 
 from __future__ import annotations
@@ -55,10 +57,28 @@ def keras_outputs_model(model: Any, graph: Graph) -> Any:
     before the model does (a final softmax removed with ``softmax='drop'``), one ending at the logits."""
     import tensorflow as tf
 
-    wanted = [_keras_value(model, graph, t, i) for i, t in enumerate(graph.outputs)]
+    wanted = [_keras_value(model, graph, _logits(graph, t), i) for i, t in enumerate(graph.outputs)]
     if len(wanted) == len(model.outputs) and all(w is m for w, m in zip(wanted, model.outputs, strict=True)):
         return model
     return tf.keras.Model(model.inputs, wanted)
+
+
+def _logits(graph: Graph, tensor: str) -> str:
+    """The tensor whose Keras value QKeras' side of graph output ``tensor`` is computed from: the logits of an
+    arg-max head (``softmax='argmax'``: QKeras' softmax is not exact, its order is), else ``tensor`` itself."""
+    node = next((n for n in graph.nodes if n.output == tensor), None)
+    return node.inputs[0] if node is not None and node.op == "argmax" else tensor
+
+
+def _argmax_heads(graph: Graph, keras_outs: list[Any]) -> list[Any]:
+    """QKeras' outputs with each arg-max head applied to its logits (ties to the lowest index, as accel's)."""
+    out = []
+    for name, k in zip(graph.outputs, keras_outs, strict=True):
+        if _logits(graph, name) != name:
+            logits = np.asarray(k).reshape((-1, *graph.tensors[_logits(graph, name)].shape))
+            k = np.argmax(logits, axis=-1)[..., None].astype(np.float32)
+        out.append(k)
+    return out
 
 
 def _keras_value(model: Any, graph: Graph, tensor: str, index: int) -> Any:
@@ -160,6 +180,7 @@ def verify_against_qkeras(
         keras_outs = [keras_outs]
     if len(keras_outs) != len(graph.outputs):
         raise AccelError(f"model has {len(keras_outs)} outputs but graph {graph.name} has {len(graph.outputs)}.")
+    keras_outs = _argmax_heads(graph, keras_outs)
     ref = execute(graph, raw).outputs
     checks = []
     for name, k_out in zip(graph.outputs, keras_outs, strict=True):

@@ -1,5 +1,5 @@
 """Published models go in (issue 13, items 1-2): ``--input-type`` for a model without an input quantizer and
-``--softmax drop`` for a model ending in a softmax.
+``--softmax argmax|drop`` for a model ending in a softmax.
 
 The models are built here with QKeras layers (no quantizer after the input, as in most published QKeras models)
 and checked through the ``accel`` command: exact against QKeras, the hls4ml C simulation and the RTL
@@ -175,9 +175,11 @@ def test_hls4ml_input_layer_gets_the_input_type() -> None:
 
 
 @pytest.mark.slow
-def test_input_type_is_exact_against_the_hls_c_simulation(h5_files, capsys, tmp_path) -> None:
-    code, out, _ = _run(["verify", h5_files["layer"], "--input-type", HLS4ML_DEFAULT, "--softmax", "drop",
-                         "--against", "hls", "--samples", "20", "--output-dir", str(tmp_path), "--json"],
+@pytest.mark.parametrize(("head", "io"), [("drop", "stream"), ("argmax", "stream"), ("argmax", "parallel")])
+def test_input_type_and_head_are_exact_against_the_hls_c_simulation(h5_files, capsys, tmp_path, head: str,
+                                                                     io: str) -> None:  # fmt: skip
+    code, out, _ = _run(["verify", h5_files["layer"], "--input-type", HLS4ML_DEFAULT, "--softmax", head,
+                         "--against", "hls", "--io", io, "--samples", "20", "--output-dir", str(tmp_path), "--json"],
                         capsys)  # fmt: skip
     result = json.loads(out)
     assert code == 0 and result["mismatches"] == 0 and result["samples"] == 20, out
@@ -186,10 +188,11 @@ def test_input_type_is_exact_against_the_hls_c_simulation(h5_files, capsys, tmp_
 @pytest.mark.slow
 def test_input_type_is_exact_against_the_rtl_cosimulation_and_the_build_remembers_it(h5_files, capsys,
                                                                                       tmp_path) -> None:  # fmt: skip
-    code, out, _ = _run(["verify", h5_files["fused"], "--input-type", HLS4ML_DEFAULT, "--softmax", "drop",
-                         "--against", "rtl", "--samples", "3", "--json"], capsys)  # fmt: skip
-    result = json.loads(out)
-    assert code == 0 and result["mismatches"] == 0 and result["samples"] == 3, out
+    for head in ("drop", "argmax"):
+        code, out, _ = _run(["verify", h5_files["fused"], "--input-type", HLS4ML_DEFAULT, "--softmax", head,
+                             "--against", "rtl", "--samples", "3", "--json"], capsys)  # fmt: skip
+        result = json.loads(out)
+        assert code == 0 and result["mismatches"] == 0 and result["samples"] == 3, out
     build = tmp_path / "b"
     code, out, _ = _run(["build", h5_files["fused"], "--input-type", "ap_fixed< 16,6>", "--softmax", "drop",
                          "--backend", "rtl", "-o", str(build), "--json"], capsys)  # fmt: skip
@@ -239,7 +242,7 @@ def test_model_is_unchanged_by_the_logits_probe() -> None:
 def test_final_softmax_without_the_option_is_refused_naming_it(head: str) -> None:
     with pytest.raises(AccelError, match="ends the model in a softmax") as info:
         to_graph(no_input_quantizer_model(head), input_type=HLS4ML_DEFAULT)
-    assert "--softmax drop" in str(info.value)
+    assert "--softmax argmax" in str(info.value) and "--softmax drop" in str(info.value)
     assert ("probs" if head in ("layer", "softmax", "qact") else "logits") in str(info.value)
 
 
@@ -248,15 +251,39 @@ def test_softmax_inside_the_network_is_refused_even_with_drop() -> None:
     x = L.Activation("softmax", name="inner")(inp)
     model = tf.keras.Model(inp, QConv2D(2, 1, kernel_quantizer=_kq(), name="c")(x))
     with pytest.raises(AccelError, match=r"^layer inner \(Activation\) applies a softmax inside the network.*"
-                                         r"--softmax drop\.$"):  # fmt: skip
+                                         r"--softmax argmax or removed with --softmax drop\.$"):  # fmt: skip
         to_graph(model, input_type=HLS4ML_DEFAULT, softmax="drop")
 
 
-def test_softmax_argmax_is_refused_as_not_built(capsys) -> None:
-    code, _, err = _run(["inspect", "digits", "--softmax", "argmax"], capsys)
-    assert code == 2 and "not built yet" in err and "--softmax drop" in err, err
-    with pytest.raises(AccelError, match="not built yet"):
-        to_graph(no_input_quantizer_model("layer"), input_type=HLS4ML_DEFAULT, softmax="argmax")
+@pytest.mark.parametrize("head", ["layer", "softmax", "qact", "fused"])
+def test_softmax_argmax_is_the_class_qkeras_predicts(head: str) -> None:
+    """The arg-max head equals the arg-max of QKeras' logits (what verify compares) and the class QKeras' own
+    softmax output ranks first, on every sample."""
+    model = no_input_quantizer_model(head)
+    graph = to_graph(model, input_type=HLS4ML_DEFAULT, softmax="argmax")
+    (out,) = graph.outputs
+    node = graph.node(out)
+    assert node.op == "argmax" and out == ("logits_argmax" if head == "fused" else "probs")
+    assert graph.tensors[out].shape == (1, 1, 1) and graph.tensors[out].dtype == FixedType(False, 3, 3)
+    result = verify_against_qkeras(model, graph, samples=500, seed=5)
+    assert result.mismatches == 0, result.to_json()
+    raw = accel.verify.random_inputs(graph, 500, 5)
+    probs = model.predict(graph.tensors[graph.inputs[0]].dtype.to_float(raw).astype(np.float32), verbose=0)
+    classes = execute(graph, raw).outputs[out].reshape(-1)
+    assert np.array_equal(classes, np.argmax(probs, axis=-1)) and len(np.unique(classes)) > 2
+
+
+def test_argmax_ties_go_to_the_lowest_index_as_in_numpy() -> None:
+    """Equal logits (a narrow logits type makes them common): the lowest index wins, in the reference and in
+    the comparison with QKeras."""
+    inp = tf.keras.Input((2,), name="x")
+    logits = QDense(4, kernel_quantizer=quantized_bits(2, 1, alpha=1), use_bias=False, name="logits")(inp)
+    model = tf.keras.Model(inp, L.Activation("softmax", name="probs")(logits))
+    model.get_layer("logits").kernel.assign(np.array([[1, 1, 0, 1], [0, 0, 1, 0]], np.float32))
+    graph = to_graph(model, input_type="ap_ufixed<2,2>", softmax="argmax")
+    raw = np.array([[[[1, 1]]], [[[0, 3]]], [[[2, 0]]], [[[0, 0]]]])
+    assert execute(graph, raw).outputs["probs"].reshape(-1).tolist() == [0, 2, 0, 0]
+    assert verify_against_qkeras(model, graph, samples=64, seed=0).mismatches == 0
 
 
 def test_inspect_with_both_options(h5_files, capsys) -> None:

@@ -16,9 +16,10 @@ Choices worth knowing:
   types the model input itself (the tensor named after the Keras ``InputLayer``), for the
   many published models without an input quantizer; a model that has one then quantizes
   the typed input like any other activation, as hls4ml does (exact: grid values in);
-* a softmax has no exact fixed-point form: ``softmax='drop'`` removes a final one (a
-  ``Softmax``/``Activation('softmax')`` layer or one fused into the last layer), so the
-  graph ends at the logits; anywhere else it is refused;
+* a softmax has no exact fixed-point form, but it keeps the logits' order: a final one (a
+  ``Softmax``/``Activation('softmax')`` layer or one fused into the last layer) becomes an
+  exact ``argmax`` node with ``softmax='argmax'`` (the class index) or is removed with
+  ``softmax='drop'`` (the graph ends at the logits); anywhere else it is refused;
 * a separate (Q)BatchNormalization is refused: its float32 scale cannot be folded into
   quantized weights exactly, whereas QConv2DBatchnorm/QDepthwiseConv2DBatchnorm quantize
   the folded weights themselves and are converted exactly;

@@ -30,7 +30,8 @@ HANDLERS: dict[str, Handler] = {}
 FLOAT32_BITS = 24
 #: the input type hls4ml assumes for a model without an input quantizer (its default precision), named in advice
 HLS4ML_INPUT_TYPE = "ap_fixed<16,6>"
-#: what ``softmax=`` (``--softmax``) accepts: "drop" ends the graph at the logits before a final softmax
+#: what ``softmax=`` (``--softmax``) accepts for a final softmax: "drop" ends the graph at the logits before it,
+#: "argmax" replaces it by the index of the largest logit (the class it ranks first)
 SOFTMAX_HEADS = ("drop", "argmax")
 #: the advice every refusal of a model without an input quantizer ends with (a fix that exists: the option)
 NO_INPUT_TYPE_ADVICE = (
@@ -147,18 +148,23 @@ class Context:
         return self.out[src.name]  # type: ignore[return-value]
 
     def softmax_head(self, layer: Any, x: str) -> str:
-        """A softmax (a Softmax/Activation layer's or one fused into ``layer``) applied to ``x``: removed when it
-        ends the model and ``softmax='drop'``, so the graph ends at the logits ``x``; refused anywhere else."""
+        """A softmax (a Softmax/Activation layer's or one fused into ``layer``) applied to the logits ``x``, where
+        it ends the model: ``softmax='drop'`` removes it (the graph ends at ``x``), ``'argmax'`` replaces it by an
+        ``argmax`` node (the class index; named after a softmax layer, ``<layer>_argmax`` when fused).  Refused
+        without the option and anywhere else."""
         where = f"layer {layer.name} ({type(layer).__name__})"
         if layer.name not in self.output_layers or self.consumers.get(layer.name):
             raise AccelError(f"{where} applies a softmax inside the network, whose float32 exponentials have no exact "
-                             "fixed-point form; supported: a softmax only as the model's last layer, removed with "
-                             "--softmax drop.")  # fmt: skip
+                             "fixed-point form; supported: a softmax only as the model's last layer, replaced with "
+                             "--softmax argmax or removed with --softmax drop.")  # fmt: skip
         if self.softmax is None:
             raise AccelError(f"{where} ends the model in a softmax, whose float32 exponentials have no exact "
-                             "fixed-point form; give --softmax drop (softmax='drop' in Python) to end the graph at "
-                             "the logits, whose largest value is the same predicted class.")  # fmt: skip
-        return x
+                             "fixed-point form; give --softmax argmax (the predicted class index, exact since "
+                             "softmax keeps the logits' order) or --softmax drop (the logits; softmax= in Python).")
+        if self.softmax == "drop":
+            return x
+        name = f"{layer.name}_argmax" if x == layer.name else layer.name
+        return self.add(name, "argmax", [x], layer, matches_source=False)
 
     def input_tensor(self, layer: Any) -> str:
         names = self.input_tensors(layer)
@@ -197,13 +203,10 @@ def input_type_of(value: FixedType | str | None) -> FixedType | None:
 
 
 def check_softmax(softmax: str | None) -> None:
-    """``softmax=`` must name a head that exists; ``argmax`` is planned but not built."""
-    if softmax is None or softmax == "drop":
-        return
-    if softmax == "argmax":
-        raise AccelError("--softmax argmax (softmax='argmax') is not built yet; --softmax drop is available and "
-                         "ends the graph at the logits, whose largest value is the predicted class.")
-    raise AccelError(f"softmax head '{softmax}' (--softmax, softmax=) is unknown; supported: drop.")
+    """``softmax=`` must name a head accel builds (:data:`SOFTMAX_HEADS`) or be None."""
+    if softmax is not None and softmax not in SOFTMAX_HEADS:
+        raise AccelError(f"softmax head '{softmax}' (--softmax, softmax=) is unknown; supported: "
+                         f"{', '.join(SOFTMAX_HEADS)}.")  # fmt: skip
 
 
 def to_graph(model: Any, name: str | None = None, *, input_type: FixedType | str | None = None,
@@ -212,7 +215,8 @@ def to_graph(model: Any, name: str | None = None, *, input_type: FixedType | str
 
     ``input_type`` (``'ap_fixed<16,6>'``, hls4ml's spelling, or a FixedType) types the model input, for models
     with no quantizer right after it; a model that has one then quantizes the typed input, as hls4ml does.
-    ``softmax='drop'`` removes a final softmax, so the graph ends at the logits.
+    ``softmax='argmax'`` replaces a final softmax by an ``argmax`` node (the class index); ``'drop'`` removes it,
+    so the graph ends at the logits.
     """
     itype = input_type_of(input_type)
     check_softmax(softmax)
