@@ -342,3 +342,16 @@ def test_digits_with_an_argmax_head_keeps_its_quantised_accuracy() -> None:
     qkeras_classes = np.argmax(model.predict(x_te, verbose=0), axis=-1)
     assert np.array_equal(classes, qkeras_classes)
     assert int(np.sum(classes == y_te)) == digits.load_metrics()["quantized_test_correct"] == 434
+
+
+def test_argmax_refuses_a_softmax_over_another_axis() -> None:
+    inp = tf.keras.Input((4, 4, 3))
+    x = QConv2D(5, 1, kernel_quantizer=_kq(), name="c")(inp)
+    model = tf.keras.Model(inp, L.Softmax(axis=1, name="probs")(x))
+    with pytest.raises(AccelError, match=r"^layer probs \(Softmax\) normalises over axis 1, not the last one"):
+        to_graph(model, input_type=HLS4ML_DEFAULT, softmax="argmax")
+    assert to_graph(model, input_type=HLS4ML_DEFAULT, softmax="drop").outputs == ("c",)
+    per_pixel = tf.keras.Model(inp, L.Softmax(axis=3, name="probs")(x))  # the last axis, counting the batch
+    graph = to_graph(per_pixel, input_type=HLS4ML_DEFAULT, softmax="argmax")
+    assert graph.tensors["probs"].shape == (4, 4, 1)
+    assert verify_against_qkeras(per_pixel, graph, samples=100, seed=0).mismatches == 0

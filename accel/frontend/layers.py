@@ -44,11 +44,23 @@ def input_layer(ctx: Context, layer: Any) -> None:
 def activation(ctx: Context, layer: Any) -> None:
     """An activation layer as a ``quantize`` node; right after the input without ``input_type``, the input's type."""
     act = _activation_of(layer)
+    if type(layer).__name__ == "Softmax" and ctx.softmax == "argmax":
+        _check_softmax_axis(layer)
     if Context.reads_model_input(layer) and ctx.input_type is None:
         _model_input(ctx, layer, act)
         return
     x = ctx.input_tensor(layer)
     ctx.set(layer, emit_activation(ctx, layer, x, act, layer.name))
+
+
+def _check_softmax_axis(layer: Any) -> None:
+    """An arg-max head ranks the channels: a Softmax over another axis ranks something else."""
+    rank = len(layer.input_shape)  # Keras counts the batch axis
+    axes = [int(a) for a in (layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis])]
+    if [a % rank for a in axes] != [rank - 1]:
+        raise AccelError(f"layer {layer.name} (Softmax) normalises over axis {layer.axis}, not the last one, so "
+                         "its arg-max is not the channel index --softmax argmax computes; supported: axis=-1 "
+                         "(or --softmax drop, which ends the graph at the logits).")  # fmt: skip
 
 
 def _activation_of(layer: Any) -> Any:
