@@ -11,7 +11,9 @@
     accel package DIR                        the folder/tarball to copy to the board
     accel demo                               the whole flow on the trained `digits` model
 
-MODEL is a zoo name or a path to a Keras ``.h5`` file.  This module parses arguments and chains the
+MODEL is a zoo name or a path to a Keras ``.h5`` file; inspect, verify and build also take
+``--input-type TYPE`` (the input's type when no quantizer follows it) and ``--softmax argmax|drop``
+(a final softmax becomes the class index, or the graph ends at the logits).  This module parses arguments and chains the
 steps of :mod:`accel.steps` (load, inspect, verify, build), which the demo shares.  Every :class:`accel.AccelError`
 becomes one line ``accel: error: <sentence>`` on stderr and exit status 2; any other
 exception is a bug and keeps its traceback.  TensorFlow is imported only by the
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from accel import AccelError, __version__
+from accel.frontend.walk import SOFTMAX_HEADS
 from accel.steps import (
     BACKENDS,
     BOARDS,
@@ -59,8 +62,13 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _frontend(args: argparse.Namespace) -> dict[str, Any]:
+    """The frontend options of a command that converts a model (see :func:`_frontend_options`)."""
+    return {"input_type": args.input_type, "softmax": args.softmax}
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
-    _, graph = load_model(args.model)
+    _, graph = load_model(args.model, **_frontend(args))
     info = inspect_graph(graph)
     if args.json:
         print(json.dumps(info, indent=1))
@@ -73,13 +81,15 @@ def _verify_result(args: argparse.Namespace) -> dict[str, Any]:
     """Run `accel verify` on a model or a build directory; the JSON-ready result."""
     if is_build_dir(args.model):
         options = (("--folding", args.folding), ("--budget", args.budget), ("--target-ii", args.target_ii),
-                   ("--output-dir", args.output_dir))  # fmt: skip
+                   ("--output-dir", args.output_dir), ("--input-type", args.input_type),
+                   ("--softmax", args.softmax))  # fmt: skip
         given = [opt for opt, v in options if v is not None]
         if given:
-            raise AccelError(f"{args.model} is a build directory, which is verified as it is; {given[0]} applies "
-                             "only to `accel verify MODEL`, which builds.")  # fmt: skip
+            raise AccelError(f"{args.model} is a build directory, which is verified as it is (with the --input-type "
+                             f"and --softmax it was built with); {given[0]} applies only to `accel verify MODEL`, "
+                             "which builds.")  # fmt: skip
         return verify_build_dir(Path(args.model), args.against, args.samples, args.seed, simulator=args.sim)
-    model, graph = load_model(args.model)
+    model, graph = load_model(args.model, **_frontend(args))
     return verify(model, graph, args.against, args.samples, args.seed, io=args.io, simulator=args.sim,
                   folding=args.folding, budget=args.budget, target_ii=args.target_ii,
                   output_dir=args.output_dir)  # fmt: skip
@@ -104,13 +114,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    model, graph = load_model(args.model)
+    model, graph = load_model(args.model, **_frontend(args))
     part = args.part
     if args.board is not None and part is None:
         part = DEFAULT_PART  # the Pynq-Z2's part
     summary = build(model, graph, args.backend, Path(args.output), board=args.board, part=part,
                     clock_ns=args.clock_ns, io=args.io, folding=args.folding, budget=args.budget,
-                    target_ii=args.target_ii, source=args.model, allow_overfit=args.allow_overfit)  # fmt: skip
+                    target_ii=args.target_ii, source=args.model, allow_overfit=args.allow_overfit,
+                    **_frontend(args))  # fmt: skip
     print(json.dumps(summary, indent=1, default=str) if args.json else describe_build(summary))
     csim = summary.get("csim")
     return EXIT_MISMATCH if csim is not None and not csim.get("ok") else 0
@@ -180,6 +191,26 @@ def _folding_options(s: argparse.ArgumentParser, where: str) -> None:
                    "budget cannot reach it")  # fmt: skip
 
 
+def _input_type(text: str) -> str:
+    """--input-type: checked now (one sentence naming the option), before TensorFlow loads the model."""
+    from accel.frontend.walk import input_type_of
+
+    return input_type_of(text).hls  # type: ignore[union-attr]
+
+
+def _frontend_options(s: argparse.ArgumentParser) -> None:
+    """--input-type and --softmax: how the frontend converts a published model (accel.frontend.to_graph)."""
+    s.add_argument("--input-type", metavar="TYPE", type=_input_type, default=None,
+                   help="fixed-point type of the model input, spelled as in hls4ml (e.g. 'ap_fixed<16,6>', "
+                   "hls4ml's default, or 'ap_ufixed<8,0>'): needed when no QActivation quantizer follows the input; "
+                   "with one, it quantizes the typed input (as in hls4ml)")  # fmt: skip
+    s.add_argument("--softmax", choices=SOFTMAX_HEADS, default=None,
+                   help="what to do with a final softmax, which has no exact fixed-point form: argmax replaces it "
+                   "by the index of the largest logit (the predicted class, exact since softmax keeps their "
+                   "order); drop ends the graph at the logits (verify --against qkeras compares QKeras' logits, "
+                   "or their arg-max)")  # fmt: skip
+
+
 def _seed(text: str) -> int:
     """A random seed: a whole number of 0 or more (NumPy refuses a negative one with a traceback)."""
     try:
@@ -230,18 +261,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("inspect", help="per-node shapes, exact fixed-point types, MACs and parameters")
     s.add_argument("model", metavar="MODEL", help=model_help)
+    _frontend_options(s)
     s.add_argument("--json", action="store_true", help="print one JSON object (per-node entries and totals)")
     s.set_defaults(func=cmd_inspect)
 
     s = sub.add_parser(
         "verify",
         help="compare the NumPy integer reference with QKeras, the HLS C simulation or the RTL co-simulation",
-        description="Feeds the same random inputs (on the input quantiser's grid) to the reference and to the chosen "
+        description="Feeds the same random inputs (on the input type's grid) to the reference and to the chosen "
         "implementation and compares every output integer. MODEL may also be a build directory (accel build -o DIR): "
         "it is then verified as it is, against its own backend, and its files are left unchanged (an RTL build "
         "gets its measured.json). Exit status: 0 all outputs equal, 1 some differ, 2 error.",
     )
     s.add_argument("model", metavar="MODEL", help=model_help + ", or a build directory (verified as it is)")
+    _frontend_options(s)
     s.add_argument("--against", choices=VERIFY_TARGETS, default="qkeras",
                    help="qkeras: QKeras predict; hls: hls4ml C simulation compiled with g++; "
                    "rtl: accel's Verilog co-simulated with cocotb (default: qkeras)")  # fmt: skip
@@ -269,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
         "steps are written, not run: DIR/README.md gives their commands.",
     )
     s.add_argument("model", metavar="MODEL", help=model_help)
+    _frontend_options(s)
     s.add_argument("--backend", choices=BACKENDS, required=True, help="hls (hls4ml) or rtl (accel's Verilog)")
     s.add_argument("-o", "--output", metavar="DIR", required=True, type=_folder,
                    help="directory to write the project into")

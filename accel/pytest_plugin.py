@@ -24,7 +24,9 @@ import pytest
 #: What ``against`` may name, as ``accel verify --against`` does.
 TARGETS = ("qkeras", "hls", "rtl")
 #: The options ``accel_verify`` passes on to :func:`accel.steps.verify` (those of ``accel verify``).
-MODEL_OPTIONS = ("io", "simulator", "folding", "budget", "target_ii", "output_dir")
+MODEL_OPTIONS = ("io", "simulator", "folding", "budget", "target_ii", "output_dir", "input_type", "softmax")
+#: Those of them that say how the model is converted (:func:`accel.steps.load_model`).
+FRONTEND_OPTIONS = ("input_type", "softmax")
 #: The options that apply to a build directory, which is verified as it is.
 BUILD_DIR_OPTIONS = ("simulator",)
 
@@ -66,9 +68,11 @@ def run_verify(model: str | Path, against: str | Iterable[str] = ("qkeras",), sa
             for target in targets:
                 results.append(verify_build_dir(Path(spec), target, samples, seed, **options))
         else:
-            keras_model, graph = load_model(spec)
+            frontend = {k: v for k, v in options.items() if k in FRONTEND_OPTIONS}
+            rest = {k: v for k, v in options.items() if k not in FRONTEND_OPTIONS}
+            keras_model, graph = load_model(spec, **frontend)
             for target in targets:
-                results.append(verify(keras_model, graph, target, samples, seed, **options))
+                results.append(verify(keras_model, graph, target, samples, seed, **rest))
     except AccelError as e:
         pytest.fail(f"accel: error: {e}", pytrace=False)
     failed = [describe_verify(r) for r in results if r["mismatches"]]
@@ -83,6 +87,6 @@ def accel_verify() -> Callable[..., list[dict[str, Any]]]:
     ``model`` (a zoo name, a Keras .h5 path or a build directory, which is checked against its own backend)
     against each of ``against`` ("qkeras", "hls", "rtl"; a string or a list); fails the test with accel's
     report on any mismatch, else returns the list of results.  ``options``: ``io``, ``simulator``,
-    ``folding``, ``budget``, ``target_ii``, ``output_dir``, as for ``accel verify`` (a build directory takes only
-    ``simulator``)."""
+    ``folding``, ``budget``, ``target_ii``, ``output_dir``, ``input_type``, ``softmax``, as for ``accel verify``
+    (a build directory takes only ``simulator``)."""
     return run_verify

@@ -47,10 +47,16 @@ def zoo_names() -> list[str]:
     return zoo().names()
 
 
-def load_model(spec: str) -> tuple[Any, Any]:
-    """A zoo name or an .h5 path -> (Keras model, Graph); AccelError when it is neither."""
+def load_model(spec: str, *, input_type: Any = None, softmax: str | None = None) -> tuple[Any, Any]:
+    """A zoo name or an .h5 path -> (Keras model, Graph); AccelError when it is neither.  ``input_type`` (e.g.
+    ``'ap_fixed<16,6>'``) and ``softmax`` ('drop') are the frontend options of :func:`accel.frontend.to_graph`."""
     _quiet_tensorflow()
     from accel.frontend import load_graph
+    from accel.frontend.walk import check_softmax, input_type_of
+
+    input_type_of(input_type)  # a bad spelling is refused before TensorFlow loads the model
+    check_softmax(softmax)
+    options = {"input_type": input_type, "softmax": softmax}
 
     path = Path(spec)
     if path.suffix.lower() in (".h5", ".hdf5", ".keras") or path.exists() or os.sep in spec:
@@ -58,7 +64,7 @@ def load_model(spec: str) -> tuple[Any, Any]:
             import tensorflow as tf
 
             tf.get_logger().setLevel("ERROR")
-        return load_graph(path)
+        return load_graph(path, **options)
     models = zoo()
     names = models.names()
     if spec not in names:
@@ -69,7 +75,7 @@ def load_model(spec: str) -> tuple[Any, Any]:
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
-    return load_graph(models.build(spec, seed=0), name=spec)
+    return load_graph(models.build(spec, seed=0), name=spec, **options)
 
 
 def model_source(spec: str) -> tuple[str, str]:
@@ -102,7 +108,8 @@ def load_build_model(build_dir: Path) -> tuple[Any, Any, Any]:
     if manifest.source_sha256 and model_source(manifest.source)[1] != manifest.source_sha256:
         raise AccelError(f"{manifest.source}, which {build_dir} was built from, has changed or is missing since; "
                          "rebuild the directory with `accel build`.")  # fmt: skip
-    model, graph = load_model(manifest.source)
+    model, graph = load_model(manifest.source, input_type=manifest.input_type or None,
+                              softmax=manifest.softmax or None)  # fmt: skip
     return manifest, model, graph
 
 
@@ -247,31 +254,36 @@ def describe_verify(result: dict[str, Any]) -> str:
 # -- step: build ----------------------------------------------------------------------
 def build(model: Any, graph: Any, backend: str, out_dir: Path, *, board: str | None = None, part: str | None = None,
           clock_ns: float = 10.0, io: str = "stream", folding: str | None = None, budget: float | None = None,
-          target_ii: int | None = None, source: str | None = None,
-          allow_overfit: bool = False) -> dict[str, Any]:  # fmt: skip
+          target_ii: int | None = None, source: str | None = None, allow_overfit: bool = False,
+          input_type: Any = None, softmax: str | None = None) -> dict[str, Any]:  # fmt: skip
     """Write the backend's project into ``out_dir`` (and the board flow on top); a JSON-ready summary.
 
-    ``source`` is the MODEL argument the graph came from (a zoo name or a file), recorded in the manifest so
-    that ``accel verify BUILD_DIR`` can check the build later without being told the model again.
+    ``source`` is the MODEL argument the graph came from (a zoo name or a file), recorded in the manifest with
+    the frontend options it was converted with (``input_type``, ``softmax``), so that ``accel verify BUILD_DIR``
+    can check the build later without being told the model again.
     ``allow_overfit``: the RTL backend writes a design whose estimated resources exceed the part instead of
     refusing it (see :mod:`accel.rtl.cost`).  ``folding``, ``budget`` (None: the default) and ``target_ii`` fold
     the RTL design (:mod:`accel.rtl.folding`).
     """
     part = part or DEFAULT_PART
     src, sha = model_source(source) if source else ("", "")
+    from accel.frontend.walk import input_type_of
+
+    itype = input_type_of(input_type)
+    converted = {"input_type": itype.hls if itype is not None else "", "softmax": softmax or ""}
     summary: dict[str, Any] = {"model": graph.name, "backend": backend, "dir": str(out_dir)}
     if backend == "hls":
         from accel.hls.project import build_hls_project, csim_project
 
         summary["manifest"] = build_hls_project(model, graph, out_dir, part=part, clock_ns=clock_ns, io_type=io,
-                                                source=src, source_sha256=sha)
+                                                source=src, source_sha256=sha, **converted)
         summary["csim"] = csim_project(out_dir)
     elif backend == "rtl":
         from accel.rtl.network import build_rtl
 
         summary["manifest"] = build_rtl(graph, out_dir, folding=folding, part=part, clock_ns=clock_ns,
                                         source=src, source_sha256=sha, allow_overfit=allow_overfit,
-                                        **_search(budget, target_ii))  # fmt: skip
+                                        **converted, **_search(budget, target_ii))  # fmt: skip
     else:
         raise AccelError(f"backend '{backend}' is unknown; supported: {', '.join(BACKENDS)}.")
     if board is not None:

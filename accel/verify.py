@@ -4,7 +4,9 @@ QKeras is the specification: the same raw inputs are fed to ``model.predict`` (a
 their exact float view) and to :func:`accel.reference.execute`; Keras' float
 outputs are converted back to raw integers exactly (a float off the output grid
 is a mismatch) and compared with ``==``.  On a mismatch every layer is compared
-in topological order and the first diverging one is named.
+in topological order and the first diverging one is named.  A graph whose final
+softmax was dropped is compared with QKeras' logits; one whose softmax became an
+arg-max head, with the arg-max of QKeras' logits.
 """
 
 from __future__ import annotations
@@ -48,6 +50,65 @@ def _keras_view(model: Any, graph: Graph, raw: np.ndarray) -> np.ndarray:
     x = spec.dtype.to_float(raw)
     shape = tuple(int(s) for s in model.inputs[0].shape[1:])
     return x.reshape((raw.shape[0], *shape)).astype(np.float32)
+
+
+def keras_outputs_model(model: Any, graph: Graph) -> Any:
+    """The Keras model whose outputs are the values the graph outputs: ``model`` itself, or, when the graph ends
+    before the model does (a final softmax removed with ``softmax='drop'``), one ending at the logits."""
+    import tensorflow as tf
+
+    wanted = [_keras_value(model, graph, _logits(graph, t), i) for i, t in enumerate(graph.outputs)]
+    if len(wanted) == len(model.outputs) and all(w is m for w, m in zip(wanted, model.outputs, strict=True)):
+        return model
+    return tf.keras.Model(model.inputs, wanted)
+
+
+def _logits(graph: Graph, tensor: str) -> str:
+    """The tensor whose Keras value QKeras' side of graph output ``tensor`` is computed from: the logits of an
+    arg-max head (``softmax='argmax'``: QKeras' softmax is not exact, its order is), else ``tensor`` itself."""
+    node = next((n for n in graph.nodes if n.output == tensor), None)
+    return node.inputs[0] if node is not None and node.op == "argmax" else tensor
+
+
+def _argmax_heads(graph: Graph, keras_outs: list[Any]) -> list[Any]:
+    """QKeras' outputs with each arg-max head applied to its logits (ties to the lowest index, as accel's)."""
+    out = []
+    for name, k in zip(graph.outputs, keras_outs, strict=True):
+        if _logits(graph, name) != name:
+            logits = np.asarray(k).reshape((-1, *graph.tensors[_logits(graph, name)].shape))
+            k = np.argmax(logits, axis=-1)[..., None].astype(np.float32)
+        out.append(k)
+    return out
+
+
+def _keras_value(model: Any, graph: Graph, tensor: str, index: int) -> Any:
+    """The Keras tensor graph output ``tensor`` computes: its layer's output, or, for a node named after its layer
+    that does not match the layer's output, the layer's output before its fused activation (the frontend makes
+    such a node only when it drops a final softmax fused into the layer: ``own_node_name`` in
+    accel.frontend.lowering)."""
+    node = next((n for n in graph.nodes if n.output == tensor), None)
+    if node is None:  # the graph input is an output: the model's own output is compared, as always
+        return model.outputs[index]
+    layer = model.get_layer(node.source)
+    if node.matches_source:
+        return layer.output
+    if node.name == layer.name and hasattr(layer, "activation"):
+        return _before_activation(layer)
+    return model.outputs[index]
+
+
+def _before_activation(layer: Any) -> Any:
+    """``layer``'s output without its fused activation: a copy of the layer with activation 'linear' and the same
+    weights, applied to the layer's own input (the model itself is left unchanged)."""
+    import warnings
+
+    with warnings.catch_warnings():  # Keras warns that QKeras' quantizers are not constraints while serializing
+        warnings.simplefilter("ignore", UserWarning)
+        config = layer.get_config() | {"activation": "linear", "name": f"{layer.name}_accel_logits"}
+    copy = type(layer).from_config(config)
+    y = copy(layer.input)
+    copy.set_weights(layer.get_weights())
+    return y
 
 
 def _predict(model: Any, x: np.ndarray, batch_size: int) -> Any:
@@ -114,11 +175,12 @@ def verify_against_qkeras(
     _allow_grouped_convs(graph)
     t0 = time.perf_counter()
     raw = random_inputs(graph, samples, seed)
-    keras_outs = _predict(model, _keras_view(model, graph, raw), batch_size)
+    keras_outs = _predict(keras_outputs_model(model, graph), _keras_view(model, graph, raw), batch_size)
     if len(graph.outputs) == 1:
         keras_outs = [keras_outs]
     if len(keras_outs) != len(graph.outputs):
         raise AccelError(f"model has {len(keras_outs)} outputs but graph {graph.name} has {len(graph.outputs)}.")
+    keras_outs = _argmax_heads(graph, keras_outs)
     ref = execute(graph, raw).outputs
     checks = []
     for name, k_out in zip(graph.outputs, keras_outs, strict=True):

@@ -194,6 +194,41 @@ void accel_maxpool_cl(hls::stream<data_T> &data, hls::stream<res_T> &res) {
     }
 }
 
+// Arg-max over the channels of each pixel: the index of the first largest value (ties to the lowest index, as
+// np.argmax), written to res_T as an integer.  Only in_height, in_width and n_filt of the config are used.
+template <class in_t, class idx_t, typename CONFIG_T> idx_t accel_argmax_of(const in_t *pixel) {
+    unsigned best = 0;
+    for (unsigned c = 1; c < CONFIG_T::n_filt; c++)
+        if (pixel[c] > pixel[best])
+            best = c;
+    idx_t res = best;
+    return res;
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void accel_argmax_cl(data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_filt],
+                     res_T res[CONFIG_T::in_height * CONFIG_T::in_width]) {
+    for (unsigned p = 0; p < CONFIG_T::in_height * CONFIG_T::in_width; p++)
+        res[p] = accel_argmax_of<data_T, res_T, CONFIG_T>(&data[p * CONFIG_T::n_filt]);
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void accel_argmax_cl(hls::stream<data_T> &data, hls::stream<res_T> &res) {
+    typedef typename data_T::value_type in_t;
+    typedef typename res_T::value_type out_t;
+    static_assert(data_T::size == CONFIG_T::n_filt, "accel_argmax_cl expects one pack per pixel");
+    static_assert(res_T::size == 1, "accel_argmax_cl writes one index per pixel");
+    for (unsigned p = 0; p < CONFIG_T::in_height * CONFIG_T::in_width; p++) {
+        data_T pack = data.read();
+        in_t pixel[CONFIG_T::n_filt];
+        for (unsigned c = 0; c < CONFIG_T::n_filt; c++)
+            pixel[c] = pack[c];
+        res_T out;
+        out[0] = accel_argmax_of<in_t, out_t, CONFIG_T>(pixel);
+        res.write(out);
+    }
+}
+
 } // namespace nnet
 
 #endif

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from accel.fixed import FixedType, Overflow, Rounding  # noqa: E402
 from accel.rtl.blocks.add import Add  # noqa: E402
+from accel.rtl.blocks.argmax import ArgMax  # noqa: E402
 from accel.rtl.blocks.avgpool import AvgPool  # noqa: E402
 from accel.rtl.blocks.avgpool_win import AvgPoolWindowed  # noqa: E402
 from accel.rtl.blocks.base import Block  # noqa: E402
@@ -179,6 +180,10 @@ def configurations() -> list[Block]:
         AvgPoolWindowed("apw_9x9x16_3x3s2_l4", 9, 9, 16, 4, s8, s8, (3, 3), (2, 2)),
         GlobalAvgPool("gap_5x25x64_l4", 5, 25, 64, 4, s8, s8),
         GlobalAvgPool("gap_8x8x128_l1", 8, 8, 128, 1, s16, s8),
+        ArgMax("argmax_1x1x10_l1", 1, 1, 10, 1, s16, FixedType(False, 4, 4)),
+        ArgMax("argmax_1x1x10_l2", 1, 1, 10, 2, s16, FixedType(False, 4, 4)),
+        ArgMax("argmax_4x4x64_l8", 4, 4, 64, 8, u8, FixedType(False, 6, 6)),
+        ArgMax("argmax_1x1x1000_l4", 1, 1, 1000, 4, FixedType(True, 24, 10), FixedType(False, 10, 10)),
     ]
     return out
 

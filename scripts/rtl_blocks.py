@@ -47,6 +47,7 @@ def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
     tests pass a temporary directory so that importing and running the gates leaves the checkout untouched.
     """
     from accel.rtl.blocks.add import Add
+    from accel.rtl.blocks.argmax import ArgMax
     from accel.rtl.blocks.avgpool import AvgPool
     from accel.rtl.blocks.avgpool_win import AvgPoolWindowed
     from accel.rtl.blocks.concat import Concat
@@ -100,6 +101,8 @@ def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
             "q_sh", 8, 8, 16, 4, 8, 4).verilog_parameters()),
         "accel_upsample": ("8x8x16, 2x2, 8b, 4 lanes", Upsample(
             "q_up", 8, 8, 16, 4, 8, (2, 2)).verilog_parameters()),
+        "accel_argmax": ("1x1x10 logits, 16b, 2 lanes", ArgMax(
+            "q_am", 1, 1, 10, 2, FixedType(True, 16, 6), FixedType(False, 4, 4)).verilog_parameters()),
         "accel_width": ("8x8x16, 8b, 4 -> 1 lanes", WidthConverter(
             "q_wd", 8, 8, 16, 8, 4, 1).verilog_parameters()),
         "accel_rom": ("the MVU's weights, 32 x 128 bits, block RAM", {

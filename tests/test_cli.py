@@ -30,9 +30,12 @@ def test_help_runs_fast_without_tensorflow() -> None:
 
 def test_help_of_each_command_names_its_options(capsys) -> None:
     fold = ["--folding", "--budget", "--target-ii"]
-    for command, options in [("verify", ["--against", "--samples", "--seed", "--io", "--sim", *fold, "--json"]),
-                             ("inspect", ["--json"]), ("zoo", ["--json"]), ("demo", ["--samples"]),
-                             ("build", ["--backend", "--board", "--part", "--clock-ns", "--io", *fold, "--json"]),
+    frontend = ["--input-type", "--softmax"]
+    for command, options in [("verify", ["--against", "--samples", "--seed", "--io", "--sim", *fold, "--json",
+                                         *frontend]),
+                             ("inspect", ["--json", *frontend]), ("zoo", ["--json"]), ("demo", ["--samples"]),
+                             ("build", ["--backend", "--board", "--part", "--clock-ns", "--io", *fold, "--json",
+                                        *frontend]),
                              ("report", ["--json", "--chart", "--no-synth"]),
                              ("package", ["--output", "--json"])]:  # fmt: skip
         with pytest.raises(SystemExit) as e:

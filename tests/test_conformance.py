@@ -269,6 +269,20 @@ def _eval_reshape(node: Node, xs: list[np.ndarray]) -> np.ndarray:
                   for s, i, j, k in product(range(x.shape[0]), range(h), range(w), range(c))})  # fmt: skip
 
 
+def _eval_argmax(node: Node, xs: list[np.ndarray]) -> np.ndarray:
+    """The first channel holding each pixel's largest value, scanned by hand."""
+    (x,) = xs
+    n, h, w, c = x.shape
+    out = {}
+    for s, i, j in product(range(n), range(h), range(w)):
+        best = 0
+        for k in range(1, c):
+            if x[s, i, j, k] > x[s, i, j, best]:
+                best = k
+        out[(s, i, j, 0)] = Fraction(best)
+    return _fill(out)
+
+
 #: op -> (node, exact input values) -> exact output values; an op not listed gets the shape and range check only
 INDEPENDENT: dict[str, Callable[[Node, list[np.ndarray]], np.ndarray]] = {
     "conv2d": _eval_conv,
@@ -283,6 +297,7 @@ INDEPENDENT: dict[str, Callable[[Node, list[np.ndarray]], np.ndarray]] = {
     "reshape": _eval_reshape,
     "upsample": _eval_upsample,
     "channel_shuffle": _eval_shuffle,
+    "argmax": _eval_argmax,
 }
 
 

@@ -73,6 +73,18 @@ def _no_input_quantizer(tmp: Path) -> list[str]:
     return ["inspect", _save(m, tmp / "noin.h5")]
 
 
+def _final_softmax(tmp: Path) -> list[str]:
+    inp = keras.Input((8, 8, 2))
+    x = keras.layers.Flatten()(_conv("conv_first")(inp))
+    m = keras.Model(inp, keras.layers.Activation("softmax", name="probs")(x))
+    return ["inspect", _save(m, tmp / "head.h5"), "--input-type", "ap_fixed<16,6>"]
+
+
+def _inner_softmax(tmp: Path) -> list[str]:
+    m = _model(lambda x: _conv("conv_after")(keras.layers.Softmax(name="inner_softmax")(x)))
+    return ["inspect", _save(m, tmp / "inner.h5"), "--softmax", "drop"]
+
+
 def _stochastic(tmp: Path) -> list[str]:
     q = quantized_bits(4, 0, 1, alpha=1, use_stochastic_rounding=True)
     m = _model(lambda x: _conv("conv_sto", kernel_quantizer=q)(x))
@@ -119,6 +131,11 @@ CASES = [
     ("conv-without-kernel-quantizer", _no_kernel_quantizer, "conv_nq"),
     ("non-power-of-two-alpha", _alpha, "conv_alpha"),
     ("no-input-quantizer", _no_input_quantizer, "conv_first"),
+    ("no-input-quantizer-names-the-option", _no_input_quantizer, "--input-type 'ap_fixed<16,6>'"),
+    ("bad-input-type", lambda tmp: ["inspect", "digits", "--input-type", "fixed16"], "--input-type"),
+    ("final-softmax-names-the-option", _final_softmax, "--softmax argmax"),
+    ("softmax-inside-the-network", _inner_softmax, "inner_softmax"),
+    ("unknown-softmax-head", lambda tmp: ["inspect", "digits", "--softmax", "max"], "--softmax"),
     ("stochastic-rounding", _stochastic, "conv_sto"),
     ("avgpool-same-padding", _avgpool_same, "pool_same"),
     ("bad-samples", lambda tmp: ["verify", "digits", "--samples", "-3"], "--samples"),

@@ -219,7 +219,7 @@ def test_the_cli_refuses_with_one_line_and_builds_with_allow_overfit(tmp_path: P
     import accel.cli as cli
 
     graph = dense(2048)  # 16 Mbit of weights: at least 455 BRAM36 of the part's 140
-    monkeypatch.setattr(cli, "load_model", lambda spec: (None, graph))
+    monkeypatch.setattr(cli, "load_model", lambda spec, **frontend: (None, graph))
     out = tmp_path / "out"
     assert cli.main(["build", "dense", "--backend", "rtl", "-o", str(out)]) == 2
     err = capsys.readouterr().err

@@ -510,6 +510,10 @@ class BuildManifest(_Record):
     source: str = ""
     #: sha256 of the source file ("" for a zoo model), to refuse verifying against an edited file
     source_sha256: str = ""
+    #: the frontend options the source was converted with (``--input-type``, ``--softmax``; "" when not given),
+    #: so that the reference is regenerated from the same graph
+    input_type: str = ""
+    softmax: str = ""
     rtl: RtlFacts | None = None
     hls: HlsFacts | None = None
     schema: int = SCHEMA_VERSION

@@ -41,11 +41,16 @@ DRIVER_FILES = ("__init__.py", "fixed.py", "parts.py", "deploy/__init__.py", "de
                 "deploy/stream.py", "deploy/manifest.py")  # fmt: skip
 
 
-def _zoo_graph(model: str) -> Any:
+def _zoo_graph(manifest: BuildManifest) -> Any:
+    """The graph of a zoo model's build, converted with the frontend options the build records."""
     from accel.frontend import to_graph
 
     models = zoo()
-    return to_graph(models.build(model), model) if model in models.names() else None
+    model = manifest.model
+    if model not in models.names():
+        return None
+    return to_graph(models.build(model), model, input_type=manifest.input_type or None,
+                    softmax=manifest.softmax or None)  # fmt: skip
 
 
 def backend_vectors(build_dir: Path, manifest: BuildManifest) -> tuple[np.ndarray, np.ndarray] | None:
@@ -115,7 +120,7 @@ def package(build_dir: Path, out: Path | None = None, *, graph: Any = None, fram
     name = Path(board["bitstream"]).stem if board else "".join(c if c.isalnum() or c == "_" else "_"
                                                                 for c in manifest.model)  # fmt: skip
     if graph is None:
-        graph = _zoo_graph(manifest.model)
+        graph = _zoo_graph(manifest)
     if graph is not None:
         x, y = selftest_vectors(graph, manifest, frames, seed)
     else:

@@ -12,6 +12,14 @@ Choices worth knowing:
 * the first QActivation after the input defines the input tensor (named after it); a
   symmetric quantizer additionally becomes a ``quantize`` node of that name, because
   its clip to ``[-max, max]`` excludes the type's most negative raw value;
+* ``input_type`` (``--input-type``, e.g. ``'ap_fixed<16,6>'``, the type hls4ml assumes)
+  types the model input itself (the tensor named after the Keras ``InputLayer``), for the
+  many published models without an input quantizer; a model that has one then quantizes
+  the typed input like any other activation, as hls4ml does (exact: grid values in);
+* a softmax has no exact fixed-point form, but it keeps the logits' order: a final one (a
+  ``Softmax``/``Activation('softmax')`` layer or one fused into the last layer) becomes an
+  exact ``argmax`` node with ``softmax='argmax'`` (the class index) or is removed with
+  ``softmax='drop'`` (the graph ends at the logits); anywhere else it is refused;
 * a separate (Q)BatchNormalization is refused: its float32 scale cannot be folded into
   quantized weights exactly, whereas QConv2DBatchnorm/QDepthwiseConv2DBatchnorm quantize
   the folded weights themselves and are converted exactly;
@@ -76,11 +84,13 @@ def load_keras(path: str | Path) -> Any:
         raise AccelError(msg + ".") from exc
 
 
-def load_graph(model_or_path: Any, name: str | None = None) -> tuple[Any, Graph]:
-    """A model object or an .h5 path -> (the Keras model, its accel Graph)."""
+def load_graph(model_or_path: Any, name: str | None = None, *, input_type: Any = None,
+               softmax: str | None = None) -> tuple[Any, Graph]:  # fmt: skip
+    """A model object or an .h5 path -> (the Keras model, its accel Graph); ``input_type`` and ``softmax`` as
+    for :func:`to_graph`."""
     if isinstance(model_or_path, (str, Path)):
         model = load_keras(model_or_path)
         name = name or Path(model_or_path).stem
     else:
         model = model_or_path
-    return model, to_graph(model, name)
+    return model, to_graph(model, name, input_type=input_type, softmax=softmax)

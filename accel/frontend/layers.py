@@ -22,12 +22,13 @@ from accel.frontend.lowering import (
     emit_conv_with_activation,
     folded_batchnorm,
     has_activation,
+    own_node_name,
     quantized_bias,
     quantized_weight,
     window_pads,
 )
-from accel.frontend.quantizers import activation_requant
-from accel.frontend.walk import Context, Pending, handler, keras_shape_to_hwc
+from accel.frontend.quantizers import activation_requant, is_softmax
+from accel.frontend.walk import NO_INPUT_TYPE_ADVICE, Context, Pending, handler, keras_shape_to_hwc
 from accel.ops.common import exact_average_type
 
 # -- input and activations ---------------------------------------------------
@@ -35,23 +36,39 @@ from accel.ops.common import exact_average_type
 
 @handler("InputLayer")
 def input_layer(ctx: Context, layer: Any) -> None:
-    """The raw input has no type yet: the QActivation that reads it defines it."""
+    """The raw input has no type yet: ``input_type`` gives it one when a layer reads it (Context.model_input),
+    otherwise the QActivation that reads it defines it."""
 
 
-@handler("QActivation", "Activation", "ReLU")
+@handler("QActivation", "Activation", "ReLU", "Softmax")
 def activation(ctx: Context, layer: Any) -> None:
+    """An activation layer as a ``quantize`` node; right after the input without ``input_type``, the input's type."""
     act = _activation_of(layer)
-    if Context.reads_model_input(layer):
+    if type(layer).__name__ == "Softmax" and ctx.softmax == "argmax":
+        _check_softmax_axis(layer)
+    if Context.reads_model_input(layer) and ctx.input_type is None:
         _model_input(ctx, layer, act)
         return
     x = ctx.input_tensor(layer)
     ctx.set(layer, emit_activation(ctx, layer, x, act, layer.name))
 
 
+def _check_softmax_axis(layer: Any) -> None:
+    """An arg-max head ranks the channels: a Softmax over another axis ranks something else."""
+    rank = len(layer.input_shape)  # Keras counts the batch axis
+    axes = [int(a) for a in (layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis])]
+    if [a % rank for a in axes] != [rank - 1]:
+        raise AccelError(f"layer {layer.name} (Softmax) normalises over axis {layer.axis}, not the last one, so "
+                         "its arg-max is not the channel index --softmax argmax computes; supported: axis=-1 "
+                         "(or --softmax drop, which ends the graph at the logits).")  # fmt: skip
+
+
 def _activation_of(layer: Any) -> Any:
     cls = type(layer).__name__
     if cls == "QActivation":
         return layer.quantizer
+    if cls == "Softmax":
+        return "softmax"
     if cls == "ReLU":
         if layer.max_value is not None or float(layer.negative_slope) != 0 or float(layer.threshold) != 0:
             raise AccelError(
@@ -63,12 +80,10 @@ def _activation_of(layer: Any) -> Any:
 
 def _model_input(ctx: Context, layer: Any, act: Any) -> None:
     """The first QActivation defines the graph input: its quantizer's type, the tensor named after it."""
-    rq = activation_requant(act, f"layer {layer.name} ({type(layer).__name__})")
+    rq = None if is_softmax(act) else activation_requant(act, f"layer {layer.name} ({type(layer).__name__})")
     if rq is None or rq.out_type is None:
-        raise AccelError(
-            f"layer {layer.name} reads the model input but is not a quantizer; the first layer after the input must "
-            "be a QActivation with quantized_bits or quantized_relu, which defines the input's fixed-point type."
-        )
+        raise AccelError(f"layer {layer.name} ({type(layer).__name__}) reads the model input but is not a quantizer, "
+                         f"so the input has no fixed-point type; {NO_INPUT_TYPE_ADVICE}.")  # fmt: skip
     shape = keras_shape_to_hwc(layer.name, layer.input_shape[1:])
     if rq.overflow.name == "SATURATE_SYMMETRIC":
         # the type's most negative value is not a value of the quantizer: keep the clip as a node
@@ -144,9 +159,8 @@ def separable_conv2d(ctx: Context, layer: Any) -> None:
         layer, layer.pointwise_kernel, getattr(layer, "pointwise_quantizer_internal", None), "pointwise kernel"
     )
     fused = has_activation(layer)
-    pw_name = f"{layer.name}_pw" if fused else layer.name
     y = emit_conv(ctx, layer, dw, "conv2d", pw_w, _bias_of(layer, layer.filters), (1, 1), (1, 1), (0, 0, 0, 0),
-                  pw_name, matches_source=not fused, groups=1)  # fmt: skip
+                  own_node_name(layer, "pw"), matches_source=not fused, groups=1)  # fmt: skip
     if fused:
         y = emit_activation(ctx, layer, y, layer.activation, layer.name)
     ctx.set(layer, y)
@@ -221,7 +235,7 @@ def average_pool(ctx: Context, layer: Any) -> None:
     own = layer.activation if type(layer).__name__.startswith("Q") and has_activation(layer) else None
     exact = exact_average_type(spec.dtype, count)
     if exact is not None:
-        name = f"{layer.name}_avg" if own is not None else layer.name
+        name = own_node_name(layer, "avg") if own is not None else layer.name
         y = ctx.add(name, op, [x], layer, matches_source=own is None, attrs=attrs | {"out_type": exact})
         ctx.set(layer, emit_activation(ctx, layer, y, own, layer.name) if own is not None else y)
         return

@@ -14,7 +14,13 @@ import numpy as np
 
 from accel import AccelError
 from accel.fixed import FixedType
-from accel.frontend.quantizers import activation_requant, check_weight_quantizer, exact_raw, run_quantizer
+from accel.frontend.quantizers import (
+    activation_requant,
+    check_weight_quantizer,
+    exact_raw,
+    is_softmax,
+    run_quantizer,
+)
 from accel.frontend.walk import Context
 from accel.ops.common import same_pads
 
@@ -94,14 +100,23 @@ def emit_conv(
     )
 
 
+def own_node_name(layer: Any, suffix: str) -> str:
+    """The name of the node computing ``layer`` before its fused activation: the layer's own when the activation
+    adds no node (none, or a softmax head that is dropped or refused), else ``<layer>_<suffix>``."""
+    return f"{layer.name}_{suffix}" if has_activation(layer) and not is_softmax(layer.activation) else layer.name
+
+
 def has_activation(layer: Any) -> bool:
     act = getattr(layer, "activation", None)
     return act is not None and getattr(act, "__name__", None) != "linear"
 
 
 def emit_activation(ctx: Context, layer: Any, x: str, activation: Any, name: str) -> str:
-    """A QKeras activation (fused or a QActivation) as a separate ``quantize`` node; 'linear' adds nothing."""
+    """A QKeras activation (fused or a QActivation) as a separate ``quantize`` node; 'linear' adds nothing, nor
+    does a final softmax with ``--softmax drop`` (see :meth:`Context.softmax_head`)."""
     where = f"layer {layer.name} ({type(layer).__name__})"
+    if is_softmax(activation):
+        return ctx.softmax_head(layer, x)
     rq = activation_requant(activation, where)
     if rq is None:
         return x
@@ -112,9 +127,10 @@ def emit_activation(ctx: Context, layer: Any, x: str, activation: Any, name: str
 
 def emit_conv_with_activation(ctx: Context, layer: Any, x: str, op: str, weight, bias, kernel, stride, pads,
                               groups: int | None = None) -> str:  # fmt: skip
-    """The conv node, then the fused activation as its own node; the last node carries the layer's name."""
+    """The conv node, then the fused activation as its own node; the last node carries the layer's name (a dropped
+    softmax head leaves the conv node last: named after the layer, but not matching its softmaxed Keras output)."""
     fused = has_activation(layer)
-    conv_name = f"{layer.name}_conv" if fused else layer.name
+    conv_name = own_node_name(layer, "conv")
     y = emit_conv(ctx, layer, x, op, weight, bias, kernel, stride, pads, conv_name, not fused, groups)
     if fused:
         y = emit_activation(ctx, layer, y, layer.activation, layer.name)

@@ -92,6 +92,11 @@ def quantized_bits_type(q: Any, where: str) -> tuple[FixedType, Overflow]:
     return FixedType(False, bits, integer), Overflow.SATURATE
 
 
+def is_softmax(act: Any) -> bool:
+    """Whether an activation (a string, Keras' function or QActivation's quantizer) is a softmax."""
+    return act == "softmax" or getattr(act, "__name__", None) == "softmax"
+
+
 def activation_requant(q: Any, where: str) -> Requant | None:
     """Restate an activation (quantizer object, Keras function or string) as a Requant.
 

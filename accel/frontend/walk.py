@@ -12,6 +12,7 @@ registers them, and walk <-> layers is no import cycle (tests/test_layering.py).
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,16 @@ HANDLERS: dict[str, Handler] = {}
 
 #: float32's significand: tensors needing more bits may be rounded by QKeras itself
 FLOAT32_BITS = 24
+#: the input type hls4ml assumes for a model without an input quantizer (its default precision), named in advice
+HLS4ML_INPUT_TYPE = "ap_fixed<16,6>"
+#: what ``softmax=`` (``--softmax``) accepts for a final softmax: "drop" ends the graph at the logits before it,
+#: "argmax" replaces it by the index of the largest logit (the class it ranks first)
+SOFTMAX_HEADS = ("drop", "argmax")
+#: the advice every refusal of a model without an input quantizer ends with (a fix that exists: the option)
+NO_INPUT_TYPE_ADVICE = (
+    f"give its type with --input-type '{HLS4ML_INPUT_TYPE}' (hls4ml's default input type; input_type= in Python) "
+    "or put a QActivation with quantized_bits or quantized_relu right after the input"
+)
 
 
 class AccelPrecisionWarning(UserWarning):
@@ -68,9 +79,14 @@ class Pending:
 class Context:
     """Conversion state: the graph being built and which accel tensor each Keras layer's output is."""
 
-    def __init__(self, model: Any, name: str) -> None:
+    def __init__(self, model: Any, name: str, input_type: FixedType | None = None, softmax: str | None = None) -> None:
         self.model = model
         self.builder = GraphBuilder(name)
+        #: the type given to the model input (--input-type); None: the first QActivation defines it
+        self.input_type = input_type
+        #: what to do with a final softmax (--softmax); None: refuse it
+        self.softmax = softmax
+        self.output_layers = {t._keras_history.layer.name for t in model.outputs}
         self.out: dict[str, str | Pending] = {}
         self.skip: set[str] = set()  # layers already fused into an earlier node
         self.consumers: dict[str, list[Any]] = {}
@@ -104,11 +120,8 @@ class Context:
         names = []
         for src in self.inbound(layer):
             if type(src).__name__ == "InputLayer":
-                raise AccelError(
-                    f"layer {layer.name} ({type(layer).__name__}) reads the model input directly; the first layer "
-                    "after the input must be a QActivation with quantized_bits or quantized_relu, which defines "
-                    "the input's fixed-point type."
-                )
+                names.append(self.model_input(src, layer))
+                continue
             value = self.out.get(src.name)
             if value is None:
                 raise AccelError(f"layer {layer.name} reads layer {src.name}, which produced no tensor accel knows.")
@@ -120,6 +133,38 @@ class Context:
                 )
             names.append(value)
         return names
+
+    def model_input(self, src: Any, reader: Any) -> str:
+        """The graph input of the Keras input ``src`` typed by ``input_type`` (made once, named after ``src``);
+        without ``input_type`` the model input has no fixed-point type and ``reader`` is refused."""
+        if self.input_type is None:
+            raise AccelError(
+                f"layer {reader.name} ({type(reader).__name__}) reads the model input directly, so the input has no "
+                f"fixed-point type; {NO_INPUT_TYPE_ADVICE}."
+            )
+        if src.name not in self.out:
+            shape = keras_shape_to_hwc(src.name, tuple(src.output.shape[1:]))
+            self.set(src, self.builder.input(src.name, shape, self.input_type))
+        return self.out[src.name]  # type: ignore[return-value]
+
+    def softmax_head(self, layer: Any, x: str) -> str:
+        """A softmax (a Softmax/Activation layer's or one fused into ``layer``) applied to the logits ``x``, where
+        it ends the model: ``softmax='drop'`` removes it (the graph ends at ``x``), ``'argmax'`` replaces it by an
+        ``argmax`` node (the class index; named after a softmax layer, ``<layer>_argmax`` when fused).  Refused
+        without the option and anywhere else."""
+        where = f"layer {layer.name} ({type(layer).__name__})"
+        if layer.name not in self.output_layers or self.consumers.get(layer.name):
+            raise AccelError(f"{where} applies a softmax inside the network, whose float32 exponentials have no exact "
+                             "fixed-point form; supported: a softmax only as the model's last layer, replaced with "
+                             "--softmax argmax or removed with --softmax drop.")  # fmt: skip
+        if self.softmax is None:
+            raise AccelError(f"{where} ends the model in a softmax, whose float32 exponentials have no exact "
+                             "fixed-point form; give --softmax argmax (the predicted class index, exact since "
+                             "softmax keeps the logits' order) or --softmax drop (the logits; softmax= in Python).")
+        if self.softmax == "drop":
+            return x
+        name = f"{layer.name}_argmax" if x == layer.name else layer.name
+        return self.add(name, "argmax", [x], layer, matches_source=False)
 
     def input_tensor(self, layer: Any) -> str:
         names = self.input_tensors(layer)
@@ -144,13 +189,42 @@ class Context:
         return self.builder.spec(tensor)
 
 
-def to_graph(model: Any, name: str | None = None) -> Graph:
-    """Convert a QKeras/Keras model into an exact :class:`accel.ir.Graph` (see accel.frontend)."""
+def input_type_of(value: FixedType | str | None) -> FixedType | None:
+    """``input_type=`` as a FixedType: hls4ml's spelling (``'ap_fixed<16,6>'``) or a FixedType; None stays None."""
+    if value is None or isinstance(value, FixedType):
+        return value
+    if not re.fullmatch(r"\s*ap_u?fixed<\s*\d+\s*,\s*-?\d+\s*>\s*", str(value)):
+        raise AccelError(f"input type '{value}' (--input-type, input_type=) is not a fixed-point type; give one as "
+                         f"hls4ml spells it, e.g. --input-type '{HLS4ML_INPUT_TYPE}' or 'ap_ufixed<8,0>'.")
+    try:
+        return FixedType.parse(str(value))
+    except AccelError as exc:  # a well-formed spelling of an impossible type (too wide, a 1-bit signed one)
+        raise AccelError(f"input type '{value}' (--input-type, input_type=) is not usable: {exc}") from None
+
+
+def check_softmax(softmax: str | None) -> None:
+    """``softmax=`` must name a head accel builds (:data:`SOFTMAX_HEADS`) or be None."""
+    if softmax is not None and softmax not in SOFTMAX_HEADS:
+        raise AccelError(f"softmax head '{softmax}' (--softmax, softmax=) is unknown; supported: "
+                         f"{', '.join(SOFTMAX_HEADS)}.")  # fmt: skip
+
+
+def to_graph(model: Any, name: str | None = None, *, input_type: FixedType | str | None = None,
+             softmax: str | None = None) -> Graph:  # fmt: skip
+    """Convert a QKeras/Keras model into an exact :class:`accel.ir.Graph` (see accel.frontend).
+
+    ``input_type`` (``'ap_fixed<16,6>'``, hls4ml's spelling, or a FixedType) types the model input, for models
+    with no quantizer right after it; a model that has one then quantizes the typed input, as hls4ml does.
+    ``softmax='argmax'`` replaces a final softmax by an ``argmax`` node (the class index); ``'drop'`` removes it,
+    so the graph ends at the logits.
+    """
+    itype = input_type_of(input_type)
+    check_softmax(softmax)
     if not hasattr(model, "layers") or not hasattr(model, "outputs"):
         raise AccelError(f"{model!r} is not a Keras model; supported: a keras.Model or a .h5 file.")
     if not model.inputs or not model.outputs:
         raise AccelError(f"model {model.name} is not built (no inputs/outputs); supported: a model with an Input.")
-    ctx = Context(model, name or model.name)
+    ctx = Context(model, name or model.name, itype, softmax)
     for layer in model.layers:
         if layer.name in ctx.skip:
             continue
@@ -168,10 +242,8 @@ def to_graph(model: Any, name: str | None = None) -> Graph:
             raise AccelError(f"model output {src.name} ({type(src).__name__}) is not a complete accel tensor.")
         outputs.append(value)
     if not ctx.builder._inputs:
-        raise AccelError(
-            f"model {model.name} has no input quantizer; the first layer after the input must be a QActivation "
-            "with quantized_bits or quantized_relu."
-        )
+        raise AccelError(f"model {model.name} has no input quantizer, so its input has no fixed-point type; "
+                         f"{NO_INPUT_TYPE_ADVICE}.")  # fmt: skip
     graph = ctx.builder.build(outputs)
     warn_float32_precision(graph)
     return graph

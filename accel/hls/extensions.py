@@ -7,8 +7,9 @@ when it is, if the accumulator is narrow).  accel's Graph defines ``avgpool`` an
 ``global_avgpool`` as one exact ``round(sum / N)`` (:func:`accel.fixed.round_divide`),
 so they are lowered to the layer ``AccelAvgPool`` defined here.  hls4ml's io_stream max
 pooling only supports pool == stride without padding, so other max pools are lowered to
-``AccelMaxPool`` (padding never wins).  Both kernels are in ``hls_templates/nnet_accel_pool.h``
-(io_parallel and io_stream).
+``AccelMaxPool`` (padding never wins).  hls4ml has no arg-max: the ``argmax`` op (a classifier's
+``--softmax argmax`` head) is lowered to ``AccelArgMax``.  The kernels are in
+``hls_templates/nnet_accel_pool.h`` (io_parallel and io_stream).
 
 :func:`register` is idempotent and is called by :func:`accel.hls.convert`.
 """
@@ -49,6 +50,14 @@ class AccelMaxPool(AccelAvgPool):
     """Max pooling with any window, stride and padding (padded positions never win)."""
 
 
+class AccelArgMax(AccelAvgPool):
+    """The index of each pixel's largest channel (ties: the lowest), ``(H, W, C) -> (H, W, 1)``; hls4ml has no
+    arg-max layer.  Only the geometry attributes of the shared config are used."""
+
+    def initialize(self) -> None:
+        self.add_output_variable([self.attributes["out_height"], self.attributes["out_width"], 1])
+
+
 _CONFIG = """struct config{index} : nnet::accel_pool_config {{
     static const unsigned in_height = {in_height};
     static const unsigned in_width = {in_width};
@@ -77,10 +86,11 @@ def _frac(precision) -> int:
 
 class AccelPoolConfigTemplate(LayerConfigTemplate):
     def __init__(self) -> None:
-        super().__init__((AccelAvgPool, AccelMaxPool))
+        super().__init__((AccelAvgPool, AccelMaxPool, AccelArgMax))
 
     def format(self, node) -> str:
-        params = {"pad_top": 0, "pad_left": 0, "rounding": 0, "relu": "false"}
+        params = {"pad_top": 0, "pad_left": 0, "rounding": 0, "relu": "false", "pool_height": 1, "pool_width": 1,
+                  "stride_height": 1, "stride_width": 1}  # fmt: skip
         params.update(self._default_config_params(node))
         params["in_frac"] = _frac(node.get_input_variable().type.precision)
         params["out_frac"] = _frac(node.get_output_variable().type.precision)
@@ -89,12 +99,12 @@ class AccelPoolConfigTemplate(LayerConfigTemplate):
 
 class AccelPoolFunctionTemplate(FunctionCallTemplate):
     def __init__(self) -> None:
-        super().__init__((AccelAvgPool, AccelMaxPool), include_header=[f"nnet_utils/{POOL_HEADER.name}"])
+        super().__init__((AccelAvgPool, AccelMaxPool, AccelArgMax), include_header=[f"nnet_utils/{POOL_HEADER.name}"])
 
     def format(self, node) -> str:
         params = self._default_function_params(node)
-        params["kind"] = "max" if node.class_name == "AccelMaxPool" else "avg"
-        return "nnet::accel_{kind}pool_cl<{input_t}, {output_t}, {config}>({input}, {output});".format(**params)
+        params["kind"] = {"AccelMaxPool": "maxpool", "AccelArgMax": "argmax"}.get(node.class_name, "avgpool")
+        return "nnet::accel_{kind}_cl<{input_t}, {output_t}, {config}>({input}, {output});".format(**params)
 
 
 _registered = False
@@ -107,6 +117,7 @@ def register() -> None:
         return
     register_layer("AccelAvgPool", AccelAvgPool)
     register_layer("AccelMaxPool", AccelMaxPool)
+    register_layer("AccelArgMax", AccelArgMax)
     for backend_name in ("Vivado", "Vitis"):
         backend = hls4ml.backends.get_backend(backend_name)
         backend.register_template(AccelPoolConfigTemplate)

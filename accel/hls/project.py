@@ -214,10 +214,13 @@ def build_hls_project(
     seed: int = 0,
     source: str = "",
     source_sha256: str = "",
+    input_type: str = "",
+    softmax: str = "",
 ) -> dict[str, Any]:
     """Write the hls4ml project, the AXI4-Stream wrapper, test vectors, Tcl, README and build.json.
 
-    ``model`` is the QKeras model ``graph`` came from (may be None: the Graph is the authority).
+    ``model`` is the QKeras model ``graph`` came from (may be None: the Graph is the authority); ``source``,
+    ``source_sha256``, ``input_type`` and ``softmax`` record how (see :class:`BuildManifest`).
     Nothing is compiled here; :func:`csim_project` runs the C simulation.  Returns the manifest as its JSON
     dict (what build.json holds): accel/cli.py and accel/demo.py still index it; :func:`load_build` gives the
     typed :class:`BuildManifest`.
@@ -268,7 +271,7 @@ def build_hls_project(
     manifest = BuildManifest(
         backend="hls", model=graph.name, part=part, clock_ns=float(clock_ns), top=TOP, input=specs["IN"],
         output=specs["OUT"], ports=Ports(**PORTS), ip=IpInfo(VLNV, IP_REPO, IP_MAKE),
-        files=tuple(written), source=source, source_sha256=source_sha256,
+        files=tuple(written), source=source, source_sha256=source_sha256, input_type=input_type, softmax=softmax,
         hls=HlsFacts(io_type=io_type, strategy=strategy, reuse_factor=int(reuse_factor), project=project,
                      hls4ml_dir=HLS4ML_DIR, tb_samples=int(tb_samples), seed=int(seed),
                      csim=" ".join(shlex.quote(a) for a in _gxx_command(out_dir, project))),

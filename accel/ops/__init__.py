@@ -5,6 +5,7 @@ Importing this package registers every op in :data:`accel.ir.OPS`.
 
 from accel.ops import (  # noqa: F401  (imported for registration)
     add,
+    argmax,
     channel_shuffle,
     concat,
     conv2d,

@@ -482,14 +482,16 @@ def choose_folding(graph: Graph, folding: Any = None, *, budget: float = DEFAULT
 
 def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "xc7z020clg400-1",
               clock_ns: float = 10.0, source: str = "", source_sha256: str = "", allow_overfit: bool = False,
-              budget: float = DEFAULT_BUDGET, target_ii: int | None = None) -> dict:
+              budget: float = DEFAULT_BUDGET, target_ii: int | None = None, input_type: str = "",
+              softmax: str = "") -> dict:
     """Generate the RTL network of ``graph`` into ``out_dir``; returns the manifest as the JSON in build.json
     (:func:`accel.deploy.manifest.load_build` reads it typed).
 
     ``folding``: None, a dict or a JSON/YAML path of ``{node: {"pe": P, "simd": S, "ram_style": .., "mult_style":
     ..}}`` overrides; the optimiser folds the other layers (:mod:`accel.rtl.folding`): the fastest design within
     ``budget`` (share of each resource of ``part``), or with ``target_ii`` the smallest reaching it.
-    ``source`` / ``source_sha256``: what the graph came from (see :class:`accel.deploy.manifest.BuildManifest`).
+    ``source`` / ``source_sha256`` / ``input_type`` / ``softmax``: what the graph came from and how it was
+    converted (see :class:`accel.deploy.manifest.BuildManifest`).
     Everything is checked before anything is written, including the fit check (:mod:`accel.rtl.cost`): a design
     whose estimated resources exceed ``part`` is refused with one sentence unless ``allow_overfit``; the estimate
     is recorded either way (``fit``, and ``cost`` / ``memory`` per layer and instance).
@@ -548,6 +550,8 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
         "files": [f"rtl/{s}" for s in sources] + roms + ["rtl/filelist.f", "vivado/package_ip.tcl"],
         "source": source,
         "source_sha256": source_sha256,
+        "input_type": input_type,
+        "softmax": softmax,
         "rtl_sources": [f"rtl/{s}" for s in sources],
         "filelist": "rtl/filelist.f",
         "rom_files": roms,

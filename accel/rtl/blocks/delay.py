@@ -28,6 +28,7 @@ METHOD = ("per-module bound on the longest register-to-register path inside an i
 #: ns, xc7 -1 speed grade, timing model xc7-1/3: worst estimate observed (calibration set and zoo) -> bound
 DELAY_NS: dict[str, float] = {
     "accel_add": 4.3,  # 4.06 (add_8x8x16_l4)
+    "accel_argmax": 5.0,  # 4.71 (argmax 4x4x64 u8, 8 lanes; 4.40 for 10 logits of 16 bits)
     "accel_avgpool": 5.1,  # 4.77 (ap_9x9x16_3x3_l4)
     "accel_avgpool_win": 5.1,  # 4.77 (apw_9x9x16_3x3s2_l4)
     "accel_concat": 4.0,  # 3.73 (zoo: inception_module u_concat_concat2)
