@@ -26,7 +26,7 @@ from qkeras import (  # noqa: E402
     quantized_bits,
     quantized_po2,
     quantized_relu,
-    ternary,
+    stochastic_ternary,
 )
 
 from accel import AccelError  # noqa: E402
@@ -329,7 +329,7 @@ REFUSALS = {
     "gap_3x3_output": (lambda h: L.GlobalAveragePooling2D(name="bad")(L.MaxPooling2D(3, strides=2)(h)),
                        "not a power of two"),  # fmt: skip
     "po2_activation": (lambda h: QActivation(quantized_po2(4), name="bad")(h), "quantized_po2"),
-    "ternary_kernel": (_conv(kernel_quantizer=ternary()), "ternary"),
+    "stochastic_ternary_kernel": (_conv(kernel_quantizer=stochastic_ternary()), "stochastic_ternary"),
     "relu_slope": (lambda h: QActivation(quantized_relu(4, 0, negative_slope=0.25), name="bad")(h), "negative_slope"),
     "separate_bn": (lambda h: QBatchNormalization(name="bad")(QConv2D(4, 1, kernel_quantizer=kq())(h)),
                     "QConv2DBatchnorm"),  # fmt: skip

@@ -9,6 +9,10 @@ Two kinds of quantizer appear in a QKeras model:
 * **weight quantizers** are *run* (in TensorFlow, on the stored float weights, as
   the layer's ``call`` does), and the float32 values they produce are converted to
   raw integers exactly (:func:`exact_raw`).  No weight is ever rounded by accel.
+  ``quantized_bits``, ``binary``, ``ternary`` and ``quantized_po2`` are accepted when
+  their scale is a power of two: their values are then short dyadic numbers (a grid,
+  ±1 or {-1, 0, 1} times a power of two, or signed powers of two), so the exact type
+  is narrow; a least-squares ``alpha='auto'`` is a float32 mean and is refused.
 
 Every setting that cannot be restated exactly is refused with an AccelError.
 """
@@ -25,7 +29,15 @@ from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
 
 SUPPORTED_ACTIVATIONS = "quantized_bits (alpha None or 1), quantized_relu, 'relu', 'linear'"
-SUPPORTED_WEIGHT_QUANTIZERS = "quantized_bits with alpha None, 1 or 'auto_po2'"
+#: why a quantizer accepted for weights has no exact activation form here (accel has no op for it yet)
+_PO2_REASON = " as an activation (its outputs are powers of two from a float32 log2, not a fixed-point grid)"
+_SIGN_REASON = " as an activation (a sign function, not a rounding to a fixed-point grid)"
+ACTIVATION_REASONS = {"quantized_po2": _PO2_REASON, "quantized_relu_po2": _PO2_REASON,
+                      "binary": _SIGN_REASON, "ternary": _SIGN_REASON}  # fmt: skip
+SUPPORTED_WEIGHT_QUANTIZERS = (
+    "quantized_bits with alpha None, 1 or 'auto_po2'; binary and ternary with alpha None, 'auto_po2' or powers of two; "
+    "quantized_po2"
+)
 
 
 @dataclass(frozen=True)
@@ -129,27 +141,60 @@ def activation_requant(q: Any, where: str) -> Requant | None:
             )
         out_type, overflow = quantized_bits_type(q, where)
         return Requant(out_type, overflow=overflow)
+    why = ACTIVATION_REASONS.get(_name(q), "")
     raise AccelError(
-        f"{where}: activation {q if not callable(q) or fname is None else fname} ({_name(q)}) is not supported; "
+        f"{where}: activation {q if not callable(q) or fname is None else fname} ({_name(q)}) is not supported{why}; "
         f"supported: {SUPPORTED_ACTIVATIONS}."
     )
 
 
+def _is_po2_alpha(alpha: Any) -> bool:
+    """binary/ternary scales that keep every weight a signed power of two (or zero) times a power of two."""
+    if alpha is None or alpha == "auto_po2":
+        return True
+    if isinstance(alpha, str):
+        return False
+    try:
+        a = np.asarray(alpha, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        return False
+    if a.size == 0 or not np.all(np.isfinite(a)) or not np.all(a > 0):
+        return False
+    return bool(np.all(np.frexp(a)[0] == 0.5))
+
+
 def check_weight_quantizer(q: Any, where: str) -> None:
-    """Refuse weight quantizers whose output accel cannot take as exact fixed-point values."""
-    from qkeras.quantizers import quantized_bits
+    """Refuse weight quantizers whose output accel cannot take as exact fixed-point values.
+
+    The accepted ones are deterministic at inference and produce powers-of-two-scaled
+    values (a uniform grid, {-1, 0, 1} or {0, 1} times a power of two, or signed powers
+    of two); their float32 outputs are then converted exactly by :func:`exact_raw`.
+    """
+    from qkeras.quantizers import binary, quantized_bits, quantized_po2, stochastic_binary, stochastic_ternary, ternary
 
     if q is None:
         raise AccelError(f"{where} has no quantizer; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
-    if not (isinstance(q, quantized_bits) and type(q) is quantized_bits):
-        raise AccelError(f"{where} uses {_name(q)}, which is not supported; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
-    _common_checks(q, where)
-    if not (_is_unit_alpha(q.alpha) or q.alpha == "auto_po2"):
+    if isinstance(q, (stochastic_binary, stochastic_ternary)):
         raise AccelError(
-            f"{where} uses {q} with alpha={q.alpha!r}, whose scale is not a power of two; "
+            f"{where} uses {_name(q)}, which draws random values, so QKeras's own result is not deterministic; "
             f"supported: {SUPPORTED_WEIGHT_QUANTIZERS}."
         )
-    quantized_bits_type(q, where)
+    kind = type(q)
+    if kind not in (quantized_bits, binary, ternary, quantized_po2):
+        raise AccelError(f"{where} uses {_name(q)}, which is not supported; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
+    _common_checks(q, where)
+    if kind is quantized_bits:
+        if not (_is_unit_alpha(q.alpha) or q.alpha == "auto_po2"):
+            raise AccelError(
+                f"{where} uses {q} with alpha={q.alpha!r}, whose scale is not a power of two; "
+                f"supported: {SUPPORTED_WEIGHT_QUANTIZERS}."
+            )
+        quantized_bits_type(q, where)
+    elif kind in (binary, ternary) and not _is_po2_alpha(q.alpha):
+        raise AccelError(
+            f"{where} uses {q} with alpha={q.alpha!r}, whose scale is not a power of two (alpha='auto' is a "
+            f"least-squares float mean); supported: {SUPPORTED_WEIGHT_QUANTIZERS}."
+        )
 
 
 def run_quantizer(q: Any, values: Any) -> np.ndarray:
