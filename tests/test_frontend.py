@@ -328,7 +328,8 @@ REFUSALS = {
                           "not a power of two"),  # fmt: skip
     "gap_3x3_output": (lambda h: L.GlobalAveragePooling2D(name="bad")(L.MaxPooling2D(3, strides=2)(h)),
                        "not a power of two"),  # fmt: skip
-    "po2_activation": (lambda h: QActivation(quantized_po2(4), name="bad")(h), "quantized_po2"),
+    "po2_activation_stochastic": (lambda h: QActivation(quantized_po2(4, 1, use_stochastic_rounding=True),
+                                                        name="bad")(h), "stochastic"),  # fmt: skip
     "stochastic_ternary_kernel": (_conv(kernel_quantizer=stochastic_ternary()), "stochastic_ternary"),
     "relu_slope": (lambda h: QActivation(quantized_relu(4, 0, negative_slope=0.25), name="bad")(h), "negative_slope"),
     "separate_bn": (lambda h: QBatchNormalization(name="bad")(QConv2D(4, 1, kernel_quantizer=kq())(h)),

@@ -29,11 +29,11 @@ from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
 
 SUPPORTED_ACTIVATIONS = "quantized_bits (alpha None or 1), quantized_relu, 'relu', 'linear'"
-#: why a quantizer accepted for weights has no exact activation form here (accel has no op for it yet)
-_PO2_REASON = " as an activation (its outputs are powers of two from a float32 log2, not a fixed-point grid)"
-_SIGN_REASON = " as an activation (a sign function, not a rounding to a fixed-point grid)"
-ACTIVATION_REASONS = {"quantized_po2": _PO2_REASON, "quantized_relu_po2": _PO2_REASON,
-                      "binary": _SIGN_REASON, "ternary": _SIGN_REASON}  # fmt: skip
+#: why a step activation (accel.frontend.step; a threshold node elsewhere) cannot be a requantisation: it is reached
+#: only where one is needed, the model input and an average fused with the activation after it
+_STEP_REASON = (" here (a step function, not a rounding onto a fixed-point grid, so it cannot define the input type "
+                "or be fused into an average)")  # fmt: skip
+ACTIVATION_REASONS = {name: _STEP_REASON for name in ("quantized_po2", "quantized_relu_po2", "binary", "ternary")}
 SUPPORTED_WEIGHT_QUANTIZERS = (
     "quantized_bits with alpha None, 1 or 'auto_po2'; binary and ternary with alpha None, 'auto_po2' or powers of two; "
     "quantized_po2"
@@ -53,7 +53,7 @@ class Requant:
         return {"out_type": self.out_type, "rounding": self.rounding, "overflow": self.overflow, "relu": self.relu}
 
 
-def _name(q: Any) -> str:
+def qname(q: Any) -> str:
     return type(q).__name__
 
 
@@ -62,7 +62,7 @@ def _plain(v: Any) -> Any:
     return v.numpy() if hasattr(v, "numpy") else v
 
 
-def _common_checks(q: Any, where: str) -> None:
+def common_checks(q: Any, where: str) -> None:
     if getattr(q, "use_stochastic_rounding", False):
         raise AccelError(
             f"{where}: {q} uses stochastic rounding, which is random; supported: use_stochastic_rounding=False."
@@ -124,7 +124,7 @@ def activation_requant(q: Any, where: str) -> Requant | None:
     if callable(q) and fname in ("linear", "relu") and not isinstance(q, (quantized_bits, quantized_relu)):
         return None if fname == "linear" else Requant(out_type=None, relu=True)  # type: ignore[arg-type]
     if isinstance(q, quantized_relu) and type(q) is quantized_relu:
-        _common_checks(q, where)
+        common_checks(q, where)
         if q.use_sigmoid or float(q.negative_slope) != 0.0 or q.relu_upper_bound is not None:
             raise AccelError(
                 f"{where}: {q} uses use_sigmoid, negative_slope or relu_upper_bound, which have no exact "
@@ -133,7 +133,7 @@ def activation_requant(q: Any, where: str) -> Requant | None:
         bits, integer = int(_plain(q.bits)), int(_plain(q.integer))
         return Requant(FixedType(False, bits, integer), relu=True)
     if isinstance(q, quantized_bits) and type(q) is quantized_bits:
-        _common_checks(q, where)
+        common_checks(q, where)
         if not _is_unit_alpha(q.alpha):
             raise AccelError(
                 f"{where}: activation quantizer {q} has alpha={q.alpha!r}, a data-dependent or non-unit scale; "
@@ -141,9 +141,9 @@ def activation_requant(q: Any, where: str) -> Requant | None:
             )
         out_type, overflow = quantized_bits_type(q, where)
         return Requant(out_type, overflow=overflow)
-    why = ACTIVATION_REASONS.get(_name(q), "")
+    why = ACTIVATION_REASONS.get(qname(q), "")
     raise AccelError(
-        f"{where}: activation {q if not callable(q) or fname is None else fname} ({_name(q)}) is not supported{why}; "
+        f"{where}: activation {q if not callable(q) or fname is None else fname} ({qname(q)}) is not supported{why}; "
         f"supported: {SUPPORTED_ACTIVATIONS}."
     )
 
@@ -176,13 +176,13 @@ def check_weight_quantizer(q: Any, where: str) -> None:
         raise AccelError(f"{where} has no quantizer; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
     if isinstance(q, (stochastic_binary, stochastic_ternary)):
         raise AccelError(
-            f"{where} uses {_name(q)}, which draws random values, so QKeras's own result is not deterministic; "
+            f"{where} uses {qname(q)}, which draws random values, so QKeras's own result is not deterministic; "
             f"supported: {SUPPORTED_WEIGHT_QUANTIZERS}."
         )
     kind = type(q)
     if kind not in (quantized_bits, binary, ternary, quantized_po2):
-        raise AccelError(f"{where} uses {_name(q)}, which is not supported; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
-    _common_checks(q, where)
+        raise AccelError(f"{where} uses {qname(q)}, which is not supported; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
+    common_checks(q, where)
     if kind is quantized_bits:
         if not (_is_unit_alpha(q.alpha) or q.alpha == "auto_po2"):
             raise AccelError(

@@ -8,7 +8,9 @@ when it is, if the accumulator is narrow).  accel's Graph defines ``avgpool`` an
 so they are lowered to the layer ``AccelAvgPool`` defined here.  hls4ml's io_stream max
 pooling only supports pool == stride without padding, so other max pools are lowered to
 ``AccelMaxPool`` (padding never wins).  Both kernels are in ``hls_templates/nnet_accel_pool.h``
-(io_parallel and io_stream).
+(io_parallel and io_stream).  accel's ``threshold`` op (QKeras's power-of-two and sign activations as a
+step function of raw values) has no hls4ml counterpart and is lowered to ``AccelThreshold``
+(``hls_templates/nnet_accel_threshold.h``).
 
 :func:`register` is idempotent and is called by :func:`accel.hls.convert`.
 """
@@ -27,6 +29,7 @@ from accel.fixed import Rounding
 #: the repository's template directory (C++ kernels accel hands to hls4ml)
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "hls_templates"
 POOL_HEADER = TEMPLATE_DIR / "nnet_accel_pool.h"
+THRESHOLD_HEADER = TEMPLATE_DIR / "nnet_accel_threshold.h"
 
 ROUNDING_CODE = {Rounding.TRUNCATE: 0, Rounding.ROUND_HALF_UP: 1, Rounding.ROUND_HALF_EVEN: 2}
 
@@ -98,6 +101,56 @@ class AccelPoolFunctionTemplate(FunctionCallTemplate):
         return "nnet::accel_{kind}pool_cl<{input_t}, {output_t}, {config}>({input}, {output});".format(**params)
 
 
+class AccelThreshold(Layer):
+    """accel's ``threshold`` op: ``levels[number of thresholds <= x]`` per element (raw integer tables)."""
+
+    _expected_attributes = []  # attributes are set by accel's lowering, not parsed from Keras
+
+    def initialize(self) -> None:
+        self.add_output_variable(list(self.get_input_variable().shape))
+
+
+_THRESHOLD_CONFIG = """struct config{index} : nnet::accel_threshold_config {{
+    static const unsigned n_elem = {n_elem};
+    static const unsigned n_chan = {n_chan};
+    static const unsigned n_thr = {n_thr};
+    static const int in_frac = {in_frac};
+    static const int out_frac = {out_frac};
+    static long long threshold(unsigned i) {{
+        static const long long t[{n_thr}] = {{{thresholds}}};
+        return t[i];
+    }}
+    static long long level(unsigned i) {{
+        static const long long v[{n_lvl}] = {{{levels}}};
+        return v[i];
+    }}
+}};
+"""
+
+
+class AccelThresholdConfigTemplate(LayerConfigTemplate):
+    def __init__(self) -> None:
+        super().__init__(AccelThreshold)
+
+    def format(self, node) -> str:
+        thr, lvl = node.get_attr("thresholds"), node.get_attr("levels")
+        return _THRESHOLD_CONFIG.format(
+            index=node.index, n_elem=node.get_attr("n_elem"), n_chan=node.get_attr("n_chan"), n_thr=len(thr),
+            n_lvl=len(lvl), in_frac=_frac(node.get_input_variable().type.precision),
+            out_frac=_frac(node.get_output_variable().type.precision),
+            thresholds=", ".join(f"{int(v)}LL" for v in thr), levels=", ".join(f"{int(v)}LL" for v in lvl),
+        )  # fmt: skip
+
+
+class AccelThresholdFunctionTemplate(FunctionCallTemplate):
+    def __init__(self) -> None:
+        super().__init__(AccelThreshold, include_header=[f"nnet_utils/{THRESHOLD_HEADER.name}"])
+
+    def format(self, node) -> str:
+        params = self._default_function_params(node)
+        return "nnet::accel_threshold_cl<{input_t}, {output_t}, {config}>({input}, {output});".format(**params)
+
+
 _registered = False
 
 
@@ -108,9 +161,12 @@ def register() -> None:
         return
     register_layer("AccelAvgPool", AccelAvgPool)
     register_layer("AccelMaxPool", AccelMaxPool)
+    register_layer("AccelThreshold", AccelThreshold)
     for backend_name in ("Vivado", "Vitis"):
         backend = hls4ml.backends.get_backend(backend_name)
-        backend.register_template(AccelPoolConfigTemplate)
-        backend.register_template(AccelPoolFunctionTemplate)
+        for template in (AccelPoolConfigTemplate, AccelPoolFunctionTemplate, AccelThresholdConfigTemplate,
+                         AccelThresholdFunctionTemplate):  # fmt: skip
+            backend.register_template(template)
         backend.register_source(POOL_HEADER)
+        backend.register_source(THRESHOLD_HEADER)
     _registered = True

@@ -1,0 +1,119 @@
+"""QKeras activations that are step functions, not roundings: tabulated from QKeras itself.
+
+``quantized_relu_po2`` and ``quantized_po2`` output powers of two (``2**round(log2 x)`` in float32),
+``binary`` and ``ternary`` a sign times a fixed scale.  None is a rounding onto a uniform grid, so
+accel's ``quantize`` op cannot state them; but on a fixed-point input each is a piecewise-constant
+function of finitely many values.  :func:`step_table` runs the quantizer in TensorFlow on *every*
+value the input type holds and keeps where the output changes (accel's ``threshold`` op), so the
+table is QKeras's own result, including float32 ``log`` rounding near the midpoints between powers
+of two.  Two guards keep it equal to what QKeras computes inside a model:
+
+* the input must fit float32 exactly (at most 24 significant bits), as QKeras then sees the values the
+  table was made from;
+* TensorFlow evaluates most elements of a tensor with vectorised code and the last few with scalar code,
+  whose ``log`` may differ in the last bit; every value next to a change of output is evaluated both ways
+  and a value whose result depends on it is refused (QKeras's own result then depends on its position).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from accel import AccelError
+from accel.fixed import FixedType
+from accel.frontend.quantizers import common_checks, exact_raw, qname, run_quantizer
+
+#: the quantizer classes accel tabulates as activations
+STEP_ACTIVATIONS = ("quantized_relu_po2", "quantized_po2", "binary", "ternary")
+#: widest input a table is made for: float32 holds it exactly, and 2**24 values take well under a second
+MAX_INPUT_BITS = 24
+#: most steps (thresholds) accepted: each is a comparator per lane in the RTL
+MAX_STEPS = 64
+#: values on each side of a change of output that are also evaluated with TensorFlow's scalar code
+NEIGHBOURS = 8
+_CHUNK = 1 << 20
+
+
+def is_step_activation(q: Any) -> bool:
+    """A QKeras quantizer object or string accel tabulates (stochastic subclasses included, to refuse them)."""
+    if isinstance(q, str):
+        return q.split("(")[0].strip() in STEP_ACTIVATIONS or q.startswith(("stochastic_binary", "stochastic_ternary"))
+    return any(cls.__name__ in STEP_ACTIVATIONS for cls in type(q).__mro__)
+
+
+def _quantizer(q: Any, where: str) -> Any:
+    from qkeras.quantizers import get_quantizer
+
+    if isinstance(q, str):
+        q = get_quantizer(q)
+    if qname(q) not in STEP_ACTIVATIONS:
+        raise AccelError(
+            f"{where}: activation {q} ({qname(q)}) draws random values, so QKeras's own result is not "
+            f"deterministic; supported: {', '.join(STEP_ACTIVATIONS)} without stochastic rounding."
+        )
+    common_checks(q, where)
+    if qname(q) in ("binary", "ternary") and isinstance(q.alpha, str):
+        raise AccelError(
+            f"{where}: activation {q} has alpha={q.alpha!r}, a scale QKeras computes from each batch, so the output "
+            "of one value depends on the others; supported: binary/ternary activations with alpha None or a number."
+        )
+    return q
+
+
+def step_table(q: Any, in_type: FixedType, where: str) -> tuple[np.ndarray, np.ndarray, FixedType]:
+    """(thresholds as raw ``in_type`` values, levels as raw values, the levels' exact type) of QKeras's ``q``.
+
+    ``levels[k]`` is QKeras's output for inputs with exactly ``k`` thresholds at or below them.
+    """
+    q = _quantizer(q, where)
+    if in_type.width - in_type.signed > MAX_INPUT_BITS:
+        raise AccelError(
+            f"{where}: activation {q} reads {in_type.hls}, more bits than float32 holds exactly, so QKeras would "
+            f"see rounded inputs; supported: inputs of at most {MAX_INPUT_BITS} significant bits (narrow the layer "
+            "before it with a quantizer)."
+        )
+    starts: list[int] = []  # raw inputs where the output changes
+    levels: list[float] = []
+    for lo in range(in_type.min_raw, in_type.max_raw + 1, _CHUNK):
+        raw = np.arange(lo, min(lo + _CHUNK, in_type.max_raw + 1), dtype=np.int64)
+        out = run_quantizer(q, in_type.to_float(raw).astype(np.float32))
+        if not levels:
+            levels.append(float(out[0]))
+        prev = np.concatenate([[np.float32(levels[-1])], out[:-1]])
+        for i in np.flatnonzero(out != prev):
+            starts.append(int(raw[i]))
+            levels.append(float(out[i]))
+        if len(starts) > MAX_STEPS:
+            raise AccelError(
+                f"{where}: activation {q} takes more than {MAX_STEPS} different values on {in_type.hls}; supported: "
+                f"at most {MAX_STEPS + 1} (a smaller exponent range or a narrower input)."
+            )
+    _check_position_independent(q, in_type, starts, levels, where)
+    level_raw, out_type = exact_raw(np.array(levels), f"{where} activation {q} output", max_width=32)
+    thresholds = np.array(starts, dtype=np.int64)
+    if thresholds.size == 0:  # a constant output: the op needs one threshold, here with equal levels around it
+        thresholds = np.array([in_type.max_raw], dtype=np.int64)
+        level_raw = np.array([level_raw[0], level_raw[0]], dtype=np.int64)
+    return thresholds, np.asarray(level_raw, dtype=np.int64), out_type
+
+
+def _check_position_independent(q: Any, in_type: FixedType, starts: list[int], levels: list[float], where: str) -> None:
+    """Values near each change of output, one per tensor (TensorFlow's scalar code), must give the table's level."""
+    if not starts:
+        return
+    raws = sorted({r for s in starts for r in range(s - NEIGHBOURS, s + NEIGHBOURS)
+                   if in_type.min_raw <= r <= in_type.max_raw})  # fmt: skip
+    edges = np.array(starts, dtype=np.int64)
+    table = np.array(levels, dtype=np.float32)
+    for r in raws:
+        expected = table[np.searchsorted(edges, r, side="right")]
+        alone = run_quantizer(q, in_type.to_float(np.array([r])).astype(np.float32))[0]
+        if alone != expected:
+            raise AccelError(
+                f"{where}: activation {q} gives {float(alone)} for the input {float(in_type.to_float(r))} alone but "
+                f"{float(expected)} inside a larger tensor (TensorFlow's scalar and vector log differ there), so "
+                "QKeras's own result depends on the value's position; supported: inputs where QKeras is "
+                "deterministic (another input type)."
+            )
