@@ -197,6 +197,17 @@ def test_models_are_exact_against_hls(name: str, tmp_path: Path) -> None:
     assert (r.samples, r.mismatches) == (10, 0), r.first_divergence
 
 
+@pytest.mark.hls
+@pytest.mark.slow
+def test_threshold_layers_are_exact_against_hls_io_parallel(tmp_path: Path) -> None:
+    """AccelThreshold's io_parallel kernel (the test above streams)."""
+    from accel.hls import verify_against_hls
+
+    m, g = _graph("po2_activations")
+    r = verify_against_hls(m, g, 10, io_type="io_parallel", seed=2, output_dir=tmp_path)
+    assert (r.samples, r.mismatches) == (10, 0), r.first_divergence
+
+
 @pytest.mark.rtl
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(MODELS))

@@ -17,7 +17,7 @@ import numpy as np
 from accel import AccelError, kernels
 from accel.fixed import FixedType
 from accel.ir import AttrSpec, Graph, GraphBuilder, OpDef, register_op
-from accel.ops.examples import random_raw, random_type
+from accel.ops.examples import conv_node, random_raw, random_type
 from accel.ops.lowering import RtlLowering
 from accel.rtl.blocks.threshold import Threshold
 
@@ -60,7 +60,8 @@ def _rtl_block(node, x, out, lanes, extra_pads):
 
 def _examples(rng: np.random.Generator) -> list[Graph]:
     """Power-of-two levels over a signed input (as quantized_relu_po2 gives: the lowest level below the first
-    threshold), and a sign function (binary) over an unsigned one with a threshold at the type's maximum."""
+    threshold), and a sign function (binary) of a pointwise conv's accumulator, with a threshold at the type's
+    maximum (only that value passes it) and a folded variant in the conformance test (several lanes)."""
     out = []
     b = GraphBuilder("threshold_po2")
     t = random_type(rng, signed=True, widths=(6, 12))
@@ -70,13 +71,14 @@ def _examples(rng: np.random.Generator) -> list[Graph]:
     lt = FixedType(False, int(lvl.max()).bit_length(), int(lvl.max()).bit_length() - 4)
     out.append(b.build([b.add("po2", "threshold", [x], {"out_type": lt}, params={"thresholds": thr, "levels": lvl},
                               param_types={"thresholds": t, "levels": lt})]))  # fmt: skip
-    b = GraphBuilder("threshold_sign")
-    t = random_type(rng, signed=False, widths=(3, 8))
-    x = b.input("x", (2, 3, 5), t)
-    thr = np.array([int(rng.integers(1, t.max_raw)), t.max_raw], dtype=np.int64)
+    b = GraphBuilder("threshold_sign_conv")
+    x = b.input("x", (2, 3, 5), random_type(rng, signed=False, widths=(3, 8)))
+    acc = conv_node(b, "pw", x, rng, 4)
+    t = b.spec(acc).dtype
+    thr = np.array([int(rng.integers(t.min_raw // 4, 0)), int(rng.integers(1, t.max_raw // 4)), t.max_raw])
     st = FixedType(True, 2, 2)
-    out.append(b.build([b.add("sign", "threshold", [x], {"out_type": st},
-                              params={"thresholds": thr, "levels": np.array([-1, 1, 0])},
+    out.append(b.build([b.add("sign", "threshold", [acc], {"out_type": st},
+                              params={"thresholds": thr, "levels": np.array([-1, 0, 1, -2])},
                               param_types={"thresholds": t, "levels": st})]))  # fmt: skip
     return out
 
