@@ -1,12 +1,12 @@
 """QKeras activations that are step functions, not roundings: tabulated from QKeras itself.
 
 ``quantized_relu_po2`` and ``quantized_po2`` output powers of two (``2**round(log2 x)`` in float32),
-``binary`` and ``ternary`` a sign times a fixed scale.  None is a rounding onto a uniform grid, so
-accel's ``quantize`` op cannot state them; but on a fixed-point input each is a piecewise-constant
-function of finitely many values.  :func:`step_table` runs the quantizer in TensorFlow on *every*
-value the input type holds and keeps where the output changes (accel's ``threshold`` op), so the
-table is QKeras's own result, including float32 ``log`` rounding near the midpoints between powers
-of two.  Two guards keep it equal to what QKeras computes inside a model:
+``binary``, ``ternary``, ``binary_tanh`` and ``binary_sigmoid`` a sign times a fixed scale.  None is a
+rounding onto a uniform grid, so accel's ``quantize`` op cannot state them; but on a fixed-point input
+each is a piecewise-constant function of finitely many values.  :func:`step_table` runs the quantizer
+in TensorFlow on *every* value the input type holds and keeps where the output changes (accel's
+``threshold`` op), so the table is QKeras's own result, including float32 ``log`` rounding near the
+midpoints between powers of two.  Two guards keep it equal to what QKeras computes inside a model:
 
 * the input must fit float32 exactly (at most 24 significant bits), as QKeras then sees the values the
   table was made from;
@@ -27,6 +27,8 @@ from accel.frontend.quantizers import common_checks, exact_raw, qname, run_quant
 
 #: the quantizer classes accel tabulates as activations
 STEP_ACTIVATIONS = ("quantized_relu_po2", "quantized_po2", "binary", "ternary")
+#: QKeras's sign functions (``QActivation('binary_tanh')``): -1/+1 and 0/1 by rounding a hard sigmoid
+STEP_FUNCTIONS = ("binary_tanh", "binary_sigmoid")
 #: widest input a table is made for: float32 holds it exactly, and 2**24 values take well under a second
 MAX_INPUT_BITS = 24
 #: most steps (thresholds) accepted: each is a comparator per lane in the RTL
@@ -36,11 +38,22 @@ NEIGHBOURS = 8
 _CHUNK = 1 << 20
 
 
+def _is_step_function(q: Any) -> bool:
+    return callable(q) and getattr(q, "__name__", None) in STEP_FUNCTIONS and \
+        getattr(q, "__module__", "") == "qkeras.quantizers"  # fmt: skip
+
+
 def is_step_activation(q: Any) -> bool:
-    """A QKeras quantizer object or string accel tabulates (stochastic subclasses included, to refuse them)."""
+    """A QKeras quantizer (object, function or string) accel tabulates (stochastic subclasses included, to refuse
+    them)."""
     if isinstance(q, str):
-        return q.split("(")[0].strip() in STEP_ACTIVATIONS or q.startswith(("stochastic_binary", "stochastic_ternary"))
-    return any(cls.__name__ in STEP_ACTIVATIONS for cls in type(q).__mro__)
+        name = q.split("(")[0].strip()
+        return name in STEP_ACTIVATIONS + STEP_FUNCTIONS or name in ("stochastic_binary", "stochastic_ternary")
+    return _is_step_function(q) or any(cls.__name__ in STEP_ACTIVATIONS for cls in type(q).__mro__)
+
+
+def _label(q: Any) -> str:
+    return q.__name__ if _is_step_function(q) else str(q)
 
 
 def _quantizer(q: Any, where: str) -> Any:
@@ -48,10 +61,12 @@ def _quantizer(q: Any, where: str) -> Any:
 
     if isinstance(q, str):
         q = get_quantizer(q)
+    if _is_step_function(q):
+        return q
     if qname(q) not in STEP_ACTIVATIONS:
         raise AccelError(
             f"{where}: activation {q} ({qname(q)}) draws random values, so QKeras's own result is not "
-            f"deterministic; supported: {', '.join(STEP_ACTIVATIONS)} without stochastic rounding."
+            f"deterministic; supported: {', '.join(STEP_ACTIVATIONS + STEP_FUNCTIONS)} without stochastic rounding."
         )
     common_checks(q, where)
     if qname(q) in ("binary", "ternary") and isinstance(q.alpha, str):
@@ -68,9 +83,10 @@ def step_table(q: Any, in_type: FixedType, where: str) -> tuple[np.ndarray, np.n
     ``levels[k]`` is QKeras's output for inputs with exactly ``k`` thresholds at or below them.
     """
     q = _quantizer(q, where)
+    name = _label(q)
     if in_type.width - in_type.signed > MAX_INPUT_BITS:
         raise AccelError(
-            f"{where}: activation {q} reads {in_type.hls}, more bits than float32 holds exactly, so QKeras would "
+            f"{where}: activation {name} reads {in_type.hls}, more bits than float32 holds exactly, so QKeras would "
             f"see rounded inputs; supported: inputs of at most {MAX_INPUT_BITS} significant bits (narrow the layer "
             "before it with a quantizer)."
         )
@@ -87,11 +103,11 @@ def step_table(q: Any, in_type: FixedType, where: str) -> tuple[np.ndarray, np.n
             levels.append(float(out[i]))
         if len(starts) > MAX_STEPS:
             raise AccelError(
-                f"{where}: activation {q} takes more than {MAX_STEPS} different values on {in_type.hls}; supported: "
+                f"{where}: activation {name} takes more than {MAX_STEPS} different values on {in_type.hls}; supported: "
                 f"at most {MAX_STEPS + 1} (a smaller exponent range or a narrower input)."
             )
-    _check_position_independent(q, in_type, starts, levels, where)
-    level_raw, out_type = exact_raw(np.array(levels), f"{where} activation {q} output", max_width=32)
+    _check_position_independent(q, name, in_type, starts, levels, where)
+    level_raw, out_type = exact_raw(np.array(levels), f"{where} activation {name} output", max_width=32)
     thresholds = np.array(starts, dtype=np.int64)
     if thresholds.size == 0:  # a constant output: the op needs one threshold, here with equal levels around it
         thresholds = np.array([in_type.max_raw], dtype=np.int64)
@@ -99,7 +115,8 @@ def step_table(q: Any, in_type: FixedType, where: str) -> tuple[np.ndarray, np.n
     return thresholds, np.asarray(level_raw, dtype=np.int64), out_type
 
 
-def _check_position_independent(q: Any, in_type: FixedType, starts: list[int], levels: list[float], where: str) -> None:
+def _check_position_independent(q: Any, name: str, in_type: FixedType, starts: list[int], levels: list[float],
+                                where: str) -> None:  # fmt: skip
     """Values near each change of output, one per tensor (TensorFlow's scalar code), must give the table's level."""
     if not starts:
         return
@@ -112,7 +129,7 @@ def _check_position_independent(q: Any, in_type: FixedType, starts: list[int], l
         alone = run_quantizer(q, in_type.to_float(np.array([r])).astype(np.float32))[0]
         if alone != expected:
             raise AccelError(
-                f"{where}: activation {q} gives {float(alone)} for the input {float(in_type.to_float(r))} alone but "
+                f"{where}: activation {name} gives {float(alone)} for the input {float(in_type.to_float(r))} alone but "
                 f"{float(expected)} inside a larger tensor (TensorFlow's scalar and vector log differ there), so "
                 "QKeras's own result depends on the value's position; supported: inputs where QKeras is "
                 "deterministic (another input type)."
