@@ -36,6 +36,9 @@ MAX_STEPS = 64
 #: values on each side of a change of output that are also evaluated with TensorFlow's scalar code
 NEIGHBOURS = 8
 _CHUNK = 1 << 20
+#: copies of each checked value in the vector-code tensor (more than any SIMD width, so the first is never in
+#: the scalar tail)
+_COPIES = 64
 
 
 def _is_step_function(q: Any) -> bool:
@@ -117,20 +120,21 @@ def step_table(q: Any, in_type: FixedType, where: str) -> tuple[np.ndarray, np.n
 
 def _check_position_independent(q: Any, name: str, in_type: FixedType, starts: list[int], levels: list[float],
                                 where: str) -> None:  # fmt: skip
-    """Values near each change of output, one per tensor (TensorFlow's scalar code), must give the table's level."""
+    """Values near each change of output must give the table's level both inside a long tensor (vector code; the
+    table's own last elements were computed by scalar code) and alone in a tensor (scalar code)."""
     if not starts:
         return
-    raws = sorted({r for s in starts for r in range(s - NEIGHBOURS, s + NEIGHBOURS)
-                   if in_type.min_raw <= r <= in_type.max_raw})  # fmt: skip
-    edges = np.array(starts, dtype=np.int64)
-    table = np.array(levels, dtype=np.float32)
-    for r in raws:
-        expected = table[np.searchsorted(edges, r, side="right")]
-        alone = run_quantizer(q, in_type.to_float(np.array([r])).astype(np.float32))[0]
-        if alone != expected:
+    raws = np.array(sorted({r for s in starts for r in range(s - NEIGHBOURS, s + NEIGHBOURS)
+                            if in_type.min_raw <= r <= in_type.max_raw}), dtype=np.int64)  # fmt: skip
+    expected = np.array(levels, dtype=np.float32)[np.searchsorted(np.array(starts), raws, side="right")]
+    values = in_type.to_float(raws).astype(np.float32)
+    inside = run_quantizer(q, np.repeat(values, _COPIES))[::_COPIES]  # each value's first copy: far from the tail
+    for k, v in enumerate(values):
+        alone = run_quantizer(q, v.reshape(1))[0]
+        if not alone == inside[k] == expected[k]:
             raise AccelError(
-                f"{where}: activation {name} gives {float(alone)} for the input {float(in_type.to_float(r))} alone but "
-                f"{float(expected)} inside a larger tensor (TensorFlow's scalar and vector log differ there), so "
+                f"{where}: activation {name} gives {float(alone)} for the input {float(v)} alone but "
+                f"{float(inside[k])} inside a larger tensor (TensorFlow's scalar and vector code differ there), so "
                 "QKeras's own result depends on the value's position; supported: inputs where QKeras is "
                 "deterministic (another input type)."
             )
