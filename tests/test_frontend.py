@@ -318,7 +318,7 @@ def _conv(**kw):
 REFUSALS = {
     "unsupported_layer": (lambda h: L.LayerNormalization(name="bad")(h), "not supported; supported layers"),
     "auto_alpha": (_conv(kernel_quantizer=quantized_bits(4, 0, alpha="auto")), "power of two"),
-    "float_alpha": (_conv(kernel_quantizer=quantized_bits(4, 0, alpha=0.5)), "power of two"),
+    "float_alpha": (_conv(kernel_quantizer=quantized_bits(4, 0, alpha=0.3)), "power of two"),
     "conv_without_quantizer": (_conv(kernel_quantizer=None), "no quantizer"),
     "keras_conv2d": (lambda h: L.Conv2D(4, 3, name="bad")(h), "no quantizer"),
     "stochastic_rounding": (lambda h: QActivation(quantized_bits(8, 2, use_stochastic_rounding=True), name="bad")(h),

@@ -73,6 +73,9 @@ DEFINITIONS = {
     "ternary_alpha_1_threshold_half": (lambda: ternary(alpha=1, threshold=0.5), lambda w: _ternary(w, 0.5),
                                        "ap_fixed<2,2>"),  # fmt: skip
     "ternary_alpha_2": (lambda: ternary(alpha=2), lambda w: 2 * _ternary(w, 0.33), "ap_fixed<2,3>"),
+    # quantized_bits(4, 0) is clip(round(8 w), -8, 7) / 8; a numeric alpha multiplies it
+    "bits_alpha_half": (lambda: quantized_bits(4, 0, alpha=0.5), lambda w: 0.5 * np.clip(np.round(w * 8), -8, 7) / 8,
+                        "ap_fixed<4,0>"),  # fmt: skip
     # bits=4, max_value=1: 3 exponent bits without a sign bit (max_value <= 1), exponents -8..7, clipped at 1
     "po2_4_max_1": (lambda: quantized_po2(4, 1), lambda w: _po2(w, -8, 7, 1.0), "ap_fixed<10,2>"),
     # bits=4, no max_value: an exponent sign bit, exponents -4..3

@@ -10,7 +10,7 @@ Two kinds of quantizer appear in a QKeras model:
   the layer's ``call`` does), and the float32 values they produce are converted to
   raw integers exactly (:func:`exact_raw`).  No weight is ever rounded by accel.
   ``quantized_bits``, ``binary``, ``ternary`` and ``quantized_po2`` are accepted when
-  their scale is a power of two: their values are then short dyadic numbers (a grid,
+  their scale (``alpha``) is a power of two: their values are then short dyadic numbers (a grid,
   ±1 or {-1, 0, 1} times a power of two, or signed powers of two), so the exact type
   is narrow; a least-squares ``alpha='auto'`` is a float32 mean and is refused.
 
@@ -35,8 +35,8 @@ _STEP_REASON = (" here (a step function, not a rounding onto a fixed-point grid,
                 "or be fused into an average)")  # fmt: skip
 ACTIVATION_REASONS = {name: _STEP_REASON for name in ("quantized_po2", "quantized_relu_po2", "binary", "ternary")}
 SUPPORTED_WEIGHT_QUANTIZERS = (
-    "quantized_bits with alpha None, 1 or 'auto_po2'; binary and ternary with alpha None, 'auto_po2' or powers of two; "
-    "quantized_po2"
+    "quantized_bits, binary and ternary with alpha None, 'auto_po2' or powers of two (a number or a per-channel "
+    "array); quantized_po2"
 )
 
 
@@ -149,7 +149,8 @@ def activation_requant(q: Any, where: str) -> Requant | None:
 
 
 def _is_po2_alpha(alpha: Any) -> bool:
-    """binary/ternary scales that keep every weight a signed power of two (or zero) times a power of two."""
+    """Weight scales that keep every weight a short dyadic number: its grid, sign or power of two times a power of
+    two (a number or per-channel array of them), or QKeras's own power-of-two fit."""
     if alpha is None or alpha == "auto_po2":
         return True
     if isinstance(alpha, str):
@@ -183,18 +184,13 @@ def check_weight_quantizer(q: Any, where: str) -> None:
     if kind not in (quantized_bits, binary, ternary, quantized_po2):
         raise AccelError(f"{where} uses {qname(q)}, which is not supported; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
     common_checks(q, where)
-    if kind is quantized_bits:
-        if not (_is_unit_alpha(q.alpha) or q.alpha == "auto_po2"):
-            raise AccelError(
-                f"{where} uses {q} with alpha={q.alpha!r}, whose scale is not a power of two; "
-                f"supported: {SUPPORTED_WEIGHT_QUANTIZERS}."
-            )
-        quantized_bits_type(q, where)
-    elif kind in (binary, ternary) and not _is_po2_alpha(q.alpha):
+    if not _is_po2_alpha(getattr(q, "alpha", None)):  # quantized_po2 has none
         raise AccelError(
             f"{where} uses {q} with alpha={q.alpha!r}, whose scale is not a power of two (alpha='auto' is a "
             f"least-squares float mean); supported: {SUPPORTED_WEIGHT_QUANTIZERS}."
         )
+    if kind is quantized_bits:
+        quantized_bits_type(q, where)
 
 
 def run_quantizer(q: Any, values: Any) -> np.ndarray:
