@@ -35,8 +35,7 @@ _STEP_REASON = (" here (a step function, not a rounding onto a fixed-point grid,
                 "or be fused into an average)")  # fmt: skip
 ACTIVATION_REASONS = {name: _STEP_REASON for name in ("quantized_po2", "quantized_relu_po2", "binary", "ternary")}
 SUPPORTED_WEIGHT_QUANTIZERS = (
-    "quantized_bits, binary and ternary with alpha None, 'auto_po2' or powers of two (a number or a per-channel "
-    "array); quantized_po2"
+    "quantized_bits, binary and ternary with alpha None, 'auto_po2' or a power of two; quantized_po2"
 )
 
 
@@ -150,11 +149,9 @@ def activation_requant(q: Any, where: str) -> Requant | None:
 
 def _is_po2_alpha(alpha: Any) -> bool:
     """Weight scales that keep every weight a short dyadic number: its grid, sign or power of two times a power of
-    two (a number or per-channel array of them), or QKeras's own power-of-two fit."""
-    if alpha is None or alpha == "auto_po2":
-        return True
-    if isinstance(alpha, str):
-        return False
+    two (a number, or an array of them), or QKeras's own power-of-two fit."""
+    if alpha is None or isinstance(alpha, str):
+        return alpha is None or alpha == "auto_po2"
     try:
         a = np.asarray(alpha, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError):
