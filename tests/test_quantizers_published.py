@@ -318,6 +318,8 @@ REFUSALS = {
     "binary_auto_activation": (lambda h: QActivation(binary(alpha="auto_po2"), name="bad")(h), "from each batch"),
     "relu_po2_stochastic": (lambda h: QActivation(quantized_relu_po2(4, 1, use_stochastic_rounding=True),
                                                   name="bad")(h), "stochastic rounding"),  # fmt: skip
+    # 6 bits: exponents -32..31, so 2**-32 below epsilon; the input quantized_bits(8, 2) reaches 4
+    "relu_po2_6_bits": (lambda h: QActivation(quantized_relu_po2(6), name="bad")(h), "from 2.32831e-10 to 4 "),
     "relu_po2_wide_input": (_wide_then(quantized_relu_po2(4, 4)), "more bits than float32 holds exactly"),
 }
 

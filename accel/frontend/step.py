@@ -24,6 +24,7 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.frontend.quantizers import common_checks, exact_raw, qname, run_quantizer
+from accel.ops.threshold import MAX_THRESHOLDS
 
 #: the quantizer classes accel tabulates as activations
 STEP_ACTIVATIONS = ("quantized_relu_po2", "quantized_po2", "binary", "ternary")
@@ -31,8 +32,10 @@ STEP_ACTIVATIONS = ("quantized_relu_po2", "quantized_po2", "binary", "ternary")
 STEP_FUNCTIONS = ("binary_tanh", "binary_sigmoid")
 #: widest input a table is made for: float32 holds it exactly, and 2**24 values take well under a second
 MAX_INPUT_BITS = 24
-#: most steps (thresholds) accepted: each is a comparator per lane in the RTL
-MAX_STEPS = 64
+#: widest output type (the RTL block's and the requantiser's output limit)
+MAX_LEVEL_BITS = 32
+#: most steps (thresholds) accepted: the threshold op's limit (a comparator per lane each in the RTL)
+MAX_STEPS = MAX_THRESHOLDS
 #: values on each side of a change of output that are also evaluated with TensorFlow's scalar code
 NEIGHBOURS = 8
 _CHUNK = 1 << 20
@@ -106,11 +109,20 @@ def step_table(q: Any, in_type: FixedType, where: str) -> tuple[np.ndarray, np.n
             levels.append(float(out[i]))
         if len(starts) > MAX_STEPS:
             raise AccelError(
-                f"{where}: activation {name} takes more than {MAX_STEPS} different values on {in_type.hls}; supported: "
-                f"at most {MAX_STEPS + 1} (a smaller exponent range or a narrower input)."
+                f"{where}: activation {name} takes more than {MAX_STEPS + 1} different values on {in_type.hls}; "
+                f"supported: at most {MAX_STEPS + 1} (a smaller exponent range or a narrower input)."
             )
     _check_position_independent(q, name, in_type, starts, levels, where)
-    level_raw, out_type = exact_raw(np.array(levels), f"{where} activation {name} output", max_width=32)
+    try:
+        level_raw, out_type = exact_raw(np.array(levels), f"{where} activation {name} output", max_width=MAX_LEVEL_BITS)
+    except AccelError as exc:
+        mags = np.abs(np.array(levels))[np.array(levels) != 0]
+        raise AccelError(
+            f"{where}: activation {name} outputs values from {mags.min():g} to {mags.max():g} on {in_type.hls} (the "
+            f"smallest for inputs below Keras' epsilon, 0 and negatives included), which no {MAX_LEVEL_BITS}-bit "
+            "fixed-point type holds; supported: outputs that fit 32 bits (fewer exponent bits, such as "
+            "quantized_relu_po2(4, max_value))."
+        ) from exc
     thresholds = np.array(starts, dtype=np.int64)
     if thresholds.size == 0:  # a constant output: the op needs one threshold, here with equal levels around it
         thresholds = np.array([in_type.max_raw], dtype=np.int64)
