@@ -159,6 +159,11 @@ def upsample(x: np.ndarray, factor: tuple[int, int]) -> np.ndarray:
     return np.repeat(np.repeat(x, factor[0], axis=1), factor[1], axis=2)
 
 
+def threshold(x: np.ndarray, thresholds: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """``levels[k]`` where ``k`` is the number of (increasing) thresholds at or below ``x``; raw integers."""
+    return np.asarray(levels, dtype=np.int64)[np.searchsorted(thresholds, x, side="right")]
+
+
 def channel_shuffle(x: np.ndarray, groups: int) -> np.ndarray:
     n, h, w, c = x.shape
     return x.reshape(n, h, w, groups, c // groups).swapaxes(3, 4).reshape(n, h, w, c)

@@ -44,6 +44,7 @@ from accel.rtl.blocks.maxpool_win import MaxPoolWindowed  # noqa: E402
 from accel.rtl.blocks.mvu import Mvu, dot_sum_width  # noqa: E402
 from accel.rtl.blocks.requant import Requant  # noqa: E402
 from accel.rtl.blocks.shuffle import ChannelShuffle  # noqa: E402
+from accel.rtl.blocks.threshold import Threshold  # noqa: E402
 from accel.rtl.blocks.upsample import Upsample  # noqa: E402
 from accel.rtl.blocks.width import WidthConverter  # noqa: E402
 from accel.rtl.blocks.window import Window  # noqa: E402
@@ -85,6 +86,13 @@ def dwu(name: str, c: int, pe: int, in_w: int, w_w: int, k: int = 3, m: int = 1,
     sw = dot_sum_width(weight.reshape(k * k, c * m), it)
     bias = rng.integers(-(1 << (sw - 2)), 1 << (sw - 2), c * m)
     return Dwu(name, weight, bias, it, wt, _st(sw + 1), 0, 0, pixels, pe=pe, mult_style=mult)
+
+
+def _threshold(name: str, src: FixedType, levels: list[int], out: FixedType, lanes: int) -> Threshold:
+    """A step function onto ``levels`` (as QKeras's activations give: powers of two, signs) with its thresholds
+    spread over ``src``."""
+    thr = np.linspace(src.min_raw // 2, src.max_raw, len(levels) + 1)[1:-1].astype(np.int64)
+    return Threshold(name, src, out, thr, np.array(levels, dtype=np.int64), (8, 8, 16), lanes)
 
 
 def configurations() -> list[Block]:
@@ -153,6 +161,12 @@ def configurations() -> list[Block]:
         Requant("rq_20to8_l1", s20, s8, he, sat, True, (8, 8, 16), 1),
         Requant("rq_20to8_l4", s20, s8, he, sat, True, (8, 8, 16), 4),
         Requant("rq_14to4_l8", FixedType(True, 14, 6), _ut(4), he, sat, True, (8, 8, 64), 8),
+        # step functions (QKeras's power-of-two and sign activations): thresholds x input bits x lanes
+        _threshold("thr_po2_10_12to11_l4", FixedType(True, 12, 5), [1 << k for k in range(11)], _ut(11), 4),
+        _threshold("thr_sign_1_9to2_l1", FixedType(True, 9, 5), [-1, 1], FixedType(True, 2, 2), 1),
+        _threshold("thr_po2_24_20to25_l2", FixedType(True, 20, 8), [1 << k for k in range(25)], _ut(25), 2),
+        _threshold("thr_po2s_61_24to32_l1", FixedType(True, 24, 10),
+                   [-(1 << k) for k in range(30, -1, -1)] + [1 << k for k in range(31)], FixedType(True, 32, 16), 1),
         # joins and reshuffles
         Add("add_8x8x16_l4", 8, 8, 16, 4, s8, FixedType(True, 8, 1)),
         Add("add_16x16x32_l1", 16, 16, 32, 1, s8, s8),

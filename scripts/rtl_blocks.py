@@ -60,6 +60,7 @@ def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
     from accel.rtl.blocks.mvu import Mvu
     from accel.rtl.blocks.requant import Requant
     from accel.rtl.blocks.shuffle import ChannelShuffle
+    from accel.rtl.blocks.threshold import Threshold
     from accel.rtl.blocks.upsample import Upsample
     from accel.rtl.blocks.width import WidthConverter
     from accel.rtl.blocks.window import Window
@@ -71,8 +72,13 @@ def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
     dwu = Dwu("q_dwu", rng.integers(-128, 128, (3, 3, 16, 1)), rng.integers(-100, 100, 16), S8,
               FixedType(True, 8, 1), FixedType(True, 20, 8), 0, 0, 64, pe=4)
     rom_params = rom_parameter_dir(rom_dir)
+    # quantized_relu_po2(4, 4) on ap_fixed<12,5>: 2**-8 below epsilon, then 2**-7 .. 2**2 (ap_ufixed<11,3>)
+    thr = Threshold("q_thr", FixedType(True, 12, 5), FixedType(False, 11, 3),
+                    np.array([1, 2, 3, 6, 12, 23, 46, 91, 182, 363]), np.array([1 << k for k in range(11)]),
+                    (8, 8, 16), 4)  # fmt: skip
     mvu.write_files(ROOT / rom_params)
     dwu.write_files(ROOT / rom_params)
+    thr.write_files(ROOT / rom_params)
     he = Rounding.ROUND_HALF_EVEN
     blocks = {
         "accel_fifo": ("depth 16, 32 bits", Fifo("q_fifo", 16, 32).verilog_parameters()),
@@ -99,6 +105,8 @@ def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
             "q_cat", 8, 8, 16, 16, 4, S8, FixedType(True, 8, 1)).verilog_parameters()),
         "accel_shuffle": ("8x8x16, 4 groups, 8b, 4 lanes", ChannelShuffle(
             "q_sh", 8, 8, 16, 4, 8, 4).verilog_parameters()),
+        "accel_threshold": ("quantized_relu_po2(4, 4) on ap_fixed<12,5>, 10 thresholds, 4 lanes",
+                            thr.verilog_parameters(rom_params)),
         "accel_upsample": ("8x8x16, 2x2, 8b, 4 lanes", Upsample(
             "q_up", 8, 8, 16, 4, 8, (2, 2)).verilog_parameters()),
         "accel_argmax": ("1x1x10 logits, 16b, 2 lanes", ArgMax(

@@ -283,6 +283,21 @@ def _eval_argmax(node: Node, xs: list[np.ndarray]) -> np.ndarray:
     return _fill(out)
 
 
+def _eval_threshold(node: Node, xs: list[np.ndarray]) -> np.ndarray:
+    """Scan the steps from the top: the level after the highest threshold whose value is at or below x."""
+    t_thr, t_lvl = node.param_types["thresholds"], node.param_types["levels"]
+    thr = _values(node.params["thresholds"], t_thr)
+    lvl = _values(node.params["levels"], t_lvl)
+
+    def one(v: Fraction) -> Fraction:
+        for k in range(len(thr) - 1, -1, -1):
+            if thr[k] <= v:
+                return lvl[k + 1]
+        return lvl[0]
+
+    return np.vectorize(one, otypes=[object])(xs[0])
+
+
 #: op -> (node, exact input values) -> exact output values; an op not listed gets the shape and range check only
 INDEPENDENT: dict[str, Callable[[Node, list[np.ndarray]], np.ndarray]] = {
     "conv2d": _eval_conv,
@@ -298,6 +313,7 @@ INDEPENDENT: dict[str, Callable[[Node, list[np.ndarray]], np.ndarray]] = {
     "upsample": _eval_upsample,
     "channel_shuffle": _eval_shuffle,
     "argmax": _eval_argmax,
+    "threshold": _eval_threshold,
 }
 
 

@@ -26,7 +26,7 @@ from qkeras import (  # noqa: E402
     quantized_bits,
     quantized_po2,
     quantized_relu,
-    ternary,
+    stochastic_ternary,
 )
 
 from accel import AccelError  # noqa: E402
@@ -318,7 +318,7 @@ def _conv(**kw):
 REFUSALS = {
     "unsupported_layer": (lambda h: L.LayerNormalization(name="bad")(h), "not supported; supported layers"),
     "auto_alpha": (_conv(kernel_quantizer=quantized_bits(4, 0, alpha="auto")), "power of two"),
-    "float_alpha": (_conv(kernel_quantizer=quantized_bits(4, 0, alpha=0.5)), "power of two"),
+    "float_alpha": (_conv(kernel_quantizer=quantized_bits(4, 0, alpha=0.3)), "power of two"),
     "conv_without_quantizer": (_conv(kernel_quantizer=None), "no quantizer"),
     "keras_conv2d": (lambda h: L.Conv2D(4, 3, name="bad")(h), "no quantizer"),
     "stochastic_rounding": (lambda h: QActivation(quantized_bits(8, 2, use_stochastic_rounding=True), name="bad")(h),
@@ -328,8 +328,9 @@ REFUSALS = {
                           "not a power of two"),  # fmt: skip
     "gap_3x3_output": (lambda h: L.GlobalAveragePooling2D(name="bad")(L.MaxPooling2D(3, strides=2)(h)),
                        "not a power of two"),  # fmt: skip
-    "po2_activation": (lambda h: QActivation(quantized_po2(4), name="bad")(h), "quantized_po2"),
-    "ternary_kernel": (_conv(kernel_quantizer=ternary()), "ternary"),
+    "po2_activation_stochastic": (lambda h: QActivation(quantized_po2(4, 1, use_stochastic_rounding=True),
+                                                        name="bad")(h), "stochastic"),  # fmt: skip
+    "stochastic_ternary_kernel": (_conv(kernel_quantizer=stochastic_ternary()), "stochastic_ternary"),
     "relu_slope": (lambda h: QActivation(quantized_relu(4, 0, negative_slope=0.25), name="bad")(h), "negative_slope"),
     "separate_bn": (lambda h: QBatchNormalization(name="bad")(QConv2D(4, 1, kernel_quantizer=kq())(h)),
                     "QConv2DBatchnorm"),  # fmt: skip

@@ -21,6 +21,7 @@ from accel.frontend.quantizers import (
     is_softmax,
     run_quantizer,
 )
+from accel.frontend.step import is_step_activation, step_table
 from accel.frontend.walk import Context
 from accel.ops.common import same_pads
 
@@ -112,11 +113,18 @@ def has_activation(layer: Any) -> bool:
 
 
 def emit_activation(ctx: Context, layer: Any, x: str, activation: Any, name: str) -> str:
-    """A QKeras activation (fused or a QActivation) as a separate ``quantize`` node; 'linear' adds nothing, nor
-    does a final softmax with ``--softmax drop`` (see :meth:`Context.softmax_head`)."""
+    """A QKeras activation (fused or a QActivation) as a separate ``quantize`` node ('linear' adds nothing, nor
+    does a final softmax with ``--softmax drop``, see :meth:`Context.softmax_head`), or a power-of-two or sign
+    activation as a ``threshold`` node tabulated from QKeras (:mod:`accel.frontend.step`)."""
     where = f"layer {layer.name} ({type(layer).__name__})"
     if is_softmax(activation):
         return ctx.softmax_head(layer, x)
+    if is_step_activation(activation):
+        in_type = ctx.spec(x).dtype
+        thresholds, levels, out_type = step_table(activation, in_type, where)
+        return ctx.add(name, "threshold", [x], layer, attrs={"out_type": out_type},
+                       params={"thresholds": thresholds, "levels": levels},
+                       param_types={"thresholds": in_type, "levels": out_type})  # fmt: skip
     rq = activation_requant(activation, where)
     if rq is None:
         return x

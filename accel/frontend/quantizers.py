@@ -9,6 +9,10 @@ Two kinds of quantizer appear in a QKeras model:
 * **weight quantizers** are *run* (in TensorFlow, on the stored float weights, as
   the layer's ``call`` does), and the float32 values they produce are converted to
   raw integers exactly (:func:`exact_raw`).  No weight is ever rounded by accel.
+  ``quantized_bits``, ``binary``, ``ternary`` and ``quantized_po2`` are accepted when
+  their scale (``alpha``) is a power of two: their values are then short dyadic numbers (a grid,
+  ±1 or {-1, 0, 1} times a power of two, or signed powers of two), so the exact type
+  is narrow; a least-squares ``alpha='auto'`` is a float32 mean and is refused.
 
 Every setting that cannot be restated exactly is refused with an AccelError.
 """
@@ -25,7 +29,14 @@ from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
 
 SUPPORTED_ACTIVATIONS = "quantized_bits (alpha None or 1), quantized_relu, 'relu', 'linear'"
-SUPPORTED_WEIGHT_QUANTIZERS = "quantized_bits with alpha None, 1 or 'auto_po2'"
+#: why a step activation (accel.frontend.step; a threshold node elsewhere) cannot be a requantisation: it is reached
+#: only where one is needed, the model input and an average fused with the activation after it
+_STEP_REASON = (" here (a step function, not a rounding onto a fixed-point grid, so it cannot define the input type "
+                "or be fused into an average)")  # fmt: skip
+ACTIVATION_REASONS = {name: _STEP_REASON for name in ("quantized_po2", "quantized_relu_po2", "binary", "ternary")}
+SUPPORTED_WEIGHT_QUANTIZERS = (
+    "quantized_bits, binary and ternary with alpha None, 'auto_po2' or a power of two; quantized_po2"
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +52,7 @@ class Requant:
         return {"out_type": self.out_type, "rounding": self.rounding, "overflow": self.overflow, "relu": self.relu}
 
 
-def _name(q: Any) -> str:
+def qname(q: Any) -> str:
     return type(q).__name__
 
 
@@ -50,7 +61,7 @@ def _plain(v: Any) -> Any:
     return v.numpy() if hasattr(v, "numpy") else v
 
 
-def _common_checks(q: Any, where: str) -> None:
+def common_checks(q: Any, where: str) -> None:
     if getattr(q, "use_stochastic_rounding", False):
         raise AccelError(
             f"{where}: {q} uses stochastic rounding, which is random; supported: use_stochastic_rounding=False."
@@ -117,7 +128,7 @@ def activation_requant(q: Any, where: str) -> Requant | None:
     if callable(q) and fname in ("linear", "relu") and not isinstance(q, (quantized_bits, quantized_relu)):
         return None if fname == "linear" else Requant(out_type=None, relu=True)  # type: ignore[arg-type]
     if isinstance(q, quantized_relu) and type(q) is quantized_relu:
-        _common_checks(q, where)
+        common_checks(q, where)
         if q.use_sigmoid or float(q.negative_slope) != 0.0 or q.relu_upper_bound is not None:
             raise AccelError(
                 f"{where}: {q} uses use_sigmoid, negative_slope or relu_upper_bound, which have no exact "
@@ -126,7 +137,7 @@ def activation_requant(q: Any, where: str) -> Requant | None:
         bits, integer = int(_plain(q.bits)), int(_plain(q.integer))
         return Requant(FixedType(False, bits, integer), relu=True)
     if isinstance(q, quantized_bits) and type(q) is quantized_bits:
-        _common_checks(q, where)
+        common_checks(q, where)
         if not _is_unit_alpha(q.alpha):
             raise AccelError(
                 f"{where}: activation quantizer {q} has alpha={q.alpha!r}, a data-dependent or non-unit scale; "
@@ -134,27 +145,54 @@ def activation_requant(q: Any, where: str) -> Requant | None:
             )
         out_type, overflow = quantized_bits_type(q, where)
         return Requant(out_type, overflow=overflow)
+    why = ACTIVATION_REASONS.get(qname(q), "")
     raise AccelError(
-        f"{where}: activation {q if not callable(q) or fname is None else fname} ({_name(q)}) is not supported; "
+        f"{where}: activation {q if not callable(q) or fname is None else fname} ({qname(q)}) is not supported{why}; "
         f"supported: {SUPPORTED_ACTIVATIONS}."
     )
 
 
+def _is_po2_alpha(alpha: Any) -> bool:
+    """Weight scales that keep every weight a short dyadic number: its grid, sign or power of two times a power of
+    two (a number, or an array of them), or QKeras's own power-of-two fit."""
+    if alpha is None or isinstance(alpha, str):
+        return alpha is None or alpha == "auto_po2"
+    try:
+        a = np.asarray(alpha, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        return False
+    if a.size == 0 or not np.all(np.isfinite(a)) or not np.all(a > 0):
+        return False
+    return bool(np.all(np.frexp(a)[0] == 0.5))
+
+
 def check_weight_quantizer(q: Any, where: str) -> None:
-    """Refuse weight quantizers whose output accel cannot take as exact fixed-point values."""
-    from qkeras.quantizers import quantized_bits
+    """Refuse weight quantizers whose output accel cannot take as exact fixed-point values.
+
+    The accepted ones are deterministic at inference and produce powers-of-two-scaled
+    values (a uniform grid, {-1, 0, 1} or {0, 1} times a power of two, or signed powers
+    of two); their float32 outputs are then converted exactly by :func:`exact_raw`.
+    """
+    from qkeras.quantizers import binary, quantized_bits, quantized_po2, stochastic_binary, stochastic_ternary, ternary
 
     if q is None:
         raise AccelError(f"{where} has no quantizer; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
-    if not (isinstance(q, quantized_bits) and type(q) is quantized_bits):
-        raise AccelError(f"{where} uses {_name(q)}, which is not supported; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
-    _common_checks(q, where)
-    if not (_is_unit_alpha(q.alpha) or q.alpha == "auto_po2"):
+    if isinstance(q, (stochastic_binary, stochastic_ternary)):
         raise AccelError(
-            f"{where} uses {q} with alpha={q.alpha!r}, whose scale is not a power of two; "
+            f"{where} uses {qname(q)}, which draws random values, so QKeras's own result is not deterministic; "
             f"supported: {SUPPORTED_WEIGHT_QUANTIZERS}."
         )
-    quantized_bits_type(q, where)
+    kind = type(q)
+    if kind not in (quantized_bits, binary, ternary, quantized_po2):
+        raise AccelError(f"{where} uses {qname(q)}, which is not supported; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
+    common_checks(q, where)
+    if not _is_po2_alpha(getattr(q, "alpha", None)):  # quantized_po2 has none
+        raise AccelError(
+            f"{where} uses {q} with alpha={q.alpha!r}, whose scale is not a power of two (alpha='auto' is a "
+            f"least-squares float mean); supported: {SUPPORTED_WEIGHT_QUANTIZERS}."
+        )
+    if kind is quantized_bits:
+        quantized_bits_type(q, where)
 
 
 def run_quantizer(q: Any, values: Any) -> np.ndarray:

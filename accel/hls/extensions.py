@@ -9,7 +9,9 @@ so they are lowered to the layer ``AccelAvgPool`` defined here.  hls4ml's io_str
 pooling only supports pool == stride without padding, so other max pools are lowered to
 ``AccelMaxPool`` (padding never wins).  hls4ml has no arg-max: the ``argmax`` op (a classifier's
 ``--softmax argmax`` head) is lowered to ``AccelArgMax``.  The kernels are in
-``hls_templates/nnet_accel_pool.h`` (io_parallel and io_stream).
+``hls_templates/nnet_accel_pool.h`` (io_parallel and io_stream).  accel's ``threshold`` op (QKeras's
+power-of-two and sign activations as a step function of raw values) has no hls4ml counterpart and is lowered
+to ``AccelThreshold`` (``hls_templates/nnet_accel_threshold.h``).
 
 :func:`register` is idempotent and is called by :func:`accel.hls.convert`.
 """
@@ -27,6 +29,7 @@ from accel.resources import templates_dir
 #: the template directory (C++ kernels accel hands to hls4ml): hls_templates/, installed or in the source tree
 TEMPLATE_DIR = templates_dir()
 POOL_HEADER = TEMPLATE_DIR / "nnet_accel_pool.h"
+THRESHOLD_HEADER = TEMPLATE_DIR / "nnet_accel_threshold.h"
 
 ROUNDING_CODE = {Rounding.TRUNCATE: 0, Rounding.ROUND_HALF_UP: 1, Rounding.ROUND_HALF_EVEN: 2}
 
@@ -107,6 +110,56 @@ class AccelPoolFunctionTemplate(FunctionCallTemplate):
         return "nnet::accel_{kind}_cl<{input_t}, {output_t}, {config}>({input}, {output});".format(**params)
 
 
+class AccelThreshold(Layer):
+    """accel's ``threshold`` op: ``levels[number of thresholds <= x]`` per element (raw integer tables)."""
+
+    _expected_attributes = []  # attributes are set by accel's lowering, not parsed from Keras
+
+    def initialize(self) -> None:
+        self.add_output_variable(list(self.get_input_variable().shape))
+
+
+_THRESHOLD_CONFIG = """struct config{index} : nnet::accel_threshold_config {{
+    static const unsigned n_elem = {n_elem};
+    static const unsigned n_chan = {n_chan};
+    static const unsigned n_thr = {n_thr};
+    static const int in_frac = {in_frac};
+    static const int out_frac = {out_frac};
+    static long long threshold(unsigned i) {{
+        static const long long t[{n_thr}] = {{{thresholds}}};
+        return t[i];
+    }}
+    static long long level(unsigned i) {{
+        static const long long v[{n_lvl}] = {{{levels}}};
+        return v[i];
+    }}
+}};
+"""
+
+
+class AccelThresholdConfigTemplate(LayerConfigTemplate):
+    def __init__(self) -> None:
+        super().__init__(AccelThreshold)
+
+    def format(self, node) -> str:
+        thr, lvl = node.get_attr("thresholds"), node.get_attr("levels")
+        return _THRESHOLD_CONFIG.format(
+            index=node.index, n_elem=node.get_attr("n_elem"), n_chan=node.get_attr("n_chan"), n_thr=len(thr),
+            n_lvl=len(lvl), in_frac=_frac(node.get_input_variable().type.precision),
+            out_frac=_frac(node.get_output_variable().type.precision),
+            thresholds=", ".join(f"{int(v)}LL" for v in thr), levels=", ".join(f"{int(v)}LL" for v in lvl),
+        )  # fmt: skip
+
+
+class AccelThresholdFunctionTemplate(FunctionCallTemplate):
+    def __init__(self) -> None:
+        super().__init__(AccelThreshold, include_header=[f"nnet_utils/{THRESHOLD_HEADER.name}"])
+
+    def format(self, node) -> str:
+        params = self._default_function_params(node)
+        return "nnet::accel_threshold_cl<{input_t}, {output_t}, {config}>({input}, {output});".format(**params)
+
+
 _registered = False
 
 
@@ -118,9 +171,12 @@ def register() -> None:
     register_layer("AccelAvgPool", AccelAvgPool)
     register_layer("AccelMaxPool", AccelMaxPool)
     register_layer("AccelArgMax", AccelArgMax)
+    register_layer("AccelThreshold", AccelThreshold)
     for backend_name in ("Vivado", "Vitis"):
         backend = hls4ml.backends.get_backend(backend_name)
-        backend.register_template(AccelPoolConfigTemplate)
-        backend.register_template(AccelPoolFunctionTemplate)
+        for template in (AccelPoolConfigTemplate, AccelPoolFunctionTemplate, AccelThresholdConfigTemplate,
+                         AccelThresholdFunctionTemplate):  # fmt: skip
+            backend.register_template(template)
         backend.register_source(POOL_HEADER)
+        backend.register_source(THRESHOLD_HEADER)
     _registered = True

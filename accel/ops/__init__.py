@@ -15,6 +15,7 @@ from accel.ops import (  # noqa: F401  (imported for registration)
     pool,
     quantize,
     reshape,
+    threshold,
     upsample,
 )
 from accel.ops.common import window_out_size

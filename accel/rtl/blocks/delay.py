@@ -41,6 +41,7 @@ DELAY_NS: dict[str, float] = {
     "accel_mvu": 5.7,  # 5.35 (mvu_256x256_s16p4_8x8)
     "accel_requant": 4.4,  # 4.14 (zoo: inception_module u_logits_q_requant)
     "accel_shuffle": 6.2,  # 5.87 (shuf_8x8x64_g4_l1)
+    "accel_threshold": 6.2,  # 5.84 (thr_po2s_61_24to32_l1: 61 thresholds (a node may have 64), 24 bits)
     "accel_upsample": 5.5,  # 5.19 (up_16x16x32_2x2_l1)
     "accel_width": 4.9,  # 4.65 (zoo: ds_cnn_kws u_dw1_in0_width, 8 -> 2 lanes)
     "accel_window": 4.7,  # 4.43 (win_56x56x64_3x3_p4)

@@ -1,0 +1,95 @@
+"""accel_threshold: per element, ``levels[number of thresholds <= x]`` (accel's ``threshold`` op)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from accel import AccelError
+from accel.fixed import FixedType
+from accel.rtl.blocks.base import Block, Port
+from accel.rtl.blocks.cost import Cost, clog2, logic, skid
+from accel.rtl.params import check_divides, check_positive, check_width, mem_hex
+
+
+@dataclass(frozen=True, eq=False)
+class Threshold(Block):
+    """One ``accel_threshold`` instance: ``src`` -> ``dst`` on a ``(h, w, c)`` stream with ``lanes`` lanes.
+
+    ``thresholds`` are strictly increasing raw values of ``src``; ``levels`` (one more) raw values of ``dst``.
+    Both go into ``$readmemh`` images (:meth:`write_files`)."""
+
+    name: str
+    src: FixedType
+    dst: FixedType
+    thresholds: np.ndarray
+    levels: np.ndarray
+    shape: tuple[int, int, int]
+    lanes: int = 1
+
+    module = "accel_threshold"
+    sources = ("accel_skid", "accel_threshold")
+    resource_class = "requant"
+    #: a two-stage pipeline behind a skid, as accel_requant: it takes a beat on every cycle its output can
+    progress = "take"
+
+    def validate(self) -> None:
+        check_width(self.name, "input width", self.src.width, self.src.signed)
+        check_width(self.name, "output width", self.dst.width, self.dst.signed)
+        for what, v in zip(("height", "width", "channels"), self.shape, strict=True):
+            check_positive(self.name, what, v)
+        check_divides(self.name, "lanes", self.lanes, "channels", self.shape[2])
+        n = len(self.thresholds)
+        if n < 1 or len(self.levels) != n + 1 or np.any(np.diff(self.thresholds) <= 0):
+            raise AccelError(f"{self.name}: needs strictly increasing thresholds and one level more than thresholds.")
+
+    @property
+    def beats_per_frame(self) -> int:
+        h, w, c = self.shape
+        return h * w * c // self.lanes
+
+    def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+        return ((Port("s_axis", self.shape, self.lanes, self.src.width, self.src),),
+                (Port("m_axis", self.shape, self.lanes, self.dst.width, self.dst),))
+
+    def _files(self, directory: Path | None) -> tuple[Path, Path]:
+        d = Path(directory) if directory is not None else Path(".")
+        return d / f"{self.name}_thresholds.mem", d / f"{self.name}_levels.mem"
+
+    def verilog_parameters(self, directory: Path | None = None) -> dict:
+        self.validate()
+        thr, lvl = self._files(directory)
+        return {
+            "IN_WIDTH": self.src.width, "IN_SIGNED": int(self.src.signed), "OUT_WIDTH": self.dst.width,
+            "N_THR": len(self.thresholds), "LANES": self.lanes, "BEATS": self.beats_per_frame,
+            "THR_FILE": str(thr), "LVL_FILE": str(lvl),
+        }  # fmt: skip
+
+    def write_files(self, directory: Path) -> list[Path]:
+        """The thresholds and levels, one two's-complement word per line."""
+        self.validate()
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        thr, lvl = self._files(directory)
+        thr.write_text(mem_hex([int(v) for v in self.thresholds], self.src.width))
+        lvl.write_text(mem_hex([int(v) for v in self.levels], self.dst.width))
+        return [thr, lvl]
+
+    def expected_cycles_per_frame(self) -> int:
+        """One beat per cycle."""
+        return self.beats_per_frame
+
+    def cost(self) -> Cost:
+        """Per lane: the comparators against constant, increasing thresholds and the count (yosys shares much of
+        their logic: about 3 LUTs per threshold, whatever the input width), the level lookup (about 2.5 LUTs per
+        output bit); flip-flops for the count and twice the output width (yosys keeps the looked-up level besides
+        the output register), the beat counter.  Fitted to scripts/calibrate_cost.py's thr_* configurations
+        (power-of-two and sign levels; 1 to 61 thresholds, 9 to 24 input bits, 1 to 4 lanes): LUT 0.80-1.04 of
+        yosys, FF 0.99-1.15."""
+        n = len(self.thresholds)
+        per_lane = 3 * n + 2.5 * self.dst.width
+        bw = clog2(self.beats_per_frame)
+        return (logic(lut=per_lane * self.lanes + bw + 5,
+                      ff=self.lanes * (clog2(n + 1) + 2 * self.dst.width) + bw + 4)
+                + skid(self.lanes * self.dst.width))  # fmt: skip

@@ -1,0 +1,116 @@
+// accel_threshold: per lane, out = LEVELS[number of THRESHOLDS <= x] (accel's threshold op), two register stages.
+//
+// The step functions QKeras's power-of-two and sign activations are on a fixed-point input (tabulated by the
+// frontend).  Stage 1 compares each lane with every threshold (constants from THR_FILE, strictly increasing) and
+// registers the count; stage 2 looks the level up (LVL_FILE, N_THR + 1 words) into the output register
+// (accel_skid).  Stage 1 advances while the output register can take a beat: one beat per cycle, latency two.
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+module accel_threshold #(
+    parameter IN_WIDTH  = 8,    // input element width (1..32; >= 2 when signed)
+    parameter IN_SIGNED = 1,    // 1: input two's complement, 0: unsigned
+    parameter OUT_WIDTH = 8,    // output element width (1..32), raw bits of the levels
+    parameter N_THR     = 1,    // number of thresholds (>= 1)
+    parameter LANES     = 1,    // elements per beat
+    parameter BEATS     = 1,    // beats per frame (TLAST on every BEATS-th output beat)
+    parameter THR_FILE  = "thresholds.mem",  // N_THR words of IN_WIDTH bits (two's complement when signed)
+    parameter LVL_FILE  = "levels.mem"       // N_THR + 1 words of OUT_WIDTH bits
+) (
+    input  wire                       clk,
+    input  wire                       rst,
+    input  wire [LANES*IN_WIDTH-1:0]  s_axis_tdata,
+    input  wire                       s_axis_tvalid,
+    output wire                       s_axis_tready,
+    input  wire                       s_axis_tlast,
+    output wire [LANES*OUT_WIDTH-1:0] m_axis_tdata,
+    output wire                       m_axis_tvalid,
+    input  wire                       m_axis_tready,
+    output wire                       m_axis_tlast
+);
+
+    localparam IB = $clog2(N_THR + 1);              // bits of the count 0..N_THR
+    localparam BW = (BEATS > 1) ? $clog2(BEATS) : 1; // beat counter bits
+    localparam [IB-1:0] ONE = 1;
+
+    initial begin
+        if (IN_WIDTH < 1 || IN_WIDTH > 32 || OUT_WIDTH < 1 || OUT_WIDTH > 32 || (IN_SIGNED != 0 && IN_WIDTH < 2) ||
+            N_THR < 1 || LANES < 1 || BEATS < 1) begin
+            $error("%m: accel_threshold parameters out of range (widths 1..32, N_THR, LANES, BEATS >= 1)");
+            $finish;
+        end
+    end
+
+    reg [IN_WIDTH-1:0] thr [0:N_THR-1];
+    reg [OUT_WIDTH-1:0] lvl [0:N_THR];
+    initial begin
+        $readmemh(THR_FILE, thr);
+        $readmemh(LVL_FILE, lvl);
+    end
+
+    reg mid_valid, mid_last;  // stage 1 holds a beat (and whether it ends the frame)
+    reg [BW-1:0] beat;        // input beat index within the frame
+    wire in_last = (beat == BEATS[BW-1:0] - 1'b1) || (BEATS == 1);
+    wire en;                  // the pipeline advances: the output register (accel_skid) takes a beat
+    wire [LANES*OUT_WIDTH-1:0] q;
+
+    genvar i, t;
+    generate
+        for (i = 0; i < LANES; i = i + 1) begin : lane
+            wire [IN_WIDTH-1:0] x = s_axis_tdata[i*IN_WIDTH +: IN_WIDTH];
+            wire [N_THR-1:0] ge;  // x >= threshold t
+            for (t = 0; t < N_THR; t = t + 1) begin : cmp
+                if (IN_SIGNED != 0) begin : s
+                    assign ge[t] = $signed(x) >= $signed(thr[t]);
+                end else begin : u
+                    assign ge[t] = x >= thr[t];
+                end
+            end
+            // the number of thresholds at or below x
+            reg [IB-1:0] count;
+            integer k;
+            always @(*) begin
+                count = {IB{1'b0}};
+                for (k = 0; k < N_THR; k = k + 1)
+                    count = count + (ge[k] ? ONE : {IB{1'b0}});
+            end
+            reg [IB-1:0] idx;  // stage 1
+            always @(posedge clk) begin
+                if (en) idx <= count;
+            end
+            assign q[i*OUT_WIDTH +: OUT_WIDTH] = lvl[idx];
+        end
+    endgenerate
+
+    assign s_axis_tready = en;
+
+    accel_skid #(.WIDTH(LANES*OUT_WIDTH)) out (
+        .clk(clk), .rst(rst),
+        .s_axis_tdata(q), .s_axis_tvalid(mid_valid), .s_axis_tready(en), .s_axis_tlast(mid_last),
+        .m_axis_tdata(m_axis_tdata), .m_axis_tvalid(m_axis_tvalid), .m_axis_tready(m_axis_tready),
+        .m_axis_tlast(m_axis_tlast)
+    );
+
+    // One output beat per input beat; frame ends are counted (s_axis_tlast is not used).
+    wire unused_tlast = s_axis_tlast;
+    // a beat taken: the unit of work the cycle model counts (the co-simulation's progress wire)
+    wire take = s_axis_tvalid && s_axis_tready;
+    always @(posedge clk) begin
+        if (en) begin
+            mid_last <= in_last;
+        end
+        if (rst) begin
+            mid_valid <= 1'b0;
+            beat <= {BW{1'b0}};
+        end else begin
+            if (en) begin
+                mid_valid <= s_axis_tvalid;
+            end
+            if (take) beat <= in_last ? {BW{1'b0}} : beat + 1'b1;
+        end
+    end
+
+endmodule
+
+`resetall
