@@ -73,6 +73,8 @@ from accel.rtl.blocks.cost import Cost
 from accel.rtl.blocks.delay import clock_check
 from accel.rtl.blocks.fifo import Fifo
 from accel.rtl.blocks.fork import Fork
+from accel.rtl.blocks.frame_last import INSTANCE as FRAME_LAST
+from accel.rtl.blocks.frame_last import FrameLast
 from accel.rtl.blocks.width import WidthConverter
 from accel.rtl.cost import cost_json, fit_check, memory_json, refuse_overfit
 from accel.rtl.folding import (
@@ -527,10 +529,11 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
     rtl.mkdir(parents=True)
     viv.mkdir(parents=True, exist_ok=True)
     roms = [f"rtl/{Path(p).name}" for inst in wiring.instances for p in inst.block.write_files(rtl)]
-    modules = list(dict.fromkeys(m for inst in wiring.instances for m in inst.block.source_modules))
+    shell = FrameLast(FRAME_LAST, in_spec.beats_per_frame, in_spec.tdata_bits, out_spec.tdata_bits)
+    modules = list(dict.fromkeys([*(m for inst in wiring.instances for m in inst.block.source_modules), shell.module]))
     for m in modules:
         shutil.copyfile(lib_file(m), rtl / f"{m}.v")
-    top = top_verilog(graph, wiring.instances, s_in, s_out, in_spec.tdata_bits, out_spec.tdata_bits)
+    top = top_verilog(graph, wiring.instances, s_in, s_out, in_spec.tdata_bits, out_spec.tdata_bits, shell)
     (rtl / "accel_top.v").write_text(top)
     sources = [f"{m}.v" for m in modules] + ["accel_top.v"]
     (rtl / "filelist.f").write_text("".join(f"{s}\n" for s in sources))

@@ -1,0 +1,112 @@
+// accel_frame_last: output TLAST follows input TLAST, frame by frame, between accel_top's ports and the network
+//
+// Stream contract: output TLAST is high on the last beat of output frame k if and only if the last beat of
+// input frame k carried TLAST; TLAST on any other input beat is ignored.  A source that marks every input
+// frame gets every output frame marked (as the network's blocks do by themselves); a DMA that sends a batch in
+// one transfer (TLAST on the batch's last beat only) gets the batch back as one packet.
+//
+// Input side: counts the beats of s_axis (IN_BEATS per frame) and, on the handshake of a frame's last beat,
+// pushes that beat's TLAST into a queue of DEPTH flags.  While the queue is full, s_axis_tready is held low
+// for a frame's last beat only (other beats pass).  s_axis_tready never depends on s_axis_tvalid.
+// Output side: the network marks each of its frames' last beat itself (s_net_axis_tlast); that beat is held
+// (m_axis_tvalid and s_net_axis_tready low) until the queue holds its frame's flag, then leaves with
+// m_axis_tlast = the flag, which is popped on its handshake.  Every other beat passes combinationally (tdata,
+// tvalid, tready): no register on the data path, no latency added.  A network may finish an output frame
+// before it has taken the last beat of the input frame (valid windows with stride, pools that floor drop
+// trailing rows): the hold then lasts until that input beat is taken, which needs the network to keep
+// taking input while its output is held (its FIFOs between blocks give it that).
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+module accel_frame_last #(
+    parameter IN_BEATS  = 4,  // beats per input frame (>= 1)
+    parameter DEPTH     = 8,  // input frames whose TLAST flag can wait for their output frame (>= 1)
+    parameter IN_WIDTH  = 8,  // TDATA width of the input stream in bits (>= 1)
+    parameter OUT_WIDTH = 8   // TDATA width of the output stream in bits (>= 1)
+) (
+    input  wire                 clk,
+    input  wire                 rst,
+    // input stream from outside
+    input  wire [IN_WIDTH-1:0]  s_axis_tdata,
+    input  wire                 s_axis_tvalid,
+    output wire                 s_axis_tready,
+    input  wire                 s_axis_tlast,
+    // input stream into the network (TLAST on each frame's last beat)
+    output wire [IN_WIDTH-1:0]  m_net_axis_tdata,
+    output wire                 m_net_axis_tvalid,
+    input  wire                 m_net_axis_tready,
+    output wire                 m_net_axis_tlast,
+    // output stream of the network (TLAST on each frame's last beat)
+    input  wire [OUT_WIDTH-1:0] s_net_axis_tdata,
+    input  wire                 s_net_axis_tvalid,
+    output wire                 s_net_axis_tready,
+    input  wire                 s_net_axis_tlast,
+    // output stream to outside (TLAST as the input frame's last beat carried it)
+    output wire [OUT_WIDTH-1:0] m_axis_tdata,
+    output wire                 m_axis_tvalid,
+    input  wire                 m_axis_tready,
+    output wire                 m_axis_tlast
+);
+
+    localparam BW = (IN_BEATS > 1) ? $clog2(IN_BEATS) : 1;  // input beat counter bits
+    localparam CW = (DEPTH > 0) ? $clog2(DEPTH + 1) : 1;     // flag count bits
+
+    initial begin
+        if (IN_BEATS < 1 || DEPTH < 1 || IN_WIDTH < 1 || OUT_WIDTH < 1) begin
+            $error("%m: accel_frame_last needs IN_BEATS, DEPTH, IN_WIDTH, OUT_WIDTH >= 1 (IN_BEATS=%0d DEPTH=%0d IN_WIDTH=%0d OUT_WIDTH=%0d)",
+                   IN_BEATS, DEPTH, IN_WIDTH, OUT_WIDTH);
+            $finish;
+        end
+    end
+
+    reg  [BW-1:0]    beat;   // beats of the current input frame taken so far
+    reg  [CW-1:0]    count;  // flags queued
+    reg  [DEPTH-1:0] flags;  // flags[0]: the oldest queued frame's TLAST
+
+    wire in_last = (beat == IN_BEATS[BW-1:0] - 1'b1);
+    wire full = (count == DEPTH[CW-1:0]);
+    wire empty = (count == {CW{1'b0}});
+    wire in_hold = in_last && full;            // state only: ready never waits on valid
+    wire out_hold = s_net_axis_tlast && empty;
+
+    assign m_net_axis_tdata = s_axis_tdata;
+    assign m_net_axis_tvalid = s_axis_tvalid && !in_hold;
+    assign m_net_axis_tlast = in_last;
+    assign s_axis_tready = m_net_axis_tready && !in_hold;
+
+    assign m_axis_tdata = s_net_axis_tdata;
+    assign m_axis_tvalid = s_net_axis_tvalid && !out_hold;
+    assign m_axis_tlast = s_net_axis_tlast && flags[0];
+    assign s_net_axis_tready = m_axis_tready && !out_hold;
+
+    wire in_fire = s_axis_tvalid && s_axis_tready;
+    wire push = in_fire && in_last;
+    wire pop = m_axis_tvalid && m_axis_tready && s_net_axis_tlast;
+    wire [CW-1:0] slot = pop ? count - 1'b1 : count;  // where a pushed flag goes after this cycle's shift
+    wire [DEPTH-1:0] shifted = flags >> pop;          // the queue after this cycle's pop
+
+    genvar g;
+    generate
+        for (g = 0; g < DEPTH; g = g + 1) begin : g_flag
+            localparam [CW-1:0] INDEX = g;
+            always @(posedge clk) begin
+                flags[g] <= (push && slot == INDEX) ? s_axis_tlast : shifted[g];
+            end
+        end
+    endgenerate
+
+    always @(posedge clk) begin
+        if (rst) begin
+            beat <= {BW{1'b0}};
+            count <= {CW{1'b0}};
+        end else begin
+            if (in_fire) beat <= in_last ? {BW{1'b0}} : beat + 1'b1;
+            if (push && !pop) count <= count + 1'b1;
+            else if (pop && !push) count <= count - 1'b1;
+        end
+    end
+
+endmodule
+
+`resetall
