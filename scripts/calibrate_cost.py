@@ -37,6 +37,7 @@ from accel.rtl.blocks.delay import bound_ns  # noqa: E402
 from accel.rtl.blocks.dwu import Dwu  # noqa: E402
 from accel.rtl.blocks.fifo import Fifo  # noqa: E402
 from accel.rtl.blocks.fork import Fork  # noqa: E402
+from accel.rtl.blocks.frame_last import FrameLast  # noqa: E402
 from accel.rtl.blocks.gap import GlobalAvgPool  # noqa: E402
 from accel.rtl.blocks.maxpool import MaxPool  # noqa: E402
 from accel.rtl.blocks.maxpool_win import MaxPoolWindowed  # noqa: E402
@@ -179,8 +180,20 @@ def configurations() -> list[Block]:
         AvgPoolWindowed("apw_9x9x16_3x3s2_l4", 9, 9, 16, 4, s8, s8, (3, 3), (2, 2)),
         GlobalAvgPool("gap_5x25x64_l4", 5, 25, 64, 4, s8, s8),
         GlobalAvgPool("gap_8x8x128_l1", 8, 8, 128, 1, s16, s8),
+        # the ports' TLAST shell: input beats per frame (counter), queue depth (flip-flops or LUT-RAM)
+        frame_last("fl_49_d8", 49, 10, 8),
+        frame_last("fl_49_d32", 49, 10, 32),
+        frame_last("fl_4096_d32", 4096, 1, 32),
+        frame_last("fl_1_d8", 1, 1, 8),
+        frame_last("fl_1000_d64", 1000, 100, 64),
     ]
     return out
+
+
+def frame_last(name: str, in_beats: int, out_beats: int, depth: int) -> FrameLast:
+    """An accel_frame_last between 8-bit one-lane streams of ``in_beats`` and ``out_beats`` beats per frame."""
+    u8 = _ut(8)
+    return FrameLast(name, (1, 1, in_beats), u8, 1, 8, (1, 1, out_beats), u8, 1, 8, depth)
 
 
 def jobs_of(blocks: Iterable[Block], work: Path = WORK, lib: Path | None = None) -> list[Any]:

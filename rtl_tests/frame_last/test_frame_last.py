@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from accel import AccelError
+from accel.fixed import FixedType
 from accel.rtl.blocks.frame_last import FrameLast
 from rtl_tests.common import ROOT, lib_sources, sim_name, verilator_lint
 
@@ -31,6 +33,12 @@ CASES = [
     ("batch_marked_once", 3, 8, 6, 3, 0.0, 0.7, 0.6, 0.7, 0.6),
 ]
 FRAMES = 24
+
+
+def block(in_beats: int, out_beats: int, depth: int, in_bits: int, out_bits: int) -> FrameLast:
+    """An accel_frame_last between one-lane streams of ``in_bits`` and ``out_bits`` bit elements."""
+    return FrameLast("u_frame_last", (1, 1, in_beats), FixedType(False, in_bits, 0), 1, in_bits, (1, 1, out_beats),
+                     FixedType(False, out_bits, 0), 1, out_bits, depth)  # fmt: skip
 
 
 def make_case(name: str, in_beats: int, out_beats: int, early: int, p_last: float, valid_p: float,
@@ -54,7 +62,7 @@ def run_case(tmp_path: Path, case: dict, depth: int) -> dict:
     from cocotb_tools.runner import get_runner
 
     (tmp_path / "case.json").write_text(json.dumps(case))
-    params = FrameLast("u_frame_last", case["in_beats"], 12, 20, depth).verilog_parameters()
+    params = block(case["in_beats"], case["out_beats"], depth, 12, 20).verilog_parameters()
     runner = get_runner(sim_name())
     runner.build(sources=[str(s) for s in lib_sources("accel_frame_last")], hdl_toplevel="accel_frame_last",
                  parameters=params, build_dir=tmp_path / "sim_build", timescale=("1ns", "1ps"),
@@ -93,14 +101,13 @@ def test_frame_last(case: tuple, tmp_path: Path) -> None:
         assert got["out_hold"] > 0, got
 
 
-@pytest.mark.parametrize("field,value", [("in_beats", 0), ("in_bits", -1), ("out_bits", 0), ("depth", 0)])
+@pytest.mark.parametrize("field,value", [("in_lanes", 0), ("in_bits", -1), ("out_bits", 0), ("depth", 0)])
 def test_frame_last_bad_parameters(field: str, value: int) -> None:
-    args = {"name": "u_frame_last", "in_beats": 4, "in_bits": 8, "out_bits": 8, "depth": 8, field: value}
     with pytest.raises(AccelError, match=r"^u_frame_last: .* it must be a positive integer\.$"):
-        FrameLast(**args).verilog_parameters()
+        replace(block(4, 2, 8, 8, 8), **{field: value}).verilog_parameters()
 
 
 @pytest.mark.parametrize("in_beats,depth", [(1, 1), (4, 8), (49, 3), (64, 32)])
 def test_frame_last_lint(in_beats: int, depth: int) -> None:
     verilator_lint(lib_sources("accel_frame_last"), "accel_frame_last",
-                   FrameLast("f", in_beats, 16, 40, depth).verilog_parameters())  # fmt: skip
+                   block(in_beats, 3, depth, 16, 40).verilog_parameters())  # fmt: skip

@@ -51,6 +51,8 @@ module accel_frame_last #(
 
     localparam BW = (IN_BEATS > 1) ? $clog2(IN_BEATS) : 1;  // input beat counter bits
     localparam CW = (DEPTH > 0) ? $clog2(DEPTH + 1) : 1;     // flag count bits
+    localparam AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;         // flag ring address bits
+    localparam [AW-1:0] LAST_ADDR = DEPTH[AW-1:0] - 1'b1;
 
     initial begin
         if (IN_BEATS < 1 || DEPTH < 1 || IN_WIDTH < 1 || OUT_WIDTH < 1) begin
@@ -60,14 +62,15 @@ module accel_frame_last #(
         end
     end
 
-    reg  [BW-1:0]    beat;   // beats of the current input frame taken so far
-    reg  [CW-1:0]    count;  // flags queued
-    reg  [DEPTH-1:0] flags;  // flags[0]: the oldest queued frame's TLAST
+    reg  [BW-1:0] beat;             // beats of the current input frame taken so far
+    reg  [CW-1:0] count;            // flags queued
+    reg  [AW-1:0] wr_addr, rd_addr;
+    reg           flags [0:DEPTH-1];  // a ring of TLAST flags (LUT-RAM; data, not reset)
 
     wire in_last = (beat == IN_BEATS[BW-1:0] - 1'b1);
     wire full = (count == DEPTH[CW-1:0]);
     wire empty = (count == {CW{1'b0}});
-    wire in_hold = in_last && full;            // state only: ready never waits on valid
+    wire in_hold = in_last && full;             // state only: ready never waits on valid
     wire out_hold = s_net_axis_tlast && empty;
 
     assign m_net_axis_tdata = s_axis_tdata;
@@ -77,31 +80,28 @@ module accel_frame_last #(
 
     assign m_axis_tdata = s_net_axis_tdata;
     assign m_axis_tvalid = s_net_axis_tvalid && !out_hold;
-    assign m_axis_tlast = s_net_axis_tlast && flags[0];
+    assign m_axis_tlast = s_net_axis_tlast && flags[rd_addr];
     assign s_net_axis_tready = m_axis_tready && !out_hold;
 
     wire in_fire = s_axis_tvalid && s_axis_tready;
     wire push = in_fire && in_last;
-    wire pop = m_axis_tvalid && m_axis_tready && s_net_axis_tlast;
-    wire [CW-1:0] slot = pop ? count - 1'b1 : count;  // where a pushed flag goes after this cycle's shift
-    wire [DEPTH-1:0] shifted = flags >> pop;          // the queue after this cycle's pop
+    wire out_fire = m_axis_tvalid && m_axis_tready;  // an output beat leaves (the monitors' progress wire)
+    wire pop = out_fire && s_net_axis_tlast;
 
-    genvar g;
-    generate
-        for (g = 0; g < DEPTH; g = g + 1) begin : g_flag
-            localparam [CW-1:0] INDEX = g;
-            always @(posedge clk) begin
-                flags[g] <= (push && slot == INDEX) ? s_axis_tlast : shifted[g];
-            end
-        end
-    endgenerate
+    always @(posedge clk) begin
+        if (push) flags[wr_addr] <= s_axis_tlast;
+    end
 
     always @(posedge clk) begin
         if (rst) begin
             beat <= {BW{1'b0}};
             count <= {CW{1'b0}};
+            wr_addr <= {AW{1'b0}};
+            rd_addr <= {AW{1'b0}};
         end else begin
             if (in_fire) beat <= in_last ? {BW{1'b0}} : beat + 1'b1;
+            if (push) wr_addr <= (wr_addr == LAST_ADDR) ? {AW{1'b0}} : wr_addr + 1'b1;
+            if (pop) rd_addr <= (rd_addr == LAST_ADDR) ? {AW{1'b0}} : rd_addr + 1'b1;
             if (push && !pop) count <= count + 1'b1;
             else if (pop && !push) count <= count - 1'b1;
         end
