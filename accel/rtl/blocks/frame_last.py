@@ -86,8 +86,9 @@ class FrameLast(Block):
 
     def cost(self) -> Cost:
         """The input beat counter, the ring of flags (flip-flops, or LUT-RAM when deep), its two addresses and
-        fill count, and the compares and holds around them (constants fitted to yosys on
-        ``scripts/calibrate_cost.py``'s configurations: 35 to 64 LUTs, 21 to 35 FFs)."""
+        fill count, the registered last-beat, empty and full flags, and the compares and holds around them
+        (constants fitted to yosys on ``scripts/calibrate_cost.py``'s configurations: 40 to 60 LUTs, 25 to 38
+        FFs)."""
         aw, cw = clog2(self.depth), clog2(self.depth + 1)
         flags = ram("flags", self.depth, 1, registered_read=False)
-        return counter(self.in_beats) + flags + logic(lut=2 * aw + cw + 26, ff=2 * aw + cw + 4)
+        return counter(self.in_beats) + flags + logic(lut=2 * aw + cw + 26, ff=2 * aw + cw + 7)

@@ -53,6 +53,7 @@ module accel_frame_last #(
     localparam CW = (DEPTH > 0) ? $clog2(DEPTH + 1) : 1;     // flag count bits
     localparam AW = (DEPTH > 1) ? $clog2(DEPTH) : 1;         // flag ring address bits
     localparam [AW-1:0] LAST_ADDR = DEPTH[AW-1:0] - 1'b1;
+    localparam [BW-1:0] LAST_BEAT = IN_BEATS[BW-1:0] - 1'b1;
 
     initial begin
         if (IN_BEATS < 1 || DEPTH < 1 || IN_WIDTH < 1 || OUT_WIDTH < 1) begin
@@ -63,13 +64,12 @@ module accel_frame_last #(
     end
 
     reg  [BW-1:0] beat;             // beats of the current input frame taken so far
+    reg           in_last;          // beat is the frame's last (registered: no compare on the handshake paths)
     reg  [CW-1:0] count;            // flags queued
+    reg           empty, full;      // count == 0, count == DEPTH (registered likewise)
     reg  [AW-1:0] wr_addr, rd_addr;
     reg           flags [0:DEPTH-1];  // a ring of TLAST flags (LUT-RAM; data, not reset)
 
-    wire in_last = (beat == IN_BEATS[BW-1:0] - 1'b1);
-    wire full = (count == DEPTH[CW-1:0]);
-    wire empty = (count == {CW{1'b0}});
     wire in_hold = in_last && full;             // state only: ready never waits on valid
     wire out_hold = s_net_axis_tlast && empty;
 
@@ -92,18 +92,33 @@ module accel_frame_last #(
         if (push) flags[wr_addr] <= s_axis_tlast;
     end
 
+    wire [BW-1:0] beat_next = in_last ? {BW{1'b0}} : beat + 1'b1;
+
     always @(posedge clk) begin
         if (rst) begin
             beat <= {BW{1'b0}};
+            in_last <= (LAST_BEAT == {BW{1'b0}});
             count <= {CW{1'b0}};
+            empty <= 1'b1;
+            full <= 1'b0;
             wr_addr <= {AW{1'b0}};
             rd_addr <= {AW{1'b0}};
         end else begin
-            if (in_fire) beat <= in_last ? {BW{1'b0}} : beat + 1'b1;
+            if (in_fire) begin
+                beat <= beat_next;
+                in_last <= (beat_next == LAST_BEAT);
+            end
             if (push) wr_addr <= (wr_addr == LAST_ADDR) ? {AW{1'b0}} : wr_addr + 1'b1;
             if (pop) rd_addr <= (rd_addr == LAST_ADDR) ? {AW{1'b0}} : rd_addr + 1'b1;
-            if (push && !pop) count <= count + 1'b1;
-            else if (pop && !push) count <= count - 1'b1;
+            if (push && !pop) begin
+                count <= count + 1'b1;
+                empty <= 1'b0;
+                full <= (count == DEPTH[CW-1:0] - 1'b1);
+            end else if (pop && !push) begin
+                count <= count - 1'b1;
+                empty <= (count - 1'b1 == {CW{1'b0}});
+                full <= 1'b0;
+            end
         end
     end
 
