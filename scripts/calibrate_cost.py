@@ -38,6 +38,7 @@ from accel.rtl.blocks.delay import bound_ns  # noqa: E402
 from accel.rtl.blocks.dwu import Dwu  # noqa: E402
 from accel.rtl.blocks.fifo import Fifo  # noqa: E402
 from accel.rtl.blocks.fork import Fork  # noqa: E402
+from accel.rtl.blocks.frame_last import FrameLast  # noqa: E402
 from accel.rtl.blocks.gap import GlobalAvgPool  # noqa: E402
 from accel.rtl.blocks.maxpool import MaxPool  # noqa: E402
 from accel.rtl.blocks.maxpool_win import MaxPoolWindowed  # noqa: E402
@@ -198,8 +199,20 @@ def configurations() -> list[Block]:
         ArgMax("argmax_1x1x10_l2", 1, 1, 10, 2, s16, FixedType(False, 4, 4)),
         ArgMax("argmax_4x4x64_l8", 4, 4, 64, 8, u8, FixedType(False, 6, 6)),
         ArgMax("argmax_1x1x1000_l4", 1, 1, 1000, 4, FixedType(True, 24, 10), FixedType(False, 10, 10)),
+        # the ports' TLAST shell: input beats per frame (counter), queue depth (flip-flops or LUT-RAM)
+        frame_last("fl_49_d8", 49, 10, 8),
+        frame_last("fl_49_d32", 49, 10, 32),
+        frame_last("fl_4096_d32", 4096, 1, 32),
+        frame_last("fl_1_d8", 1, 1, 8),
+        frame_last("fl_1000_d64", 1000, 100, 64),
     ]
     return out
+
+
+def frame_last(name: str, in_beats: int, out_beats: int, depth: int) -> FrameLast:
+    """An accel_frame_last between 8-bit one-lane streams of ``in_beats`` and ``out_beats`` beats per frame."""
+    u8 = _ut(8)
+    return FrameLast(name, (1, 1, in_beats), u8, 1, 8, (1, 1, out_beats), u8, 1, 8, depth)
 
 
 def jobs_of(blocks: Iterable[Block], work: Path = WORK, lib: Path | None = None) -> list[Any]:

@@ -54,6 +54,7 @@ def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
     from accel.rtl.blocks.dwu import Dwu
     from accel.rtl.blocks.fifo import Fifo
     from accel.rtl.blocks.fork import Fork
+    from accel.rtl.blocks.frame_last import FrameLast
     from accel.rtl.blocks.gap import GlobalAvgPool
     from accel.rtl.blocks.maxpool import MaxPool
     from accel.rtl.blocks.maxpool_win import MaxPoolWindowed
@@ -119,6 +120,8 @@ def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
         "accel_mul": ("two 8b x u8 products packed in one DSP48E1", {
             "STYLE": 1, "N": 2, "STAGES": 2, "X_WIDTH": 8, "X_SIGNED": 0, "W_WIDTH": 8, "W_SIGNED": 1, "SHIFT": 16}),
         "accel_skid": ("the requantiser's output register, 4 lanes x 8 bits", {"WIDTH": 32}),
+        "accel_frame_last": ("49 beats in, 10 out per frame, 8 bits", FrameLast(
+            "q_fl", (7, 7, 1), S8, 1, 8, (1, 1, 10), S8, 1, 8).verilog_parameters()),
     }
     return blocks
 

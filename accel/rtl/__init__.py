@@ -15,7 +15,10 @@ network generator):
 * Stream order (see :mod:`accel.deploy.stream`): a frame is one ``(H, W, C)`` tensor, pixels row-major,
   channels within a pixel; a beat carries P consecutive elements of one pixel (P divides C), element k
   in bits ``[k*W +: W]``, two's complement when signed.  ``m_axis_tlast`` marks the last beat of each
-  frame; blocks count beats and ignore ``s_axis_tlast``.  Frames stream back to back.
+  frame; blocks count beats and ignore ``s_axis_tlast``.  Frames stream back to back.  Only
+  ``accel_frame_last``, between ``accel_top``'s ports and the network, reads input TLAST: the top's output
+  TLAST is high on output frame k's last beat iff input frame k's last beat carried TLAST (so a batch sent
+  with one TLAST comes back as one packet).
 * Graph-dependent constants (weights, biases) live in ROMs loaded with ``$readmemh`` from ``.mem`` files
   whose path is a string parameter; :meth:`write_files` of the block's Python description writes them.
 * Python side: :mod:`accel.rtl.params` holds shared validation helpers; :mod:`accel.rtl.blocks` one module

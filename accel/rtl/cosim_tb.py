@@ -29,6 +29,7 @@ try:  # cocotb is a dev dependency; without it only the simulator-side test is u
         for key in ("n_in", "per_in", "n_out", "clean_in", "clean_out", "valid_thr", "ready_thr", "seed"):
             getattr(dut, key).value = int(cfg[key])
         dut.trace_on.value = int(cfg["trace"])
+        dut.tlast_end.value = int(cfg.get("in_tlast", "frame") == "end")
         dut.finish.value = 0
         dut.rst.value = 1
         cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())

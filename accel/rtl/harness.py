@@ -8,8 +8,9 @@ handshake through VPI) would dominate the run time.  The per-cycle work is there
 generated Verilog harness, which wraps the build's top (module and port names from build.json):
 
 * **s_axis driver**: reads the input beats from a hex file (one beat per line) and offers them with
-  seeded random valid gaps (xorshift32, identical in every simulator); TLAST on every frame's last beat;
-  ``valid`` is held until accepted (AXI rule).
+  seeded random valid gaps (xorshift32, identical in every simulator); TLAST on every frame's last beat, or
+  with ``tlast_end`` only on the run's last beat (a DMA sending the whole run in one transfer); ``valid`` is
+  held until accepted (AXI rule).
 * **m_axis sink**: seeded random ``tready`` backpressure; logs every output beat with its TLAST and cycle.
 * **per-layer monitors**: for every instance build.json lists (and every library block inside it that the
   instance record names as a child, e.g. the window generator inside ``accel_maxpool_win``) it samples the
@@ -95,6 +96,7 @@ def harness_verilog(manifest: BuildManifest) -> str:
         "    input  wire [8:0]  valid_thr,  // a beat is offered when rnd[7:0] < valid_thr (256: always)",
         "    input  wire [8:0]  ready_thr,  // the sink is ready when rnd[7:0] < ready_thr (256: always)",
         "    input  wire [31:0] seed,",
+        "    input  wire        tlast_end,  // input TLAST on the run's last beat only (else on every frame's last)",
         "    output reg         done",
         ");",
         f"    reg  [{iw - 1}:0] s_tdata;",
@@ -152,7 +154,7 @@ def harness_verilog(manifest: BuildManifest) -> str:
         '                    code = $fscanf(fin, "%h\\n", word);',
         "                    s_tdata <= word;",
         "                    s_tvalid <= 1'b1;",
-        "                    s_tlast <= ((loaded + 1) % per_in == 0);",
+        "                    s_tlast <= tlast_end ? (loaded + 1 == n_in) : ((loaded + 1) % per_in == 0);",
         "                    loaded <= loaded + 1;",
         "                end else begin",
         "                    s_tvalid <= 1'b0;",

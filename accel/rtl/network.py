@@ -73,6 +73,7 @@ from accel.rtl.blocks.cost import Cost
 from accel.rtl.blocks.delay import clock_check
 from accel.rtl.blocks.fifo import Fifo
 from accel.rtl.blocks.fork import Fork
+from accel.rtl.blocks.frame_last import FrameLast
 from accel.rtl.blocks.width import WidthConverter
 from accel.rtl.cost import cost_json, fit_check, memory_json, refuse_overfit
 from accel.rtl.folding import (
@@ -154,7 +155,8 @@ class Instance:
             "expected_cycles": int(self.block.expected_cycles_per_frame()),
             "resource_class": self.block.resource_class,
             "inputs": [s.record(p.name) for p, s in zip(ins, self.inputs, strict=True)],
-            "outputs": [s.record("m_axis", k if vector else None) for k, s in enumerate(self.outputs)],
+            "outputs": [s.record(p.name, k if vector else None)
+                        for k, (p, s) in enumerate(zip(outs, self.outputs, strict=True))],
             "starved": self.block.starved,
             "vector_output": vector,
             "progress": self.block.progress,
@@ -408,6 +410,20 @@ def _layers(graph: Graph, wiring: Wiring,
     return layers, costs
 
 
+def _frame_last(wiring: Wiring, s_in: Stream, s_out: Stream, in_bits: int, out_bits: int, tout: str) -> Instance:
+    """Place ``accel_frame_last`` between the ports (``in_bits`` / ``out_bits`` wide) and the network's first and
+    last streams, counted in the layer that produces the output ``tout``; the top wires it
+    (:func:`accel.rtl.top.top_verilog`)."""
+    node = wiring.node_of.get(tout) or tout
+    name = wiring.inst_name(node, "frame_last")
+    block = FrameLast(name, s_in.shape, s_in.dtype, s_in.lanes, in_bits, s_out.shape, s_out.dtype, s_out.lanes,
+                      out_bits)  # fmt: skip
+    outside_in, outside_out = (Stream("", s.shape, s.dtype, s.lanes) for s in (s_in, s_out))  # the ports: no wire
+    inst = Instance(name, block, node, [outside_in, s_out], [outside_out, s_in], block.verilog_parameters())
+    wiring.instances.append(inst)
+    return inst
+
+
 def _wire(graph: Graph, fold: dict[str, LayerFold], kind: type[Wiring] = Wiring) -> tuple[Wiring, Stream, Stream]:
     """Lower every node of ``graph`` with ``fold``: the wiring and the input and output streams."""
     wiring = kind(graph, fold)
@@ -517,6 +533,7 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
                          "following window only.")
     in_spec = stream_spec(tin, spec_in.shape, spec_in.dtype, s_in.lanes)
     out_spec = stream_spec(tout, graph.tensors[tout].shape, graph.tensors[tout].dtype, s_out.lanes)
+    shell = _frame_last(wiring, s_in, s_out, in_spec.tdata_bits, out_spec.tdata_bits, tout)
     layers, costs = _layers(graph, wiring, fold)
     fit = fit_check(costs, part)
     refuse_overfit(fit, graph.name, allow_overfit)
@@ -532,7 +549,8 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
     modules = list(dict.fromkeys(m for inst in wiring.instances for m in inst.block.source_modules))
     for m in modules:
         shutil.copyfile(lib_file(m), rtl / f"{m}.v")
-    top = top_verilog(graph, wiring.instances, s_in, s_out, in_spec.tdata_bits, out_spec.tdata_bits)
+    network = [i for i in wiring.instances if i is not shell]
+    top = top_verilog(graph, network, s_in, s_out, in_spec.tdata_bits, out_spec.tdata_bits, shell)
     (rtl / "accel_top.v").write_text(top)
     sources = [f"{m}.v" for m in modules] + ["accel_top.v"]
     (rtl / "filelist.f").write_text("".join(f"{s}\n" for s in sources))

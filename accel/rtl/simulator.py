@@ -32,6 +32,8 @@ from accel.deploy.manifest import BuildManifest, load_build
 from accel.rtl.harness import HARNESS, READY_THRESHOLD, VALID_THRESHOLD, harness_verilog, monitors
 
 SIMULATORS = ("icarus", "verilator")
+#: where the harness drives input TLAST: on every frame's last beat, or on the run's last beat only
+IN_TLAST = ("frame", "end")
 
 
 def simulator_name(simulator: str | None) -> str:
@@ -316,6 +318,7 @@ def simulate(
     timeout_cycles: int | None = None,
     clean_frames: int = 0,
     trace: bool = False,
+    in_tlast: str = "frame",
 ) -> SimResult:
     """Stream ``input_beats`` (``frames`` frames, back to back) through the build's ``accel_top``.
 
@@ -324,8 +327,13 @@ def simulate(
     random ready backpressure (~40%) on m_axis, except for the first ``clean_frames`` frames, which stream
     at full rate (latency and II are measured on them).  ``timeout_cycles`` (default: generous, from the
     manifest's expected II) bounds the run; a run that times out returns ``completed=False`` with what
-    arrived.  ``trace`` also records every monitored instance's output beats.
+    arrived.  ``trace`` also records every monitored instance's output beats.  ``in_tlast``: ``"frame"`` drives
+    input TLAST on every frame's last beat, ``"end"`` only on the run's last beat, as a DMA sending the run in
+    one transfer does (accel_top then marks only the run's last output beat, see ``accel_frame_last.v``).
     """
+    if in_tlast not in IN_TLAST:
+        raise AccelError(f"simulate(in_tlast={in_tlast!r}): input TLAST mode {in_tlast!r} is unknown; supported are "
+                         f"{' and '.join(repr(m) for m in IN_TLAST)}.")  # fmt: skip
     get_runner = _runner_factory()
 
     build_dir = Path(build_dir).resolve()
@@ -358,6 +366,7 @@ def simulate(
         "ready_thr": READY_THRESHOLD if out_backpressure else 256,
         "seed": int(seed) & 0xFFFFFFFF,
         "trace": int(bool(trace)),
+        "in_tlast": in_tlast,
         "timeout_cycles": int(timeout_cycles),
     }
     (run_dir / "cfg.json").write_text(json.dumps(cfg, indent=1) + "\n")

@@ -35,6 +35,7 @@ DELAY_NS: dict[str, float] = {
     "accel_dwu": 5.9,  # 5.56 (dwu_c64_pe8_8x8_lut: accumulator LUT-RAM read, add, write; 5.52 dwu_c128_pe1_8x8)
     "accel_fifo": 5.1,  # 4.83 (zoo: inception_module u_concat_in5_fifo, 1,584 x 10)
     "accel_fork": 4.1,  # 3.84 (zoo: inception_module u_stem_relu_fork, 4 consumers)
+    "accel_frame_last": 4.1,  # 3.88 (fl_1000_d64: the queue's full flag, the push, the flags' LUT-RAM write)
     "accel_gap": 5.3,  # 5.01 (gap_8x8x128_l1)
     "accel_maxpool": 6.8,  # 6.46 (mp_32x32x32_2x2_l1: a 512-word row buffer, RAM256X1S and its mux)
     "accel_maxpool_win": 5.5,  # 5.19 (mpw_8x8x16_3x3s2_l4)
