@@ -110,3 +110,40 @@ def test_batchnorm_that_cannot_be_folded_says_what_can(where: str) -> None:
     with pytest.raises(AccelError, match="^layer bad ") as info:
         to_graph(model)
     assert words in str(info.value), str(info.value)
+
+
+#: a layer without a weight quantizer -> the advice names the QKeras class and argument that give it one
+NO_QUANTIZER = {
+    "keras_conv2d": (lambda h: L.Conv2D(4, 3, name="bad")(h), "QConv2D with kernel_quantizer set to"),
+    "keras_dense": (lambda h: L.Dense(4, name="bad")(h), "QDense with kernel_quantizer set to"),
+    "keras_depthwise": (lambda h: L.DepthwiseConv2D(3, name="bad")(h), "QDepthwiseConv2D with depthwise_quantizer"),
+    "keras_separable": (lambda h: L.SeparableConv2D(4, 3, name="bad")(h),
+                        "QSeparableConv2D with depthwise_quantizer set to"),
+    "qseparable_pointwise": (lambda h: QSeparableConv2D(4, 3, depthwise_quantizer=kq(), name="bad")(h),
+                             "supported: pointwise_quantizer set to quantized_bits"),
+    "qdense": (lambda h: QDense(4, name="bad")(h), "supported: kernel_quantizer set to quantized_bits"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(NO_QUANTIZER))
+def test_missing_weight_quantizer_names_the_class_and_argument_that_exist(case: str) -> None:
+    from accel.frontend import to_graph
+
+    body, words = NO_QUANTIZER[case]
+    if words.startswith("Q"):  # the QKeras class exists and really takes that argument
+        cls, argument = words.split()[0], words.split()[2]
+        assert argument in getattr(qkeras, cls).__init__.__code__.co_varnames
+    with pytest.raises(AccelError, match="^layer bad ") as info:
+        to_graph(model_of((6, 6, 3), body))
+    assert words in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("cls", ["AveragePooling2D", "QAveragePooling2D"])
+def test_inexact_average_names_its_own_activation_only_where_the_layer_has_one(cls: str) -> None:
+    from accel.frontend import to_graph
+
+    pool = getattr(qkeras if cls.startswith("Q") else L, cls)
+    model = model_of((6, 6, 3), lambda h: QConv2D(2, 1, kernel_quantizer=kq())(pool(3, name="bad")(h)))
+    with pytest.raises(AccelError, match="^layer bad ") as info:
+        to_graph(model)
+    assert ("activation=" in str(info.value)) == cls.startswith("Q"), str(info.value)

@@ -272,10 +272,11 @@ def average_pool(ctx: Context, layer: Any) -> None:
         target = users[0] if len(users) == 1 and _is_qact(users[0]) else None
         rq = activation_requant(target.quantizer, f"layer {target.name}") if target is not None else None
     if rq is None or rq.out_type is None:
+        own_option = " (or give the layer activation= with one)" if type(layer).__name__.startswith("Q") else ""
         raise AccelError(
             f"layer {layer.name} ({type(layer).__name__}) averages {count} values, not a power of two, so its "
             "output has no exact fixed-point type; supported: follow it directly (and only) by a QActivation "
-            "with quantized_bits or quantized_relu, which accel fuses into one exact rounding."
+            f"with quantized_bits or quantized_relu{own_option}, which accel fuses into one exact rounding."
         )
     if target is not layer:
         ctx.skip.add(target.name)
