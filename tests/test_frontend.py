@@ -373,7 +373,7 @@ def test_every_command_refuses_a_model_with_two_inputs(tmp_path, capsys) -> None
     q = quantized_bits(6, 2, alpha=1)
     m = tf.keras.Model([left, right], L.Add()([QActivation(q)(left), QActivation(q)(right)]), name="pair")
     sentence = ("model pair has 2 inputs (left, right); supported: a model with exactly one Input, since accel's "
-                "reference, HLS and RTL designs read one input stream.")  # fmt: skip
+                "verification and its HLS and RTL designs take one input stream.")  # fmt: skip
     with pytest.raises(AccelError) as info:
         to_graph(m)
     assert str(info.value) == sentence

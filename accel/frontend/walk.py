@@ -251,12 +251,13 @@ def to_graph(model: Any, name: str | None = None, *, input_type: FixedType | str
 
 
 def check_one_input(model: Any) -> None:
-    """Every backend streams one input (the reference, hls4ml's top function and accel's RTL top), so a model with
-    several is refused here, before ``inspect`` could show a graph that ``verify`` and ``build`` then refuse."""
+    """The comparisons (accel.compare), hls4ml's top function and accel's RTL top take one input stream, so a model
+    with several is refused here, before ``inspect`` could show a graph that ``verify`` and ``build`` then refuse."""
     if len(model.inputs) != 1:
         names = ", ".join(t._keras_history.layer.name for t in model.inputs)
         raise AccelError(f"model {model.name} has {len(model.inputs)} inputs ({names}); supported: a model with "
-                         "exactly one Input, since accel's reference, HLS and RTL designs read one input stream.")
+                         "exactly one Input, since accel's verification and its HLS and RTL designs take one input "
+                         "stream.")
 
 
 def _needed_bits(graph: Graph, node) -> int:
