@@ -365,6 +365,29 @@ def test_refuses_model_without_input_quantizer() -> None:
         to_graph(m)
 
 
+def test_every_command_refuses_a_model_with_two_inputs(tmp_path, capsys) -> None:
+    """`inspect` used to show such a graph that `verify` and `build` then refused: now all give the same sentence."""
+    from accel.cli import main
+
+    left, right = tf.keras.Input((4, 4, 3), name="left"), tf.keras.Input((4, 4, 3), name="right")
+    q = quantized_bits(6, 2, alpha=1)
+    m = tf.keras.Model([left, right], L.Add()([QActivation(q)(left), QActivation(q)(right)]), name="pair")
+    sentence = ("model pair has 2 inputs (left, right); supported: a model with exactly one Input, since accel's "
+                "verification and its HLS and RTL designs take one input stream.")  # fmt: skip
+    with pytest.raises(AccelError) as info:
+        to_graph(m)
+    assert str(info.value) == sentence
+    path = tmp_path / "pair.h5"
+    m.save(path)
+    capsys.readouterr()
+    build = ["build", "--backend", "rtl", "-o", str(tmp_path / "out")]
+    for argv in (["inspect"], ["verify", "--against", "qkeras"], ["verify", "--against", "hls"],
+                 ["verify", "--against", "rtl"], build):  # fmt: skip
+        assert main([*argv, str(path)]) == 2, argv
+        assert capsys.readouterr().err == f"accel: error: {sentence}\n", argv
+    assert not (tmp_path / "out").exists()
+
+
 def test_refuses_bad_files(tmp_path) -> None:
     with pytest.raises(AccelError, match="nope.h5 does not exist"):
         load_keras(tmp_path / "nope.h5")

@@ -22,7 +22,10 @@ Choices worth knowing:
   ``softmax='drop'`` (the graph ends at the logits); anywhere else it is refused;
 * a separate (Q)BatchNormalization is refused: its float32 scale cannot be folded into
   quantized weights exactly, whereas QConv2DBatchnorm/QDepthwiseConv2DBatchnorm quantize
-  the folded weights themselves and are converted exactly;
+  the folded weights themselves and are converted exactly; the refusal names the fold for
+  the layer before it (a dense or separable layer goes through a 1x1 QConv2DBatchnorm:
+  QKeras 0.9 has no QDenseBatchnorm);
+* a model with several inputs is refused (every backend streams one input);
 * an average over a non-power-of-two count has no exact type, so the quantizing
   activation after it is fused into the pool node (one exact rounding of ``sum / N``);
 * where a tensor may need more than float32's 24-bit significand, an

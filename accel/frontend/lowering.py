@@ -15,6 +15,7 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.frontend.quantizers import (
+    SUPPORTED_WEIGHT_QUANTIZERS,
     activation_requant,
     check_weight_quantizer,
     exact_raw,
@@ -32,8 +33,19 @@ MAX_UNQUANTIZED_BIAS_BITS = 32
 def quantized_weight(layer: Any, values: Any, quantizer: Any, role: str) -> tuple[np.ndarray, FixedType]:
     """Run the layer's weight quantizer on ``values`` (as ``call`` does) and convert the result exactly."""
     where = f"layer {layer.name} ({type(layer).__name__}) {role}"
+    if quantizer is None:
+        raise AccelError(f"{where} has no quantizer; supported: {_quantizer_argument(layer, role)} to "
+                         f"{SUPPORTED_WEIGHT_QUANTIZERS}.")  # fmt: skip
     check_weight_quantizer(quantizer, where)
     return exact_raw(run_quantizer(quantizer, values), f"{where} value")
+
+
+def _quantizer_argument(layer: Any, role: str) -> str:
+    """Where a weight quantizer goes for this layer: its QKeras argument, on the QKeras class of a plain Keras layer
+    (a keras Conv2D has no kernel_quantizer to give)."""
+    cls = type(layer).__name__
+    part = next((p for p in ("depthwise", "pointwise") if p in role), "kernel")
+    return f"{part}_quantizer set" if cls.startswith("Q") else f"Q{cls} with {part}_quantizer set"
 
 
 def quantized_bias(layer: Any, values: Any, quantizer: Any, channels: int) -> tuple[np.ndarray, FixedType]:
@@ -158,7 +170,8 @@ def folded_batchnorm(layer: Any, kernel: Any, depthwise: bool) -> tuple[Any, Any
     if bn.beta is None:
         raise AccelError(f"layer {layer.name} has a batch norm without beta (center=False); supported: center=True.")
     if getattr(layer, "folding_mode", "ema_stats_folding") not in ("ema_stats_folding", "batch_stats_folding"):
-        raise AccelError(f"layer {layer.name} has folding_mode {layer.folding_mode!r}; supported: the QKeras modes.")
+        raise AccelError(f"layer {layer.name} has folding_mode {layer.folding_mode!r}; supported: "
+                         "'ema_stats_folding' or 'batch_stats_folding'.")  # fmt: skip
     bias = layer.bias if layer.use_bias else 0
     inv = tf.math.rsqrt(bn.moving_variance + bn.epsilon)
     if bn.gamma is not None:

@@ -224,6 +224,7 @@ def to_graph(model: Any, name: str | None = None, *, input_type: FixedType | str
         raise AccelError(f"{model!r} is not a Keras model; supported: a keras.Model or a .h5 file.")
     if not model.inputs or not model.outputs:
         raise AccelError(f"model {model.name} is not built (no inputs/outputs); supported: a model with an Input.")
+    check_one_input(model)
     ctx = Context(model, name or model.name, itype, softmax)
     for layer in model.layers:
         if layer.name in ctx.skip:
@@ -247,6 +248,16 @@ def to_graph(model: Any, name: str | None = None, *, input_type: FixedType | str
     graph = ctx.builder.build(outputs)
     warn_float32_precision(graph)
     return graph
+
+
+def check_one_input(model: Any) -> None:
+    """The comparisons (accel.compare), hls4ml's top function and accel's RTL top take one input stream, so a model
+    with several is refused here, before ``inspect`` could show a graph that ``verify`` and ``build`` then refuse."""
+    if len(model.inputs) != 1:
+        names = ", ".join(t._keras_history.layer.name for t in model.inputs)
+        raise AccelError(f"model {model.name} has {len(model.inputs)} inputs ({names}); supported: a model with "
+                         "exactly one Input, since accel's verification and its HLS and RTL designs take one input "
+                         "stream.")
 
 
 def _needed_bits(graph: Graph, node) -> int:
