@@ -109,6 +109,11 @@ def _abs_sums(graph: Graph, node: Node, mags: np.ndarray) -> np.ndarray:
     return _run(graph, node, [mags], {"weight": np.abs(node.params["weight"]), "bias": np.abs(node.params["bias"])})
 
 
+def _normal_range(t: FixedType) -> bool:
+    """Every nonzero value of ``t`` is a normal float32 (no underflow, no overflow): the bounds above hold."""
+    return t.frac <= 126 and t.integer <= 127
+
+
 def _error_steps(sums: np.ndarray, terms: int) -> np.ndarray:
     """``floor(gamma_terms * sums)`` where ``sums >= 2**24``, else 0 (below that every partial sum is exact)."""
     s = np.asarray(sums, dtype=np.float64)
@@ -153,6 +158,8 @@ def float32_bounds(graph: Graph, trace: Mapping[str, np.ndarray]) -> dict[str, I
         ins = [bounds.get(t) for t in node.inputs]
         if all(b is None for b in ins) and node.output not in wide:
             continue
+        if not all(_normal_range(graph.tensors[t].dtype) for t in (*node.inputs, node.output)):
+            continue  # no bound outside float32's normal range: the exact value only
         lo_in = [b[0] if b is not None else trace[t] for b, t in zip(ins, node.inputs, strict=True)]
         hi_in = [b[1] if b is not None else trace[t] for b, t in zip(ins, node.inputs, strict=True)]
         mags = [np.maximum(np.abs(lo), np.abs(hi)) for lo, hi in zip(lo_in, hi_in, strict=True)]
