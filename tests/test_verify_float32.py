@@ -205,3 +205,21 @@ def test_float32_rounded_in_the_sentence_and_the_junit_report() -> None:
     failure = junit_xml([bad]).getroot().find("testsuite/testcase/failure")
     assert "float32-rounded values (within float32's error bound, not mismatches): 12 in 5 samples" in failure.text
     assert "besides, 12 values" in failure.get("message")
+
+
+def test_a_wide_input_rounded_by_float32_can_move_a_quantizer_by_one_step() -> None:
+    """An ap_fixed<30,10> input is fed to Keras rounded to float32: 300 + 3/128 - 2**-20 becomes the tie
+    300 + 3/128 (float32's step there is 2**-15), which rounds half-even to 300 + 2/64, while the exact value rounds
+    to 300 + 1/64; the bounds allow both and nothing else.  A value float32 holds (1.5) gets no leeway."""
+    from accel.fixed import FixedType
+    from accel.ir import GraphBuilder
+
+    b = GraphBuilder("wide_input")
+    x = b.input("x", (1, 1, 2), FixedType(True, 30, 10))
+    g = b.build([b.add("q", "quantize", [x], {"out_type": FixedType(True, 16, 10)})])
+    assert rounding_nodes(g) == ["x", "q"]
+    raw = np.array([[[[(300 * 128 + 3) * 2**13 - 1, 3 * 2**19]]]], dtype=np.int64)  # frac 20: 2**-20 steps
+    bounds = float32_bounds(g, execute(g, raw, trace=True).tensors)
+    lo, hi = bounds["q"]
+    assert (lo.ravel().tolist(), hi.ravel().tolist()) == ([300 * 64 + 1, 96], [300 * 64 + 2, 96])
+    assert (bounds["x"][1] - bounds["x"][0]).ravel().tolist() == [1, 0]
