@@ -166,12 +166,13 @@ def float32_bounds(graph: Graph, trace: Mapping[str, np.ndarray]) -> dict[str, I
         exact = trace[node.output]
         if node.op in AFFINE:
             lo, hi = _affine(graph, node, lo_in[0], hi_in[0]) if ins[0] is not None else (exact, exact)
-            if node.output in wide:
-                err = _error_steps(_abs_sums(graph, node, mags[0]), _taps(node) + 1)
-                lo, hi = lo - err, hi + err
+            # per element: 0 where the actual magnitudes stay below 2**24 steps (also for a node whose input
+            # type is narrow enough but whose actual inputs, widened by rounding upstream, are not)
+            err = _error_steps(_abs_sums(graph, node, mags[0]), _taps(node) + 1)
+            lo, hi = lo - err, hi + err
         elif _monotone(node):
             lo, hi = (_run(graph, node, lo_in), _run(graph, node, hi_in)) if any(ins) else (exact, exact)
-            if node.output in wide:
+            if node.output in wide or node.op == "add":
                 err = _extra_rounding(graph, node, mags, np.maximum(np.abs(lo), np.abs(hi)))
                 lo, hi = lo - err, hi + err
         else:  # no bound known: the exact value is the only one allowed
