@@ -271,7 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Feeds the same random inputs (on the input type's grid) to the reference and to the chosen "
         "implementation and compares every output integer. MODEL may also be a build directory (accel build -o DIR): "
         "it is then verified as it is, against its own backend, and its files are left unchanged (an RTL build "
-        "gets its measured.json). Exit status: 0 all outputs equal, 1 some differ, 2 error.",
+        "gets its measured.json). Against QKeras, where its float32 arithmetic may round (tensors of more than 24 "
+        "significant bits), a value within float32's error bound of the exact one counts as float32_rounded, not "
+        "as a difference. Exit status: 0 all outputs equal, 1 some differ, 2 error.",
     )
     s.add_argument("model", metavar="MODEL", help=model_help + ", or a build directory (verified as it is)")
     _frontend_options(s)

@@ -81,6 +81,10 @@ class VerifyResult:
     mismatched_values: int
     first_divergence: dict[str, Any] | None
     elapsed_s: float
+    #: against QKeras only: output values QKeras' float32 rounded within its error bound (accepted, not counted as
+    #: mismatches): ``values``, ``samples``, ``max_error_over_bound`` (the largest |QKeras - exact| / bound) and
+    #: ``tensors`` (where float32 may round); None for the hardware paths, which are compared with ``==`` only
+    float32_rounded: dict[str, Any] | None
 
     @property
     def ok(self) -> bool:
@@ -88,6 +92,13 @@ class VerifyResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def bound_ratio(got: np.ndarray, exact: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """How far ``got`` lies from the exact value, as a fraction of the bound on its side (0 when equal)."""
+    d = got.astype(np.float64) - exact
+    side = np.where(d > 0, hi - exact, exact - lo).astype(np.float64)
+    return np.where(d == 0, 0.0, np.abs(d) / np.where(side > 0, side, np.inf))
 
 
 @dataclass
@@ -108,14 +119,36 @@ class OutputCheck:
     valid: np.ndarray | None = None  # (N, ...) bool
     got_view: np.ndarray | None = None  # (N, ...) floats reported by the other side
     instance: str | None = None  # the hardware instance whose output this is, when there is one
+    #: (lo, hi) raw bounds (N, ...) of what float32 arithmetic could make of the exact value (accel.float32), for
+    #: a QKeras tensor where float32 may round; None: only the exact value is right
+    bounds: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _flat(self, a: Any) -> np.ndarray:
+        return np.asarray(a).reshape(self.expected_raw.shape[0], -1)
+
+    def _valid(self) -> np.ndarray:
+        return np.ones(self._flat(self.got_raw).shape, bool) if self.valid is None else self._flat(self.valid)
+
+    def rounded_mask(self) -> np.ndarray:
+        """(N, size): True where a valid value differs from the exact one but lies within the float32 bounds."""
+        got, exp = self._flat(self.got_raw), self._flat(self.expected_raw)
+        if self.bounds is None:
+            return np.zeros(got.shape, bool)
+        lo, hi = (self._flat(b) for b in self.bounds)
+        return self._valid() & (got != exp) & (got >= lo) & (got <= hi)
 
     def mismatch_mask(self) -> np.ndarray:
-        """(N, size): True where the values differ."""
-        n = self.expected_raw.shape[0]
-        bad = np.asarray(self.got_raw).reshape(n, -1) != np.asarray(self.expected_raw).reshape(n, -1)
-        if self.valid is not None:
-            bad |= ~np.asarray(self.valid).reshape(n, -1)
-        return bad
+        """(N, size): True where the values differ (beyond the float32 bounds, where there are bounds)."""
+        bad = (self._flat(self.got_raw) != self._flat(self.expected_raw)) & ~self.rounded_mask()
+        return bad | ~self._valid()
+
+    def rounded_ratios(self) -> np.ndarray:
+        """|got - exact| / bound of every float32-rounded value (each at most 1)."""
+        mask = self.rounded_mask()
+        if self.bounds is None or not mask.any():
+            return np.zeros(0)
+        lo, hi = (self._flat(b)[mask] for b in self.bounds)
+        return bound_ratio(self._flat(self.got_raw)[mask], self._flat(self.expected_raw)[mask], lo, hi)
 
     def divergence(self, bad: np.ndarray, reference_is_expected: bool = True) -> dict[str, Any]:
         """The first differing value: layer, node, index (sample, h, w, c), expected and got as floats."""
@@ -141,26 +174,42 @@ class Tally:
     bad_samples: np.ndarray  # (N,) bool
     bad_values: int
     first: dict[str, Any] | None
+    rounded_samples: np.ndarray | None = None  # (N,) bool: samples with a float32-rounded value
+    rounded_values: int = 0
+    rounded_max_ratio: float = 0.0
 
-    def result(self, model: str, against: str, elapsed_s: float) -> VerifyResult:
+    def float32_rounded(self, tensors: list[str]) -> dict[str, Any]:
+        """The ``float32_rounded`` entry of the JSON: what was accepted as float32 rounding, and where it may be."""
+        samples = 0 if self.rounded_samples is None else int(self.rounded_samples.sum())
+        return {"values": self.rounded_values, "samples": samples,
+                "max_error_over_bound": round(self.rounded_max_ratio, 6), "tensors": list(tensors)}  # fmt: skip
+
+    def result(self, model: str, against: str, elapsed_s: float,
+               float32_tensors: list[str] | None = None) -> VerifyResult:  # fmt: skip
+        """The verdict; ``float32_tensors`` (against QKeras only) are where float32 may round, and with them the
+        result reports ``float32_rounded``."""
+        rounded = self.float32_rounded(float32_tensors) if float32_tensors is not None else None
         return VerifyResult(model=model, against=against, samples=int(self.bad_samples.size),
                             mismatches=int(self.bad_samples.sum()), mismatched_values=self.bad_values,
-                            first_divergence=self.first, elapsed_s=round(elapsed_s, 3))  # fmt: skip
+                            first_divergence=self.first, elapsed_s=round(elapsed_s, 3),
+                            float32_rounded=rounded)  # fmt: skip
 
 
 def compare_outputs(checks: list[OutputCheck], samples: int, reference_is_expected: bool = True) -> Tally:
-    """Compare every output exactly; ``reference_is_expected`` False when the other side is the specification
-    (QKeras: ``expected`` is then its value, ``got`` the reference's)."""
-    bad_samples = np.zeros(samples, dtype=bool)
-    bad_values = 0
-    first = None
+    """Compare every output exactly (within its float32 bounds where it has some); ``reference_is_expected``
+    False when the other side is the specification (QKeras: ``expected`` is then its value, ``got`` the reference's)."""
+    tally = Tally(np.zeros(samples, dtype=bool), 0, None, np.zeros(samples, dtype=bool))
     for check in checks:
         bad = check.mismatch_mask()
-        bad_values += int(bad.sum())
-        bad_samples |= bad.any(axis=1)
-        if first is None and bad.any():
-            first = check.divergence(bad, reference_is_expected)
-    return Tally(bad_samples, bad_values, first)
+        tally.bad_values += int(bad.sum())
+        tally.bad_samples |= bad.any(axis=1)
+        if tally.first is None and bad.any():
+            tally.first = check.divergence(bad, reference_is_expected)
+        rounded = check.rounded_mask()
+        tally.rounded_values += int(rounded.sum())
+        tally.rounded_samples |= rounded.any(axis=1)
+        tally.rounded_max_ratio = float(np.max(check.rounded_ratios(), initial=tally.rounded_max_ratio))
+    return tally
 
 
 def first_diverging_layer(checks: list[OutputCheck], reference_is_expected: bool = True) -> dict[str, Any] | None:

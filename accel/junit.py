@@ -101,6 +101,10 @@ def _details(result: dict[str, Any]) -> str:
     for key in ("layer", "node", "instance", "index", "expected", "got", "stream"):
         if key in d:
             lines.append(f"first divergence {key}: {d[key]}")
+    rounded = result.get("float32_rounded") or {}
+    if rounded.get("values"):
+        lines.append(f"float32-rounded values (within float32's error bound, not mismatches): {rounded['values']} "
+                     f"in {rounded['samples']} samples, at most {rounded['max_error_over_bound']} of the bound")
     for problem in result.get("problems") or []:
         lines.append(f"problem: {problem}")
     return "\n".join(lines) + "\n"

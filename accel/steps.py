@@ -243,12 +243,26 @@ def verify_build_dir(build_dir: Path, against: str, samples: int, seed: int, *,
 def describe_verify(result: dict[str, Any]) -> str:
     """One human sentence about a verification result; names the first diverging layer on a mismatch."""
     head = f"{result['model']}: {result['samples']} random samples against {result['against']}: "
+    rounded = describe_float32_rounded(result)
     if result["mismatches"] == 0:
+        if rounded:
+            return head + f"all outputs bit-exact except {rounded} ({result['elapsed_s']:.1f} s)."
         return head + f"all outputs bit-exact ({result['elapsed_s']:.1f} s)."
     d = result.get("first_divergence") or {}
     where = f" first diverging layer: {d['layer']} (node {d['node']}) at {d['index']}" if d else ""
     detail = f", expected {d['expected']!r} got {d['got']!r}" if d else ""
-    return head + f"{result['mismatches']} samples differ ({result['mismatched_values']} values);{where}{detail}."
+    also = f"; besides, {rounded}" if rounded else ""
+    return head + f"{result['mismatches']} samples differ ({result['mismatched_values']} values);{where}{detail}{also}."
+
+
+def describe_float32_rounded(result: dict[str, Any]) -> str:
+    """The values QKeras' float32 rounded within its error bound (not mismatches), as a phrase; '' when none."""
+    f = result.get("float32_rounded") or {}
+    if not f.get("values"):
+        return ""
+    return (f"{f['values']} values in {f['samples']} samples that QKeras' float32 rounded within its error bound "
+            f"(at most {f['max_error_over_bound']:.3g} of the bound; float32 may round at "
+            f"{', '.join(f['tensors'][:5])}{' ...' if len(f['tensors']) > 5 else ''})")  # fmt: skip
 
 
 # -- step: build ----------------------------------------------------------------------

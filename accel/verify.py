@@ -20,12 +20,14 @@ import numpy as np
 from accel import AccelError
 from accel.compare import (
     OutputCheck,
+    Tally,
     VerifyResult,
     compare_outputs,
     first_diverging_layer,
     float_to_raw,
     random_inputs,
 )
+from accel.float32 import float32_bounds, rounding_nodes
 from accel.ir import Graph
 from accel.reference import execute
 
@@ -36,12 +38,15 @@ __all__ = ["VerifyResult", "first_divergence", "keras_to_raw", "random_inputs", 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def _check(node: str, layer: str, keras_out: Any, ref: np.ndarray, spec: Any) -> OutputCheck:
-    """QKeras' floats as raw values of the node's type (a float off the grid or range is invalid)."""
+def _check(node: str, layer: str, keras_out: Any, ref: np.ndarray, spec: Any, bounds: Any = None) -> OutputCheck:
+    """QKeras' floats as raw values of the node's type (a float off the grid or range is invalid); ``bounds``:
+    what float32 could make of the exact value there (accel.float32), where it may round."""
     n = ref.shape[0]
     k = np.asarray(keras_out).reshape(n, -1)
     k_raw, ok = float_to_raw(k, spec.dtype)
-    return OutputCheck(node, layer, spec.dtype, spec.shape, ref.reshape(n, -1), k_raw, ok, k)
+    if bounds is not None:
+        bounds = tuple(np.asarray(b).reshape(n, -1) for b in bounds)
+    return OutputCheck(node, layer, spec.dtype, spec.shape, ref.reshape(n, -1), k_raw, ok, k, bounds=bounds)
 
 
 def _keras_view(model: Any, graph: Graph, raw: np.ndarray) -> np.ndarray:
@@ -167,7 +172,9 @@ def verify_against_qkeras(
     """Run QKeras and the reference on ``samples`` random inputs and compare every output exactly.
 
     On a mismatch, up to ``max_trace`` mismatching samples are re-run layer by layer
-    to name the first diverging layer.
+    to name the first diverging layer.  Where QKeras' float32 may round (:mod:`accel.float32`), every layer's
+    QKeras value comes from the same run as the outputs, and values within float32's error bound of the exact
+    ones are counted in ``float32_rounded`` instead of as mismatches.
     """
     import tensorflow as tf
 
@@ -175,6 +182,10 @@ def verify_against_qkeras(
     _allow_grouped_convs(graph)
     t0 = time.perf_counter()
     raw = random_inputs(graph, samples, seed)
+    wide = rounding_nodes(graph)
+    if wide:
+        tally = _compare_float32(model, graph, raw, min(batch_size, FLOAT32_CHUNK))
+        return tally.result(graph.name, "qkeras", time.perf_counter() - t0, wide)
     keras_outs = _predict(keras_outputs_model(model, graph), _keras_view(model, graph, raw), batch_size)
     if len(graph.outputs) == 1:
         keras_outs = [keras_outs]
@@ -195,4 +206,56 @@ def verify_against_qkeras(
             layer_first["index"][0] = int(idx[layer_first["index"][0]])
             first = layer_first
     tally.first = first
-    return tally.result(graph.name, "qkeras", time.perf_counter() - t0)
+    return tally.result(graph.name, "qkeras", time.perf_counter() - t0, [])
+
+
+#: samples per QKeras run on a graph where float32 may round: every layer's output and every traced tensor of
+#: the reference are held for one run, so the batch is kept small
+FLOAT32_CHUNK = 64
+
+
+def _compare_float32(model: Any, graph: Graph, raw: np.ndarray, chunk: int) -> Tally:
+    """Compare outputs within float32 bounds, chunk by chunk; the first diverging layer comes from the same
+    QKeras run as the outputs (a re-run may sum in another order and round differently)."""
+    import tensorflow as tf
+
+    checked = [n for n in graph.nodes if n.matches_source]
+    layers = list(dict.fromkeys(n.source for n in checked))
+    outs_model = keras_outputs_model(model, graph)
+    probe = tf.keras.Model(model.inputs, [*outs_model.outputs, *(model.get_layer(name).output for name in layers)])
+    n_out, samples = len(graph.outputs), raw.shape[0]
+    total = Tally(np.zeros(samples, dtype=bool), 0, None, np.zeros(samples, dtype=bool))
+    for start in range(0, samples, chunk):
+        part = raw[start : start + chunk]
+        outs = _predict(probe, _keras_view(model, graph, part), chunk)
+        outs = outs if isinstance(outs, list) else [outs]
+        trace = execute(graph, part, trace=True).tensors
+        bounds = float32_bounds(graph, trace)
+        keras_outs = _argmax_heads(graph, list(outs[:n_out]))
+        checks = []
+        for name, k_out in zip(graph.outputs, keras_outs, strict=True):
+            source = graph.node(name).source if name not in graph.inputs else name
+            checks.append(_check(name, source, k_out, trace[name], graph.tensors[name], bounds.get(name)))
+        tally = compare_outputs(checks, part.shape[0], reference_is_expected=False)
+        rows = slice(start, start + part.shape[0])
+        total.bad_samples[rows], total.rounded_samples[rows] = tally.bad_samples, tally.rounded_samples
+        total.bad_values += tally.bad_values
+        total.rounded_values += tally.rounded_values
+        total.rounded_max_ratio = max(total.rounded_max_ratio, tally.rounded_max_ratio)
+        if total.first is None and tally.first is not None:
+            idx = np.flatnonzero(tally.bad_samples)
+            by_layer = dict(zip(layers, outs[n_out:], strict=True))
+            per_layer = [_check(n.name, n.source, np.asarray(by_layer[n.source])[idx], trace[n.output][idx],
+                                graph.tensors[n.output], _rows(bounds.get(n.output), idx))
+                         for n in checked]  # fmt: skip
+            first = first_diverging_layer(per_layer, reference_is_expected=False)
+            if first is not None:
+                first["index"][0] = int(idx[first["index"][0]])
+            total.first = first or tally.first
+            total.first["index"][0] += start
+    return total
+
+
+def _rows(bounds: Any, idx: np.ndarray) -> Any:
+    """The bounds of the samples ``idx`` (None stays None)."""
+    return None if bounds is None else (bounds[0][idx], bounds[1][idx])
