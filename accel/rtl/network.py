@@ -64,6 +64,7 @@ import numpy as np
 
 from accel import AccelError
 from accel.deploy.manifest import MANIFEST, SCHEMA_VERSION, BuildManifest, check_target, stream_spec, write_manifest
+from accel.deploy.stream import beat_bytes
 from accel.fixed import FixedType
 from accel.ir import OPS, Graph, Node, TensorSpec
 from accel.ops.lowering import LayerFold, unpadded_input
@@ -425,16 +426,21 @@ def _frame_last(wiring: Wiring, s_in: Stream, s_out: Stream, in_bits: int, out_b
 
 
 def _wire(graph: Graph, fold: dict[str, LayerFold], kind: type[Wiring] = Wiring) -> tuple[Wiring, Stream, Stream]:
-    """Lower every node of ``graph`` with ``fold``: the wiring and the input and output streams."""
+    """Lower every node of ``graph`` with ``fold``, then place the ports' ``accel_frame_last`` (last instance of
+    the wiring, so that the optimiser and the fit check count the same design): the wiring and the input and
+    output streams."""
     wiring = kind(graph, fold)
-    tin = graph.inputs[0]
+    tin, tout = graph.inputs[0], graph.outputs[0]
     spec_in = graph.tensors[tin]
     s_in = Stream("in", spec_in.shape, spec_in.dtype, wiring.first_lanes(tin))
     wiring.streams[tin] = s_in
     wiring.node_of[tin] = ""
     for n in graph.nodes:
         wiring.lower(n)
-    return wiring, s_in, wiring.take(graph.outputs[0])
+    s_out = wiring.take(tout)
+    in_bits, out_bits = (8 * beat_bytes(s.dtype, s.lanes) for s in (s_in, s_out))
+    _frame_last(wiring, s_in, s_out, in_bits, out_bits, tout)
+    return wiring, s_in, s_out
 
 
 class _Sizing(Wiring):
@@ -533,7 +539,7 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
                          "following window only.")
     in_spec = stream_spec(tin, spec_in.shape, spec_in.dtype, s_in.lanes)
     out_spec = stream_spec(tout, graph.tensors[tout].shape, graph.tensors[tout].dtype, s_out.lanes)
-    shell = _frame_last(wiring, s_in, s_out, in_spec.tdata_bits, out_spec.tdata_bits, tout)
+    shell = wiring.instances[-1]  # accel_frame_last, placed last by _wire
     layers, costs = _layers(graph, wiring, fold)
     fit = fit_check(costs, part)
     refuse_overfit(fit, graph.name, allow_overfit)
