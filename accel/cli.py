@@ -27,6 +27,8 @@ import json
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +60,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 # -- commands ----------------------------------------------------------------------
 def cmd_zoo(args: argparse.Namespace) -> int:
     names = zoo_names()
-    print(json.dumps(names) if args.json else "\n".join(names))
+    _out(json.dumps(names) if args.json else "\n".join(names))
     return 0
 
 
@@ -71,7 +73,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     _, graph = load_model(args.model, **_frontend(args))
     info = inspect_graph(graph)
     if args.json:
-        print(json.dumps(info, indent=1))
+        _out(json.dumps(info, indent=1))
     else:
         print_inspect_table(info)
     return 0
@@ -109,7 +111,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             write_junit(junit, [error_case(Path(args.model).name, args.against, exc)])
             raise
         write_junit(junit, [result])
-    print(json.dumps(result) if args.json else describe_verify(result))
+    _out(json.dumps(result) if args.json else describe_verify(result))
     return EXIT_MISMATCH if result["mismatches"] else 0
 
 
@@ -120,9 +122,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         part = DEFAULT_PART  # the Pynq-Z2's part
     summary = build(model, graph, args.backend, Path(args.output), board=args.board, part=part,
                     clock_ns=args.clock_ns, io=args.io, folding=args.folding, budget=args.budget,
-                    target_ii=args.target_ii, source=args.model, allow_overfit=args.allow_overfit,
+                    target_ii=args.target_ii, source=args.model, allow_overfit=args.allow_overfit, force=args.force,
                     **_frontend(args))  # fmt: skip
-    print(json.dumps(summary, indent=1, default=str) if args.json else describe_build(summary))
+    _out(json.dumps(summary, indent=1, default=str) if args.json else describe_build(summary))
     csim = summary.get("csim")
     return EXIT_MISMATCH if csim is not None and not csim.get("ok") else 0
 
@@ -133,7 +135,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     report = make_report(Path(args.dir), synth=not args.no_synth, chart=Path(args.chart) if args.chart else None,
                          jobs=args.jobs)  # fmt: skip
     if args.json:
-        print(json.dumps(report, indent=1, default=str))
+        _out(json.dumps(report, indent=1, default=str))
     else:
         print_report(report)
     return 0
@@ -143,7 +145,7 @@ def cmd_package(args: argparse.Namespace) -> int:
     from accel.deploy.package import package
 
     path = package(Path(args.dir), Path(args.output) if args.output else None)
-    print(json.dumps({"bundle": str(path)}) if args.json else f"board bundle: {path}")
+    _out(json.dumps({"bundle": str(path)}) if args.json else f"board bundle: {path}")
     return 0
 
 
@@ -307,7 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     _frontend_options(s)
     s.add_argument("--backend", choices=BACKENDS, required=True, help="hls (hls4ml) or rtl (accel's Verilog)")
     s.add_argument("-o", "--output", metavar="DIR", required=True, type=_folder,
-                   help="directory to write the project into")
+                   help="directory to write the project into; the build lands there only when complete, and replaces "
+                   "an earlier build of the same model and backend")  # fmt: skip
+    s.add_argument("--force", action="store_true",
+                   help="clear DIR first when it holds another model's or backend's build, or other files "
+                   "(default: refuse)")  # fmt: skip
     s.add_argument("--board", choices=BOARDS, default=None, help="also write the board's Vivado flow")
     s.add_argument("--part", default=None, help="FPGA part (default: xc7z020clg400-1, the Pynq-Z2's)")
     s.add_argument("--clock-ns", type=float, default=10.0, help="target clock period in ns (default: 10)")
@@ -361,12 +367,57 @@ def _format_warning(message, category, filename, lineno, line=None) -> str:  # n
 _python_formatwarning = warnings.formatwarning
 
 
+#: where a command's result goes: stdout, or with --json the stdout saved by :func:`_results_only_on_stdout`
+_RESULTS: list[Any] = []
+
+
+def _out(text: str) -> None:
+    """Print a command's result (the JSON document with --json) to the command's real stdout."""
+    print(text, file=_RESULTS[-1] if _RESULTS else sys.stdout, flush=True)
+
+
+@contextmanager
+def _results_only_on_stdout(enabled: bool) -> Iterator[None]:
+    """With --json, stdout carries the one JSON document and nothing else: while the command runs, everything
+    else written to stdout goes to stderr.  Why at the file-descriptor level: hls4ml's C simulation library
+    (loaded into this process) and the compilers run as subprocesses write to descriptor 1 below Python, and
+    hls4ml prints "Recompiling ... with tracing" through Python's stdout."""
+    if not enabled:
+        yield
+        return
+    saved = sys.stdout
+    saved.flush()
+    try:
+        real = saved.fileno() == 1  # the process's stdout (not a capture that replaced sys.stdout)
+    except (AttributeError, OSError, ValueError):
+        real = False
+    saved_fd = os.dup(1)
+    results = os.fdopen(os.dup(saved_fd), "w") if real else saved
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    _RESULTS.append(results)
+    try:
+        yield
+    finally:
+        _RESULTS.pop()
+        sys.stderr.flush()
+        if real:
+            try:
+                results.close()
+            except OSError:  # a reader that left (`| head`): main() reports nothing for it
+                pass
+        os.dup2(saved_fd, 1)
+        os.close(saved_fd)
+        sys.stdout = saved
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 mismatches found, 2 error)."""
     warnings.formatwarning = _format_warning
     try:
         args = build_parser().parse_args(argv)
-        return int(args.func(args))
+        with _results_only_on_stdout(bool(getattr(args, "json", False))):
+            return int(args.func(args))
     except AccelError as exc:
         print(f"accel: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_ERROR

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from accel import AccelError
+from accel.folders import locked, staged_build
 from accel.resources import zoo
 
 #: what `verify --against` can compare the reference with
@@ -229,14 +230,16 @@ def verify_build_dir(build_dir: Path, against: str, samples: int, seed: int, *,
         raise AccelError(f"{build_dir} is an {backend} build; `--against {against}` needs an {against} build "
                          f"(accel build --backend {against}), or use `--against {backend}`.")  # fmt: skip
     manifest, _, graph = load_build_model(build_dir)
-    if against == "rtl":
-        from accel.rtl.verify import verify_build
+    with locked(build_dir, "build directory"):  # the run writes its simulation and measurements there
+        if against == "rtl":
+            from accel.rtl.verify import verify_build
 
-        result = verify_build(graph, build_dir, samples, seed, simulator=simulator).to_json()
-    elif against == "hls":
-        from accel.hls.build_check import verify_hls_build
+            result = verify_build(graph, build_dir, samples, seed, simulator=simulator).to_json()
+        else:
+            from accel.hls.build_check import verify_hls_build
 
-        result = {**verify_hls_build(graph, build_dir, samples, seed).to_json(), "io_type": manifest.hls.io_type}
+            result = {**verify_hls_build(graph, build_dir, samples, seed).to_json(),
+                      "io_type": manifest.hls.io_type}  # fmt: skip
     return {**result, "build_dir": str(build_dir)}
 
 
@@ -269,8 +272,11 @@ def describe_float32_rounded(result: dict[str, Any]) -> str:
 def build(model: Any, graph: Any, backend: str, out_dir: Path, *, board: str | None = None, part: str | None = None,
           clock_ns: float = 10.0, io: str = "stream", folding: str | None = None, budget: float | None = None,
           target_ii: int | None = None, source: str | None = None, allow_overfit: bool = False,
-          input_type: Any = None, softmax: str | None = None) -> dict[str, Any]:  # fmt: skip
+          input_type: Any = None, softmax: str | None = None, force: bool = False) -> dict[str, Any]:  # fmt: skip
     """Write the backend's project into ``out_dir`` (and the board flow on top); a JSON-ready summary.
+
+    The build is staged and lands in ``out_dir`` only when complete (:func:`accel.folders.staged_build`); a folder
+    holding another model's or backend's build, or other files, is refused unless ``force`` clears it.
 
     ``source`` is the MODEL argument the graph came from (a zoo name or a file), recorded in the manifest with
     the frontend options it was converted with (``input_type``, ``softmax``), so that ``accel verify BUILD_DIR``
@@ -286,24 +292,25 @@ def build(model: Any, graph: Any, backend: str, out_dir: Path, *, board: str | N
     itype = input_type_of(input_type)
     converted = {"input_type": itype.hls if itype is not None else "", "softmax": softmax or ""}
     summary: dict[str, Any] = {"model": graph.name, "backend": backend, "dir": str(out_dir)}
-    if backend == "hls":
-        from accel.hls.project import build_hls_project, csim_project
-
-        summary["manifest"] = build_hls_project(model, graph, out_dir, part=part, clock_ns=clock_ns, io_type=io,
-                                                source=src, source_sha256=sha, **converted)
-        summary["csim"] = csim_project(out_dir)
-    elif backend == "rtl":
-        from accel.rtl.network import build_rtl
-
-        summary["manifest"] = build_rtl(graph, out_dir, folding=folding, part=part, clock_ns=clock_ns,
-                                        source=src, source_sha256=sha, allow_overfit=allow_overfit,
-                                        **converted, **_search(budget, target_ii))  # fmt: skip
-    else:
+    if backend not in BACKENDS:
         raise AccelError(f"backend '{backend}' is unknown; supported: {', '.join(BACKENDS)}.")
-    if board is not None:
-        from accel.deploy.board import write_board_flow
+    with staged_build(out_dir, graph.name, backend, force=force) as stage:
+        if backend == "hls":
+            from accel.hls.project import build_hls_project, csim_project
 
-        summary["board"] = write_board_flow(out_dir, board=board, clock_ns=clock_ns)
+            summary["manifest"] = build_hls_project(model, graph, stage, part=part, clock_ns=clock_ns, io_type=io,
+                                                    source=src, source_sha256=sha, **converted)  # fmt: skip
+            summary["csim"] = csim_project(stage)
+        else:
+            from accel.rtl.network import build_rtl
+
+            summary["manifest"] = build_rtl(graph, stage, folding=folding, part=part, clock_ns=clock_ns,
+                                            source=src, source_sha256=sha, allow_overfit=allow_overfit,
+                                            **converted, **_search(budget, target_ii))  # fmt: skip
+        if board is not None:
+            from accel.deploy.board import write_board_flow
+
+            summary["board"] = write_board_flow(stage, board=board, clock_ns=clock_ns)
     return summary
 
 

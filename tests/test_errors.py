@@ -114,6 +114,33 @@ def _hdf5_not_keras(tmp: Path) -> list[str]:
     return ["inspect", str(p)]
 
 
+def _undefined_size(tmp: Path) -> list[str]:
+    inp = keras.Input((None, None, 2))
+    x = QActivation(quantized_bits(8, 0, 1), name="in_any")(inp)
+    return ["inspect", _save(keras.Model(inp, _conv("conv_any")(x)), tmp / "any.h5")]
+
+
+def _negative_integer(tmp: Path) -> list[str]:
+    conv = _conv("conv_negint", kernel_quantizer=quantized_bits(8, -2, 1, alpha=1))
+    return ["inspect", _save(_model(conv), tmp / "negint.h5")]
+
+
+def _bit_flipped(tmp: Path) -> list[str]:
+    """A saved model with bytes flipped throughout its data (as a bad download or disk)."""
+    path = Path(_save(_model(_conv("conv_ok")), tmp / "flipped.h5"))
+    data = bytearray(path.read_bytes())
+    for k in range(2048, len(data), 997):
+        data[k] ^= 0x55
+    path.write_bytes(bytes(data))
+    return ["verify", str(path)]
+
+
+def _not_a_build_folder(tmp: Path) -> list[str]:
+    (tmp / "mine").mkdir()
+    (tmp / "mine" / "notes.txt").write_text("not a build")
+    return ["build", "digits", "--backend", "rtl", "-o", str(tmp / "mine")]
+
+
 def _file(tmp: Path) -> Path:
     """A plain file where a folder is asked for."""
     f = tmp / "afile"
@@ -158,6 +185,18 @@ CASES = [
     ("verify-output-dir-is-a-file", lambda tmp: ["verify", "digits", "--against", "rtl", "--output-dir",
                                                  str(_file(tmp))], "afile"),
     ("demo-output-is-a-file", lambda tmp: ["demo", "-o", str(_file(tmp))], "afile"),
+    ("undefined-input-size", _undefined_size, "in_any"),
+    ("negative-quantizer-integer", _negative_integer, "conv_negint"),
+    ("bit-flipped-model-file", _bit_flipped, "flipped.h5"),
+    ("build-into-a-folder-that-is-not-a-build", _not_a_build_folder, "mine"),
+    ("budget-over-one", lambda tmp: ["build", "digits", "--backend", "rtl", "-o", str(tmp), "--budget", "2"],
+     "--budget"),
+    ("target-ii-zero", lambda tmp: ["verify", "digits", "--against", "rtl", "--target-ii", "0"], "--target-ii"),
+    ("non-numeric-clock", lambda tmp: ["build", "digits", "--backend", "rtl", "-o", str(tmp), "--clock-ns", "fast"],
+     "--clock-ns"),
+    ("unknown-simulator", lambda tmp: ["verify", "digits", "--against", "rtl", "--sim", "modelsim"], "modelsim"),
+    ("report-jobs-zero", lambda tmp: ["report", str(tmp), "--jobs", "0"], "--jobs"),
+    ("non-numeric-seed", lambda tmp: ["verify", "digits", "--seed", "x"], "--seed"),
 ]
 
 

@@ -50,6 +50,7 @@ LAYERS: tuple[tuple[int, str, str, tuple[str, ...]], ...] = (
     (1, "accel.rtl.params", "shared block-parameter checks", ()),
     (1, "accel.rtl.blocks", "block descriptions", ()),
     (1, "accel.rtl.blocks.*", "block descriptions", ()),
+    (2, "accel.folders", "output folders: locked, temporary, staged builds", ()),
     (2, "accel.ops", "the op catalogue", ()),
     (2, "accel.ops.*", "one module per op: schema, types, reference / HLS / RTL lowerings", ()),
     (3, "accel.reference", "the Graph executor", ()),

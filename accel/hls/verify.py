@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from accel.compare import OutputCheck, VerifyResult, compare_outputs, first_diverging_layer, float_to_raw, random_inputs
+from accel.folders import work_folder
 from accel.ir import Graph
 from accel.reference import execute
 
@@ -111,10 +112,12 @@ def verify_against_hls(
     """Convert ``graph`` with hls4ml, compile the C simulation and compare it with the reference exactly.
 
     ``convert_kwargs`` (strategy, reuse_factor, layer_reuse, ...) go to :func:`accel.hls.convert`.
-    ``elapsed_s`` includes the conversion and the g++ compile.
+    ``elapsed_s`` includes the conversion and the g++ compile.  ``output_dir`` keeps the hls4ml project (locked
+    while the run uses it); without it the project goes to a temporary folder that is removed at the end.
     """
     t0 = time.perf_counter()
-    hmodel, _ = compile_model(model, graph, io_type, output_dir, **convert_kwargs)
-    result = compare(hmodel, graph, samples, seed)
+    with work_folder(output_dir, f"accel_hls_{graph.name}_") as folder:  # a temporary one is removed afterwards
+        hmodel, _ = compile_model(model, graph, io_type, folder, **convert_kwargs)
+        result = compare(hmodel, graph, samples, seed)
     result.elapsed_s = round(time.perf_counter() - t0, 3)
     return result

@@ -8,7 +8,6 @@ measurements go to ``measured.json`` through :mod:`accel.deploy.measured`.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from accel.compare import (
 from accel.deploy.manifest import BuildManifest
 from accel.deploy.measured import Measured, MeasuredLayer, write_measured
 from accel.deploy.stream import pack, unpack
+from accel.folders import work_folder
 from accel.ir import Graph
 from accel.reference import execute
 from accel.rtl.folding import DEFAULT_BUDGET
@@ -139,8 +139,9 @@ def verify_against_rtl(
     simulator: str | None = None,
     trace_layers: bool = True,
 ) -> RtlVerifyResult:
-    """Build the RTL for ``graph`` (:func:`accel.rtl.network.build_rtl` into ``output_dir``, a temporary
-    directory by default) and co-simulate it against the reference: see :func:`verify_build`.
+    """Build the RTL for ``graph`` (:func:`accel.rtl.network.build_rtl` into ``output_dir``, locked for the run;
+    by default a temporary folder removed at the end, reported as ``output_dir=""``) and co-simulate it against
+    the reference: see :func:`verify_build`.
 
     ``model`` is not needed (the graph is the specification); it is accepted for symmetry with the other
     verifiers.  ``folding``, ``budget`` and ``target_ii`` fold the design as for :func:`build_rtl`.  ``elapsed_s``
@@ -149,10 +150,11 @@ def verify_against_rtl(
     del model
     t0 = time.perf_counter()
     _check_graph(graph, samples)
-    out_dir = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix=f"accel_rtl_{graph.name}_"))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    build_rtl(graph, out_dir, folding=folding, budget=budget, target_ii=target_ii)
-    result = verify_build(graph, out_dir, samples, seed, simulator=simulator, trace_layers=trace_layers)
+    with work_folder(output_dir, f"accel_rtl_{graph.name}_") as out_dir:  # a temporary one is removed afterwards
+        build_rtl(graph, out_dir, folding=folding, budget=budget, target_ii=target_ii)
+        result = verify_build(graph, out_dir, samples, seed, simulator=simulator, trace_layers=trace_layers)
+    if output_dir is None:
+        result.output_dir = ""  # nothing was kept
     result.elapsed_s = round(time.perf_counter() - t0, 3)
     return result
 
