@@ -32,7 +32,7 @@ Choices worth knowing:
   :class:`AccelPrecisionWarning` says QKeras itself may round there.
 
 Public API: :func:`load_keras`, :func:`to_graph`, :func:`load_graph`,
-:class:`AccelPrecisionWarning`, :func:`supported_layers`.
+:class:`AccelPrecisionWarning`, :func:`supported_layers`, :func:`qkeras_tf_compat`.
 """
 
 from __future__ import annotations
@@ -48,9 +48,20 @@ from accel.frontend import layers  # noqa: E402, F401  (registers the handlers; 
 from accel.frontend.walk import AccelPrecisionWarning, supported_layers, to_graph  # noqa: E402
 from accel.ir import Graph  # noqa: E402
 
-__all__ = ["AccelPrecisionWarning", "load_graph", "load_keras", "supported_layers", "to_graph"]
+__all__ = ["AccelPrecisionWarning", "load_graph", "load_keras", "qkeras_tf_compat", "supported_layers", "to_graph"]
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def qkeras_tf_compat() -> None:
+    """Let QKeras 0.9's ``QConv2DTranspose`` run on TensorFlow 2.14: its ``call`` uses ``array_ops.stack``,
+    which TensorFlow 2.14 moved to ``array_ops_stack`` (the same function, ``tf.stack``), so building or loading
+    such a model raises ``AttributeError``.  This puts the name back where QKeras looks (only when it is
+    missing; nothing else changes).  :func:`load_keras` calls it; call it before building such a model."""
+    from tensorflow.python.ops import array_ops, array_ops_stack
+
+    if not hasattr(array_ops, "stack"):
+        array_ops.stack = array_ops_stack.stack
 
 
 def load_keras(path: str | Path) -> Any:
@@ -78,6 +89,7 @@ def load_keras(path: str | Path) -> Any:
     import tensorflow as tf
     from qkeras.utils import _add_supported_quantized_objects
 
+    qkeras_tf_compat()
     custom: dict[str, Any] = {}
     _add_supported_quantized_objects(custom)
     try:
