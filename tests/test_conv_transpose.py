@@ -11,7 +11,10 @@ one sentence naming the layer."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -28,6 +31,7 @@ from accel.frontend.lowering import transpose_conv  # noqa: E402
 from accel.verify import verify_against_qkeras  # noqa: E402
 
 L = tf.keras.layers
+ROOT = Path(__file__).resolve().parent.parent
 qkeras_tf_compat()  # QKeras 0.9's QConv2DTranspose needs it on TensorFlow 2.14
 
 # (input (h, w, c), filters, kernel, strides, padding)
@@ -111,6 +115,19 @@ def test_model_is_exact_against_qkeras(name: str) -> None:
     assert g.tensors["smooth"].shape == tuple(m.output_shape[1:])
     r = verify_against_qkeras(m, g, 300, seed=1)
     assert (r.samples, r.mismatches) == (300, 0), r.first_divergence
+
+
+@pytest.mark.slow
+def test_saved_model_verifies_from_the_command_line(tmp_path: Path) -> None:
+    """A saved .h5 QConv2DTranspose model, verified by ``accel verify`` in a fresh process: loading it runs QKeras's
+    ``call``, which needs :func:`qkeras_tf_compat` on TensorFlow 2.14 (load_keras applies it)."""
+    path = tmp_path / "upnet.h5"
+    _model(shape=(3, 4, 2)).save(str(path))
+    argv = [sys.executable, "-m", "accel.cli", "verify", str(path), "--against", "qkeras", "--samples", "100", "--json"]
+    r = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert (result["samples"], result["mismatches"]) == (100, 0)
 
 
 def test_plain_keras_layer_is_lowered_like_the_qkeras_one() -> None:

@@ -25,6 +25,8 @@ Choices worth knowing:
   the folded weights themselves and are converted exactly; the refusal names the fold for
   the layer before it (a dense or separable layer goes through a 1x1 QConv2DBatchnorm:
   QKeras 0.9 has no QDenseBatchnorm);
+* a transposed conv becomes zero insertion then a padded stride-1 conv with the flipped
+  kernel (the padding gives Keras's output size), so no new arithmetic is involved;
 * a model with several inputs is refused (every backend streams one input);
 * an average over a non-power-of-two count has no exact type, so the quantizing
   activation after it is fused into the pool node (one exact rounding of ``sum / N``);
