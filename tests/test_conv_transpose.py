@@ -153,22 +153,28 @@ def test_bad_transposed_convs_are_refused(kw, match) -> None:
         to_graph(m)
 
 
+#: the backends get a square and a non-square transposed conv (each followed by a stride-1 one)
+BACKEND_MODELS = ["k3_s2_same", "k3x2_s2x3_same_nobias"]
+
+
 @pytest.mark.hls
 @pytest.mark.slow
+@pytest.mark.parametrize("name", BACKEND_MODELS)
 @pytest.mark.parametrize("io_type", ["io_stream", "io_parallel"])
-def test_model_is_exact_against_hls(io_type: str, tmp_path: Path) -> None:
+def test_model_is_exact_against_hls(io_type: str, name: str, tmp_path: Path) -> None:
     from accel.hls import verify_against_hls
 
-    m = _model(shape=(4, 5, 2))
+    m = _model(**(MODELS[name] | {"shape": MODELS[name].get("shape", (4, 5, 2))}))
     r = verify_against_hls(m, to_graph(m), 20, io_type=io_type, seed=2, output_dir=tmp_path)
     assert (r.samples, r.mismatches) == (20, 0), r.first_divergence
 
 
 @pytest.mark.rtl
 @pytest.mark.slow
-def test_model_is_exact_against_rtl(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", BACKEND_MODELS)
+def test_model_is_exact_against_rtl(name: str, tmp_path: Path) -> None:
     from accel.rtl.verify import verify_against_rtl
 
-    m = _model(shape=(4, 5, 2))
+    m = _model(**(MODELS[name] | {"shape": MODELS[name].get("shape", (4, 5, 2))}))
     r = verify_against_rtl(m, to_graph(m), 3, seed=3, output_dir=tmp_path)
     assert (r.samples, r.mismatches, r.problems) == (3, 0, []), r.first_divergence
