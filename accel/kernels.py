@@ -159,6 +159,16 @@ def upsample(x: np.ndarray, factor: tuple[int, int]) -> np.ndarray:
     return np.repeat(np.repeat(x, factor[0], axis=1), factor[1], axis=2)
 
 
+def zero_insert(x: np.ndarray, strides: tuple[int, int]) -> np.ndarray:
+    """``strides - 1`` zero rows / columns between neighbouring rows / columns, none outside:
+    ``(N, H, W, C)`` -> ``(N, (H-1)*sh+1, (W-1)*sw+1, C)``."""
+    sh, sw = strides
+    n, h, w, c = x.shape
+    y = np.zeros((n, (h - 1) * sh + 1, (w - 1) * sw + 1, c), dtype=np.int64)
+    y[:, ::sh, ::sw, :] = x
+    return y
+
+
 def threshold(x: np.ndarray, thresholds: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """``levels[k]`` where ``k`` is the number of (increasing) thresholds at or below ``x``; raw integers."""
     return np.asarray(levels, dtype=np.int64)[np.searchsorted(thresholds, x, side="right")]

@@ -179,6 +179,8 @@ def configurations() -> list[Block]:
         ChannelShuffle("shuf_8x8x64_g4_l1", 8, 8, 64, 1, 8, 4),
         Upsample("up_8x8x16_2x2_l4", 8, 8, 16, 4, 8, (2, 2)),
         Upsample("up_16x16x32_2x2_l1", 16, 16, 32, 1, 8, (2, 2)),
+        Upsample("zi_8x8x16_2x2_l4", 8, 8, 16, 4, 8, (2, 2), zero=True),
+        Upsample("zi_16x16x32_2x2_l1", 16, 16, 32, 1, 8, (2, 2), zero=True),
         WidthConverter("wd_8x8x16_4to1", 8, 8, 16, 8, 4, 1),
         WidthConverter("wd_8x8x64_1to8", 8, 8, 64, 8, 1, 8),
         WidthConverter("wd_25x5x64_8to2", 25, 5, 64, 8, 8, 2),

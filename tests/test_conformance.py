@@ -249,6 +249,15 @@ def _eval_upsample(node: Node, xs: list[np.ndarray]) -> np.ndarray:
                   for s, i, j, k in product(range(n), range(h * fh), range(w * fw), range(c))})  # fmt: skip
 
 
+def _eval_zero_insert(node: Node, xs: list[np.ndarray]) -> np.ndarray:
+    """Output (i, j) holds input (i / sh, j / sw) where both divide, zero elsewhere."""
+    (x,) = xs
+    sh, sw = node.attrs["strides"]
+    n, h, w, c = x.shape
+    return _fill({(s, i, j, k): x[s, i // sh, j // sw, k] if i % sh == 0 and j % sw == 0 else Fraction(0)
+                  for s, i, j, k in product(range(n), range((h - 1) * sh + 1), range((w - 1) * sw + 1), range(c))})
+
+
 def _eval_shuffle(node: Node, xs: list[np.ndarray]) -> np.ndarray:
     """Channel g * (C/groups) + i moves to i * groups + g."""
     (x,) = xs
@@ -314,6 +323,7 @@ INDEPENDENT: dict[str, Callable[[Node, list[np.ndarray]], np.ndarray]] = {
     "channel_shuffle": _eval_shuffle,
     "argmax": _eval_argmax,
     "threshold": _eval_threshold,
+    "zero_insert": _eval_zero_insert,
 }
 
 

@@ -46,8 +46,13 @@ def _model(build) -> keras.Model:
 
 # Each case: (id, builder of argv given tmp_path, text that must appear in the message)
 def _unsupported_layer(tmp: Path) -> list[str]:
-    m = _model(lambda x: keras.layers.Conv2DTranspose(2, 3, name="upconv")(x))
+    m = _model(lambda x: keras.layers.LocallyConnected2D(2, 3, name="locconv")(x))
     return ["inspect", _save(m, tmp / "t.h5")]
+
+
+def _transpose_output_padding(tmp: Path) -> list[str]:
+    m = _model(lambda x: keras.layers.Conv2DTranspose(2, 3, strides=2, output_padding=1, name="upconv")(x))
+    return ["inspect", _save(m, tmp / "tp.h5")]
 
 
 def _lstm(tmp: Path) -> list[str]:
@@ -153,7 +158,8 @@ CASES = [
     ("missing-file", lambda tmp: ["inspect", str(tmp / "missing.h5")], "missing.h5"),
     ("non-hdf5-file", _non_hdf5, "notes.h5"),
     ("hdf5-not-keras", _hdf5_not_keras, "data.h5"),
-    ("unsupported-conv2dtranspose", _unsupported_layer, "upconv"),
+    ("unsupported-locallyconnected2d", _unsupported_layer, "locconv"),
+    ("conv2dtranspose-output-padding", _transpose_output_padding, "upconv"),
     ("unsupported-lstm", _lstm, "rnn"),
     ("conv-without-kernel-quantizer", _no_kernel_quantizer, "conv_nq"),
     ("non-power-of-two-alpha", _alpha, "conv_alpha"),
@@ -241,7 +247,7 @@ def test_bad_input_gives_one_line_error(tmp_path: Path, capsys, argv_of, names: 
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize(("make", "names"), [(_non_hdf5, "notes.h5"), (_unsupported_layer, "upconv")])
+@pytest.mark.parametrize(("make", "names"), [(_non_hdf5, "notes.h5"), (_unsupported_layer, "locconv")])
 def test_error_from_a_real_process_is_one_line(tmp_path: Path, make, names: str) -> None:
     """In a fresh process TensorFlow's start-up logging must not add lines to stderr either."""
     import subprocess

@@ -25,6 +25,8 @@ Choices worth knowing:
   the folded weights themselves and are converted exactly; the refusal names the fold for
   the layer before it (a dense or separable layer goes through a 1x1 QConv2DBatchnorm:
   QKeras 0.9 has no QDenseBatchnorm);
+* a transposed conv becomes zero insertion then a padded stride-1 conv with the flipped
+  kernel (the padding gives Keras's output size), so no new arithmetic is involved;
 * a model with several inputs is refused (every backend streams one input);
 * an average over a non-power-of-two count has no exact type, so the quantizing
   activation after it is fused into the pool node (one exact rounding of ``sum / N``);
@@ -32,7 +34,7 @@ Choices worth knowing:
   :class:`AccelPrecisionWarning` says QKeras itself may round there.
 
 Public API: :func:`load_keras`, :func:`to_graph`, :func:`load_graph`,
-:class:`AccelPrecisionWarning`, :func:`supported_layers`.
+:class:`AccelPrecisionWarning`, :func:`supported_layers`, :func:`qkeras_tf_compat`.
 """
 
 from __future__ import annotations
@@ -48,9 +50,20 @@ from accel.frontend import layers  # noqa: E402, F401  (registers the handlers; 
 from accel.frontend.walk import AccelPrecisionWarning, supported_layers, to_graph  # noqa: E402
 from accel.ir import Graph  # noqa: E402
 
-__all__ = ["AccelPrecisionWarning", "load_graph", "load_keras", "supported_layers", "to_graph"]
+__all__ = ["AccelPrecisionWarning", "load_graph", "load_keras", "qkeras_tf_compat", "supported_layers", "to_graph"]
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def qkeras_tf_compat() -> None:
+    """Let QKeras 0.9's ``QConv2DTranspose`` run on TensorFlow 2.14: its ``call`` uses ``array_ops.stack``,
+    which TensorFlow 2.14 moved to ``array_ops_stack`` (the same function, ``tf.stack``), so building or loading
+    such a model raises ``AttributeError``.  This puts the name back where QKeras looks (only when it is
+    missing; nothing else changes).  :func:`load_keras` calls it; call it before building such a model."""
+    from tensorflow.python.ops import array_ops, array_ops_stack
+
+    if not hasattr(array_ops, "stack"):
+        array_ops.stack = array_ops_stack.stack
 
 
 def load_keras(path: str | Path) -> Any:
@@ -78,6 +91,7 @@ def load_keras(path: str | Path) -> Any:
     import tensorflow as tf
     from qkeras.utils import _add_supported_quantized_objects
 
+    qkeras_tf_compat()
     custom: dict[str, Any] = {}
     _add_supported_quantized_objects(custom)
     try:

@@ -25,6 +25,7 @@ from accel.frontend.lowering import (
     own_node_name,
     quantized_bias,
     quantized_weight,
+    transpose_conv,
     window_pads,
 )
 from accel.frontend.quantizers import activation_requant, is_softmax
@@ -121,6 +122,27 @@ def conv2d(ctx: Context, layer: Any) -> None:
         weight = quantized_weight(layer, layer.kernel, quantizer, "kernel")
         bias = _bias_of(layer, layer.filters)
     y = emit_conv_with_activation(ctx, layer, x, "conv2d", weight, bias, kernel, stride, pads, groups=layer.groups)
+    ctx.set(layer, y)
+
+
+@handler("QConv2DTranspose", "Conv2DTranspose")
+def conv2d_transpose(ctx: Context, layer: Any) -> None:
+    """Transposed conv -> ``zero_insert`` (none for stride 1) + a stride-1 ``conv2d`` with the flipped kernel and
+    the padding that gives Keras's output (:func:`accel.frontend.lowering.transpose_conv`); QKeras quantizes the
+    kernel and bias as QConv2D does."""
+    check_conv_geometry(layer)
+    if getattr(layer, "output_padding", None) is not None:
+        raise AccelError(f"layer {layer.name} ({type(layer).__name__}) has output_padding {layer.output_padding}; "
+                         "supported: None (the output size Keras derives from the strides and padding).")  # fmt: skip
+    x = ctx.input_tensor(layer)
+    stride = _pair(layer.strides)
+    w_raw, w_type = quantized_weight(layer, layer.kernel, getattr(layer, "kernel_quantizer_internal", None), "kernel")
+    weight, kernel, pads = transpose_conv(layer, ctx.spec(x).shape, w_raw, stride)
+    if stride != (1, 1):
+        x = ctx.add(f"{layer.name}_zero_insert", "zero_insert", [x], layer, matches_source=False,
+                    attrs={"strides": stride})  # fmt: skip
+    y = emit_conv_with_activation(ctx, layer, x, "conv2d", (weight, w_type), _bias_of(layer, layer.filters), kernel,
+                                  (1, 1), pads, groups=1)  # fmt: skip
     ctx.set(layer, y)
 
 

@@ -3,7 +3,8 @@
 * quantized weights and biases, taken exactly as QKeras uses them at inference;
 * batch-norm folding, reproducing QKeras' own ``call(training=False)`` computation;
 * a conv with its fused activation -> conv node + separate ``quantize`` node;
-* separable -> depthwise + pointwise, dense -> 1x1 conv (in accel.frontend.layers).
+* separable -> depthwise + pointwise, dense -> 1x1 conv (in accel.frontend.layers);
+* a transposed conv -> ``zero_insert`` + a padded ``conv2d`` with the kernel flipped (:func:`transpose_conv`).
 """
 
 from __future__ import annotations
@@ -82,6 +83,41 @@ def window_pads(layer: Any, in_shape: tuple[int, int, int], kernel, stride) -> t
         pl, pr = same_pads(in_shape[1], kernel[1], stride[1])
         return (pt, pb, pl, pr)
     raise AccelError(f"layer {layer.name} has padding '{padding}'; supported: 'same', 'valid'.")
+
+
+def transpose_conv_axis(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int, int, int]:
+    """One axis of a Keras ``Conv2DTranspose`` (``output_padding=None``, no dilation) as zero insertion then a
+    stride-1 'valid' conv: (output length, the conv's kernel, zeros before, zeros after).
+
+    Keras's output length (``conv_utils.deconv_output_length``): ``size*stride + max(kernel - stride, 0)`` for
+    'valid', ``size*stride`` for 'same'.  TensorFlow computes the transposed conv as the gradient of a conv of
+    that output, whose 'same' padding puts ``max(kernel - stride, 0) // 2`` zeros before; input pixel ``i``
+    then adds ``x[i] * w[t]`` at output ``i*stride + t - before``.  Zero insertion puts ``x[i]`` at
+    ``i*stride``, so a conv with the flipped kernel and ``kernel - 1 - before`` zeros in front computes the
+    same sums; the zeros after make its output the Keras length.  A kernel smaller than the stride is
+    zero-extended to the stride (the extra taps add nothing and the output length is the same), which keeps
+    both paddings below the kernel, as the RTL window needs.
+    """
+    out = size * stride + (max(kernel - stride, 0) if padding == "valid" else 0)
+    k = max(kernel, stride)
+    before = max(kernel - stride, 0) // 2 if padding == "same" else 0
+    lo = k - 1 - before
+    hi = out + k - 1 - ((size - 1) * stride + 1) - lo
+    return out, k, lo, hi
+
+
+def transpose_conv(layer: Any, in_shape: tuple[int, int, int], weight: np.ndarray, stride: tuple[int, int]
+                   ) -> tuple[np.ndarray, tuple[int, int], tuple[int, int, int, int]]:  # fmt: skip
+    """A transposed conv's kernel ``(kh, kw, filters, in_channels)`` as the equivalent conv's: (weight
+    ``(kh', kw', in_channels, filters)``, kernel ``(kh', kw')``, pads (top, bottom, left, right)) for the
+    zero-inserted input (see :func:`transpose_conv_axis`)."""
+    if layer.padding not in ("same", "valid"):
+        raise AccelError(f"layer {layer.name} has padding '{layer.padding}'; supported: 'same', 'valid'.")
+    _, kh, pt, pb = transpose_conv_axis(in_shape[0], weight.shape[0], stride[0], layer.padding)
+    _, kw, pl, pr = transpose_conv_axis(in_shape[1], weight.shape[1], stride[1], layer.padding)
+    full = np.zeros((kh, kw, *weight.shape[2:]), dtype=weight.dtype)
+    full[: weight.shape[0], : weight.shape[1]] = weight
+    return full[::-1, ::-1].transpose(0, 1, 3, 2).copy(), (kh, kw), (pt, pb, pl, pr)
 
 
 def emit_conv(

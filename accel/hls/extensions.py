@@ -11,7 +11,9 @@ pooling only supports pool == stride without padding, so other max pools are low
 ``--softmax argmax`` head) is lowered to ``AccelArgMax``.  The kernels are in
 ``hls_templates/nnet_accel_pool.h`` (io_parallel and io_stream).  accel's ``threshold`` op (QKeras's
 power-of-two and sign activations as a step function of raw values) has no hls4ml counterpart and is lowered
-to ``AccelThreshold`` (``hls_templates/nnet_accel_threshold.h``).
+to ``AccelThreshold`` (``hls_templates/nnet_accel_threshold.h``).  Nor has it a zero insertion (the first step
+of accel's transposed convolution): the ``zero_insert`` op is lowered to ``AccelZeroInsert``
+(``hls_templates/nnet_accel_zero_insert.h``).
 
 :func:`register` is idempotent and is called by :func:`accel.hls.convert`.
 """
@@ -30,6 +32,7 @@ from accel.resources import templates_dir
 TEMPLATE_DIR = templates_dir()
 POOL_HEADER = TEMPLATE_DIR / "nnet_accel_pool.h"
 THRESHOLD_HEADER = TEMPLATE_DIR / "nnet_accel_threshold.h"
+ZERO_INSERT_HEADER = TEMPLATE_DIR / "nnet_accel_zero_insert.h"
 
 ROUNDING_CODE = {Rounding.TRUNCATE: 0, Rounding.ROUND_HALF_UP: 1, Rounding.ROUND_HALF_EVEN: 2}
 
@@ -160,6 +163,46 @@ class AccelThresholdFunctionTemplate(FunctionCallTemplate):
         return "nnet::accel_threshold_cl<{input_t}, {output_t}, {config}>({input}, {output});".format(**params)
 
 
+class AccelZeroInsert(Layer):
+    """accel's ``zero_insert`` op: ``stride - 1`` zero rows / columns between neighbouring ones (geometry from
+    accel's lowering)."""
+
+    _expected_attributes = []  # attributes are set by accel's lowering, not parsed from Keras
+
+    def initialize(self) -> None:
+        a = self.attributes
+        self.add_output_variable([a["out_height"], a["out_width"], a["n_chan"]])
+
+
+_ZERO_INSERT_CONFIG = """struct config{index} : nnet::accel_zero_insert_config {{
+    static const unsigned in_height = {in_height};
+    static const unsigned in_width = {in_width};
+    static const unsigned n_chan = {n_chan};
+    static const unsigned stride_height = {stride_height};
+    static const unsigned stride_width = {stride_width};
+    static const unsigned out_height = {out_height};
+    static const unsigned out_width = {out_width};
+}};
+"""
+
+
+class AccelZeroInsertConfigTemplate(LayerConfigTemplate):
+    def __init__(self) -> None:
+        super().__init__(AccelZeroInsert)
+
+    def format(self, node) -> str:
+        return _ZERO_INSERT_CONFIG.format(**self._default_config_params(node))
+
+
+class AccelZeroInsertFunctionTemplate(FunctionCallTemplate):
+    def __init__(self) -> None:
+        super().__init__(AccelZeroInsert, include_header=[f"nnet_utils/{ZERO_INSERT_HEADER.name}"])
+
+    def format(self, node) -> str:
+        params = self._default_function_params(node)
+        return "nnet::accel_zero_insert_cl<{input_t}, {output_t}, {config}>({input}, {output});".format(**params)
+
+
 _registered = False
 
 
@@ -172,11 +215,14 @@ def register() -> None:
     register_layer("AccelMaxPool", AccelMaxPool)
     register_layer("AccelArgMax", AccelArgMax)
     register_layer("AccelThreshold", AccelThreshold)
+    register_layer("AccelZeroInsert", AccelZeroInsert)
     for backend_name in ("Vivado", "Vitis"):
         backend = hls4ml.backends.get_backend(backend_name)
         for template in (AccelPoolConfigTemplate, AccelPoolFunctionTemplate, AccelThresholdConfigTemplate,
-                         AccelThresholdFunctionTemplate):  # fmt: skip
+                         AccelThresholdFunctionTemplate, AccelZeroInsertConfigTemplate,
+                         AccelZeroInsertFunctionTemplate):  # fmt: skip
             backend.register_template(template)
         backend.register_source(POOL_HEADER)
         backend.register_source(THRESHOLD_HEADER)
+        backend.register_source(ZERO_INSERT_HEADER)
     _registered = True

@@ -17,6 +17,7 @@ from accel.ops import (  # noqa: F401  (imported for registration)
     reshape,
     threshold,
     upsample,
+    zero_insert,
 )
 from accel.ops.common import window_out_size
 

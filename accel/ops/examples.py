@@ -99,13 +99,14 @@ def same_window_pads(shape: tuple[int, int, int], kernel: tuple[int, int], strid
 
 def conv_node(b: GraphBuilder, name: str, x: str, rng: np.random.Generator, cout: int,
               kernel: tuple[int, int] = (1, 1), stride: tuple[int, int] = (1, 1), padding: str = "valid",
-              groups: int = 1) -> str:  # fmt: skip
+              groups: int = 1, pads: tuple[int, int, int, int] | None = None) -> str:  # fmt: skip
     """A ``QConv2D`` (a ``QDense`` when 1x1 on (1, 1, N)) with random quantized weights and bias, as the frontend
-    emits it."""
+    emits it; explicit ``pads`` (as a transposed conv's lowering gives them) override ``padding``."""
     spec = b.spec(x)
     w, wt = random_weights(rng, (*kernel, spec.shape[2] // groups, cout))
     bias, bt = random_bias(rng, cout, spec.dtype.frac + wt.frac + 2)
-    pads = same_window_pads(spec.shape, kernel, stride) if padding == "same" else (0, 0, 0, 0)
+    if pads is None:
+        pads = same_window_pads(spec.shape, kernel, stride) if padding == "same" else (0, 0, 0, 0)
     attrs = {"kernel": kernel, "stride": stride, "pads": pads, "groups": groups}
     return b.add(name, "conv2d", [x], attrs, {"weight": w, "bias": bias}, {"weight": wt, "bias": bt})
 

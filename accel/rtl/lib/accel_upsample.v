@@ -1,4 +1,8 @@
-// accel_upsample: nearest-neighbour upsampling by integer factors FH x FW (Keras UpSampling2D 'nearest')
+// accel_upsample: nearest-neighbour upsampling by integer factors FH x FW (Keras UpSampling2D 'nearest'),
+// or, with ZERO = 1, zero insertion (the first step of a transposed convolution): FH-1 zero rows between
+// input rows and FW-1 zero pixels between input pixels, none after the last, so (H, W, C) becomes
+// ((H-1)*FH+1, (W-1)*FW+1, C).  Both modes walk the same replay counters; zero insertion only replaces
+// every repeat but the first by zeros and ends a row (frame) at the last pixel's (row's) first repeat.
 //
 // An input row is written into one bank of a two-row buffer (LUT RAM) while the other bank is read
 // out FH times, each pixel FW times.  The output side runs at one beat per cycle; the input side
@@ -14,7 +18,8 @@ module accel_upsample #(
     parameter P = 1,        // lanes per beat (divides C)
     parameter DATA_W = 8,   // element width (elements are only copied)
     parameter FH = 2,       // vertical factor
-    parameter FW = 2        // horizontal factor
+    parameter FW = 2,       // horizontal factor
+    parameter ZERO = 0      // 0: repeat each pixel (nearest); 1: the pixel, then zeros (zero insertion)
 ) (
     input  wire                clk,
     input  wire                rst,
@@ -48,8 +53,8 @@ localparam [FWW-1:0] FW_LAST = FW - 1;
 /* verilator lint_on WIDTH */
 
 initial begin
-    if (P < 1 || C % P != 0 || FH < 1 || FW < 1 || H < 1 || W < 1) begin
-        $error("%m: illegal parameters (C=%0d P=%0d FH=%0d FW=%0d)", C, P, FH, FW);
+    if (P < 1 || C % P != 0 || FH < 1 || FW < 1 || H < 1 || W < 1 || (ZERO != 0 && ZERO != 1)) begin
+        $error("%m: illegal parameters (C=%0d P=%0d FH=%0d FW=%0d ZERO=%0d)", C, P, FH, FW, ZERO);
         $finish;
     end
 end
@@ -70,9 +75,13 @@ reg [YW-1:0] y;
 wire in_fire = s_axis_tvalid && s_axis_tready;
 wire out_fire = m_axis_tvalid && m_axis_tready;
 wire beat_end = (beat == B_LAST);
-wire pix_end = beat_end && (rx == FW_LAST);
+// zero insertion: the last pixel of a row and the last row of a frame are not followed by zeros
+wire last_x = (ZERO != 0) && (x == X_LAST);
+wire last_y = (ZERO != 0) && (y == Y_LAST);
+wire pix_end = beat_end && ((rx == FW_LAST) || last_x);
 wire row_end = pix_end && (x == X_LAST);
-wire rep_end = row_end && (ry == FH_LAST);
+wire rep_end = row_end && ((ry == FH_LAST) || last_y);
+wire zero_beat = (ZERO != 0) && ((rx != {FWW{1'b0}}) || (ry != {FHW{1'b0}}));
 // the top address bit may be unused (AW leaves room so the beat zero-extends)
 /* verilator lint_off UNUSEDSIGNAL */
 wire [AW-1:0] rd_addr = (rd_bank ? RB_C : {AW{1'b0}}) + rd_base + {{(AW - BW){1'b0}}, beat};
@@ -82,7 +91,7 @@ wire [AW-1:0] wr_full_addr = (wr_bank ? RB_C : {AW{1'b0}}) + wr_addr;
 assign s_axis_tready = wr_bank ? !full1 : !full0;
 assign m_axis_tvalid = rd_bank ? full1 : full0;
 /* verilator lint_off WIDTH */
-assign m_axis_tdata = mem[rd_addr];
+assign m_axis_tdata = zero_beat ? {P*DATA_W{1'b0}} : mem[rd_addr];
 /* verilator lint_on WIDTH */
 assign m_axis_tlast = rep_end && (y == Y_LAST);
 
@@ -111,14 +120,14 @@ always @(posedge clk) begin
     if (out_fire) begin
         beat <= beat_end ? {BW{1'b0}} : beat + 1'b1;
         if (beat_end) begin
-            rx <= (rx == FW_LAST) ? {FWW{1'b0}} : rx + 1'b1;
+            rx <= pix_end ? {FWW{1'b0}} : rx + 1'b1;
         end
         if (pix_end) begin
             x <= (x == X_LAST) ? {XW{1'b0}} : x + 1'b1;
             rd_base <= (x == X_LAST) ? {AW{1'b0}} : rd_base + CB_C;
         end
         if (row_end) begin
-            ry <= (ry == FH_LAST) ? {FHW{1'b0}} : ry + 1'b1;
+            ry <= rep_end ? {FHW{1'b0}} : ry + 1'b1;
         end
         if (rep_end) begin
             y <= (y == Y_LAST) ? {YW{1'b0}} : y + 1'b1;
