@@ -28,7 +28,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -402,10 +402,8 @@ def _results_only_on_stdout(enabled: bool) -> Iterator[None]:
         _RESULTS.pop()
         sys.stderr.flush()
         if real:
-            try:
+            with suppress(OSError):  # a reader that left (`| head`): main() reports nothing for it
                 results.close()
-            except OSError:  # a reader that left (`| head`): main() reports nothing for it
-                pass
         os.dup2(saved_fd, 1)
         os.close(saved_fd)
         sys.stdout = saved

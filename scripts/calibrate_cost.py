@@ -43,6 +43,7 @@ from accel.rtl.blocks.gap import GlobalAvgPool  # noqa: E402
 from accel.rtl.blocks.maxpool import MaxPool  # noqa: E402
 from accel.rtl.blocks.maxpool_win import MaxPoolWindowed  # noqa: E402
 from accel.rtl.blocks.mvu import Mvu, dot_sum_width  # noqa: E402
+from accel.rtl.blocks.pad import Pad  # noqa: E402
 from accel.rtl.blocks.requant import Requant  # noqa: E402
 from accel.rtl.blocks.shuffle import ChannelShuffle  # noqa: E402
 from accel.rtl.blocks.threshold import Threshold  # noqa: E402
@@ -181,6 +182,8 @@ def configurations() -> list[Block]:
         Upsample("up_16x16x32_2x2_l1", 16, 16, 32, 1, 8, (2, 2)),
         Upsample("zi_8x8x16_2x2_l4", 8, 8, 16, 4, 8, (2, 2), zero=True),
         Upsample("zi_16x16x32_2x2_l1", 16, 16, 32, 1, 8, (2, 2), zero=True),
+        Pad("pad_8x8x16_1203_l4", 8, 8, 16, 4, 8, (1, 2, 0, 3)),
+        Pad("pad_32x32x32_2222_l1", 32, 32, 32, 1, 8, (2, 2, 2, 2)),
         WidthConverter("wd_8x8x16_4to1", 8, 8, 16, 8, 4, 1),
         WidthConverter("wd_8x8x64_1to8", 8, 8, 64, 8, 1, 8),
         WidthConverter("wd_25x5x64_8to2", 25, 5, 64, 8, 8, 2),

@@ -59,6 +59,7 @@ def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
     from accel.rtl.blocks.maxpool import MaxPool
     from accel.rtl.blocks.maxpool_win import MaxPoolWindowed
     from accel.rtl.blocks.mvu import Mvu
+    from accel.rtl.blocks.pad import Pad
     from accel.rtl.blocks.requant import Requant
     from accel.rtl.blocks.shuffle import ChannelShuffle
     from accel.rtl.blocks.threshold import Threshold
@@ -110,6 +111,8 @@ def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
                             thr.verilog_parameters(rom_params)),
         "accel_upsample": ("8x8x16, 2x2, 8b, 4 lanes", Upsample(
             "q_up", 8, 8, 16, 4, 8, (2, 2)).verilog_parameters()),
+        "accel_pad": ("8x8x16 padded (1, 2, 0, 3), 8b, 4 lanes", Pad(
+            "q_pad", 8, 8, 16, 4, 8, (1, 2, 0, 3)).verilog_parameters()),
         "accel_argmax": ("1x1x10 logits, 16b, 2 lanes", ArgMax(
             "q_am", 1, 1, 10, 2, FixedType(True, 16, 6), FixedType(False, 4, 4)).verilog_parameters()),
         "accel_width": ("8x8x16, 8b, 4 -> 1 lanes", WidthConverter(

@@ -74,3 +74,45 @@ def test_a_type_wider_than_62_bits_names_the_node() -> None:
                                          r"supported widths are 1 to 62 bits\.$"):  # fmt: skip
         b.add("conv1", "conv2d", [x], attrs, {"weight": w, "bias": np.zeros(2, int)},
               {"weight": FixedType(True, 32, 1), "bias": FixedType(True, 2, 1)})  # fmt: skip
+
+
+S6 = FixedType(True, 6, 2)
+
+
+def _pad_graph(name: str) -> Graph:
+    """The pads the RTL backend cannot fold into a window, each made by an accel_pad block."""
+    rng = np.random.default_rng(5)
+    w3 = FixedType(True, 4, 1)
+    b = GraphBuilder(name)
+    x = b.input("x", (5, 4, 2), S6)
+    if name == "pad_two_readers":  # one pad read by a conv and by an add
+        p = b.add("p", "pad", [x], {"pads": (1, 0, 0, 1)})
+        c = b.add("c", "conv2d", [p], {"kernel": (1, 1)}, {"weight": rng.integers(-8, 8, (1, 1, 2, 2)),
+                                                          "bias": np.zeros(2, int)}, {"weight": w3, "bias": S6})
+        q = b.add("q", "quantize", [c], {"out_type": S6, "rounding": Rounding.ROUND_HALF_EVEN,
+                                         "overflow": Overflow.SATURATE, "relu": False})  # fmt: skip
+        return b.build([b.add("a", "add", [p, q])])
+    if name == "pad_as_output":
+        return b.build([b.add("p", "pad", [x], {"pads": (2, 1, 0, 3)})])
+    if name == "pad_wider_than_the_kernel":  # ZeroPadding2D((2, 0), (1, 1)) then a 3x3 'same' depthwise conv
+        p = b.add("p", "pad", [x], {"pads": (2, 0, 1, 1)})
+        return b.build([b.add("dw", "depthwise_conv2d", [p], {"kernel": (3, 3), "pads": (1, 1, 1, 1)},
+                              {"weight": rng.integers(-8, 8, (3, 3, 2, 1)), "bias": np.zeros(2, int)},
+                              {"weight": w3, "bias": S6})])  # fmt: skip
+    # a signed max pool that pads itself ('same', 3x3/1) behind a ZeroPadding2D: two kinds of padding
+    p = b.add("p", "pad", [x], {"pads": (0, 1, 1, 0)})
+    return b.build([b.add("mp", "maxpool", [p], {"pool": (3, 3), "stride": (1, 1), "pads": (1, 1, 1, 1)})])
+
+
+@needs_iverilog
+@needs_verilator
+@pytest.mark.parametrize("name", ["pad_two_readers", "pad_as_output", "pad_wider_than_the_kernel",
+                                  "pad_then_signed_same_maxpool"])  # fmt: skip
+def test_a_pad_that_cannot_fold_is_a_block(name: str, tmp_path: Path) -> None:
+    """Each was refused or crashed (several readers: a ValueError in rtl/network.py; padding reaching the
+    kernel: an IndexError in the window's cycle model); now an accel_pad block streams it, exact."""
+    g = _pad_graph(name)
+    manifest, _ = simulate(g, tmp_path, frames=3, stall=True)
+    modules = [i["module"] for layer in manifest["layers"] for i in layer["instances"]]
+    assert "accel_pad" in modules, modules
+    assert lint(tmp_path / "rtl") == ""

@@ -312,15 +312,6 @@ def mixed_graph() -> Graph:
     return b.build([out])
 
 
-def test_unsupported_pad_is_refused_naming_the_node(tmp_path: Path) -> None:
-    b = GraphBuilder("padq")
-    x = b.input("x", (4, 4, 2), S6)
-    p = b.add("p", "pad", [x], {"pads": (1, 1, 1, 1)})
-    _quant(b, "q", p, S6)
-    with pytest.raises(AccelError, match=r"node p \(pad\): the RTL backend has no pad block"):
-        build_rtl(b.build(["q"]), tmp_path)
-
-
 def test_two_outputs_are_refused(tmp_path: Path) -> None:
     b = GraphBuilder("two")
     x = b.input("x", (4, 4, 2), S6)
@@ -431,12 +422,3 @@ def test_fork_delivers_every_beat_once_to_every_output(tmp_path: Path) -> None:
         assert seen == [(d, int(d % 8 == 7)) for d in range(200)]
 
 
-def test_library_limits_are_refused_naming_the_node(tmp_path: Path) -> None:
-    """Overlapping max pooling with zero padding on a signed stream: the library cannot, the node is named."""
-    b = GraphBuilder("smp")
-    x = b.input("x", (6, 6, 2), S6)
-    b.add("mp", "maxpool", [x], {"pool": (3, 3), "stride": (1, 1), "pads": (1, 1, 1, 1)})
-    with pytest.raises(AccelError) as exc:
-        build_rtl(b.build(["mp"]), tmp_path)
-    msg = str(exc.value)
-    assert msg.startswith("node mp: ") and "padding for unsigned types only" in msg and "\n" not in msg

@@ -21,7 +21,7 @@ from accel.ops.common import (
     spatial_out,
 )
 from accel.ops.examples import depthwise_node, quantize_node, random_type
-from accel.ops.lowering import Folding, LayerFold, RtlLowering, total_pads, unpadded_input
+from accel.ops.lowering import Folding, LayerFold, RtlLowering, total_pads, unpadded_input, window_absorbs
 from accel.rtl.blocks.dwu import Dwu
 from accel.rtl.blocks.window import Window
 
@@ -121,7 +121,7 @@ register_op(
         macs=_macs,
         reference=_reference,
         hls=_hls,
-        rtl=RtlLowering(lambda wiring, node: wiring.chain(node), folding=FOLDING, absorbs_pad=True),
+        rtl=RtlLowering(lambda wiring, node: wiring.chain(node), folding=FOLDING, absorbs_pad=window_absorbs("kernel")),
         examples=_examples,
     )
 )

@@ -22,7 +22,7 @@ import numpy as np
 
 from accel import AccelError
 from accel.fixed import FixedType, Overflow, Rounding
-from accel.ir import Graph, Node, TensorSpec
+from accel.ir import OPS, Graph, Node, TensorSpec
 
 #: (node, input specs, output spec, raw input arrays (N, H, W, C)) -> (raw output, overflow count)
 Reference = Callable[[Node, Sequence[TensorSpec], TensorSpec, list[np.ndarray]], tuple[np.ndarray, int]]
@@ -70,13 +70,14 @@ class Folding:
 class RtlLowering:
     """An op's RTL view.
 
-    ``absorbs_pad``: the op's window can take the padding of pad nodes in front of it (they then emit no
-    block); ``absorbed``: the op itself emits no block but is folded into its consumer's window (pad).
+    ``absorbs_pad``: whether the op's window can take the padding of pad nodes in front of it (they then emit
+    no block; else the pad becomes an ``accel_pad`` block); ``absorbed``: the op itself emits no block when it
+    can be folded into its consumer's window (pad).
     """
 
     lower: Callable[[RtlWiring, Node], None]
     folding: Folding | None = None
-    absorbs_pad: bool = False
+    absorbs_pad: PadAbsorber | None = None
     absorbed: bool = False
 
 
@@ -119,15 +120,54 @@ class HlsContext(Protocol):
     def weights(self, raw: np.ndarray, t: FixedType) -> np.ndarray: ...
 
 
-def unpadded_input(graph: Graph, node: Node) -> tuple[TensorSpec, tuple[int, int, int, int]]:
-    """The tensor a windowed node really streams in, and the padding of the pad nodes folded into it."""
-    t = node.inputs[0]
-    pads = (0, 0, 0, 0)
+def reads_alone(graph: Graph, pad: Node, reader: Node) -> bool:
+    """Whether ``reader`` is the one reader of the pad node ``pad`` (read once, and not a graph output): only
+    then can the pad be folded into it."""
+    readers = graph.consumers(pad.output)
+    return (len(readers) == 1 and readers[0].name == reader.name and pad.output not in graph.outputs
+            and reader.inputs.count(pad.output) == 1)  # fmt: skip
+
+
+def pad_chain(graph: Graph, node: Node) -> tuple[TensorSpec, tuple[int, int, int, int]]:
+    """The tensor before the pad nodes in front of ``node`` that only it reads (one after another), and
+    their padding summed; ``node``'s own input and no padding when there are none."""
     producers = {n.name: n for n in graph.nodes}
-    while t in producers and producers[t].op == "pad":
-        pads = tuple(a + b for a, b in zip(pads, producers[t].attrs["pads"], strict=True))  # type: ignore[assignment]
-        t = producers[t].inputs[0]
+    t, pads, reader = node.inputs[0], (0, 0, 0, 0), node
+    while t in producers and producers[t].op == "pad" and reads_alone(graph, producers[t], reader):
+        reader = producers[t]
+        pads = tuple(a + b for a, b in zip(pads, reader.attrs["pads"], strict=True))  # type: ignore[assignment]
+        t = reader.inputs[0]
     return graph.tensors[t], pads
+
+
+def unpadded_input(graph: Graph, node: Node) -> tuple[TensorSpec, tuple[int, int, int, int]]:
+    """The tensor a windowed node really streams in, and the padding of the pad nodes folded into it: the
+    pad chain in front (:func:`pad_chain`) when the node's ``absorbs_pad`` takes it, else its own input
+    (the pads then stream through an ``accel_pad`` block).  A pad node itself takes every pad in front."""
+    x, pads = pad_chain(graph, node)
+    if node.op != "pad" and any(pads):
+        rtl = OPS[node.op].rtl
+        if rtl is None or rtl.absorbs_pad is None or not rtl.absorbs_pad(node, x, pads):
+            return graph.tensors[node.inputs[0]], (0, 0, 0, 0)
+    return x, pads
+
+
+#: (reader node, the tensor it streams before any padding, padding of the pad nodes in front) -> whether the
+#: reader's window can take that padding as its own
+PadAbsorber = Callable[[Node, TensorSpec, tuple[int, int, int, int]], bool]
+
+
+def window_absorbs(kernel_attr: str) -> PadAbsorber:
+    """A window reader (conv, depthwise conv, pool) whose kernel is ``node.attrs[kernel_attr]`` takes padding in
+    front while every side's total padding (its own plus the pads') stays below the kernel, as accel_window
+    requires (a wider pad would make windows of padding alone)."""
+
+    def absorbs(node: Node, x: TensorSpec, extra: tuple[int, int, int, int]) -> bool:
+        kh, kw = node.attrs[kernel_attr]
+        pt, pb, pl, pr = total_pads(node, extra)
+        return pt < kh and pb < kh and pl < kw and pr < kw
+
+    return absorbs
 
 
 def total_pads(node: Node, extra: Sequence[int]) -> tuple[int, int, int, int]:

@@ -1,7 +1,8 @@
 """pad: zero padding of rows and columns (Keras ZeroPadding2D).
 
-RTL: no block of its own; the padding is folded into the window of the one layer that reads it (an op
-whose RTL lowering ``absorbs_pad``), which then streams the unpadded tensor.
+RTL: folded into the window of the one layer that reads it when that layer's ``absorbs_pad`` takes it (the
+layer then streams the unpadded tensor); otherwise (several readers, a reader without a window, padding as wide
+as the kernel, a signed max pool that also pads itself) an ``accel_pad`` block makes the padded stream.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from accel import kernels
-from accel.ir import OPS, Graph, GraphBuilder, OpDef, register_op
+from accel.ir import Graph, GraphBuilder, OpDef, register_op
 from accel.ops.common import PADS
 from accel.ops.examples import conv_node, depthwise_node, random_type
-from accel.ops.lowering import RtlLowering
+from accel.ops.lowering import RtlLowering, reads_alone, unpadded_input
+from accel.rtl.blocks.pad import Pad
 
 
 def _infer(node, inputs):
@@ -34,18 +36,32 @@ def _hls(ctx, node):
     ctx.emit(layer, x.dtype.hls, node.name)
 
 
+def _folds(graph: Graph, node) -> bool:
+    """Whether the pad (with the pads in front of it) folds into the window of its one reader."""
+    readers = graph.consumers(node.output)
+    if len(readers) != 1 or not reads_alone(graph, node, readers[0]):
+        return False
+    reader = readers[0]
+    if reader.op == "pad":
+        return True  # the pads add up; the last one decides
+    return unpadded_input(graph, reader) != (graph.tensors[reader.inputs[0]], (0, 0, 0, 0))
+
+
 def _rtl(wiring, node):
-    g = wiring.graph
-    readers = g.consumers(node.output)
-    absorbing = sorted(name for name, op in OPS.items() if op.rtl is not None and op.rtl.absorbs_pad)
-    ok = (len(readers) == 1 and node.output not in g.outputs and readers[0].inputs.count(node.output) == 1
-          and OPS[readers[0].op].rtl is not None and (OPS[readers[0].op].rtl.absorbs_pad or readers[0].op == "pad"))
-    if not ok:
-        raise wiring.error(node, "the RTL backend has no pad block; a pad is supported only when exactly one "
-                                 f"{', '.join(absorbing)} layer reads it (its padding is then folded in).")
-    s = wiring.take(node.inputs[0], reader=node)
-    pads = tuple(a + b for a, b in zip(wiring.pads_of(s), node.attrs["pads"], strict=True))
-    wiring.publish(node, wiring.restream(s, pads=pads))
+    """Folded into the reader's window where it can take the padding, else an ``accel_pad`` block."""
+    if _folds(wiring.graph, node):
+        s = wiring.take(node.inputs[0], reader=node)
+        pads = tuple(a + b for a, b in zip(wiring.pads_of(s), node.attrs["pads"], strict=True))
+        wiring.publish(node, wiring.restream(s, pads=pads))
+    else:
+        wiring.follow(node, _pad_block)
+
+
+def _pad_block(node, x, out, lanes, extra_pads):
+    """accel_pad with this node's padding plus that of pads folded into it from in front."""
+    pads = tuple(int(a) + int(b) for a, b in zip(node.attrs["pads"], extra_pads, strict=True))
+    h, w, c = x.shape
+    return Pad(f"{node.name}_pad", h, w, c, lanes, x.dtype.width, pads)
 
 
 def _examples(rng: np.random.Generator) -> list[Graph]:

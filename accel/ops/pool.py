@@ -15,7 +15,7 @@ from accel.fixed import FixedType
 from accel.ir import Graph, GraphBuilder, OpDef, register_op
 from accel.ops.common import PADS, PAIR, exact_average_type, spatial_out
 from accel.ops.examples import random_requant, random_type, same_window_pads
-from accel.ops.lowering import RtlLowering, total_pads
+from accel.ops.lowering import RtlLowering, total_pads, window_absorbs
 from accel.ops.quantize import REQUANT_ATTRS, requant_args
 from accel.rtl.blocks.avgpool import AvgPool
 from accel.rtl.blocks.avgpool_win import AvgPoolWindowed
@@ -134,22 +134,25 @@ def _gap_hls(ctx, node):
 
 
 # -- RTL ------------------------------------------------------------------------------------------------
+def _max_absorbs(node, x, extra_pads) -> bool:
+    """A max pool takes a ZeroPadding2D in front within its window, and for a signed input only when it has no
+    padding of its own: the pad's zeros may win the maximum and its own padding must not, one window cannot
+    pad with both (the pad then streams through an accel_pad block)."""
+    own = any(node.attrs["pads"])
+    return window_absorbs("pool")(node, x, extra_pads) and not (x.dtype.signed and own and any(extra_pads))
+
+
 def _max_block(node, x, out, lanes, extra_pads):
     """accel_maxpool when windows do not overlap (pool == stride), else accel_maxpool_win.
 
-    Their padding never wins, which is the pool's own ('same') padding; the padding of a pad node folded in
-    front is zeros, which may win over negative values: for signed types that is accel_maxpool_win, whose
-    window pads with real zeros.  A signed pool needing both kinds at once is refused.
+    Their own padding never wins, as the pool's ('same') padding in TensorFlow; the padding of a pad node
+    folded in front is zeros, which may win over negative values: for signed types that is accel_maxpool_win
+    with ``zero_pads`` (:func:`_max_absorbs` folds such a pad only into a pool without padding of its own).
     """
     pool, stride = tuple(node.attrs["pool"]), tuple(node.attrs["stride"])
     h, w, c = x.shape
     pads = total_pads(node, extra_pads)
     if x.dtype.signed and any(extra_pads):
-        if any(node.attrs["pads"]):
-            raise AccelError(f"node {node.name}: max pooling of signed {x.dtype.hls} values needs both the zero "
-                             "padding of the ZeroPadding2D in front (zeros may win) and its own 'same' padding "
-                             "(never wins); the RTL backend supports one kind at a time (use padding='valid' "
-                             "after the ZeroPadding2D, or an unsigned input).")  # fmt: skip
         return MaxPoolWindowed(f"{node.name}_maxpool", h, w, c, lanes, x.dtype, pool, stride, pads, zero_pads=True)
     cls = MaxPool if pool == stride else MaxPoolWindowed
     return cls(f"{node.name}_maxpool", h, w, c, lanes, x.dtype, pool, stride, pads)
@@ -232,7 +235,7 @@ register_op(
         infer=_max_infer,
         reference=_max_reference,
         hls=_max_hls,
-        rtl=RtlLowering(lambda wiring, node: wiring.follow(node, _max_block), absorbs_pad=True),
+        rtl=RtlLowering(lambda wiring, node: wiring.follow(node, _max_block), absorbs_pad=_max_absorbs),
         examples=_max_examples,
     )
 )

@@ -72,6 +72,8 @@ WIN_CASES = [
     (7, 7, 4, 2, FixedType(False, 8, 3), (3, 3), (2, 2), (1, 1, 1, 1)),  # ResNet-style 3x3/2 'same', unsigned
     (6, 5, 3, 3, FixedType(True, 4, 2), (2, 2), (1, 1), (0, 0, 0, 0)),  # signed, no padding
     (5, 8, 2, 1, FixedType(False, 3, 3), (3, 2), (2, 1), (0, 1, 1, 0)),
+    # signed with its own padding (MaxPooling2D(3, 1, 'same')): padded with the most negative value, never wins
+    (5, 6, 3, 1, FixedType(True, 5, 2), (3, 3), (1, 1), (1, 1, 1, 1)),
 ]
 
 
@@ -94,8 +96,12 @@ def test_maxpool_windowed(h, w, c, lanes, dtype, pool, stride, pads, tmp_path: P
     check_cycles(blk.name, res, blk.expected_cycles_per_frame(), schedule_latency(starts, taken, 2))
 
 
-def test_maxpool_windowed_refuses_signed_padding() -> None:
-    from accel.rtl.blocks.maxpool_win import MaxPoolWindowed
-
-    with pytest.raises(AccelError, match="mpw.*unsigned"):
-        MaxPoolWindowed("mpw", 7, 7, 4, 2, FixedType(True, 8, 3), (3, 3), (2, 2), (1, 1, 1, 1)).validate()
+def test_signed_own_padding_is_the_most_negative_value() -> None:
+    """Every window of the signed 'same' case above holds real values below zero in some frames, so a pad
+    value of zero would win there; the co-simulation's equality with kernels.maxpool then proves the pad
+    never wins (checked here: the case's data make zero-padding differ from the reference)."""
+    (h, w, c, lanes, dtype, pool, stride, pads) = WIN_CASES[-1]
+    rng = np.random.default_rng(h * 10 + c)
+    x = rng.integers(dtype.min_raw, dtype.max_raw + 1, size=(FRAMES, h, w, c))
+    zero_padded = kernels.maxpool(kernels.pad(x, pads), pool, stride, (0, 0, 0, 0))
+    assert (zero_padded != kernels.maxpool(x, pool, stride, pads)).any()

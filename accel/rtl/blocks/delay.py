@@ -40,6 +40,7 @@ DELAY_NS: dict[str, float] = {
     "accel_maxpool": 6.8,  # 6.46 (mp_32x32x32_2x2_l1: a 512-word row buffer, RAM256X1S and its mux)
     "accel_maxpool_win": 5.5,  # 5.19 (mpw_8x8x16_3x3s2_l4)
     "accel_mvu": 5.7,  # 5.35 (mvu_256x256_s16p4_8x8)
+    "accel_pad": 4.0,  # 3.66 (pad_8x8x16_1203_l4)
     "accel_requant": 4.4,  # 4.14 (zoo: inception_module u_logits_q_requant)
     "accel_shuffle": 6.2,  # 5.87 (shuf_8x8x64_g4_l1)
     "accel_threshold": 6.2,  # 5.84 (thr_po2s_61_24to32_l1: 61 thresholds (a node may have 64), 24 bits)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks._common import check_frame, check_pair, check_type, pool_core_cost
 from accel.rtl.blocks.base import Block, Child, Port
@@ -17,11 +16,11 @@ from accel.rtl.blocks.window import Window
 class MaxPoolWindowed(Block):
     """One ``accel_maxpool_win``: part 1's ``accel_window`` feeding a per-window maximum.
 
-    ``accel_window`` pads with zeros.  Zero is the smallest unsigned value, so for unsigned types padding
-    never changes a maximum (as in ``kernels.maxpool``, where padding never wins); for signed types it
-    could, so padding is refused there, unless ``zero_pads`` says the padding *is* zeros that may win (a
-    ``ZeroPadding2D`` folded into the pool: TensorFlow pads with real zeros there).  Non-overlapping pooling
-    is cheaper with :class:`accel.rtl.blocks.maxpool.MaxPool`, which also handles signed padding.
+    The pool's own padding never wins (as in ``kernels.maxpool``): ``accel_window`` pads unsigned types with
+    zeros, their smallest value, and signed types with their most negative value (``PAD_MIN``), unless
+    ``zero_pads`` says the padding *is* zeros that may win (a ``ZeroPadding2D`` folded into the pool:
+    TensorFlow pads with real zeros there).  Non-overlapping pooling is cheaper with
+    :class:`accel.rtl.blocks.maxpool.MaxPool`.
     """
 
     name: str
@@ -55,11 +54,6 @@ class MaxPoolWindowed(Block):
         check_type(self.name, "element type", self.dtype)
         check_pair(self.name, "pool", self.pool)
         check_pair(self.name, "stride", self.stride)
-        if self.dtype.signed and any(self.pads) and not self.zero_pads:
-            raise AccelError(
-                f"{self.name}: padding {self.pads} with signed {self.dtype.hls} could let a zero win the maximum; "
-                "overlapping max pooling supports padding for unsigned types only (or stride == pool)."
-            )
         self.window.validate()
 
     def ports(self) -> tuple[tuple[Port, ...], tuple[Port, ...]]:

@@ -2,9 +2,10 @@
 //
 // accel_window turns the (H, W, C) stream into (HO, WO, KH*KW*C) windows in (ky, kx, c) order; an
 // accel_maxpool then treats every window as one "row" of KH*KW pixels and takes its maximum.
-// accel_window pads with zeros, which never wins only for unsigned elements (every value is >= 0), so
-// padding is accepted for unsigned types only (the Python description enforces this; ResNet's 3x3/2
-// 'same' max pooling follows a ReLU and is unsigned).
+// The pool's own ('same') padding must never win, as in TensorFlow: accel_window pads unsigned elements
+// with zeros (every value is >= 0) and signed ones with the most negative value (PAD_MIN), which no
+// window of real values loses to.  With ZERO_PADS the padding is a folded ZeroPadding2D's real zeros,
+// which may win, in either type.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -15,7 +16,7 @@ module accel_maxpool_win #(
     parameter C = 2,        // channels
     parameter P = 1,        // lanes per beat (divides C)
     parameter DATA_W = 8,   // element width (input = output type)
-    parameter SIGNED = 0,   // 1: elements are two's complement (then padding only with ZERO_PADS)
+    parameter SIGNED = 0,   // 1: elements are two's complement (own padding: the most negative value)
     parameter KH = 3,       // pool height
     parameter KW = 3,       // pool width
     parameter SH = 2,       // vertical stride
@@ -41,13 +42,6 @@ module accel_maxpool_win #(
 localparam HO = (H + PT + PB - KH) / SH + 1;  // output height
 localparam WO = (W + PL + PR - KW) / SW + 1;  // output width
 
-initial begin
-    if (SIGNED != 0 && ZERO_PADS == 0 && (PT != 0 || PB != 0 || PL != 0 || PR != 0)) begin
-        $error("%m: zero padding could win the maximum of signed elements; pad only unsigned streams");
-        $finish;
-    end
-end
-
 wire [P*DATA_W-1:0] win_data;
 wire win_valid;
 wire win_ready;
@@ -55,7 +49,7 @@ wire win_last;
 
 accel_window #(
     .KH(KH), .KW(KW), .SH(SH), .SW(SW), .PT(PT), .PB(PB), .PL(PL), .PR(PR), .H(H), .W(W), .C(C), .P(P),
-    .DW(DATA_W)
+    .DW(DATA_W), .PAD_MIN((SIGNED != 0 && ZERO_PADS == 0) ? 1 : 0)
 ) window (
     .clk(clk), .rst(rst),
     .s_axis_tdata(s_axis_tdata), .s_axis_tvalid(s_axis_tvalid), .s_axis_tready(s_axis_tready),

@@ -48,7 +48,9 @@ module accel_window #(
     parameter W = 8,    // input width (>= 1)
     parameter C = 4,    // channels (multiple of P)
     parameter P = 2,    // lanes: channels per beat, input and output
-    parameter DW = 8    // element width in bits
+    parameter DW = 8,   // element width in bits
+    parameter PAD_MIN = 0 // 0: padding is zeros; 1: the most negative two's-complement value (a signed max pool's
+                          // own padding, which must never win)
 ) (
     input  wire            clk,
     input  wire            rst,
@@ -252,7 +254,8 @@ module accel_window #(
     wire [AW-1:0] win_addr_next = win_addr + A_SW;
 
     assign m_axis_tvalid = s1_valid;
-    assign m_axis_tdata = s1_pad ? {P*DW{1'b0}} : s1_data;
+    localparam [DW-1:0] PAD_WORD = PAD_MIN ? {1'b1, {(DW-1){1'b0}}} : {DW{1'b0}};
+assign m_axis_tdata = s1_pad ? {P{PAD_WORD}} : s1_data;
     assign m_axis_tlast = s1_last;
 
     always @(posedge clk) begin
