@@ -8,10 +8,13 @@ handshake through VPI) would dominate the run time.  The per-cycle work is there
 generated Verilog harness, which wraps the build's top (module and port names from build.json):
 
 * **s_axis driver**: reads the input beats from a hex file (one beat per line) and offers them with
-  seeded random valid gaps (xorshift32, identical in every simulator); TLAST on every frame's last beat, or
+  seeded random valid gaps (xorshift32, identical in every simulator) in runs of up to 256 cycles, each run
+  random per cycle, a long stall or a burst without gaps (the sink's backpressure likewise, independently),
+  so that blocks meet long stalls on both sides, not only short ones; TLAST on every frame's last beat, or
   with ``tlast_end`` only on the run's last beat (a DMA sending the whole run in one transfer); ``valid`` is
   held until accepted (AXI rule).
-* **m_axis sink**: seeded random ``tready`` backpressure; logs every output beat with its TLAST and cycle.
+* **m_axis sink**: seeded random and bursty ``tready`` backpressure; logs every output beat with its TLAST and
+  cycle.
 * **per-layer monitors**: for every instance build.json lists (and every library block inside it that the
   instance record names as a child, e.g. the window generator inside ``accel_maxpool_win``) it samples the
   instance's ``m_axis`` handshake through the hierarchy (``dut.<instance>.m_axis_*``; a fork's input side)
@@ -136,6 +139,12 @@ def harness_verilog(manifest: BuildManifest) -> str:
         "        end",
         "    endfunction",
         "",
+        "    // stalls (when a threshold is below 256): runs of up to 256 cycles, each random per cycle (modes 0, 1:",
+        "    // offered / ready when rnd[7:0] < threshold), a long stall (2) or a burst without gaps (3)",
+        "    reg  [8:0]  in_left, out_left;",
+        "    reg  [1:0]  in_mode, out_mode;",
+        "    wire in_go = valid_thr[8] || (in_mode[1] ? in_mode[0] : ({1'b0, rin[7:0]} < valid_thr));",
+        "    wire out_go = ready_thr[8] || (out_mode[1] ? out_mode[0] : ({1'b0, rout[7:0]} < ready_thr));",
         "    wire in_hs = s_tvalid && s_tready;",
         "    wire out_hs = m_tvalid && m_tready;",
         "    always @(posedge clk) begin",
@@ -143,14 +152,19 @@ def harness_verilog(manifest: BuildManifest) -> str:
         "            cycle <= 0; loaded <= 0; recv <= 0; done <= 1'b0;",
         "            s_tvalid <= 1'b0; s_tlast <= 1'b0; s_tdata <= 0; m_tready <= 1'b0;",
         "            rin <= (seed * 32'd2654435761) ^ 32'h6a09e667;",
+        "            in_left <= 9'd0; out_left <= 9'd0; in_mode <= 2'd0; out_mode <= 2'd0;",
         "            rout <= (seed * 32'd2246822519) ^ 32'hbb67ae85;",
         "        end else begin",
         "            cycle <= cycle + 1;",
         "            rin <= xorshift(rin);",
         "            rout <= xorshift(rout);",
+        "            in_left <= (in_left == 0) ? {1'b0, rin[31:24]} : in_left - 9'd1;",
+        "            if (in_left == 0) in_mode <= rin[17:16];",
+        "            out_left <= (out_left == 0) ? {1'b0, rout[31:24]} : out_left - 9'd1;",
+        "            if (out_left == 0) out_mode <= rout[17:16];",
         '            if (in_hs && ((loaded - 1) % per_in == 0)) $fwrite(fev, "I %0d\\n", cycle);',
         "            if (!s_tvalid || s_tready) begin",
-        "                if (loaded < n_in && (loaded < clean_in || {1'b0, rin[7:0]} < valid_thr)) begin",
+        "                if (loaded < n_in && (loaded < clean_in || in_go)) begin",
         '                    code = $fscanf(fin, "%h\\n", word);',
         "                    s_tdata <= word;",
         "                    s_tvalid <= 1'b1;",
@@ -164,7 +178,7 @@ def harness_verilog(manifest: BuildManifest) -> str:
         '                $fwrite(fout, "%h %0d %0d\\n", m_tdata, m_tlast, cycle);',
         "                recv <= recv + 1;",
         "            end",
-        "            m_tready <= (recv + out_hs < clean_out) || ({1'b0, rout[7:0]} < ready_thr);",
+        "            m_tready <= (recv + out_hs < clean_out) || out_go;",
         "            done <= (recv + out_hs >= n_out);",
         "            if (finish) begin",
         '                $fwrite(fev, "E %0d\\n", cycle);',
