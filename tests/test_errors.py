@@ -91,7 +91,7 @@ def _inner_softmax(tmp: Path) -> list[str]:
 
 
 def _stochastic(tmp: Path) -> list[str]:
-    q = quantized_bits(4, 0, 1, alpha=1, use_stochastic_rounding=True)
+    q = qkeras.stochastic_ternary(alpha="auto")  # its inference is ternary(alpha='auto'): a least-squares float scale
     m = _model(lambda x: _conv("conv_sto", kernel_quantizer=q)(x))
     return ["inspect", _save(m, tmp / "sto.h5")]
 
@@ -169,7 +169,7 @@ CASES = [
     ("final-softmax-names-the-option", _final_softmax, "--softmax argmax"),
     ("softmax-inside-the-network", _inner_softmax, "inner_softmax"),
     ("unknown-softmax-head", lambda tmp: ["inspect", "digits", "--softmax", "max"], "--softmax"),
-    ("stochastic-rounding", _stochastic, "conv_sto"),
+    ("stochastic-quantizer-auto-alpha", _stochastic, "conv_sto"),
     ("avgpool-same-padding", _avgpool_same, "pool_same"),
     ("bad-samples", lambda tmp: ["verify", "digits", "--samples", "-3"], "--samples"),
     ("non-numeric-samples", lambda tmp: ["verify", "digits", "--samples", "many"], "--samples"),

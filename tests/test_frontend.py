@@ -24,7 +24,6 @@ from qkeras import (  # noqa: E402
     QGlobalAveragePooling2D,
     QSeparableConv2D,
     quantized_bits,
-    quantized_po2,
     quantized_relu,
     stochastic_ternary,
 )
@@ -321,16 +320,12 @@ REFUSALS = {
     "float_alpha": (_conv(kernel_quantizer=quantized_bits(4, 0, alpha=0.3)), "power of two"),
     "conv_without_quantizer": (_conv(kernel_quantizer=None), "no quantizer"),
     "keras_conv2d": (lambda h: L.Conv2D(4, 3, name="bad")(h), "no quantizer"),
-    "stochastic_rounding": (lambda h: QActivation(quantized_bits(8, 2, use_stochastic_rounding=True), name="bad")(h),
-                            "stochastic"),  # fmt: skip
     "avgpool_same": (lambda h: L.AveragePooling2D(2, padding="same", name="bad")(h), "padding='valid'"),
     "avgpool_3x3_alone": (lambda h: QConv2D(2, 1, kernel_quantizer=kq())(L.AveragePooling2D(3, name="bad")(h)),
                           "not a power of two"),  # fmt: skip
     "gap_3x3_output": (lambda h: L.GlobalAveragePooling2D(name="bad")(L.MaxPooling2D(3, strides=2)(h)),
                        "not a power of two"),  # fmt: skip
-    "po2_activation_stochastic": (lambda h: QActivation(quantized_po2(4, 1, use_stochastic_rounding=True),
-                                                        name="bad")(h), "stochastic"),  # fmt: skip
-    "stochastic_ternary_kernel": (_conv(kernel_quantizer=stochastic_ternary()), "stochastic_ternary"),
+    "stochastic_ternary_auto_kernel": (_conv(kernel_quantizer=stochastic_ternary(alpha="auto")), "least-squares"),
     "relu_slope": (lambda h: QActivation(quantized_relu(4, 0, negative_slope=0.25), name="bad")(h), "negative_slope"),
     "separate_bn": (lambda h: QBatchNormalization(name="bad")(QConv2D(4, 1, kernel_quantizer=kq())(h)),
                     "QConv2DBatchnorm"),  # fmt: skip

@@ -1,8 +1,9 @@
 """binary, ternary and quantized_po2 weights and quantized_relu_po2 / quantized_po2 / binary / ternary activations (as
 published QKeras models use them, e.g. hls4ml's own QKeras tests): QKeras's quantized weights are taken exactly, the
 activations become accel's threshold op tabulated from QKeras, and models with them are exact against QKeras (the
-activations on every value of their input type), the hls4ml C simulation and the RTL co-simulation.  Stochastic
-variants, a least-squares alpha and the settings with no deterministic or narrow result are refused in one sentence."""
+activations on every value of their input type), the hls4ml C simulation and the RTL co-simulation.  A least-squares
+alpha and the settings with no deterministic or narrow result are refused in one sentence (the stochastic variants,
+deterministic at inference, are tested in test_inference_stochastic.py)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,6 @@ from qkeras import (  # noqa: E402
     quantized_po2,
     quantized_relu,
     quantized_relu_po2,
-    stochastic_binary,
-    stochastic_ternary,
     ternary,
 )
 
@@ -307,17 +306,11 @@ def _wide_then(q):
 
 
 REFUSALS = {
-    "stochastic_binary": (_conv(stochastic_binary()), "stochastic_binary, which draws random values"),
-    "stochastic_ternary": (_conv(stochastic_ternary()), "stochastic_ternary, which draws random values"),
     "binary_stochastic_rounding": (_conv(binary(use_stochastic_rounding=True)), "stochastic rounding"),
     "binary_auto": (_conv(binary(alpha="auto")), "least-squares"),
     "ternary_auto": (_conv(ternary(alpha="auto")), "least-squares"),
     "ternary_alpha_non_po2": (_conv(ternary(alpha=0.3)), "not a power of two"),
-    "po2_stochastic": (_conv(quantized_po2(4, 1, use_stochastic_rounding=True)), "stochastic rounding"),
-    "stochastic_binary_activation": (lambda h: QActivation(stochastic_binary(), name="bad")(h), "draws random values"),
     "binary_auto_activation": (lambda h: QActivation(binary(alpha="auto_po2"), name="bad")(h), "from each batch"),
-    "relu_po2_stochastic": (lambda h: QActivation(quantized_relu_po2(4, 1, use_stochastic_rounding=True),
-                                                  name="bad")(h), "stochastic rounding"),  # fmt: skip
     # 6 bits: exponents -32..31, so 2**-32 below epsilon; the input quantized_bits(8, 2) reaches 4
     "relu_po2_6_bits": (lambda h: QActivation(quantized_relu_po2(6), name="bad")(h), "from 2.32831e-10 to 4 "),
     "relu_po2_wide_input": (_wide_then(quantized_relu_po2(4, 4)), "more bits than float32 holds exactly"),
@@ -337,5 +330,5 @@ def test_refusals_name_the_layer_and_what_is_supported(case: str) -> None:
 def test_a_step_activation_cannot_define_the_input_type() -> None:
     x = tf.keras.Input((4, 4, 3))
     m = tf.keras.Model(x, QActivation(quantized_relu_po2(4, 4), name="first")(x))
-    with pytest.raises(AccelError, match="layer first .*quantized_relu_po2.*cannot define the input type"):
+    with pytest.raises(AccelError, match="layer first .*quantized_relu_po2.*--input-type 'ap_fixed<16,6>'"):
         to_graph(m)

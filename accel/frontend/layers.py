@@ -29,6 +29,7 @@ from accel.frontend.lowering import (
     window_pads,
 )
 from accel.frontend.quantizers import activation_requant, is_softmax
+from accel.frontend.step import is_step_activation
 from accel.frontend.walk import NO_INPUT_TYPE_ADVICE, Context, Pending, handler, keras_shape_to_hwc
 from accel.ops.common import exact_average_type
 
@@ -81,6 +82,10 @@ def _activation_of(layer: Any) -> Any:
 
 def _model_input(ctx: Context, layer: Any, act: Any) -> None:
     """The first QActivation defines the graph input: its quantizer's type, the tensor named after it."""
+    if is_step_activation(act):  # e.g. quantized_relu_po2: QKeras applies it to the input as it is
+        raise AccelError(f"layer {layer.name} ({type(layer).__name__}) reads the model input with a step function "
+                         f"({act}), which has no fixed-point input type of its own; {NO_INPUT_TYPE_ADVICE} (with "
+                         "--input-type the layer is applied to the typed input as QKeras applies it).")  # fmt: skip
     rq = None if is_softmax(act) else activation_requant(act, f"layer {layer.name} ({type(layer).__name__})")
     if rq is None or rq.out_type is None:
         raise AccelError(f"layer {layer.name} ({type(layer).__name__}) reads the model input but is not a quantizer, "

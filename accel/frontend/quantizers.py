@@ -35,7 +35,8 @@ _STEP_REASON = (" here (a step function, not a rounding onto a fixed-point grid,
                 "or be fused into an average)")  # fmt: skip
 ACTIVATION_REASONS = {name: _STEP_REASON for name in ("quantized_po2", "quantized_relu_po2", "binary", "ternary")}
 SUPPORTED_WEIGHT_QUANTIZERS = (
-    "quantized_bits, binary and ternary with alpha None, 'auto_po2' or a power of two; quantized_po2"
+    "quantized_bits, binary and ternary (or stochastic_binary, stochastic_ternary) with alpha None, 'auto_po2' or a "
+    "power of two; quantized_po2"
 )
 
 
@@ -61,10 +62,18 @@ def _plain(v: Any) -> Any:
     return v.numpy() if hasattr(v, "numpy") else v
 
 
+#: quantizers whose ``use_stochastic_rounding=True`` only matters in training: QKeras 0.9 rounds them
+#: stochastically only under ``K.learning_phase()`` 1 (``_round_through``, ``_clip_power_of_two``); at inference
+#: (learning phase 0, as in ``model.predict`` and when accel runs a quantizer) they round as without the flag
+INFERENCE_ROUNDING = ("quantized_bits", "quantized_relu", "quantized_po2", "quantized_relu_po2")
+
+
 def common_checks(q: Any, where: str) -> None:
-    if getattr(q, "use_stochastic_rounding", False):
+    if getattr(q, "use_stochastic_rounding", False) and qname(q) not in INFERENCE_ROUNDING:
         raise AccelError(
-            f"{where}: {q} uses stochastic rounding, which is random; supported: use_stochastic_rounding=False."
+            f"{where}: {q} uses stochastic rounding, which QKeras applies to {qname(q)} in ways accel does not "
+            f"restate; supported: use_stochastic_rounding=False (or True on {', '.join(INFERENCE_ROUNDING)}, "
+            "which round to nearest at inference)."
         )
     if float(_plain(getattr(q, "qnoise_factor", 1.0))) != 1.0:
         raise AccelError(f"{where}: {q} has qnoise_factor != 1 (a training-time blend); supported: qnoise_factor=1.")
@@ -169,7 +178,8 @@ def _is_po2_alpha(alpha: Any) -> bool:
 def check_weight_quantizer(q: Any, where: str) -> None:
     """Refuse weight quantizers whose output accel cannot take as exact fixed-point values.
 
-    The accepted ones are deterministic at inference and produce powers-of-two-scaled
+    The accepted ones are deterministic at inference (``stochastic_binary``/``stochastic_ternary`` sample only
+    in training and then compute as ``binary``/``ternary``) and produce powers-of-two-scaled
     values (a uniform grid, {-1, 0, 1} or {0, 1} times a power of two, or signed powers
     of two); their float32 outputs are then converted exactly by :func:`exact_raw`.
     """
@@ -177,12 +187,10 @@ def check_weight_quantizer(q: Any, where: str) -> None:
 
     if q is None:
         raise AccelError(f"{where} has no quantizer; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
-    if isinstance(q, (stochastic_binary, stochastic_ternary)):
-        raise AccelError(
-            f"{where} uses {qname(q)}, which draws random values, so QKeras's own result is not deterministic; "
-            f"supported: {SUPPORTED_WEIGHT_QUANTIZERS}."
-        )
     kind = type(q)
+    if isinstance(q, (stochastic_binary, stochastic_ternary)):
+        # they sample only under K.learning_phase() 1; at inference they run binary/ternary.__call__ unchanged
+        kind = binary if isinstance(q, stochastic_binary) else ternary
     if kind not in (quantized_bits, binary, ternary, quantized_po2):
         raise AccelError(f"{where} uses {qname(q)}, which is not supported; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
     common_checks(q, where)

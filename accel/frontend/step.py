@@ -28,6 +28,9 @@ from accel.ops.threshold import MAX_THRESHOLDS
 
 #: the quantizer classes accel tabulates as activations
 STEP_ACTIVATIONS = ("quantized_relu_po2", "quantized_po2", "binary", "ternary")
+#: binary/ternary that sample only in training (``K.learning_phase()`` 1): at inference they compute as
+#: binary/ternary, and the table is made by running them as QKeras does at inference
+STOCHASTIC_STEPS = ("stochastic_binary", "stochastic_ternary")
 #: QKeras's sign functions (``QActivation('binary_tanh')``): -1/+1 and 0/1 by rounding a hard sigmoid
 STEP_FUNCTIONS = ("binary_tanh", "binary_sigmoid")
 #: widest input a table is made for: float32 holds it exactly, and 2**24 values take well under a second
@@ -50,11 +53,10 @@ def _is_step_function(q: Any) -> bool:
 
 
 def is_step_activation(q: Any) -> bool:
-    """A QKeras quantizer (object, function or string) accel tabulates (stochastic subclasses included, to refuse
-    them)."""
+    """A QKeras quantizer (object, function or string) accel tabulates."""
     if isinstance(q, str):
         name = q.split("(")[0].strip()
-        return name in STEP_ACTIVATIONS + STEP_FUNCTIONS or name in ("stochastic_binary", "stochastic_ternary")
+        return name in STEP_ACTIVATIONS + STEP_FUNCTIONS + STOCHASTIC_STEPS
     return _is_step_function(q) or any(cls.__name__ in STEP_ACTIVATIONS for cls in type(q).__mro__)
 
 
@@ -69,13 +71,13 @@ def _quantizer(q: Any, where: str) -> Any:
         q = get_quantizer(q)
     if _is_step_function(q):
         return q
-    if qname(q) not in STEP_ACTIVATIONS:
+    if qname(q) not in STEP_ACTIVATIONS + STOCHASTIC_STEPS:
         raise AccelError(
-            f"{where}: activation {q} ({qname(q)}) draws random values, so QKeras's own result is not "
-            f"deterministic; supported: {', '.join(STEP_ACTIVATIONS + STEP_FUNCTIONS)} without stochastic rounding."
+            f"{where}: activation {q} ({qname(q)}) is a variant accel does not tabulate; supported: "
+            f"{', '.join(STEP_ACTIVATIONS + STOCHASTIC_STEPS + STEP_FUNCTIONS)}."
         )
     common_checks(q, where)
-    if qname(q) in ("binary", "ternary") and isinstance(q.alpha, str):
+    if qname(q) in ("binary", "ternary") + STOCHASTIC_STEPS and isinstance(q.alpha, str):
         raise AccelError(
             f"{where}: activation {q} has alpha={q.alpha!r}, a scale QKeras computes from each batch, so the output "
             "of one value depends on the others; supported: binary/ternary activations with alpha None or a number."
