@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := iverilog verilator yosys tcl
 
-.PHONY: demo test test-fast lint system venv clean
+.PHONY: demo test test-fast fuzz lint system venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ test: system $(STAMP) lint
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -n 2 -q -m "not slow"
+
+# More random models than make test runs (tests/test_fuzz.py): N against QKeras, N/10 through each backend.
+N ?= 2000
+SEED ?= 0
+fuzz: system $(STAMP)
+	ACCEL_FUZZ_N=$(N) ACCEL_FUZZ_HLS=$$(( $(N) / 10 )) ACCEL_FUZZ_RTL=$$(( $(N) / 10 )) ACCEL_FUZZ_SEED=$(SEED) \
+	  $(PY) -m pytest -n 2 -q tests/test_fuzz.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check accel models tests rtl_tests scripts

@@ -146,6 +146,12 @@ def _not_a_build_folder(tmp: Path) -> list[str]:
     return ["build", "digits", "--backend", "rtl", "-o", str(tmp / "mine")]
 
 
+def _identity(tmp: Path) -> list[str]:
+    inp = keras.Input((4, 4, 2))
+    x = QActivation("quantized_relu(4, 2)", name="in_relu")(inp)  # types the input: no node of its own
+    return ["inspect", _save(keras.Model(inp, keras.layers.Dropout(0.5, name="drop_only")(x)), tmp / "same.h5")]
+
+
 def _file(tmp: Path) -> Path:
     """A plain file where a folder is asked for."""
     f = tmp / "afile"
@@ -203,6 +209,7 @@ CASES = [
     ("unknown-simulator", lambda tmp: ["verify", "digits", "--against", "rtl", "--sim", "modelsim"], "modelsim"),
     ("report-jobs-zero", lambda tmp: ["report", str(tmp), "--jobs", "0"], "--jobs"),
     ("non-numeric-seed", lambda tmp: ["verify", "digits", "--seed", "x"], "--seed"),
+    ("model-that-computes-nothing", _identity, "computes nothing"),
 ]
 
 

@@ -245,6 +245,11 @@ def to_graph(model: Any, name: str | None = None, *, input_type: FixedType | str
     if not ctx.builder._inputs:
         raise AccelError(f"model {model.name} has no input quantizer, so its input has no fixed-point type; "
                          f"{NO_INPUT_TYPE_ADVICE}.")  # fmt: skip
+    passed = [t for t in outputs if t in ctx.builder._inputs]
+    if passed:
+        raise AccelError(f"model {model.name} computes nothing: its output {passed[0]} is its input (only layers "
+                         "that move no data, such as Dropout or Flatten, lie between them); supported: a model with "
+                         "at least one layer that computes.")  # fmt: skip
     graph = ctx.builder.build(outputs)
     warn_float32_precision(graph)
     return graph
