@@ -272,11 +272,13 @@ def describe_float32_rounded(result: dict[str, Any]) -> str:
 def build(model: Any, graph: Any, backend: str, out_dir: Path, *, board: str | None = None, part: str | None = None,
           clock_ns: float = 10.0, io: str = "stream", folding: str | None = None, budget: float | None = None,
           target_ii: int | None = None, source: str | None = None, allow_overfit: bool = False,
-          input_type: Any = None, softmax: str | None = None, force: bool = False) -> dict[str, Any]:  # fmt: skip
+          input_type: Any = None, softmax: str | None = None, force: bool = False,
+          hls_options: Any = None) -> dict[str, Any]:  # fmt: skip
     """Write the backend's project into ``out_dir`` (and the board flow on top); a JSON-ready summary.
 
     The build is staged and lands in ``out_dir`` only when complete (:func:`accel.folders.staged_build`); a folder
     holding another model's or backend's build, or other files, is refused unless ``force`` clears it.
+    ``hls_options``: hls4ml's ``strategy`` and ``reuse_factor`` for the HLS backend (:mod:`accel.api`).
 
     ``source`` is the MODEL argument the graph came from (a zoo name or a file), recorded in the manifest with
     the frontend options it was converted with (``input_type``, ``softmax``), so that ``accel verify BUILD_DIR``
@@ -299,7 +301,8 @@ def build(model: Any, graph: Any, backend: str, out_dir: Path, *, board: str | N
             from accel.hls.project import build_hls_project, csim_project
 
             summary["manifest"] = build_hls_project(model, graph, stage, part=part, clock_ns=clock_ns, io_type=io,
-                                                    source=src, source_sha256=sha, **converted)  # fmt: skip
+                                                    source=src, source_sha256=sha, **converted,
+                                                    **(hls_options or {}))  # fmt: skip
             summary["csim"] = csim_project(stage)
         else:
             from accel.rtl.network import build_rtl

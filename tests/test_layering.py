@@ -73,6 +73,7 @@ LAYERS: tuple[tuple[int, str, str, tuple[str, ...]], ...] = (
     (4, "accel.deploy.tclcheck", "offline Tcl check", ()),
     (4, "accel.deploy.package", "board bundle", ()),
     (5, "accel.steps", "load, inspect, verify, build: the steps the commands chain", ()),
+    (5, "accel.api", "the Python API: convert() and the model object", ()),
     (5, "accel.junit", "the JUnit XML report of verify results", ()),
     (5, "accel.pytest_plugin", "the accel_verify fixture of the pytest plugin", ()),
     (5, "accel.demo", "accel demo", ()),
