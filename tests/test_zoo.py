@@ -56,6 +56,14 @@ def test_unknown_name_raises_accel_error_listing_known_names() -> None:
         assert name in msg
 
 
+def test_mlperf_tiny_models_are_registered_and_left_out_of_small_names() -> None:
+    """The list tests use to give the large MLPerf Tiny networks fewer samples names registered models only."""
+    assert list(models.MLPERF_TINY) == ["vww_mobilenet_v1", "ic_resnet8", "ad_autoencoder"]
+    assert set(models.MLPERF_TINY) <= set(models.names())
+    assert models.small_names() == [n for n in models.names() if n not in models.MLPERF_TINY]
+    assert "ds_cnn_kws" in models.small_names()
+
+
 def test_duplicate_registration_is_refused() -> None:
     with pytest.raises(AccelError, match="registered twice"):
         models.zoo_model("digits")(lambda seed: None)
