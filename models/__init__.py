@@ -2,9 +2,10 @@
 
 Each model is a builder function registered with `@zoo_model("name")`; `build(name, seed)` returns a
 fresh `keras.Model` whose weights are a pure function of the seed (or, for `digits`, the trained weights
-shipped in `models/digits_weights.npz`).  The models are deliberately small (8x8 to 16x16 inputs, 8-32
-channels) because they are co-simulated in Verilog; only `ds_cnn_kws` follows its published MLPerf Tiny
-shape.  Every builder uses the QKeras subset the accel frontend converts exactly (see docs).
+shipped in `models/digits_weights.npz`).  Most models are deliberately small (8x8 to 16x16 inputs, 8-32
+channels) because they are co-simulated in Verilog; `ds_cnn_kws` and the three `MLPERF_TINY` models follow
+their published MLPerf Tiny shapes.  Every builder uses the QKeras subset the accel frontend converts exactly
+(see docs).
 
 This folder is the package `models` in the source tree and installs as `accel.zoo` (pyproject.toml maps it),
 so the zoo imports itself only relatively; accel reaches it through `accel.resources.zoo()`.
@@ -28,6 +29,12 @@ Builder = Callable[[int], "keras.Model"]
 
 _REGISTRY: dict[str, Builder] = {}
 
+#: The MLPerf Tiny reference networks of `mlperf_tiny.py`: 0.26 M to 12.5 M MACs each, where the small models
+#: have thousands.  Tests that run every zoo model many times (200 HLS samples in both io types, 20 RTL frames)
+#: run the others (`small_names()`); these get their own, fewer-sample checks (see tests/test_hls.py and
+#: rtl_tests/network/test_network.py).  ds_cnn_kws predates this list and stays in every test.
+MLPERF_TINY = ("vww_mobilenet_v1", "ic_resnet8", "ad_autoencoder")
+
 
 def zoo_model(name: str) -> Callable[[Builder], Builder]:
     """Register a builder `fn(seed) -> keras.Model` under `name` (names are unique)."""
@@ -47,6 +54,11 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
+def small_names() -> list[str]:
+    """Names of the zoo models that every parametrised test runs in full: all but `MLPERF_TINY`."""
+    return [n for n in names() if n not in MLPERF_TINY]
+
+
 def build(name: str, seed: int = 0) -> keras.Model:
     """Build the zoo model `name`; its weights depend only on `seed` (digits: on the shipped weights)."""
     _load_families()
@@ -57,7 +69,7 @@ def build(name: str, seed: int = 0) -> keras.Model:
 
 _LOADED = False
 # Family modules, imported in this order (which is the order of names()).
-_FAMILIES = ("heads", "mobilenet", "ds_cnn", "squeezenet", "inception", "shufflenet", "digits")
+_FAMILIES = ("heads", "mobilenet", "ds_cnn", "squeezenet", "inception", "shufflenet", "digits", "mlperf_tiny")
 
 
 def _load_families() -> None:

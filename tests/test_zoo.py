@@ -22,6 +22,9 @@ EXPECTED = [
     "mobilenet_v2_block",
     "shufflenet_unit",
     "digits",
+    "vww_mobilenet_v1",
+    "ic_resnet8",
+    "ad_autoencoder",
 ]
 SEEDED = [n for n in EXPECTED if n != "digits"]
 
@@ -51,6 +54,14 @@ def test_unknown_name_raises_accel_error_listing_known_names() -> None:
     assert "resnet152" in msg
     for name in EXPECTED:
         assert name in msg
+
+
+def test_mlperf_tiny_models_are_registered_and_left_out_of_small_names() -> None:
+    """The list tests use to give the large MLPerf Tiny networks fewer samples names registered models only."""
+    assert list(models.MLPERF_TINY) == ["vww_mobilenet_v1", "ic_resnet8", "ad_autoencoder"]
+    assert set(models.MLPERF_TINY) <= set(models.names())
+    assert models.small_names() == [n for n in models.names() if n not in models.MLPERF_TINY]
+    assert "ds_cnn_kws" in models.small_names()
 
 
 def test_duplicate_registration_is_refused() -> None:
@@ -127,6 +138,55 @@ def test_ds_cnn_kws_follows_the_mlperf_tiny_shape() -> None:
             q = getattr(layer, attr, None)
             if q is not None and hasattr(q, "bits"):
                 assert q.bits == 8, f"{layer.name}.{attr} has {q.bits} bits"
+
+
+def _layers_of(model, cls: str) -> list:
+    return [layer for layer in model.layers if type(layer).__name__ == cls]
+
+
+def _assert_8_bit(model) -> None:
+    """Every weight and activation quantizer of ``model`` has 8 bits (the MLPerf Tiny models are int8)."""
+    for layer in model.layers:
+        for attr in ("kernel_quantizer_internal", "depthwise_quantizer_internal", "quantizer"):
+            q = getattr(layer, attr, None)
+            if q is not None and hasattr(q, "bits"):
+                assert q.bits == 8, f"{model.name}: {layer.name}.{attr} has {q.bits} bits"
+
+
+def test_vww_mobilenet_v1_follows_the_mlperf_tiny_shape() -> None:
+    """MobileNetV1 x0.25: 3x3/2 conv to 8, 13 dw/pw blocks (stride 2 in blocks 2, 4, 6, 12), GAP, 2 classes."""
+    model = _build("vww_mobilenet_v1")
+    assert model.input_shape == (None, 96, 96, 3) and model.output_shape == (None, 2)
+    conv1 = model.get_layer("conv1_bn")
+    assert conv1.kernel_size == (3, 3) and conv1.strides == (2, 2) and conv1.output_shape == (None, 48, 48, 8)
+    dws = _layers_of(model, "QDepthwiseConv2DBatchnorm")
+    assert len(dws) == 13
+    assert [i + 1 for i, d in enumerate(dws) if d.strides == (2, 2)] == [2, 4, 6, 12]
+    assert [model.get_layer(f"pw{i}_bn").filters for i in range(1, 14)] == [16, 32, 32, 64, 64] + [128] * 6 + [256] * 2
+    assert model.get_layer("pw13_bn").output_shape == (None, 3, 3, 256)
+    _assert_8_bit(model)
+
+
+def test_ic_resnet8_follows_the_mlperf_tiny_shape() -> None:
+    """ResNet-8: 3x3 conv 16, stacks 16/32/64 (stride 2 and 1x1 shortcut in 2 and 3), GAP over 8x8, 10 classes."""
+    model = _build("ic_resnet8")
+    assert model.input_shape == (None, 32, 32, 3) and model.output_shape == (None, 10)
+    assert len(_layers_of(model, "Add")) == 3 and len(_layers_of(model, "QConv2DBatchnorm")) == 7
+    for stack, (filters, side) in enumerate(((16, 32), (32, 16), (64, 8)), start=1):
+        assert model.get_layer(f"stack{stack}_add").output_shape == (None, side, side, filters)
+    shortcuts = [layer for layer in _layers_of(model, "QConv2D") if "shortcut" in layer.name]
+    assert [(s.kernel_size, s.strides) for s in shortcuts] == [((1, 1), (2, 2))] * 2
+    _assert_8_bit(model)
+
+
+def test_ad_autoencoder_follows_the_mlperf_tiny_shape() -> None:
+    """640 -> 128 x 4 -> 8 -> 128 x 4 -> 640, batch norm folded into every hidden layer, as 1x1 convs."""
+    model = _build("ad_autoencoder")
+    assert model.input_shape == (None, 1, 1, 640) and model.output_shape == (None, 1, 1, 640)
+    hidden = _layers_of(model, "QConv2DBatchnorm")
+    assert [h.filters for h in hidden] == [128] * 4 + [8] + [128] * 4
+    assert all(h.kernel_size == (1, 1) for h in hidden) and model.get_layer("dense_out").filters == 640
+    _assert_8_bit(model)
 
 
 def test_shufflenet_unit_shuffles_channels() -> None:

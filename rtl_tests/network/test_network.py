@@ -296,11 +296,16 @@ def _check_zoo(name: str, out_dir: Path, samples: int = SAMPLES, simulator: str 
 
 ZOO = ["pointwise_head", "mobilenet_v1_tiny", "mobilenet_v2_block", "squeezenet_fire", "inception_module",
        "shufflenet_unit", "digits"]  # fmt: skip
+#: models.MLPERF_TINY, spelled out so that collecting these tests does not import TensorFlow
+MLPERF_TINY = ["vww_mobilenet_v1", "ic_resnet8", "ad_autoencoder"]
 
 
 def test_zoo_list_is_complete() -> None:
-    """Every zoo model is co-simulated here (ds_cnn_kws has its own test below)."""
-    assert sorted([*ZOO, "ds_cnn_kws"]) == sorted(_zoo_names())
+    """Every zoo model is co-simulated here (ds_cnn_kws and the MLPerf Tiny models have their own tests below)."""
+    import models
+
+    assert sorted([*ZOO, "ds_cnn_kws", *MLPERF_TINY]) == sorted(_zoo_names())
+    assert list(models.MLPERF_TINY) == MLPERF_TINY
 
 
 @pytest.mark.rtl
@@ -325,6 +330,19 @@ def test_ds_cnn_kws_exact_and_ii(tmp_path: Path) -> None:
     j = _check_zoo("ds_cnn_kws", tmp_path, samples=5)
     assert j["compile_s"] == 0.0  # the same build: the simulator compile is reused
     assert j["ii_cycles"] <= 50_000, j["ii_cycles"]  # the issue's budget; equal to build.json's (checked above)
+
+
+#: the MLPerf Tiny models (millions of MACs, up to 37k cycles per frame): 3 frames each in Verilator, one build
+MLPERF_TINY_SAMPLES = 3
+
+
+@pytest.mark.rtl
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MLPERF_TINY)
+def test_mlperf_tiny_exact(name: str, tmp_path: Path) -> None:
+    """The default build (the fastest within 85% of the xc7z020) is exact and its II is the build's, to the cycle."""
+    _check_zoo(name, tmp_path, samples=MLPERF_TINY_SAMPLES)
+    assert json.loads((tmp_path / "build.json").read_text())["fit"]["fits"] is True
 
 
 @pytest.mark.rtl
