@@ -15,6 +15,7 @@ module axis_formal_in #(
     parameter BEATS = 1,      // beats per frame
     parameter FRAMES = 2,     // frames the source sends
     parameter FREE_LAST = 0,  // 1: TLAST is any value (then only recorded per frame)
+    parameter COMB = 0,       // 1: the block passes this input's beats on combinationally (accel_frame_last)
     parameter CW = 8          // counter width
 ) (
     input  wire          clk,
@@ -23,8 +24,7 @@ module axis_formal_in #(
     input  wire          valid,
     input  wire          ready,
     input  wire          last,
-    output wire [CW-1:0] frames,      // frames started: first beat handed over, or offered now (a block may
-                                      // pass a beat on combinationally, as accel_frame_last does)
+    output wire [CW-1:0] frames,      // frames started: first beat handed over (with COMB: or offered now)
     output wire          done,        // all FRAMES frames handed over
     output reg  [FRAMES-1:0] flags    // TLAST of each frame's last beat
 );
@@ -34,7 +34,7 @@ module axis_formal_in #(
     reg past_run = 1'b0;              // the previous cycle was out of reset
     wire fire = valid && ready;
     assign done = (sent == FRAMES);
-    assign frames = started + (valid && pos == 0);
+    assign frames = COMB ? started + (valid && pos == 0) : started;
 
     always @(posedge clk) begin
         past_run <= !rst;

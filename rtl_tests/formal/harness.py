@@ -17,6 +17,7 @@ the beat-count assertion is not vacuous (a depth too short for two frames fails 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -54,6 +55,8 @@ class Stream:
     width: int
     beats: int
     free_last: bool = False
+    comb: bool = False  # the block passes this input's beats on in the same cycle (output frame k may begin
+    #                     while input frame k's first beat is only offered)
     after: tuple[str, ...] = ()
     flags: str = ""
     lane: tuple[int, int] | None = None
@@ -145,7 +148,7 @@ def top_verilog(case: FormalCase) -> str:
         p = s.prefix
         lines += [f"    wire [{CW - 1}:0] {p}_frames;", f"    wire {p}_done;", f"    wire [{FRAMES - 1}:0] {p}_flags;",
                   f"    axis_formal_in #(.W({s.width}), .BEATS({s.beats}), .FRAMES({FRAMES}), "
-                  f".FREE_LAST({int(s.free_last)}), .CW({CW})) env_{p} (",
+                  f".FREE_LAST({int(s.free_last)}), .COMB({int(s.comb)}), .CW({CW})) env_{p} (",
                   f"        .clk(clk), .rst(rst), .data({p}_tdata), .valid({p}_tvalid), .ready({p}_tready), "
                   f".last({p}_tlast), .frames({p}_frames), .done({p}_done), .flags({p}_flags));"]
     done = " && ".join(f"{s.prefix}_done" for s in case.inputs)
@@ -207,6 +210,25 @@ def sby_command() -> list[str]:
     return [str(exe if exe.exists() else shutil.which("yowasp-sby") or "yowasp-sby")]
 
 
+def _kill_tree(pid: int) -> None:
+    """End ``pid`` and every process below it (SymbiYosys starts its solvers in process groups of their own)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    todo, found = [pid], []
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo += children.get(p, [])
+    for p in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, signal.SIGKILL)
+
+
 def prove(case: FormalCase, workdir: Path, sources: list[Path] | None = None, tasks: tuple[str, ...] | None = None,
           timeout: int = 900) -> ProofResult:
     """Write the harness into ``workdir`` and run the SymbiYosys tasks (default: the case's engine and cover);
@@ -230,7 +252,7 @@ def prove(case: FormalCase, workdir: Path, sources: list[Path] | None = None, ta
     try:
         log, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        _kill_tree(proc.pid)
         log, _ = proc.communicate()
         log += f"\n(stopped after {timeout} s)"
     status = {}

@@ -1,15 +1,15 @@
-"""Formal AXI-Stream proofs of every stream block in ``accel/rtl/lib/`` (see harness.py and docs/hardware.md).
+"""Formal AXI-Stream checks of the stream blocks in ``accel/rtl/lib/`` (see harness.py and docs/hardware.md).
 
 Each case is one block at small parameters, built from its description in :mod:`accel.rtl.blocks` where it has
-one.  ``prove`` (ABC's PDR, an unbounded proof: every reachable state, not only a bounded prefix) must pass
-every assertion of ``axis_formal.sv`` for two frames on every input with any data, valid gaps and
-backpressure; ``cover`` (yices) must reach the drained state within the case's depth, so the beat-count
-assertion is not vacuous.  The mutant test checks that the checkers catch a block whose data moves while
-stalled and one that drops a beat.
+one.  Its check (``prove``: ABC's PDR, an unbounded proof, for the blocks in ``UNBOUNDED``; ``bmc``: yices over
+the case's depth, two frames in and out and the drain, for the others) must pass every assertion of
+``axis_formal.sv`` for two frames on every input with any data, valid gaps and backpressure; ``cover`` must
+reach the drained state within the depth, so the beat-count assertion is not vacuous.  The mutant test checks
+that the checkers catch a block whose data moves while stalled and one that drops a beat.
 
-Library modules that are not AXI-Stream blocks are proved inside the blocks that instantiate them:
-``accel_rom`` and ``accel_mul`` (in mvu, dwu, threshold), ``accel_avg_div`` and ``accel_result_queue`` (in avgpool,
-avgpool_win, gap, mvu, dwu), ``accel_pool_core`` (in maxpool, avgpool, and directly below).
+Library modules without AXI-Stream ports of their own (``accel_rom``, ``accel_mul``, ``accel_avg_div``,
+``accel_result_queue``) are checked only inside the blocks that instantiate them (``accel_rom`` in threshold);
+``accel_skid`` is checked on its own and inside most blocks, ``accel_pool_core`` inside maxpool.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def _frame_last() -> FormalCase:
     """Two paths: s_axis -> m_net_axis (the network's input, TLAST per frame) and s_net_axis -> m_axis (TLAST as
     the input frame's last beat carried it, so the source's TLAST is free)."""
     blk = FrameLast("frame_last", (1, 1, 2), U3, 1, 3, (1, 1, 3), S2, 1, 2, depth=1)
-    inputs = (Stream("s_axis", 3, 2, free_last=True), Stream("s_net_axis", 2, 3))
+    inputs = (Stream("s_axis", 3, 2, free_last=True, comb=True), Stream("s_net_axis", 2, 3, comb=True))
     outputs = (Stream("m_axis", 2, 3, after=("s_net_axis",), flags="s_axis"),
                Stream("m_net_axis", 3, 2, after=("s_axis",)))
     return FormalCase("frame_last", blk.module, blk.source_modules, blk.verilog_parameters(), inputs, outputs,
