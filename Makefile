@@ -20,7 +20,7 @@ venv: $(STAMP)
 
 # System packages: installed with apt-get when missing and running as root; otherwise say what is needed.
 system:
-	@missing=""; for tool in iverilog verilator yosys tclsh; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	@missing=""; for tool in iverilog verilator yosys yosys-abc tclsh; do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
