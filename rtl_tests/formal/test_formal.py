@@ -38,6 +38,7 @@ from accel.rtl.blocks.gap import GlobalAvgPool
 from accel.rtl.blocks.maxpool import MaxPool
 from accel.rtl.blocks.maxpool_win import MaxPoolWindowed
 from accel.rtl.blocks.mvu import Mvu
+from accel.rtl.blocks.pad import Pad
 from accel.rtl.blocks.requant import Requant
 from accel.rtl.blocks.shuffle import ChannelShuffle
 from accel.rtl.blocks.threshold import Threshold
@@ -101,6 +102,13 @@ def _frame_last() -> FormalCase:
                       drain=8, depth=20, block=blk)
 
 
+def _pad() -> FormalCase:
+    """accel_pad begins a frame's border beats once the frame's first input beat is offered (before it is taken),
+    so its input is ``comb``: output frame k may begin while input frame k's first beat is only offered."""
+    case = _auto(Pad("pad", 1, 2, 1, 1, 2, (1, 0, 0, 1)))
+    return replace(case, inputs=tuple(replace(s, comb=True) for s in case.inputs))
+
+
 def _skid() -> FormalCase:
     return FormalCase("skid", "accel_skid", ("accel_skid",), {"WIDTH": 3}, (Stream("s_axis", 3, 3),),
                       (Stream("m_axis", 3, 3),), drain=4, depth=16)
@@ -124,6 +132,8 @@ CASES: dict[str, Callable[[], FormalCase]] = {
     "width_down": lambda: _auto(WidthConverter("width_down", 1, 1, 4, 2, 2, 1)),
     "shuffle": lambda: _auto(ChannelShuffle("shuffle", 1, 1, 4, 1, 2, 2)),
     "upsample": lambda: _auto(Upsample("upsample", 1, 2, 1, 1, 2, (2, 1))),
+    "zero_insert": lambda: _auto(Upsample("zero_insert", 2, 2, 1, 1, 2, (2, 1), zero=True)),
+    "pad": _pad,
     "requant": lambda: _auto(Requant("requant", S4, S2, Rounding.ROUND_HALF_EVEN, Overflow.SATURATE, True,
                                      (1, 1, 3), 1)),
     "threshold": lambda: _auto(Threshold("threshold", S3, U3, np.array([-1, 2]), np.array([0, 3, 5]), (1, 1, 3), 1)),
