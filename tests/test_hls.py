@@ -367,3 +367,23 @@ def test_hls4ml_default_keras_conversion_is_not_exact(tmp_path):
     assert not exact.all()
     result = verify_against_hls(model, graph, SAMPLES, io_type="io_parallel", output_dir=tmp_path / "accel")
     assert result.mismatches == 0, result.first_divergence
+
+
+@pytest.mark.hls
+@pytest.mark.parametrize("kernel,stride,shape", [((1, 2), (2, 2), (5, 4, 3)), ((3, 1), (1, 3), (6, 7, 2)),
+                                                 ((2, 1), (3, 2), (7, 5, 2))])  # fmt: skip
+def test_streaming_conv_with_a_kernel_smaller_than_its_stride(kernel, stride, shape) -> None:
+    """hls4ml's streaming conv left the skipped rows in its stream when a kernel side is below its stride (found by
+    the fuzzer, seed 1007921: a 1x2 stride-2 conv); the HLS lowering extends the kernel with zero taps."""
+    from accel.hls import verify_against_hls
+
+    rng = np.random.default_rng(7)
+    x_type, w_type, b_type = FixedType(True, 6, 2), FixedType(True, 4, 1), FixedType(True, 8, 3)
+    b = GraphBuilder(f"conv_k{kernel[0]}{kernel[1]}_s{stride[0]}{stride[1]}")
+    x = b.input("x", shape, x_type)
+    w = rng.integers(w_type.min_raw, w_type.max_raw + 1, (*kernel, shape[2], 4))
+    c = b.add("c", "conv2d", [x], {"kernel": kernel, "stride": stride},
+              {"weight": w, "bias": rng.integers(b_type.min_raw, b_type.max_raw + 1, 4)},
+              {"weight": w_type, "bias": b_type})  # fmt: skip
+    r = verify_against_hls(None, b.build([c]), 8, io_type="io_stream")
+    assert r.mismatches == 0, r.to_json()["first_divergence"]

@@ -13,12 +13,15 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import rtl_lint  # noqa: E402
 
 import models  # noqa: E402
 from accel import AccelError  # noqa: E402
@@ -44,8 +47,9 @@ def zoo_graph(name: str) -> Graph:
 
 def lint(rtl: Path) -> str:
     """verilator --lint-only -Wall over the generated file list; returns the diagnostics (empty when clean)."""
-    proc = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", "accel_top", "-f", "filelist.f"],
-                          cwd=rtl, capture_output=True, text=True, check=False)
+    exe, env = rtl_lint.lint_env()  # the system verilator, whatever an earlier co-simulation put on PATH
+    proc = subprocess.run([exe or "verilator", "--lint-only", "-Wall", "--top-module", "accel_top", "-f",
+                           "filelist.f"], cwd=rtl, capture_output=True, text=True, check=False, env=env)  # fmt: skip
     text = proc.stdout + proc.stderr
     assert proc.returncode == 0 or text, "verilator failed without a message"
     return text if proc.returncode or "%Warning" in text or "%Error" in text else ""

@@ -93,6 +93,15 @@ def hls_conv(ctx, node, weight: np.ndarray, wtype: FixedType, depthwise: bool) -
     h, w, c = x.shape
     kh, kw = node.attrs["kernel"]
     sh, sw = node.attrs["stride"]
+    if ctx.io_type == "io_stream" and (kh, kw) != (1, 1) and (kh < sh or kw < sw):
+        # hls4ml 1.3.0's streaming conv with a kernel smaller than its stride along an axis (e.g. 1x2, stride 2)
+        # leaves the skipped rows in its stream (wrong values, "leftover data"): the kernel is extended to the
+        # stride with zero taps and the input padded by as much at the end, which gives the same windows' sums
+        # and the same output size (floor((n + pads - k) / s) + 1 is unchanged)
+        eh, ew = max(kh, sh) - kh, max(kw, sw) - kw
+        weight = np.pad(weight, ((0, eh), (0, ew), (0, 0), (0, 0)))
+        kh, kw = kh + eh, kw + ew
+        pads = (pads[0], pads[1] + eh, pads[2], pads[3] + ew)
     layer = {
         "class_name": "DepthwiseConv2D" if depthwise else "Conv2D", "name": ctx.ident(node.name),
         "inputs": [ctx.layer_name(node.inputs[0])],

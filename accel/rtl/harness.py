@@ -8,13 +8,14 @@ handshake through VPI) would dominate the run time.  The per-cycle work is there
 generated Verilog harness, which wraps the build's top (module and port names from build.json):
 
 * **s_axis driver**: reads the input beats from a hex file (one beat per line) and offers them with
-  seeded random valid gaps (xorshift32, identical in every simulator) in runs of up to 256 cycles, each run
-  random per cycle, a long stall or a burst without gaps (the sink's backpressure likewise, independently),
-  so that blocks meet long stalls on both sides, not only short ones; TLAST on every frame's last beat, or
+  seeded random valid gaps (xorshift32, identical in every simulator); with ``bursty``, in runs of up to 256
+  cycles, each run random per cycle, a long stall or a burst without gaps (the sink's backpressure likewise,
+  independently), so that blocks meet long stalls on both sides, not only short ones; TLAST on every frame's
+  last beat, or
   with ``tlast_end`` only on the run's last beat (a DMA sending the whole run in one transfer); ``valid`` is
   held until accepted (AXI rule).
-* **m_axis sink**: seeded random and bursty ``tready`` backpressure; logs every output beat with its TLAST and
-  cycle.
+* **m_axis sink**: seeded random (with ``bursty``: also bursty) ``tready`` backpressure; logs every output beat
+  with its TLAST and cycle.
 * **per-layer monitors**: for every instance build.json lists (and every library block inside it that the
   instance record names as a child, e.g. the window generator inside ``accel_maxpool_win``) it samples the
   instance's ``m_axis`` handshake through the hierarchy (``dut.<instance>.m_axis_*``; a fork's input side)
@@ -100,6 +101,7 @@ def harness_verilog(manifest: BuildManifest) -> str:
         "    input  wire [8:0]  ready_thr,  // the sink is ready when rnd[7:0] < ready_thr (256: always)",
         "    input  wire [31:0] seed,",
         "    input  wire        tlast_end,  // input TLAST on the run's last beat only (else on every frame's last)",
+        "    input  wire        bursty,     // stalls in runs (random, long stall, gapless burst), else per cycle",
         "    output reg         done",
         ");",
         f"    reg  [{iw - 1}:0] s_tdata;",
@@ -143,8 +145,8 @@ def harness_verilog(manifest: BuildManifest) -> str:
         "    // offered / ready when rnd[7:0] < threshold), a long stall (2) or a burst without gaps (3)",
         "    reg  [8:0]  in_left, out_left;",
         "    reg  [1:0]  in_mode, out_mode;",
-        "    wire in_go = valid_thr[8] || (in_mode[1] ? in_mode[0] : ({1'b0, rin[7:0]} < valid_thr));",
-        "    wire out_go = ready_thr[8] || (out_mode[1] ? out_mode[0] : ({1'b0, rout[7:0]} < ready_thr));",
+        "    wire in_go = valid_thr[8] || ((bursty && in_mode[1]) ? in_mode[0] : ({1'b0, rin[7:0]} < valid_thr));",
+        "    wire out_go = ready_thr[8] || ((bursty && out_mode[1]) ? out_mode[0] : ({1'b0, rout[7:0]} < ready_thr));",
         "    wire in_hs = s_tvalid && s_tready;",
         "    wire out_hs = m_tvalid && m_tready;",
         "    always @(posedge clk) begin",

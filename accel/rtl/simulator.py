@@ -319,6 +319,7 @@ def simulate(
     clean_frames: int = 0,
     trace: bool = False,
     in_tlast: str = "frame",
+    bursty: bool = False,
 ) -> SimResult:
     """Stream ``input_beats`` (``frames`` frames, back to back) through the build's ``accel_top``.
 
@@ -330,6 +331,8 @@ def simulate(
     arrived.  ``trace`` also records every monitored instance's output beats.  ``in_tlast``: ``"frame"`` drives
     input TLAST on every frame's last beat, ``"end"`` only on the run's last beat, as a DMA sending the run in
     one transfer does (accel_top then marks only the run's last output beat, see ``accel_frame_last.v``).
+    ``bursty``: the gaps and backpressure come in runs of up to 256 cycles, each random per cycle, a long stall
+    or a gapless burst, instead of random per cycle throughout.
     """
     if in_tlast not in IN_TLAST:
         raise AccelError(f"simulate(in_tlast={in_tlast!r}): input TLAST mode {in_tlast!r} is unknown; supported are "
@@ -367,6 +370,7 @@ def simulate(
         "seed": int(seed) & 0xFFFFFFFF,
         "trace": int(bool(trace)),
         "in_tlast": in_tlast,
+        "bursty": int(bool(bursty)),
         "timeout_cycles": int(timeout_cycles),
     }
     (run_dir / "cfg.json").write_text(json.dumps(cfg, indent=1) + "\n")

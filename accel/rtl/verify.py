@@ -174,6 +174,7 @@ def verify_build(
     *,
     simulator: str | None = None,
     trace_layers: bool = True,
+    bursty: bool = False,
 ) -> RtlVerifyResult:
     """Co-simulate an existing RTL build of ``graph`` on ``samples`` random frames back to back; compare exactly.
 
@@ -202,7 +203,7 @@ def verify_build(
     ref = execute(graph, raw).outputs[out_name]
     beats = pack(raw, in_spec.dtype, in_spec.lanes)
     clean = max(1, (samples + 1) // 2)
-    sim = simulate(out_dir, beats, samples, simulator=simulator, seed=seed, clean_frames=clean)
+    sim = simulate(out_dir, beats, samples, simulator=simulator, seed=seed, clean_frames=clean, bursty=bursty)
     problems, bad_frames = check_stream(sim, samples, out_spec.beat_bits)
     node = graph.node(out_name) if out_name not in graph.inputs else None
     check = _stream_check(out_name, node.source if node else out_name, graph.tensors[out_name], sim.out_beats,
