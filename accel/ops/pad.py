@@ -13,7 +13,7 @@ from accel import kernels
 from accel.ir import Graph, GraphBuilder, OpDef, register_op
 from accel.ops.common import PADS
 from accel.ops.examples import conv_node, depthwise_node, random_type
-from accel.ops.lowering import RtlLowering, reads_alone, unpadded_input
+from accel.ops.lowering import RtlLowering, reads_alone, total_pads, unpadded_input
 from accel.rtl.blocks.pad import Pad
 
 
@@ -59,7 +59,7 @@ def _rtl(wiring, node):
 
 def _pad_block(node, x, out, lanes, extra_pads):
     """accel_pad with this node's padding plus that of pads folded into it from in front."""
-    pads = tuple(int(a) + int(b) for a, b in zip(node.attrs["pads"], extra_pads, strict=True))
+    pads = total_pads(node, extra_pads)
     h, w, c = x.shape
     return Pad(f"{node.name}_pad", h, w, c, lanes, x.dtype.width, pads)
 
