@@ -28,7 +28,7 @@ from accel.frontend.lowering import (
     transpose_conv,
     window_pads,
 )
-from accel.frontend.quantizers import activation_requant, is_softmax
+from accel.frontend.quantizers import activation_requant, adaptive_activation_quantizer, is_softmax
 from accel.frontend.step import is_step_activation
 from accel.frontend.walk import NO_INPUT_TYPE_ADVICE, Context, Pending, handler, keras_shape_to_hwc
 from accel.ops.common import exact_average_type
@@ -42,7 +42,7 @@ def input_layer(ctx: Context, layer: Any) -> None:
     otherwise the QActivation that reads it defines it."""
 
 
-@handler("QActivation", "Activation", "ReLU", "Softmax")
+@handler("QActivation", "QAdaptiveActivation", "Activation", "ReLU", "Softmax")
 def activation(ctx: Context, layer: Any) -> None:
     """An activation layer as a ``quantize`` node; right after the input without ``input_type``, the input's type."""
     act = _activation_of(layer)
@@ -69,6 +69,8 @@ def _activation_of(layer: Any) -> Any:
     cls = type(layer).__name__
     if cls == "QActivation":
         return layer.quantizer
+    if cls == "QAdaptiveActivation":
+        return adaptive_activation_quantizer(layer)
     if cls == "Softmax":
         return "softmax"
     if cls == "ReLU":

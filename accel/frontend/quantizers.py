@@ -161,6 +161,41 @@ def activation_requant(q: Any, where: str) -> Requant | None:
     )
 
 
+def adaptive_activation_quantizer(layer: Any) -> Any:
+    """The fixed quantizer a ``QAdaptiveActivation`` applies at inference.
+
+    Why it is one: QKeras 0.9's layer moves its integer bits with an exponential moving average of the activations
+    only in training; at inference it quantizes with ``quantized_relu`` or ``quantized_bits`` of ``total_bits`` bits,
+    ``alpha`` 1 and the integer bits it holds now (its ``quantizer.integer`` variable, reset from the moving
+    averages, which ``get_weights`` leaves out of a saved model, at every call).  ``is_quantized_clip=False`` only
+    changes the straight-through term ``x + (xq - x)``, which the float32 check of the graph covers (its ``quantize``
+    node needs the input's range as well as the output's).  One integer count per channel (``per_channel=True``) is
+    refused: accel's ``quantize`` has one type per tensor.
+    """
+    from qkeras.quantizers import quantized_bits, quantized_relu
+
+    where = f"layer {layer.name} (QAdaptiveActivation)"
+    integer = np.asarray(_plain(layer.quantizer.integer)).reshape(-1)
+    if layer.per_channel and integer.size > 1 and np.unique(integer).size > 1:
+        raise AccelError(f"{where} has per_channel=True with integer bits {integer.tolist()} that differ by channel; "
+                         "supported: per_channel=False (one quantizer for the whole tensor).")  # fmt: skip
+    from qkeras.quantizers import _get_integer_bits
+
+    settled = np.asarray(_get_integer_bits(min_value=layer.ema_min, max_value=layer.ema_max, bits=layer.total_bits,
+                                           symmetric=layer.symmetric, keep_negative=layer.keep_negative,
+                                           is_clipping=layer.po2_rounding)).reshape(-1)  # fmt: skip
+    if not np.array_equal(np.broadcast_to(settled, integer.shape), integer):
+        raise AccelError(f"{where} holds {integer.tolist()} integer bits but its moving averages give "
+                         f"{settled.tolist()}, to which its next call moves them, so QKeras's output depends on how "
+                         "often the model ran; supported: a layer whose integer bits agree with its moving averages "
+                         "(run the model once before converting).")  # fmt: skip
+    bits, ibits = int(layer.total_bits), int(integer[0])
+    if qname(layer.quantizer) == "quantized_relu":
+        return quantized_relu(bits, ibits, negative_slope=float(layer.quantizer.negative_slope),
+                              relu_upper_bound=layer.quantizer.relu_upper_bound)  # fmt: skip
+    return quantized_bits(bits, ibits, keep_negative=True, symmetric=bool(layer.symmetric), alpha=1)
+
+
 def _is_po2_alpha(alpha: Any) -> bool:
     """Weight scales that keep every weight a short dyadic number: its grid, sign or power of two times a power of
     two (a number, or an array of them), or QKeras's own power-of-two fit."""
