@@ -68,7 +68,7 @@ def _no_kernel_quantizer(tmp: Path) -> list[str]:
 
 
 def _alpha(tmp: Path) -> list[str]:
-    m = _model(lambda x: _conv("conv_alpha", kernel_quantizer=quantized_bits(4, 0, 1, alpha=0.3))(x))
+    m = _model(lambda x: QActivation(quantized_bits(4, 0, 1, alpha="auto"), name="act_alpha")(_conv("conv")(x)))
     return ["inspect", _save(m, tmp / "alpha.h5")]
 
 
@@ -90,10 +90,14 @@ def _inner_softmax(tmp: Path) -> list[str]:
     return ["inspect", _save(m, tmp / "inner.h5"), "--softmax", "drop"]
 
 
-def _stochastic(tmp: Path) -> list[str]:
-    q = qkeras.stochastic_ternary(alpha="auto")  # its inference is ternary(alpha='auto'): a least-squares float scale
-    m = _model(lambda x: _conv("conv_sto", kernel_quantizer=q)(x))
-    return ["inspect", _save(m, tmp / "sto.h5")]
+def _wide_float_weights(tmp: Path) -> list[str]:
+    # 0.3's 24-bit significand times a 16-bit grid, rounded to float32: 1e-4 and 0.29 lie 2**11 apart, so the
+    # exact values need more than 32 bits
+    m = _model(lambda x: _conv("conv_wide", kernel_quantizer=qkeras.quantized_bits(16, 0, 1, alpha=0.3))(x))
+    w = m.get_layer("conv_wide").kernel.numpy()
+    w.flat[:2] = [1e-4, 0.29]
+    m.get_layer("conv_wide").kernel.assign(w)
+    return ["inspect", _save(m, tmp / "wide.h5")]
 
 
 def _avgpool_same(tmp: Path) -> list[str]:
@@ -168,14 +172,14 @@ CASES = [
     ("conv2dtranspose-output-padding", _transpose_output_padding, "upconv"),
     ("unsupported-lstm", _lstm, "rnn"),
     ("conv-without-kernel-quantizer", _no_kernel_quantizer, "conv_nq"),
-    ("non-power-of-two-alpha", _alpha, "conv_alpha"),
+    ("activation-with-a-per-batch-alpha", _alpha, "act_alpha"),
     ("no-input-quantizer", _no_input_quantizer, "conv_first"),
     ("no-input-quantizer-names-the-option", _no_input_quantizer, "--input-type 'ap_fixed<16,6>'"),
     ("bad-input-type", lambda tmp: ["inspect", "digits", "--input-type", "fixed16"], "--input-type"),
     ("final-softmax-names-the-option", _final_softmax, "--softmax argmax"),
     ("softmax-inside-the-network", _inner_softmax, "inner_softmax"),
     ("unknown-softmax-head", lambda tmp: ["inspect", "digits", "--softmax", "max"], "--softmax"),
-    ("stochastic-quantizer-auto-alpha", _stochastic, "conv_sto"),
+    ("float-scaled-weights-over-32-bits", _wide_float_weights, "conv_wide"),
     ("avgpool-same-padding", _avgpool_same, "pool_same"),
     ("bad-samples", lambda tmp: ["verify", "digits", "--samples", "-3"], "--samples"),
     ("non-numeric-samples", lambda tmp: ["verify", "digits", "--samples", "many"], "--samples"),

@@ -25,7 +25,6 @@ from qkeras import (  # noqa: E402
     QSeparableConv2D,
     quantized_bits,
     quantized_relu,
-    stochastic_ternary,
 )
 
 from accel import AccelError  # noqa: E402
@@ -316,8 +315,8 @@ def _conv(**kw):
 
 REFUSALS = {
     "unsupported_layer": (lambda h: L.LayerNormalization(name="bad")(h), "not supported; supported layers"),
-    "auto_alpha": (_conv(kernel_quantizer=quantized_bits(4, 0, alpha="auto")), "power of two"),
-    "float_alpha": (_conv(kernel_quantizer=quantized_bits(4, 0, alpha=0.3)), "power of two"),
+    # 0.3's 24-bit significand times a 16-bit grid, rounded to float32 (weights set in the test)
+    "float_weights_over_32_bits": (_conv(kernel_quantizer=quantized_bits(16, 0, alpha=0.3)), "more than 32 bits"),
     "conv_without_quantizer": (_conv(kernel_quantizer=None), "no quantizer"),
     "keras_conv2d": (lambda h: L.Conv2D(4, 3, name="bad")(h), "no quantizer"),
     "avgpool_same": (lambda h: L.AveragePooling2D(2, padding="same", name="bad")(h), "padding='valid'"),
@@ -325,7 +324,6 @@ REFUSALS = {
                           "not a power of two"),  # fmt: skip
     "gap_3x3_output": (lambda h: L.GlobalAveragePooling2D(name="bad")(L.MaxPooling2D(3, strides=2)(h)),
                        "not a power of two"),  # fmt: skip
-    "stochastic_ternary_auto_kernel": (_conv(kernel_quantizer=stochastic_ternary(alpha="auto")), "least-squares"),
     "relu_slope": (lambda h: QActivation(quantized_relu(4, 0, negative_slope=0.25), name="bad")(h), "negative_slope"),
     "separate_bn": (lambda h: QBatchNormalization(name="bad")(QConv2D(4, 1, kernel_quantizer=kq())(h)),
                     "QConv2DBatchnorm"),  # fmt: skip
@@ -348,6 +346,10 @@ def test_refusals_name_the_layer(case: str) -> None:
     m = model_of((8, 8, 3), body)
     if case == "inexact_bias":
         m.get_layer("bad").bias.assign(np.array([0.1, 300.7, -5e-6, 2.0], np.float32))
+    if case == "float_weights_over_32_bits":  # quantized values 2**11 apart: exponents spread beyond 32 bits
+        w = m.get_layer("bad").kernel.numpy()
+        w.flat[:2] = [1e-4, 0.29]
+        m.get_layer("bad").kernel.assign(w)
     with pytest.raises(AccelError, match="bad") as info:
         to_graph(m)
     assert words in str(info.value)

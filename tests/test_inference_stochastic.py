@@ -78,14 +78,6 @@ def test_inference_only_randomness_is_exact(name: str) -> None:
     assert_exact(stochastic)
 
 
-@pytest.mark.parametrize("q", [stochastic_ternary(alpha="auto"), quantized_bits(4, 0, alpha="auto")],
-                         ids=["stochastic_ternary_auto_alpha", "bits_auto_alpha"])
-def test_quantizers_whose_inference_accel_does_not_restate_stay_refused(q) -> None:
-    with pytest.raises(AccelError, match="layer conv") as info:
-        to_graph(model_of((6, 6, 3), _conv_then(q, quantized_bits(8, 3, alpha=1))))
-    assert "supported" in str(info.value) and str(info.value).count(". ") == 0
-
-
 def _po2_input_model() -> tf.keras.Model:
     """example_mnist_po2.py's head: a quantized_relu_po2 right after the input, then a po2 conv."""
     x = tf.keras.Input((8, 8, 1), name="input")

@@ -1,9 +1,10 @@
 """binary, ternary and quantized_po2 weights and quantized_relu_po2 / quantized_po2 / binary / ternary activations (as
 published QKeras models use them, e.g. hls4ml's own QKeras tests): QKeras's quantized weights are taken exactly, the
 activations become accel's threshold op tabulated from QKeras, and models with them are exact against QKeras (the
-activations on every value of their input type), the hls4ml C simulation and the RTL co-simulation.  A least-squares
-alpha and the settings with no deterministic or narrow result are refused in one sentence (the stochastic variants,
-deterministic at inference, are tested in test_inference_stochastic.py)."""
+activations on every value of their input type), the hls4ml C simulation and the RTL co-simulation.  The settings
+with no deterministic or narrow result are refused in one sentence (the stochastic variants, deterministic at
+inference, are tested in test_inference_stochastic.py; float scales such as alpha='auto' in
+test_float_scaled_weights.py)."""
 
 from __future__ import annotations
 
@@ -307,9 +308,6 @@ def _wide_then(q):
 
 REFUSALS = {
     "binary_stochastic_rounding": (_conv(binary(use_stochastic_rounding=True)), "stochastic rounding"),
-    "binary_auto": (_conv(binary(alpha="auto")), "least-squares"),
-    "ternary_auto": (_conv(ternary(alpha="auto")), "least-squares"),
-    "ternary_alpha_non_po2": (_conv(ternary(alpha=0.3)), "not a power of two"),
     "binary_auto_activation": (lambda h: QActivation(binary(alpha="auto_po2"), name="bad")(h), "from each batch"),
     # 6 bits: exponents -32..31, so 2**-32 below epsilon; the input quantized_bits(8, 2) reaches 4
     "relu_po2_6_bits": (lambda h: QActivation(quantized_relu_po2(6), name="bad")(h), "from 2.32831e-10 to 4 "),

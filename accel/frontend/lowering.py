@@ -16,10 +16,12 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.frontend.quantizers import (
+    MAX_FLOAT_WEIGHT_BITS,
     SUPPORTED_WEIGHT_QUANTIZERS,
     activation_requant,
     check_weight_quantizer,
     exact_raw,
+    is_float_scaled,
     is_softmax,
     run_quantizer,
 )
@@ -38,7 +40,14 @@ def quantized_weight(layer: Any, values: Any, quantizer: Any, role: str) -> tupl
         raise AccelError(f"{where} has no quantizer; supported: {_quantizer_argument(layer, role)} to "
                          f"{SUPPORTED_WEIGHT_QUANTIZERS}.")  # fmt: skip
     check_weight_quantizer(quantizer, where)
-    return exact_raw(run_quantizer(quantizer, values), f"{where} value")
+    if not is_float_scaled(quantizer):
+        return exact_raw(run_quantizer(quantizer, values), f"{where} value")
+    try:
+        return exact_raw(run_quantizer(quantizer, values), f"{where} value", max_width=MAX_FLOAT_WEIGHT_BITS)
+    except AccelError as exc:
+        raise AccelError(f"{where} uses {quantizer}, whose float32 values need more than {MAX_FLOAT_WEIGHT_BITS} "
+                         "bits to hold exactly (their exponents spread too far); supported: values that fit "
+                         f"{MAX_FLOAT_WEIGHT_BITS} bits, such as a power-of-two scale (alpha='auto_po2').") from exc
 
 
 def _quantizer_argument(layer: Any, role: str) -> str:

@@ -12,7 +12,8 @@ Two kinds of quantizer appear in a QKeras model:
   ``quantized_bits``, ``binary``, ``ternary`` and ``quantized_po2`` are accepted when
   their scale (``alpha``) is a power of two: their values are then short dyadic numbers (a grid,
   ±1 or {-1, 0, 1} times a power of two, or signed powers of two), so the exact type
-  is narrow; a least-squares ``alpha='auto'`` is a float32 mean and is refused.
+  is narrow; a float scale (``alpha='auto'``, a least-squares mean) and ``quantized_ulaw`` give float32 numbers,
+  taken exactly within 32 bits, whose float32 sums QKeras may round (bounded by :mod:`accel.float32`).
 
 Every setting that cannot be restated exactly is refused with an AccelError.
 """
@@ -35,9 +36,12 @@ _STEP_REASON = (" here (a step function, not a rounding onto a fixed-point grid,
                 "or be fused into an average)")  # fmt: skip
 ACTIVATION_REASONS = {name: _STEP_REASON for name in ("quantized_po2", "quantized_relu_po2", "binary", "ternary")}
 SUPPORTED_WEIGHT_QUANTIZERS = (
-    "quantized_bits, binary and ternary (or stochastic_binary, stochastic_ternary) with alpha None, 'auto_po2' or a "
-    "power of two; quantized_po2"
+    "quantized_bits, binary and ternary (or stochastic_binary, stochastic_ternary) with alpha None, 'auto', "
+    "'auto_po2' or a positive number; quantized_po2; quantized_ulaw"
 )
+#: widest exact type accel takes for the float32 values of a float-scaled or mu-law weight quantizer (the RTL's
+#: element width): a 24-bit significand plus the spread of the values' exponents
+MAX_FLOAT_WEIGHT_BITS = 32
 
 
 @dataclass(frozen=True)
@@ -196,45 +200,56 @@ def adaptive_activation_quantizer(layer: Any) -> Any:
     return quantized_bits(bits, ibits, keep_negative=True, symmetric=bool(layer.symmetric), alpha=1)
 
 
-def _is_po2_alpha(alpha: Any) -> bool:
-    """Weight scales that keep every weight a short dyadic number: its grid, sign or power of two times a power of
-    two (a number, or an array of them), or QKeras's own power-of-two fit."""
+def _is_scale(alpha: Any) -> bool:
+    """Weight scales accel takes: none, QKeras's own fits ('auto', 'auto_po2'), or positive finite numbers (one, or
+    an array of them)."""
     if alpha is None or isinstance(alpha, str):
-        return alpha is None or alpha == "auto_po2"
+        return alpha in (None, "auto", "auto_po2")
     try:
         a = np.asarray(alpha, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError):
         return False
-    if a.size == 0 or not np.all(np.isfinite(a)) or not np.all(a > 0):
-        return False
-    return bool(np.all(np.frexp(a)[0] == 0.5))
+    return bool(a.size and np.all(np.isfinite(a)) and np.all(a > 0))
+
+
+def is_float_scaled(q: Any) -> bool:
+    """Whether a weight quantizer's values may be any float32 numbers rather than short dyadic ones: a float
+    (least-squares 'auto' or a number that is not a power of two) scale, or mu-law levels."""
+    if qname(q) == "quantized_ulaw":
+        return True
+    alpha = getattr(q, "alpha", None)
+    if alpha is None or isinstance(alpha, str):
+        return alpha == "auto"
+    return not bool(np.all(np.frexp(np.asarray(alpha, dtype=np.float64).reshape(-1))[0] == 0.5))
 
 
 def check_weight_quantizer(q: Any, where: str) -> None:
     """Refuse weight quantizers whose output accel cannot take as exact fixed-point values.
 
     The accepted ones are deterministic at inference (``stochastic_binary``/``stochastic_ternary`` sample only
-    in training and then compute as ``binary``/``ternary``) and produce powers-of-two-scaled
-    values (a uniform grid, {-1, 0, 1} or {0, 1} times a power of two, or signed powers
-    of two); their float32 outputs are then converted exactly by :func:`exact_raw`.
+    in training and then compute as ``binary``/``ternary``); their float32 outputs are converted exactly by
+    :func:`exact_raw`.  Most are short dyadic numbers (a uniform grid, {-1, 0, 1} or {0, 1} times a power of two,
+    signed powers of two).  A float scale (``alpha='auto'``, a least-squares mean, or a number that is not a power
+    of two) and ``quantized_ulaw``'s mu-law levels give float32 numbers with up to 24 significant bits: accel takes
+    them exactly too (within :data:`MAX_FLOAT_WEIGHT_BITS`, checked by the caller), while QKeras's float32 sums of
+    them may round, which ``verify --against qkeras`` bounds (accel.float32) and the frontend warns of.
     """
-    from qkeras.quantizers import binary, quantized_bits, quantized_po2, stochastic_binary, stochastic_ternary, ternary
+    from qkeras import quantizers as qq
+
 
     if q is None:
         raise AccelError(f"{where} has no quantizer; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
     kind = type(q)
-    if isinstance(q, (stochastic_binary, stochastic_ternary)):
+    if isinstance(q, (qq.stochastic_binary, qq.stochastic_ternary)):
         # they sample only under K.learning_phase() 1; at inference they run binary/ternary.__call__ unchanged
-        kind = binary if isinstance(q, stochastic_binary) else ternary
-    if kind not in (quantized_bits, binary, ternary, quantized_po2):
+        kind = qq.binary if isinstance(q, qq.stochastic_binary) else qq.ternary
+    if kind not in (qq.quantized_bits, qq.binary, qq.ternary, qq.quantized_po2, qq.quantized_ulaw):
         raise AccelError(f"{where} uses {qname(q)}, which is not supported; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
     common_checks(q, where)
-    if not _is_po2_alpha(getattr(q, "alpha", None)):  # quantized_po2 has none
-        raise AccelError(
-            f"{where} uses {q} with alpha={q.alpha!r}, whose scale is not a power of two (alpha='auto' is a "
-            f"least-squares float mean); supported: {SUPPORTED_WEIGHT_QUANTIZERS}."
-        )
-    if kind is quantized_bits:
+    if not _is_scale(getattr(q, "alpha", None)):  # quantized_po2 and quantized_ulaw have none
+        raise AccelError(f"{where} uses {q} with alpha={q.alpha!r}, which is not a scale; supported: "
+                         f"{SUPPORTED_WEIGHT_QUANTIZERS}.")  # fmt: skip
+    if kind is qq.quantized_bits:
         quantized_bits_type(q, where)
 
 

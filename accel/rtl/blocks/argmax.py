@@ -31,7 +31,8 @@ class ArgMax(Block):
 
     def validate(self) -> None:
         check_frame(self.name, self.height, self.width, self.channels, self.lanes)
-        check_type(self.name, "input type", self.in_type)
+        # it reads logits, often a conv's exact accumulator (wider than 32 bits with float-scaled weights)
+        check_type(self.name, "input type", self.in_type, max_width=62)
         t = self.out_type
         if t.signed or t.frac != 0 or (1 << t.width) < self.channels:
             raise AccelError(f"{self.name}: output type {t.hls} cannot hold a channel index below {self.channels}; "
