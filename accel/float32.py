@@ -18,8 +18,9 @@ The bounds (stated and derived in docs/fixed_point.md, "The float32 caveat"):
 * a quantizer is monotone: an input in ``[lo, hi]`` gives an output in ``[q(lo), q(hi)]`` (an element whose
   input bound straddles a rounding boundary may move by one step); QKeras' straight-through form
   ``x + (q(x) - x)`` adds at most ``gamma_2 * (|x| + 2 |q(x)|)`` where its grids need more than 24 bits;
-* every other monotone op (pooling, padding, reshaping, concatenation, upsampling, thresholds with rising levels)
-  maps ``[lo, hi]`` to ``[f(lo), f(hi)]``; a convolution maps an input interval by splitting its weights by sign.
+* every other monotone op (pooling, padding, reshaping, concatenation, upsampling, thresholds whose levels only rise
+  or only fall per channel) maps ``[lo, hi]`` to the interval between ``f(lo)`` and ``f(hi)``; a convolution maps
+  an input interval by splitting its weights by sign.
 
 The error bound of each op uses the magnitudes of its actual inputs (the larger end of their intervals).  An op
 with no bound here (``argmax``, an average whose own sum needs more than 24 bits, a wrapping quantizer, an op
@@ -129,9 +130,17 @@ def _run(graph: Graph, node: Node, xs: list[np.ndarray], params: Mapping[str, np
 
 
 def _monotone(node: Node) -> bool:
+    """Whether the op maps an input interval to the interval between its values at the two ends.
+
+    A threshold qualifies when each channel's levels (one row, or one row per channel) only rise or only fall: a
+    batch normalization with a negative scale before a step activation gives falling levels; the two ends are then
+    swapped per element (:func:`float32_bounds` takes their minimum and maximum)."""
     if node.op not in MONOTONE or node.attrs.get("overflow") == Overflow.WRAP:
         return False
-    return node.op != "threshold" or bool(np.all(np.diff(node.params["levels"]) >= 0))
+    if node.op != "threshold":
+        return True
+    d = np.diff(np.atleast_2d(node.params["levels"]), axis=-1)
+    return bool(np.all(np.all(d >= 0, axis=-1) | np.all(d <= 0, axis=-1)))
 
 
 def _input_view(graph: Graph, name: str, x: np.ndarray) -> Interval | None:
@@ -172,6 +181,7 @@ def float32_bounds(graph: Graph, trace: Mapping[str, np.ndarray]) -> dict[str, I
             lo, hi = lo - err, hi + err
         elif _monotone(node):
             lo, hi = (_run(graph, node, lo_in), _run(graph, node, hi_in)) if any(ins) else (exact, exact)
+            lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)  # falling threshold levels swap the ends
             if node.output in wide or node.op == "add":
                 err = _extra_rounding(graph, node, mags, np.maximum(np.abs(lo), np.abs(hi)))
                 lo, hi = lo - err, hi + err

@@ -223,3 +223,23 @@ def test_a_wide_input_rounded_by_float32_can_move_a_quantizer_by_one_step() -> N
     lo, hi = bounds["q"]
     assert (lo.ravel().tolist(), hi.ravel().tolist()) == ([300 * 64 + 1, 96], [300 * 64 + 2, 96])
     assert (bounds["x"][1] - bounds["x"][0]).ravel().tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("levels", [[-1, 1], [1, -1]], ids=["rising", "falling"])
+def test_a_threshold_maps_an_input_interval_to_both_of_its_levels(levels: list[int]) -> None:
+    """2**26 - 1 needs 26 significant bits: float32 rounds it up to 2**26, a threshold, so QKeras may see either
+    side of it; the bound of the step's output holds both levels, whether they rise or fall (a batch normalization
+    with a negative scale before a sign activation gives falling levels)."""
+    from accel import kernels
+    from accel.fixed import FixedType
+    from accel.ir import GraphBuilder
+
+    b = GraphBuilder("step_of_a_wide_input")
+    t, lt = FixedType(True, 30, 10), FixedType(True, 2, 2)
+    x = b.input("x", (1, 1, 1), t)
+    thr, lvl = np.array([1 << 26], dtype=np.int64), np.array(levels, dtype=np.int64)
+    g = b.build([b.add("step", "threshold", [x], {"out_type": lt}, params={"thresholds": thr, "levels": lvl},
+                       param_types={"thresholds": t, "levels": lt})])  # fmt: skip
+    raw = np.full((1, 1, 1, 1), (1 << 26) - 1, dtype=np.int64)
+    lo, hi = float32_bounds(g, {"x": raw, "step": kernels.threshold(raw, thr, lvl)})["step"]
+    assert (int(lo.item()), int(hi.item())) == (-1, 1)
