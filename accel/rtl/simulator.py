@@ -36,7 +36,7 @@ import numpy as np
 
 from accel import AccelError
 from accel.deploy.manifest import BuildManifest, load_build
-from accel.rtl.harness import HARNESS, READY_THRESHOLD, VALID_THRESHOLD, harness_verilog, monitors
+from accel.rtl.harness import HARNESS, READY_THRESHOLD, TAIL_CYCLES, VALID_THRESHOLD, harness_verilog, monitors
 
 SIMULATORS = ("icarus", "verilator")
 #: Verilator flags.  ``--no-public-flat-rw`` undoes the flag cocotb's runner always passes, which makes every signal
@@ -413,6 +413,7 @@ def simulate(
         "in_tlast": in_tlast,
         "bursty": int(bool(bursty)),
         "timeout_cycles": int(timeout_cycles),
+        "tail_cycles": TAIL_CYCLES,
     }
     (run_dir / "cfg.json").write_text(json.dumps(cfg, indent=1) + "\n")
     files = {k: run_dir / f for k, f in (("IN", "in.hex"), ("OUT", "out.txt"), ("EVENTS", "events.txt"),
@@ -434,6 +435,9 @@ def simulate(
                 "ACCEL_COSIM_DIR": str(run_dir),
                 "PYTHONPATH": os.pathsep.join([pkg_root, *[p for p in sys.path if p]]),
                 "COCOTB_RANDOM_SEED": str(seed),
+                # no pytest assertion rewriting in the simulator: cosim_tb has no assert, and the hook's pytest
+                # configuration loads every installed pytest plugin, half a second of every run's start-up
+                "COCOTB_REWRITE_ASSERTION_FILES": "",
             },
             log_file=log,
         )
