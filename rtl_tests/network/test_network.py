@@ -318,7 +318,8 @@ def test_zoo_model_exact(name: str, tmp_path: Path) -> None:
 @pytest.mark.rtl
 @pytest.mark.slow
 def test_zoo_digits_icarus(tmp_path: Path) -> None:
-    """The default simulator on a generated network (Icarus: 20 digits frames in ~20 s of simulation)."""
+    """Icarus (the default where Verilator cannot run, and the suite's) on a generated network (20 digits frames in
+    ~20 s of simulation)."""
     _check_zoo("digits", tmp_path, simulator="icarus")
 
 
@@ -365,3 +366,12 @@ def test_cli_verify_against_rtl_json(tmp_path: Path) -> None:
         (r["node"], r["expected_cycles"]) for r in manifest["layers"]]  # fmt: skip
     measured = json.loads((out_dir / "measured.json").read_text())
     assert measured["ii_cycles"] == j["ii_cycles"] and measured["latency_cycles"] == j["latency_cycles"]
+    # the speed, run and compile apart; a second run with another sample count reuses the compiled model
+    assert j["compile_s"] > 0 and j["sim_cycles"] >= 3 * j["ii_cycles"]
+    assert j["frames_per_s"] == round(3 / j["sim_s"], 2)
+    proc = subprocess.run([*cmd[:8], "5", *cmd[9:]], capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).parents[2])  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    again = json.loads(proc.stdout)
+    assert again["samples"] == 5 and again["mismatches"] == 0 and again["compile_s"] == 0.0, again
+    assert again["sim_cycles"] > j["sim_cycles"]
