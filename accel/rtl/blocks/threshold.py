@@ -1,4 +1,5 @@
-"""accel_threshold: per element, ``levels[number of thresholds <= x]`` (accel's ``threshold`` op)."""
+"""accel_threshold: per element, ``levels[number of thresholds <= x]`` (accel's ``threshold`` op), one table for
+every element or one per channel."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import Cost, clog2, logic, skid
+from accel.rtl.blocks.cost import Cost, clog2, logic, rom_luts, skid  # noqa: F401
 from accel.rtl.params import check_divides, check_positive, check_width, mem_hex
 
 
@@ -18,8 +19,9 @@ from accel.rtl.params import check_divides, check_positive, check_width, mem_hex
 class Threshold(Block):
     """One ``accel_threshold`` instance: ``src`` -> ``dst`` on a ``(h, w, c)`` stream with ``lanes`` lanes.
 
-    ``thresholds`` are strictly increasing raw values of ``src``; ``levels`` (one more) raw values of ``dst``.
-    Both go into ``$readmemh`` images (:meth:`write_files`)."""
+    ``thresholds`` are non-decreasing raw values of ``src``; ``levels`` (one more) raw values of ``dst``: 1-D (one
+    table) or 2-D with one row per channel (``(c, T)`` and ``(c, T + 1)``; the module's GROUPS = c / lanes).
+    Both go into ``$readmemh`` images (:meth:`write_files`), channel-major."""
 
     name: str
     src: FixedType
@@ -41,9 +43,28 @@ class Threshold(Block):
         for what, v in zip(("height", "width", "channels"), self.shape, strict=True):
             check_positive(self.name, what, v)
         check_divides(self.name, "lanes", self.lanes, "channels", self.shape[2])
-        n = len(self.thresholds)
-        if n < 1 or len(self.levels) != n + 1 or np.any(np.diff(self.thresholds) <= 0):
-            raise AccelError(f"{self.name}: needs strictly increasing thresholds and one level more than thresholds.")
+        thr, lvl = np.asarray(self.thresholds), np.asarray(self.levels)
+        if thr.ndim == 2 and thr.shape[0] != self.shape[2]:
+            raise AccelError(f"{self.name}: per-channel thresholds need one row per channel ({self.shape[2]}), got "
+                             f"{thr.shape[0]}.")  # fmt: skip
+        if thr.ndim not in (1, 2) or lvl.shape != (*thr.shape[:-1], thr.shape[-1] + 1) or thr.shape[-1] < 1 or \
+                np.any(np.diff(thr, axis=-1) < 0):  # fmt: skip
+            raise AccelError(f"{self.name}: needs non-decreasing thresholds and one level more than thresholds (one "
+                             "table, or one row per channel).")  # fmt: skip
+
+    @property
+    def per_channel(self) -> bool:
+        """One table per channel (2-D tables)."""
+        return np.ndim(self.thresholds) == 2
+
+    @property
+    def n_thr(self) -> int:
+        return int(np.shape(self.thresholds)[-1])
+
+    @property
+    def groups(self) -> int:
+        """The module's GROUPS: beats per pixel with per-channel tables, 0 with one table."""
+        return self.shape[2] // self.lanes if self.per_channel else 0
 
     @property
     def beats_per_frame(self) -> int:
@@ -63,17 +84,17 @@ class Threshold(Block):
         thr, lvl = self._files(directory)
         return {
             "IN_WIDTH": self.src.width, "IN_SIGNED": int(self.src.signed), "OUT_WIDTH": self.dst.width,
-            "N_THR": len(self.thresholds), "LANES": self.lanes, "BEATS": self.beats_per_frame,
+            "N_THR": self.n_thr, "LANES": self.lanes, "BEATS": self.beats_per_frame, "GROUPS": self.groups,
             "THR_FILE": str(thr), "LVL_FILE": str(lvl),
         }  # fmt: skip
 
     def write_files(self, directory: Path) -> list[Path]:
-        """The thresholds and levels, one two's-complement word per line."""
+        """The thresholds and levels, one two's-complement word per line (channel-major with per-channel tables)."""
         self.validate()
         Path(directory).mkdir(parents=True, exist_ok=True)
         thr, lvl = self._files(directory)
-        thr.write_text(mem_hex([int(v) for v in self.thresholds], self.src.width))
-        lvl.write_text(mem_hex([int(v) for v in self.levels], self.dst.width))
+        thr.write_text(mem_hex([int(v) for v in np.ravel(self.thresholds)], self.src.width))
+        lvl.write_text(mem_hex([int(v) for v in np.ravel(self.levels)], self.dst.width))
         return [thr, lvl]
 
     def expected_cycles_per_frame(self) -> int:
@@ -87,7 +108,7 @@ class Threshold(Block):
         the output register), the beat counter.  Fitted to scripts/calibrate_cost.py's thr_* configurations
         (power-of-two and sign levels; 1 to 61 thresholds, 9 to 24 input bits, 1 to 4 lanes): LUT 0.80-1.04 of
         yosys, FF 0.99-1.15."""
-        n = len(self.thresholds)
+        n = self.n_thr
         per_lane = 3 * n + 2.5 * self.dst.width
         bw = clog2(self.beats_per_frame)
         return (logic(lut=per_lane * self.lanes + bw + 5,
