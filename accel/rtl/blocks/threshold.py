@@ -11,8 +11,8 @@ import numpy as np
 from accel import AccelError
 from accel.fixed import FixedType
 from accel.rtl.blocks.base import Block, Port
-from accel.rtl.blocks.cost import Cost, clog2, logic, rom_luts, skid  # noqa: F401
-from accel.rtl.params import check_divides, check_positive, check_width, mem_hex
+from accel.rtl.blocks.cost import Cost, clog2, logic, rom_luts, skid
+from accel.rtl.params import check_divides, check_positive, check_width, mem_hex, pack_lanes
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,7 +21,7 @@ class Threshold(Block):
 
     ``thresholds`` are non-decreasing raw values of ``src``; ``levels`` (one more) raw values of ``dst``: 1-D (one
     table) or 2-D with one row per channel (``(c, T)`` and ``(c, T + 1)``; the module's GROUPS = c / lanes).
-    Both go into ``$readmemh`` images (:meth:`write_files`), channel-major."""
+    Both go into ``$readmemh`` images (:meth:`write_files`): a word per value, or per-channel a word per group."""
 
     name: str
     src: FixedType
@@ -89,28 +89,54 @@ class Threshold(Block):
         }  # fmt: skip
 
     def write_files(self, directory: Path) -> list[Path]:
-        """The thresholds and levels, one two's-complement word per line (channel-major with per-channel tables)."""
+        """The thresholds and levels, one two's-complement word per line; per-channel tables one wide word per
+        group of ``lanes`` channels (lane l's value k at bits ``[(l*K + k)*width +: width]``, K values per table)."""
         self.validate()
         Path(directory).mkdir(parents=True, exist_ok=True)
         thr, lvl = self._files(directory)
-        thr.write_text(mem_hex([int(v) for v in np.ravel(self.thresholds)], self.src.width))
-        lvl.write_text(mem_hex([int(v) for v in np.ravel(self.levels)], self.dst.width))
+        thr.write_text(self._image(np.asarray(self.thresholds), self.src.width))
+        lvl.write_text(self._image(np.asarray(self.levels), self.dst.width))
         return [thr, lvl]
+
+    def _image(self, table: np.ndarray, width: int) -> str:
+        if table.ndim == 1:
+            return mem_hex([int(v) for v in table], width)
+        rows = table.reshape(self.groups, -1)  # channel-major: group g holds channels g*lanes .. g*lanes+lanes-1
+        return mem_hex([pack_lanes([int(v) for v in row], width) for row in rows], rows.shape[1] * width)
 
     def expected_cycles_per_frame(self) -> int:
         """One beat per cycle."""
         return self.beats_per_frame
 
     def cost(self) -> Cost:
-        """Per lane: the comparators against constant, increasing thresholds and the count (yosys shares much of
-        their logic: about 3 LUTs per threshold, whatever the input width), the level lookup (about 2.5 LUTs per
-        output bit); flip-flops for the count and twice the output width (yosys keeps the looked-up level besides
-        the output register), the beat counter.  Fitted to scripts/calibrate_cost.py's thr_* configurations
-        (power-of-two and sign levels; 1 to 61 thresholds, 9 to 24 input bits, 1 to 4 lanes): LUT 0.80-1.04 of
-        yosys, FF 0.99-1.15."""
+        """One table: per lane, the comparators against constant, increasing thresholds and the count (yosys shares
+        much of their logic: about 3 LUTs per threshold, whatever the input width), the level lookup (about 2.5
+        LUTs per output bit); flip-flops for the count and twice the output width (yosys keeps the looked-up level
+        besides the output register), the beat counter.  Fitted to scripts/calibrate_cost.py's thr_*
+        configurations (power-of-two and sign levels; 1 to 61 thresholds, 9 to 24 input bits, 1 to 4 lanes): LUT
+        0.80-1.04 of yosys, FF 0.99-1.15.  Per-channel tables: :meth:`_per_channel_cost`."""
+        if self.per_channel:
+            return self._per_channel_cost()
         n = self.n_thr
         per_lane = 3 * n + 2.5 * self.dst.width
         bw = clog2(self.beats_per_frame)
         return (logic(lut=per_lane * self.lanes + bw + 5,
                       ff=self.lanes * (clog2(n + 1) + 2 * self.dst.width) + bw + 4)
                 + skid(self.lanes * self.dst.width))  # fmt: skip
+
+    def _per_channel_cost(self) -> Cost:
+        """Per-channel tables (GROUPS = channels / lanes).  Several groups: the thresholds of a group are a register
+        row (lanes x thresholds x input bits flip-flops) loaded from a ROM of GROUPS words (:func:`rom_luts` per
+        bit), and each comparator reads registers (about one LUT per input bit, the carry chain's); one group:
+        constants per lane, but arbitrary ones (a batch norm's), about half a LUT per input bit.  The levels are a
+        ROM per lane addressed by group and count (GROUPS x (thresholds + 1) words of the output width), plus the
+        count, the counters and the output register as for one table.  Calibrated with scripts/calibrate_cost.py's
+        thr_bn_* configurations (docs/hardware.md, "Fit check")."""
+        n, w, lanes, groups = self.n_thr, self.src.width, self.lanes, self.groups
+        bw = clog2(self.beats_per_frame)
+        row_bits = lanes * n * w if groups > 1 else 0
+        compare = lanes * n * (w if groups > 1 else w / 2) + lanes * n
+        lut = (compare + rom_luts(groups, row_bits) + lanes * rom_luts(groups * (n + 1), self.dst.width)
+               + bw + 2 * clog2(groups) + 5)  # fmt: skip
+        ff = row_bits + 2 * clog2(groups) + lanes * (clog2(n + 1) + 2 * self.dst.width) + bw + 4
+        return logic(lut=lut, ff=ff) + skid(lanes * self.dst.width)

@@ -9,10 +9,11 @@
 // levels LVL_FILE (N_THR + 1 words).
 // GROUPS >= 1: one table per channel (a batch normalization folded into the step function).  Lanes carry
 // consecutive channels of a pixel, so beat b of a pixel holds channels (b % GROUPS) * LANES + lane; the files hold
-// GROUPS rows of LANES tables each (THR_FILE: GROUPS*LANES*N_THR words, LVL_FILE: GROUPS*LANES*(N_THR+1) words,
-// channel-major).  The thresholds of the group the next input beat belongs to sit in a register row (loaded from
-// the ROM when a beat is taken, and on reset), so the comparators see registers as in the constant form; the
-// group index travels with the count into stage 1 and addresses the levels.
+// one wide word per group (THR_FILE: GROUPS words of LANES*N_THR*IN_WIDTH bits, LVL_FILE: GROUPS words of
+// LANES*(N_THR+1)*OUT_WIDTH bits; lane l's threshold t at bits [(l*N_THR + t)*IN_WIDTH +: IN_WIDTH], levels
+// likewise).  The thresholds of the group the next input beat belongs to sit in a register row (a registered
+// read of the ROM when a beat is taken, and on reset), so the comparators see registers as in the constant form;
+// the group index travels with the count into stage 1 and reads that group's levels.
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -55,8 +56,15 @@ module accel_threshold #(
         end
     end
 
-    reg [IN_WIDTH-1:0] thr [0:NG*NT*N_THR-1];
-    reg [OUT_WIDTH-1:0] lvl [0:NG*NT*(N_THR+1)-1];
+    localparam TW = NT*N_THR*IN_WIDTH;        // thresholds of one group
+    localparam LW = NT*(N_THR+1)*OUT_WIDTH;   // levels of one group
+    // one table: a word per threshold / level; per-channel tables: a word per group
+    localparam THR_WORDS = (GROUPS > 0) ? NG : N_THR;
+    localparam LVL_WORDS = (GROUPS > 0) ? NG : N_THR + 1;
+    localparam THR_BITS = (GROUPS > 0) ? TW : IN_WIDTH;
+    localparam LVL_BITS = (GROUPS > 0) ? LW : OUT_WIDTH;
+    reg [THR_BITS-1:0] thr [0:THR_WORDS-1];
+    reg [LVL_BITS-1:0] lvl [0:LVL_WORDS-1];
     initial begin
         $readmemh(THR_FILE, thr);
         $readmemh(LVL_FILE, lvl);
@@ -69,34 +77,31 @@ module accel_threshold #(
     wire take;                // an input beat is taken
     wire [LANES*OUT_WIDTH-1:0] q;
 
-    // the thresholds the lanes compare with: NT tables of N_THR words
-    wire [NT*N_THR*IN_WIDTH-1:0] thr_now;
-    wire [GW-1:0] lvl_grp;  // the table group of the beat in stage 1 (0 with one table)
+    // the thresholds the lanes compare with (NT tables of N_THR words) and the levels they read (NT tables of
+    // N_THR + 1 words)
+    wire [TW-1:0] thr_now;
+    wire [LW-1:0] lvl_now;
     genvar i, t;
     generate
         if (GROUPS > 0) begin : groups
             // the table group of the next input beat, and of the beat in stage 1
             reg [GW-1:0] grp, mid_grp;
             wire [GW-1:0] grp_next = (NG == 1 || grp == NG[GW-1:0] - 1'b1) ? {GW{1'b0}} : grp + 1'b1;
-            wire [31:0] row32 = {{(32-GW){1'b0}}, rst ? {GW{1'b0}} : grp_next};  // the row loaded next
-            reg [NT*N_THR*IN_WIDTH-1:0] thr_row;  // the thresholds of group grp, registered
-            integer r;
+            reg [TW-1:0] thr_row;  // the thresholds of group grp: a registered ROM read
             always @(posedge clk) begin
-                if (rst || take) begin
-                    for (r = 0; r < NT*N_THR; r = r + 1)
-                        thr_row[r*IN_WIDTH +: IN_WIDTH] <= thr[row32*NT*N_THR + r];
-                end
+                if (rst || take) thr_row <= thr[rst ? {GW{1'b0}} : grp_next];
                 if (en) mid_grp <= grp;
                 if (rst) grp <= {GW{1'b0}};
                 else if (take) grp <= grp_next;
             end
             assign thr_now = thr_row;
-            assign lvl_grp = mid_grp;
+            assign lvl_now = lvl[mid_grp];
         end else begin : one
             for (t = 0; t < N_THR; t = t + 1) begin : c
                 assign thr_now[t*IN_WIDTH +: IN_WIDTH] = thr[t];  // constants
             end
-            assign lvl_grp = {GW{1'b0}};
+            assign lvl_now = {LW{1'b0}};  // not read: the lanes read lvl[] directly
+            wire unused_lvl_now = ^lvl_now;
         end
     endgenerate
 
@@ -124,10 +129,16 @@ module accel_threshold #(
             always @(posedge clk) begin
                 if (en) idx <= count;
             end
-            // the level's address: the table (group and lane) and the count, as 32-bit integers
-            wire [31:0] idx32 = {{(32-IB){1'b0}}, idx};
-            wire [31:0] tab32 = {{(32-GW){1'b0}}, lvl_grp} * NT + ((GROUPS > 0) ? i : 0);
-            assign q[i*OUT_WIDTH +: OUT_WIDTH] = lvl[tab32*(N_THR+1) + idx32];
+            if (GROUPS > 0) begin : pc
+                // this lane's levels in its group's row, and the one the count selects
+                wire [OUT_WIDTH-1:0] lv [0:N_THR];
+                for (t = 0; t <= N_THR; t = t + 1) begin : l
+                    assign lv[t] = lvl_now[(i*(N_THR+1) + t)*OUT_WIDTH +: OUT_WIDTH];
+                end
+                assign q[i*OUT_WIDTH +: OUT_WIDTH] = lv[idx];
+            end else begin : one
+                assign q[i*OUT_WIDTH +: OUT_WIDTH] = lvl[idx];
+            end
         end
     endgenerate
 
