@@ -125,18 +125,20 @@ class Threshold(Block):
                 + skid(self.lanes * self.dst.width))  # fmt: skip
 
     def _per_channel_cost(self) -> Cost:
-        """Per-channel tables (GROUPS = channels / lanes).  Several groups: the thresholds of a group are a register
-        row (lanes x thresholds x input bits flip-flops) loaded from a ROM of GROUPS words (:func:`rom_luts` per
-        bit), and each comparator reads registers (about one LUT per input bit, the carry chain's); one group:
-        constants per lane, but arbitrary ones (a batch norm's), about half a LUT per input bit.  The levels are a
-        ROM per lane addressed by group and count (GROUPS x (thresholds + 1) words of the output width), plus the
-        count, the counters and the output register as for one table.  Calibrated with scripts/calibrate_cost.py's
-        thr_bn_* configurations (docs/hardware.md, "Fit check")."""
+        """Per-channel tables (GROUPS = channels / lanes).  Several groups: the thresholds and levels of the next
+        beat's group are register rows loaded from ROMs of GROUPS wide words (:func:`rom_luts` per bit), each
+        comparator reads registers (about one LUT per input bit, the carry chain's), and stage 1 registers each
+        lane's levels with its count; one group: constants per lane, but arbitrary ones (a batch norm's), about
+        half a LUT per input bit.  The output selects the level among thresholds + 1 (about 2.5 LUTs per output
+        bit, as one table), plus the count, the counters and the output register as for one table.  Calibrated
+        with scripts/calibrate_cost.py's thr_bn_* configurations (docs/hardware.md, "Fit check")."""
         n, w, lanes, groups = self.n_thr, self.src.width, self.lanes, self.groups
+        out = self.dst.width
         bw = clog2(self.beats_per_frame)
-        row_bits = lanes * n * w if groups > 1 else 0
-        compare = lanes * n * (w if groups > 1 else w / 2) + lanes * n
-        lut = (compare + rom_luts(groups, row_bits) + lanes * rom_luts(groups * (n + 1), self.dst.width)
-               + bw + 2 * clog2(groups) + 5)  # fmt: skip
-        ff = row_bits + 2 * clog2(groups) + lanes * (clog2(n + 1) + 2 * self.dst.width) + bw + 4
-        return logic(lut=lut, ff=ff) + skid(lanes * self.dst.width)
+        several = groups > 1
+        thr_bits = lanes * n * w if several else 0
+        lvl_bits = lanes * (n + 1) * out if several else 0
+        compare = lanes * n * (w if several else w / 2) + lanes * n
+        lut = compare + rom_luts(groups, thr_bits + lvl_bits) + lanes * 2.5 * out + bw + 2 * clog2(groups) + 5
+        ff = thr_bits + 2 * lvl_bits + clog2(groups) + lanes * (clog2(n + 1) + 2 * out) + bw + 4
+        return logic(lut=lut, ff=ff) + skid(lanes * out)

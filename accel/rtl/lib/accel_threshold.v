@@ -11,9 +11,10 @@
 // consecutive channels of a pixel, so beat b of a pixel holds channels (b % GROUPS) * LANES + lane; the files hold
 // one wide word per group (THR_FILE: GROUPS words of LANES*N_THR*IN_WIDTH bits, LVL_FILE: GROUPS words of
 // LANES*(N_THR+1)*OUT_WIDTH bits; lane l's threshold t at bits [(l*N_THR + t)*IN_WIDTH +: IN_WIDTH], levels
-// likewise).  The thresholds of the group the next input beat belongs to sit in a register row (a registered
-// read of the ROM when a beat is taken, and on reset), so the comparators see registers as in the constant form;
-// the group index travels with the count into stage 1 and reads that group's levels.
+// likewise).  The thresholds and levels of the group the next input beat belongs to sit in register rows (a
+// registered read of the ROMs at a registered address when a beat is taken, and on reset), so the comparators
+// see registers as in the constant form; stage 1 registers the lane's levels with its count, and the output
+// selects among them as the constant form selects among its constants (no ROM on any path but into a row).
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -84,18 +85,22 @@ module accel_threshold #(
     genvar i, t;
     generate
         if (GROUPS > 0) begin : groups
-            // the table group of the next input beat, and of the beat in stage 1
-            reg [GW-1:0] grp, mid_grp;
-            wire [GW-1:0] grp_next = (NG == 1 || grp == NG[GW-1:0] - 1'b1) ? {GW{1'b0}} : grp + 1'b1;
-            reg [TW-1:0] thr_row;  // the thresholds of group grp: a registered ROM read
+            // the table group after the next input beat's (whose tables are in the rows): the ROM address, a register
+            reg [GW-1:0] nxt;
+            wire [GW-1:0] nxt_next = (NG == 1 || nxt == NG[GW-1:0] - 1'b1) ? {GW{1'b0}} : nxt + 1'b1;
+            wire [GW-1:0] one_grp = (NG > 1) ? {{(GW-1){1'b0}}, 1'b1} : {GW{1'b0}};
+            reg [TW-1:0] thr_row;  // the thresholds of the next input beat's group
+            reg [LW-1:0] lvl_row;  // its levels
             always @(posedge clk) begin
-                if (rst || take) thr_row <= thr[rst ? {GW{1'b0}} : grp_next];
-                if (en) mid_grp <= grp;
-                if (rst) grp <= {GW{1'b0}};
-                else if (take) grp <= grp_next;
+                if (rst || take) begin
+                    thr_row <= thr[rst ? {GW{1'b0}} : nxt];
+                    lvl_row <= lvl[rst ? {GW{1'b0}} : nxt];
+                end
+                if (rst) nxt <= one_grp;
+                else if (take) nxt <= nxt_next;
             end
             assign thr_now = thr_row;
-            assign lvl_now = lvl[mid_grp];
+            assign lvl_now = lvl_row;
         end else begin : one
             for (t = 0; t < N_THR; t = t + 1) begin : c
                 assign thr_now[t*IN_WIDTH +: IN_WIDTH] = thr[t];  // constants
@@ -130,10 +135,14 @@ module accel_threshold #(
                 if (en) idx <= count;
             end
             if (GROUPS > 0) begin : pc
-                // this lane's levels in its group's row, and the one the count selects
+                // this lane's levels, registered with the count (stage 1), and the one the count selects
+                reg [(N_THR+1)*OUT_WIDTH-1:0] mid_lv;
+                always @(posedge clk) begin
+                    if (en) mid_lv <= lvl_now[i*(N_THR+1)*OUT_WIDTH +: (N_THR+1)*OUT_WIDTH];
+                end
                 wire [OUT_WIDTH-1:0] lv [0:N_THR];
                 for (t = 0; t <= N_THR; t = t + 1) begin : l
-                    assign lv[t] = lvl_now[(i*(N_THR+1) + t)*OUT_WIDTH +: OUT_WIDTH];
+                    assign lv[t] = mid_lv[t*OUT_WIDTH +: OUT_WIDTH];
                 end
                 assign q[i*OUT_WIDTH +: OUT_WIDTH] = lv[idx];
             end else begin : one
