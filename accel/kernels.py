@@ -170,8 +170,17 @@ def zero_insert(x: np.ndarray, strides: tuple[int, int]) -> np.ndarray:
 
 
 def threshold(x: np.ndarray, thresholds: np.ndarray, levels: np.ndarray) -> np.ndarray:
-    """``levels[k]`` where ``k`` is the number of (increasing) thresholds at or below ``x``; raw integers."""
-    return np.asarray(levels, dtype=np.int64)[np.searchsorted(thresholds, x, side="right")]
+    """``levels[k]`` where ``k`` is the number of (non-decreasing) thresholds at or below ``x``; raw integers.
+
+    1-D tables apply to every element; 2-D tables ``(C, T)`` and ``(C, T + 1)`` hold one row per channel (the last
+    axis of ``x``), as a batch normalization folded into the step function gives."""
+    thr, lvl = np.asarray(thresholds), np.asarray(levels, dtype=np.int64)
+    if thr.ndim == 1:
+        return lvl[np.searchsorted(thr, x, side="right")]
+    out = np.empty(np.shape(x), dtype=np.int64)
+    for c in range(thr.shape[0]):
+        out[..., c] = lvl[c][np.searchsorted(thr[c], x[..., c], side="right")]
+    return out
 
 
 def channel_shuffle(x: np.ndarray, groups: int) -> np.ndarray:

@@ -3,8 +3,9 @@
 // res = level(k) where k is the number of thresholds at or below x, all as raw integers: thresholds on the
 // input type's grid (in_frac fractional bits), levels on the result type's grid (out_frac).  This is how accel
 // states QKeras's power-of-two and sign activations (quantized_relu_po2, quantized_po2, binary, ternary), which
-// are not roundings onto a uniform grid.  The config struct (with the tables) is rendered by
-// accel/hls/extensions.py.
+// are not roundings onto a uniform grid.  The tables have n_tab rows: one (the same step function for every
+// element) or n_chan (one per channel, a batch normalization folded into the step function); a row with fewer
+// steps repeats a threshold.  The config struct (with the tables) is rendered by accel/hls/extensions.py.
 #ifndef NNET_ACCEL_THRESHOLD_H_
 #define NNET_ACCEL_THRESHOLD_H_
 
@@ -17,21 +18,23 @@ namespace nnet {
 struct accel_threshold_config {
     static const unsigned n_elem = 1; // elements per frame
     static const unsigned n_chan = 1; // elements per stream pack (channels)
-    static const unsigned n_thr = 1;
+    static const unsigned n_thr = 1;  // thresholds per row
+    static const unsigned n_tab = 1;  // table rows: 1 or n_chan
     static const int in_frac = 0;
     static const int out_frac = 0;
 };
 
-template <class in_t, class out_t, typename CONFIG_T> out_t accel_step(in_t x) {
+// the level of x in table row `row` (the element's channel modulo n_tab)
+template <class in_t, class out_t, typename CONFIG_T> out_t accel_step(in_t x, unsigned row) {
     ap_fixed<64, 64 - CONFIG_T::in_frac> wide = x;
     ap_uint<64> bits = wide.range(63, 0);
     long long raw = (long long)bits.to_uint64();
     unsigned k = 0;
     for (unsigned t = 0; t < CONFIG_T::n_thr; t++)
-        if (raw >= CONFIG_T::threshold(t))
+        if (raw >= CONFIG_T::threshold(row, t))
             k++;
     ap_fixed<64, 64 - CONFIG_T::out_frac> exact;
-    exact.range(63, 0) = ap_uint<64>((unsigned long long)CONFIG_T::level(k));
+    exact.range(63, 0) = ap_uint<64>((unsigned long long)CONFIG_T::level(row, k));
     out_t res = exact; // the level is a value of out_t: the conversion is exact
     return res;
 }
@@ -39,7 +42,7 @@ template <class in_t, class out_t, typename CONFIG_T> out_t accel_step(in_t x) {
 template <class data_T, class res_T, typename CONFIG_T>
 void accel_threshold_cl(data_T data[CONFIG_T::n_elem], res_T res[CONFIG_T::n_elem]) {
     for (unsigned i = 0; i < CONFIG_T::n_elem; i++)
-        res[i] = accel_step<data_T, res_T, CONFIG_T>(data[i]);
+        res[i] = accel_step<data_T, res_T, CONFIG_T>(data[i], (i % CONFIG_T::n_chan) % CONFIG_T::n_tab);
 }
 
 template <class data_T, class res_T, typename CONFIG_T>
@@ -53,7 +56,7 @@ void accel_threshold_cl(hls::stream<data_T> &data, hls::stream<res_T> &res) {
         res_T out;
         PRAGMA_DATA_PACK(out)
         for (unsigned c = 0; c < CONFIG_T::n_chan; c++)
-            out[c] = accel_step<in_t, out_t, CONFIG_T>(in[c]);
+            out[c] = accel_step<in_t, out_t, CONFIG_T>(in[c], c % CONFIG_T::n_tab);
         res.write(out);
     }
 }

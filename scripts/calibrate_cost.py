@@ -90,6 +90,15 @@ def dwu(name: str, c: int, pe: int, in_w: int, w_w: int, k: int = 3, m: int = 1,
     return Dwu(name, weight, bias, it, wt, _st(sw + 1), 0, 0, pixels, pe=pe, mult_style=mult)
 
 
+def _threshold_bn(name: str, src: FixedType, n_thr: int, out: FixedType, channels: int, lanes: int) -> Threshold:
+    """Per-channel tables (a batch normalization folded into a step activation): random sorted thresholds and
+    random levels per channel."""
+    rng = np.random.default_rng(channels * 131 + n_thr)
+    thr = np.sort(rng.integers(src.min_raw, src.max_raw + 1, (channels, n_thr)), axis=1)
+    lvl = rng.integers(out.min_raw, out.max_raw + 1, (channels, n_thr + 1))
+    return Threshold(name, src, out, thr, lvl, (8, 8, channels), lanes)
+
+
 def _threshold(name: str, src: FixedType, levels: list[int], out: FixedType, lanes: int) -> Threshold:
     """A step function onto ``levels`` (as QKeras's activations give: powers of two, signs) with its thresholds
     spread over ``src``."""
@@ -169,6 +178,12 @@ def configurations() -> list[Block]:
         _threshold("thr_po2_24_20to25_l2", FixedType(True, 20, 8), [1 << k for k in range(25)], _ut(25), 2),
         _threshold("thr_po2s_61_24to32_l1", FixedType(True, 24, 10),
                    [-(1 << k) for k in range(30, -1, -1)] + [1 << k for k in range(31)], FixedType(True, 32, 16), 1),
+        # per-channel step functions (batch normalization folded in): thresholds x input bits x channels x lanes
+        _threshold_bn("thr_bn_1_12to1_c16_l1", FixedType(True, 12, 4), 1, _ut(1), 16, 1),
+        _threshold_bn("thr_bn_2_16to2_c64_l4", FixedType(True, 16, 4), 2, FixedType(True, 2, 2), 64, 4),
+        _threshold_bn("thr_bn_7_10to3_c32_l2", FixedType(True, 10, 4), 7, _ut(3), 32, 2),
+        _threshold_bn("thr_bn_3_20to2_c8_l8", FixedType(True, 20, 4), 3, FixedType(True, 2, 2), 8, 8),
+        _threshold_bn("thr_bn_15_8to4_c128_l1", FixedType(True, 8, 4), 15, _ut(4), 128, 1),
         # joins and reshuffles
         Add("add_8x8x16_l4", 8, 8, 16, 4, s8, FixedType(True, 8, 1)),
         Add("add_16x16x32_l1", 16, 16, 32, 1, s8, s8),

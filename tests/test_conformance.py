@@ -293,18 +293,21 @@ def _eval_argmax(node: Node, xs: list[np.ndarray]) -> np.ndarray:
 
 
 def _eval_threshold(node: Node, xs: list[np.ndarray]) -> np.ndarray:
-    """Scan the steps from the top: the level after the highest threshold whose value is at or below x."""
+    """Scan the steps from the top: the level after the highest threshold whose value is at or below x, in the
+    element's channel's row (2-D tables) or the one table."""
     t_thr, t_lvl = node.param_types["thresholds"], node.param_types["levels"]
-    thr = _values(node.params["thresholds"], t_thr)
-    lvl = _values(node.params["levels"], t_lvl)
+    thr = np.atleast_2d(_values(node.params["thresholds"], t_thr))
+    lvl = np.atleast_2d(_values(node.params["levels"], t_lvl))
 
-    def one(v: Fraction) -> Fraction:
-        for k in range(len(thr) - 1, -1, -1):
-            if thr[k] <= v:
-                return lvl[k + 1]
-        return lvl[0]
+    def one(v: Fraction, c: int) -> Fraction:
+        row = c if thr.shape[0] > 1 else 0
+        for k in range(thr.shape[1] - 1, -1, -1):
+            if thr[row, k] <= v:
+                return lvl[row, k + 1]
+        return lvl[row, 0]
 
-    return np.vectorize(one, otypes=[object])(xs[0])
+    x = xs[0]
+    return np.vectorize(one, otypes=[object])(x, np.broadcast_to(np.arange(x.shape[-1]), x.shape))
 
 
 #: op -> (node, exact input values) -> exact output values; an op not listed gets the shape and range check only

@@ -83,7 +83,7 @@ def test_batchnorm_advice_names_the_fold_for_the_layer_before_it(case: str) -> N
 
 def test_every_layer_the_batchnorm_advice_names_exists_in_qkeras() -> None:
     """QKeras 0.9 has these (and no QDenseBatchnorm, which the advice says)."""
-    from accel.frontend.layers import _BN_FOLDS
+    from accel.frontend.batchnorm import BN_FOLDS as _BN_FOLDS
 
     named = {w for text in _BN_FOLDS.values() for w in re.findall(r"\bQ\w+", text)} - {"QKeras"}
     assert named == {"QConv2DBatchnorm", "QDepthwiseConv2DBatchnorm", "QDenseBatchnorm", "QDepthwiseConv2D"}

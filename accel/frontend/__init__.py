@@ -20,11 +20,14 @@ Choices worth knowing:
   ``Softmax``/``Activation('softmax')`` layer or one fused into the last layer) becomes an
   exact ``argmax`` node with ``softmax='argmax'`` (the class index) or is removed with
   ``softmax='drop'`` (the graph ends at the logits); anywhere else it is refused;
-* a separate (Q)BatchNormalization is refused: its float32 scale cannot be folded into
-  quantized weights exactly, whereas QConv2DBatchnorm/QDepthwiseConv2DBatchnorm quantize
-  the folded weights themselves and are converted exactly; the refusal names the fold for
-  the layer before it (a dense or separable layer goes through a 1x1 QConv2DBatchnorm:
-  QKeras 0.9 has no QDenseBatchnorm);
+* a separate (Q)BatchNormalization between a linear conv/dense layer and a quantizing
+  QActivation (binary, ternary, quantized_relu, ...) is folded with it into per-channel
+  thresholds on the layer's accumulator, tabulated by running the model's own batch-norm
+  layer and quantizer (:mod:`accel.frontend.batchnorm`); anywhere else its float32 scale
+  cannot be folded into quantized weights exactly, and the refusal names the fold for the
+  layer before it (QConv2DBatchnorm/QDepthwiseConv2DBatchnorm quantize the folded weights
+  themselves; a dense or separable layer goes through a 1x1 QConv2DBatchnorm: QKeras 0.9
+  has no QDenseBatchnorm);
 * a transposed conv becomes zero insertion then a padded stride-1 conv with the flipped
   kernel (the padding gives Keras's output size), so no new arithmetic is involved;
 * a model with several inputs is refused (every backend streams one input);
@@ -46,7 +49,7 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from accel import AccelError  # noqa: E402
-from accel.frontend import layers  # noqa: E402, F401  (registers the handlers; walk.py only keeps the registry)
+from accel.frontend import batchnorm, layers  # noqa: E402, F401  (register the handlers; walk.py keeps the registry)
 from accel.frontend.walk import AccelPrecisionWarning, supported_layers, to_graph  # noqa: E402
 from accel.ir import Graph  # noqa: E402
 

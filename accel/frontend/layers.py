@@ -212,41 +212,6 @@ def dense(ctx: Context, layer: Any) -> None:
     )  # fmt: skip
 
 
-#: per linear layer kind, the QKeras 0.9 form that folds a batch normalization after it into quantized weights
-#: (QKeras 0.9 has QConv2DBatchnorm and QDepthwiseConv2DBatchnorm only; dense and separable go through them)
-_BN_FOLDS = {
-    "conv": "use QConv2DBatchnorm in place of the pair (the same arguments), which quantizes the folded kernel",
-    "depthwise": "use QDepthwiseConv2DBatchnorm in place of the pair (the same arguments), which quantizes the "
-                 "folded kernel",
-    "dense": "QKeras 0.9 has no QDenseBatchnorm, so use QConv2DBatchnorm(units, 1) in place of the pair (a 1x1 "
-             "convolution is a dense layer; give a vector input Reshape((1, 1, N)) before it and Flatten after)",
-    "separable": "QKeras 0.9 has no separable batch-norm layer, so split it into QDepthwiseConv2D and a 1x1 "
-                 "QConv2DBatchnorm (its pointwise part), which folds the batch normalization",
-}  # fmt: skip
-_FOLD_KIND = {"QConv2D": "conv", "Conv2D": "conv", "QDepthwiseConv2D": "depthwise", "DepthwiseConv2D": "depthwise",
-              "QDense": "dense", "Dense": "dense", "QSeparableConv2D": "separable", "SeparableConv2D": "separable"}
-
-
-@handler("BatchNormalization", "QBatchNormalization")
-def batchnorm(ctx: Context, layer: Any) -> None:
-    """Refused, with the QKeras fold that exists for the layer before it (its float scale has no exact form)."""
-    src = Context.inbound(layer)[0]
-    where = f"layer {layer.name} ({type(layer).__name__}) is a separate batch normalization"
-    kind = _FOLD_KIND.get(type(src).__name__)
-    if kind is None:
-        what = "the model input" if type(src).__name__ == "InputLayer" else f"{src.name} ({type(src).__name__})"
-        raise AccelError(f"{where} after {what}; its float scale has no exact fixed-point form; supported: a batch "
-                         "normalization only right after a convolution or dense layer, folded by QConv2DBatchnorm "
-                         "or QDepthwiseConv2DBatchnorm, or none.")  # fmt: skip
-    after = f"after {src.name} ({type(src).__name__})"
-    if has_activation(src):
-        raise AccelError(f"{where} {after}'s activation, so it cannot be folded into the weights and its float "
-                         f"scale has no exact fixed-point form; move the activation after it and {_BN_FOLDS[kind]}, "
-                         "with the activation as its own.")  # fmt: skip
-    raise AccelError(f"{where} {after}; its float scale cannot be folded into quantized weights exactly, so "
-                     f"{_BN_FOLDS[kind]}.")
-
-
 # -- pooling -----------------------------------------------------------------------
 
 

@@ -114,7 +114,8 @@ class AccelPoolFunctionTemplate(FunctionCallTemplate):
 
 
 class AccelThreshold(Layer):
-    """accel's ``threshold`` op: ``levels[number of thresholds <= x]`` per element (raw integer tables)."""
+    """accel's ``threshold`` op: ``levels[number of thresholds <= x]`` per element (raw integer tables, one or
+    one per channel)."""
 
     _expected_attributes = []  # attributes are set by accel's lowering, not parsed from Keras
 
@@ -126,18 +127,24 @@ _THRESHOLD_CONFIG = """struct config{index} : nnet::accel_threshold_config {{
     static const unsigned n_elem = {n_elem};
     static const unsigned n_chan = {n_chan};
     static const unsigned n_thr = {n_thr};
+    static const unsigned n_tab = {n_tab};
     static const int in_frac = {in_frac};
     static const int out_frac = {out_frac};
-    static long long threshold(unsigned i) {{
-        static const long long t[{n_thr}] = {{{thresholds}}};
-        return t[i];
+    static long long threshold(unsigned row, unsigned i) {{
+        static const long long t[{n_tab}][{n_thr}] = {{{thresholds}}};
+        return t[row][i];
     }}
-    static long long level(unsigned i) {{
-        static const long long v[{n_lvl}] = {{{levels}}};
-        return v[i];
+    static long long level(unsigned row, unsigned i) {{
+        static const long long v[{n_tab}][{n_lvl}] = {{{levels}}};
+        return v[row][i];
     }}
 }};
 """
+
+
+def _rows(table: list[list[int]]) -> str:
+    """A 2-D C++ initialiser of 64-bit integers."""
+    return ", ".join("{" + ", ".join(f"{int(v)}LL" for v in row) + "}" for row in table)
 
 
 class AccelThresholdConfigTemplate(LayerConfigTemplate):
@@ -145,12 +152,12 @@ class AccelThresholdConfigTemplate(LayerConfigTemplate):
         super().__init__(AccelThreshold)
 
     def format(self, node) -> str:
+        """``thresholds`` / ``levels`` are lists of rows (one, or one per channel; accel.ops.threshold)."""
         thr, lvl = node.get_attr("thresholds"), node.get_attr("levels")
         return _THRESHOLD_CONFIG.format(
-            index=node.index, n_elem=node.get_attr("n_elem"), n_chan=node.get_attr("n_chan"), n_thr=len(thr),
-            n_lvl=len(lvl), in_frac=_frac(node.get_input_variable().type.precision),
-            out_frac=_frac(node.get_output_variable().type.precision),
-            thresholds=", ".join(f"{int(v)}LL" for v in thr), levels=", ".join(f"{int(v)}LL" for v in lvl),
+            index=node.index, n_elem=node.get_attr("n_elem"), n_chan=node.get_attr("n_chan"), n_thr=len(thr[0]),
+            n_lvl=len(lvl[0]), n_tab=len(thr), in_frac=_frac(node.get_input_variable().type.precision),
+            out_frac=_frac(node.get_output_variable().type.precision), thresholds=_rows(thr), levels=_rows(lvl),
         )  # fmt: skip
 
 

@@ -137,6 +137,10 @@ CASES: dict[str, Callable[[], FormalCase]] = {
     "requant": lambda: _auto(Requant("requant", S4, S2, Rounding.ROUND_HALF_EVEN, Overflow.SATURATE, True,
                                      (1, 1, 3), 1)),
     "threshold": lambda: _auto(Threshold("threshold", S3, U3, np.array([-1, 2]), np.array([0, 3, 5]), (1, 1, 3), 1)),
+    # per-channel tables (two groups of two lanes: the ROM rows reloaded beat by beat)
+    "threshold_per_channel": lambda: _auto(Threshold("threshold_per_channel", S3, U3, np.array([[-1, 2], [0, 0],
+                                                     [-4, 3], [1, 1]]), np.array([[0, 3, 5], [5, 1, 1], [7, 6, 0],
+                                                     [2, 2, 4]]), (1, 1, 4), 2)),  # fmt: skip
     "add": lambda: _auto(Add("add", 1, 1, 4, 2, S2, S3)),
     "concat": _concat,
     "maxpool": lambda: _auto(MaxPool("maxpool", 2, 3, 1, 1, S2, (2, 2), (2, 2))),
