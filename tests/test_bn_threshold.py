@@ -34,7 +34,7 @@ from accel import AccelError  # noqa: E402
 from accel.frontend import AccelPrecisionWarning, batchnorm, to_graph  # noqa: E402
 from accel.reference import execute  # noqa: E402
 from accel.verify import random_inputs, verify_against_qkeras  # noqa: E402
-from tests.test_frontend import model_of  # noqa: E402
+from tests.test_frontend import model_of, randomize  # noqa: E402
 
 L = tf.keras.layers
 KQ = quantized_bits(4, 0, alpha=1)
@@ -161,13 +161,28 @@ def _refused(body, match: str, in_q=None) -> None:
     assert text.count(". ") == 0 and text.endswith("."), text  # one sentence
 
 
-def test_refuses_an_accumulator_beyond_float32() -> None:
+def _wide_body(kernel_bits: int):
     def body(h):
-        h = QConv2D(4, 3, kernel_quantizer=quantized_bits(12, 0, alpha=1), name="conv")(h)
+        h = QConv2D(4, 3, kernel_quantizer=quantized_bits(kernel_bits, 0, alpha=1), name="conv")(h)
         return QActivation("binary", name="act")(QBatchNormalization(name="bn")(h))
+    return body
 
-    _refused(body, r"layer bn \(QBatchNormalization\) reads an accumulator of ap_fixed<\d+,\d+>, more bits than "
-             "float32 holds exactly.*supported: accumulators of at most 24", in_q=quantized_bits(14, 4, alpha=1))
+
+def test_an_accumulator_beyond_float32_is_exact_within_its_bound() -> None:
+    """A 31-bit accumulator: QKeras's float32 conv rounds it, so its batch norm may see a value within float32's
+    bound of the exact one; the table on fl32(S) and the bound's ends account for every such value."""
+    m = model_of((6, 6, 3), _wide_body(12), in_q=quantized_bits(14, 4, alpha=1))
+    g = to_graph(m)
+    assert g.tensors["conv"].dtype.width > 25 and g.node("act").op == "threshold"
+    r = verify_against_qkeras(m, g, SAMPLES, seed=4)
+    assert (r.samples, r.mismatches) == (SAMPLES, 0), r.first_divergence
+    assert "conv" in r.float32_rounded["tensors"]
+
+
+def test_refuses_an_accumulator_beyond_float64() -> None:
+    _refused(_wide_body(24), r"layer bn \(QBatchNormalization\) reads an accumulator of ap_fixed<\d+,\d+>, more bits "
+             "than accel tabulates the batch norm on exactly; supported: accumulators of at most 53",
+             in_q=quantized_bits(30, 4, alpha=1))
 
 
 def test_refuses_a_batchnorm_before_a_float_activation() -> None:
@@ -186,6 +201,30 @@ def test_refuses_a_batchnorm_read_twice() -> None:
 
     _refused(body, r"layer bad \(BatchNormalization\) is a separate batch normalization after src \(QDense\).*"
                    "QConv2DBatchnorm")
+
+
+def _auto_ternary_dense() -> tf.keras.Model:
+    """hls4ml's test_btnn form: QDense with ternary(alpha='auto') (float32 scales: a 40-odd-bit accumulator QKeras
+    sums in float32) -> BatchNormalization -> ternary activation."""
+    def body(h):
+        h = QDense(10, kernel_quantizer=ternary(alpha="auto"), bias_quantizer=quantized_bits(5, 2), name="fc")(h)
+        h = L.BatchNormalization(name="bn")(h)
+        return QActivation(ternary(threshold=0.2), name="act")(h)
+    x = tf.keras.Input((10,))
+    m = tf.keras.Model(x, body(QActivation(quantized_bits(16, 6, alpha=1), name="in_q")(x)))
+    randomize(m, 3)
+    bn = m.get_layer("bn")
+    bn.gamma.assign(np.resize(np.float32([1.3, -0.7]), bn.gamma.shape))
+    return m
+
+
+def test_float_scaled_accumulator_before_a_batchnorm_is_exact_within_float32() -> None:
+    m = _auto_ternary_dense()
+    g = to_graph(m)
+    assert g.tensors["fc"].dtype.width > 32 and g.node("act").params["thresholds"].ndim == 2
+    r = verify_against_qkeras(m, g, SAMPLES, seed=1)
+    assert (r.samples, r.mismatches) == (SAMPLES, 0), r.first_divergence
+    assert "fc" in r.float32_rounded["tensors"]
 
 
 # -- the backends -------------------------------------------------------------------------------------------------
@@ -211,4 +250,15 @@ def test_exact_against_rtl(name: str, tmp_path: Path) -> None:
 
     m, g = _graph(name)
     r = verify_against_rtl(m, g, 3, seed=3, output_dir=tmp_path)
+    assert (r.mismatches, r.problems) == (0, []), r.first_divergence
+
+
+@pytest.mark.rtl
+@pytest.mark.slow
+def test_float_scaled_accumulator_thresholds_are_exact_against_rtl(tmp_path: Path) -> None:
+    """accel_threshold reads the dense layer's 40-odd-bit accumulator (inputs up to 62 bits, as accel_requant)."""
+    from accel.rtl.verify import verify_against_rtl
+
+    m = _auto_ternary_dense()
+    r = verify_against_rtl(m, to_graph(m), 3, seed=3, output_dir=tmp_path)
     assert (r.mismatches, r.problems) == (0, []), r.first_divergence

@@ -6,8 +6,14 @@ forms, without an activation) outputs its accumulator ``S``: a value on a fixed-
 float32 while it needs at most 24 significant bits, so QKeras's float32 conv computes it exactly.  Keras then
 normalises each channel in float32 and the activation quantizes.  Each of those steps is a monotone float32
 function of ``S`` (IEEE rounding is monotone; the sign of the channel's scale decides rising or falling), so per
-channel ``act(BN(S))`` is a step function of ``S``: per-channel thresholds on the accumulator and per-channel
-levels, which accel's ``threshold`` op states exactly (2-D tables, :mod:`accel.ops.threshold`).
+channel ``act(BN(fl32(S)))`` is a step function of ``S``: per-channel thresholds on the accumulator and
+per-channel levels, which accel's ``threshold`` op states exactly (2-D tables, :mod:`accel.ops.threshold`).
+
+A wider accumulator (up to :data:`MAX_ACCUMULATOR_BITS`; float-scaled weights such as ``ternary(alpha='auto')``
+give one) is tabulated the same way on its float32 rounding ``fl32(S)``, the value QKeras would hold if its sum
+were exact.  QKeras's actual sum ``v`` then only lies within float32's error bound of ``S``
+(:mod:`accel.float32`), and since the composite is monotone, its output lies between the table's values at the
+bound's two ends: ``verify --against qkeras`` accepts it there (``float32_rounded``), anything else is a mismatch.
 
 How it is tabulated.  Never from a re-derived formula (fused and non-fused kernels, QBatchNormalization's own
 quantizers of gamma/beta/mean/variance and Eigen's rsqrt all differ in the last bit): the model's OWN batch-norm
@@ -23,10 +29,9 @@ then, as :func:`accel.frontend.step._check_position_independent` does for Tensor
 the values next to every threshold are evaluated again both inside a long tensor and alone in a one-pixel tensor,
 and must give the table's level both ways.
 
-Refused, in one sentence naming the layer: an accumulator wider than float32's 24-bit significand (QKeras's conv
-output is then rounded), a function that is not monotone, more steps than the op takes, levels no 32-bit type
-holds, a batch norm over another axis, and every other batch-norm position (with the QKeras fold that exists for
-the layer before it).
+Refused, in one sentence naming the layer: an accumulator wider than :data:`MAX_ACCUMULATOR_BITS`, a function
+that is not monotone, more steps than the op takes, levels no 32-bit type holds, a batch norm over another axis,
+and every other batch-norm position (with the QKeras fold that exists for the layer before it).
 """
 
 from __future__ import annotations
@@ -39,9 +44,12 @@ from accel import AccelError
 from accel.fixed import FixedType
 from accel.frontend.lowering import has_activation
 from accel.frontend.quantizers import activation_requant, exact_raw, run_quantizer
-from accel.frontend.step import MAX_INPUT_BITS, MAX_LEVEL_BITS, MAX_STEPS, _quantizer, is_step_activation
+from accel.frontend.step import MAX_LEVEL_BITS, MAX_STEPS, _quantizer, is_step_activation
 from accel.frontend.walk import Context, Pending, handler
 
+#: widest accumulator tabulated: its raw values convert to float64 exactly, so the one cast to float32 rounds them
+#: as TensorFlow's float32 does (no double rounding)
+MAX_ACCUMULATOR_BITS = 53
 #: accumulator values x channels evaluated at once, every one (above it: bisection per channel and level)
 FULL_EVALUATION = 1 << 22
 #: values on each side of a threshold evaluated again inside a long tensor and alone
@@ -154,10 +162,10 @@ def bn_step_table(bn: Any, q: Any, acc: FixedType, where: str) -> tuple[np.ndarr
     axes = [int(a) % rank for a in (bn.axis if isinstance(bn.axis, (list, tuple)) else [bn.axis])]
     if axes != [rank - 1]:
         raise AccelError(f"layer {name} normalises over axis {bn.axis}, not the channels; supported: axis=-1.")
-    if acc.width - acc.signed > MAX_INPUT_BITS:
-        raise AccelError(f"layer {name} reads an accumulator of {acc.hls}, more bits than float32 holds exactly, so "
-                         "QKeras's own convolution output is rounded before it; supported: accumulators of at most "
-                         f"{MAX_INPUT_BITS} significant bits (fewer or narrower weights or inputs).")  # fmt: skip
+    if acc.width - acc.signed > MAX_ACCUMULATOR_BITS:
+        raise AccelError(f"layer {name} reads an accumulator of {acc.hls}, more bits than accel tabulates the batch "
+                         f"norm on exactly; supported: accumulators of at most {MAX_ACCUMULATOR_BITS} significant "
+                         "bits (fewer or narrower weights or inputs).")  # fmt: skip
     act, out_type = _activation(q, where)
     f = _Composite(bn, act, acc)
     span = acc.max_raw - acc.min_raw + 1

@@ -38,7 +38,8 @@ class Threshold(Block):
     progress = "take"
 
     def validate(self) -> None:
-        check_width(self.name, "input width", self.src.width, self.src.signed)
+        # it may read a conv's exact accumulator (a batch norm folded into it), as accel_requant does
+        check_width(self.name, "input width", self.src.width, self.src.signed, max_width=62)
         check_width(self.name, "output width", self.dst.width, self.dst.signed)
         for what, v in zip(("height", "width", "channels"), self.shape, strict=True):
             check_positive(self.name, what, v)

@@ -20,7 +20,7 @@
 `default_nettype none
 
 module accel_threshold #(
-    parameter IN_WIDTH  = 8,    // input element width (1..32; >= 2 when signed)
+    parameter IN_WIDTH  = 8,    // input element width (1..62, a conv accumulator; >= 2 when signed)
     parameter IN_SIGNED = 1,    // 1: input two's complement, 0: unsigned
     parameter OUT_WIDTH = 8,    // output element width (1..32), raw bits of the levels
     parameter N_THR     = 1,    // number of thresholds (>= 1)
@@ -50,9 +50,9 @@ module accel_threshold #(
     localparam GW = (NG > 1) ? $clog2(NG) : 1;      // group index bits
 
     initial begin
-        if (IN_WIDTH < 1 || IN_WIDTH > 32 || OUT_WIDTH < 1 || OUT_WIDTH > 32 || (IN_SIGNED != 0 && IN_WIDTH < 2) ||
+        if (IN_WIDTH < 1 || IN_WIDTH > 62 || OUT_WIDTH < 1 || OUT_WIDTH > 32 || (IN_SIGNED != 0 && IN_WIDTH < 2) ||
             N_THR < 1 || LANES < 1 || BEATS < 1 || GROUPS < 0 || (GROUPS > 0 && BEATS % NG != 0)) begin
-            $error("%m: accel_threshold parameters out of range (widths 1..32, N_THR, LANES, BEATS >= 1, GROUPS >= 0 dividing BEATS)");
+            $error("%m: accel_threshold parameters out of range (input width 1..62, output width 1..32, N_THR, LANES, BEATS >= 1, GROUPS >= 0 dividing BEATS)");
             $finish;
         end
     end
