@@ -126,7 +126,7 @@ def conv2d(
         if direct:
             cols = xs.reshape(1, m, cin_g).astype(dtype)
         else:
-            xp = pad(xs, pads)
+            xp = pad(xs.astype(dtype), pads)  # cast once, contiguously: gathering while casting is ~3x slower
             cols = np.empty((groups, xs.shape[0], ho, wo, t, cin_g), dtype=dtype)
             for i, j, view in taps(xp, (kh, kw), stride, (ho, wo)):
                 cols[..., i * kw + j, :] = np.moveaxis(view.reshape(*view.shape[:3], groups, cin_g), 3, 0)
@@ -160,7 +160,7 @@ def depthwise_conv2d(
     acc = np.empty((n, ho, wo, c * mult), dtype=np.int64)
     step = _frames_per_slice(2 * ho * wo * c * mult * np.dtype(dtype).itemsize)
     for s in range(0, n, step):
-        xp = pad(x[s : s + step], pads).astype(dtype)
+        xp = pad(x[s : s + step].astype(dtype), pads)
         if mult > 1:  # output channel c*M + m reads input channel c: one flat channel axis, long inner loops
             xp = np.repeat(xp, mult, axis=3)
         total = tmp = None
