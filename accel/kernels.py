@@ -126,10 +126,11 @@ def conv2d(
         if direct:
             cols = xs.reshape(1, m, cin_g).astype(dtype)
         else:
-            xp = pad(xs.astype(dtype), pads)  # cast once, contiguously: gathering while casting is ~3x slower
-            cols = np.empty((groups, xs.shape[0], ho, wo, t, cin_g), dtype=dtype)
-            for i, j, view in taps(xp, (kh, kw), stride, (ho, wo)):
-                cols[..., i * kw + j, :] = np.moveaxis(view.reshape(*view.shape[:3], groups, cin_g), 3, 0)
+            # one copy of the window view (cast first: gathering while casting is ~3x slower); NumPy merges each
+            # window row's (kw, C) into one contiguous run, ~8x faster than a copy per tap on 16 channels
+            win = windows(xs.astype(dtype), (kh, kw), stride, pads)  # (n, Ho, Wo, kh, kw, C)
+            cols = np.empty((groups, xs.shape[0], ho, wo, kh, kw, cin_g), dtype=dtype)
+            cols[...] = np.moveaxis(win.reshape(*win.shape[:5], groups, cin_g), 5, 0)
             cols = cols.reshape(groups, m, t * cin_g)
         prod = np.matmul(cols, w)  # (groups, m, cout_g), exact integers
         acc[s : s + step] = prod.transpose(1, 0, 2).reshape(xs.shape[0], ho, wo, cout)
