@@ -3,10 +3,11 @@
 For each model: the same ``--samples`` random raw frames (:func:`accel.compare.random_inputs`, seed 0) go to
 QKeras as their exact float view (``model.predict(x, batch_size=--keras-batch)``) and to
 :func:`accel.reference.execute` as raw integers.  Each side gets one untimed warm-up run (TensorFlow traces its
-graph, NumPy/BLAS warm up), then the best of ``--repeat`` timed runs counts.  The ratio is reference inferences/s
-over QKeras inferences/s (1.0 or more: the reference is at least as fast).  The reference's peak NumPy memory
-(``tracemalloc``, in a separate untimed run) shows the batch chunking at work.  Both sides run in this one
-process on the same machine, so the ratio is robust to the machine being busy; the absolute numbers are not.
+graph, NumPy/BLAS warm up), then the best of ``--repeat`` timed runs counts, the two sides' runs alternating.
+The ratio is reference inferences/s over QKeras inferences/s (1.0 or more: the reference is at least as fast).
+The reference's peak NumPy memory (``tracemalloc``, in a separate untimed run) shows the batch slicing at work.
+Both sides run in this one process, alternating, so the ratio suffers less than the absolute numbers from a busy
+machine; under heavy load (other jobs on both cores) it still moves by 2x or more between runs.
 Usage: ``.venv/bin/python scripts/bench_reference.py [--models ds_cnn_kws,digits] [--samples 1000]
 [--keras-batch 1000] [--repeat 3] [--json]``
 """
@@ -34,14 +35,19 @@ COLUMNS = (
 )
 
 
-def _best(fn, repeat: int) -> float:
-    """Seconds of the fastest of ``repeat`` calls, after one untimed warm-up call."""
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
+def _best_interleaved(fns: list, repeat: int) -> list[float]:
+    """Seconds of the fastest of ``repeat`` calls of each function, after one untimed warm-up call of each.
+
+    The calls alternate (a, b, a, b, ...) so that both sides see the same stretches of a busy machine.
+    """
+    for fn in fns:
         fn()
-        best = min(best, time.perf_counter() - t0)
+    best = [float("inf")] * len(fns)
+    for _ in range(repeat):
+        for k, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            best[k] = min(best[k], time.perf_counter() - t0)
     return best
 
 
@@ -61,8 +67,9 @@ def bench_model(name: str, samples: int, keras_batch: int, repeat: int) -> dict:
     raw = random_inputs(graph, samples, 0)
     x = _keras_view(model, graph, raw)
     keras_model = keras_outputs_model(model, graph)
-    keras_s = _best(lambda: keras_model.predict(x, batch_size=keras_batch, verbose=0), repeat)
-    ref_s = _best(lambda: execute(graph, raw), repeat)
+    keras_s, ref_s = _best_interleaved(
+        [lambda: keras_model.predict(x, batch_size=keras_batch, verbose=0), lambda: execute(graph, raw)], repeat
+    )
     tracemalloc.start()
     execute(graph, raw)
     peak = tracemalloc.get_traced_memory()[1]
@@ -102,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(rows, indent=1))
     else:
         print(f"{args.samples} frames per model; QKeras predict(batch_size={args.keras_batch}); "
-              f"best of {args.repeat} after a warm-up; ratio = reference / QKeras")  # fmt: skip
+              f"best of {args.repeat} alternating runs after a warm-up; ratio = reference / QKeras")  # fmt: skip
         print(table(rows))
         print(f"slowest ratio: {min(r['ratio'] for r in rows):.2f}x")
     return 0 if all(r["ratio"] >= 1.0 for r in rows) else 1
