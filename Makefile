@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := iverilog verilator yosys tcl
 
-.PHONY: demo test test-fast fuzz lint system venv clean
+.PHONY: demo test test-fast fuzz lint bench-reference system venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ SEED ?= 0
 fuzz: system $(STAMP)
 	ACCEL_FUZZ_N=$(N) ACCEL_FUZZ_HLS=$$(( $(N) / 10 )) ACCEL_FUZZ_RTL=$$(( $(N) / 10 )) ACCEL_FUZZ_SEED=$(SEED) \
 	  $(PY) -m pytest -n 2 -q tests/test_fuzz.py
+
+# The exact NumPy reference against QKeras predict on every zoo model (1000 frames each, one process).
+bench-reference: $(STAMP)
+	$(PY) scripts/bench_reference.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check accel models tests rtl_tests scripts

@@ -170,14 +170,15 @@ def _round_shift(raw: np.ndarray, shift: int, rounding: Rounding) -> np.ndarray:
         shift_eff = MAX_WIDTH
         raw = np.where(raw < 0, -(1 << (MAX_WIDTH - 1)), np.minimum(raw, 1))  # only sign and zero matter
         return _round_shift(raw, shift_eff, rounding)
-    floor = raw >> shift
+    # |raw| < 2**62 (MAX_WIDTH) and half <= 2**61, so the additions below cannot overflow int64
     if rounding is Rounding.TRUNCATE:
-        return floor
-    rem = raw - (floor << shift)  # 0 <= rem < 2**shift
+        return raw >> shift
     half = 1 << (shift - 1)
-    if rounding is Rounding.ROUND_HALF_UP:
-        return floor + (rem >= half)
-    return floor + ((rem > half) | ((rem == half) & ((floor & 1) == 1)))
+    if rounding is Rounding.ROUND_HALF_UP:  # floor((raw + half) / 2**shift): ties go up
+        return (raw + half) >> shift
+    # ties to even: adding half - 1 rounds ties down, and the floor's parity bit lifts odd floors' ties up
+    # (rem > half: carries; rem == half: carries iff the floor is odd; rem < half: never carries)
+    return (raw + ((raw >> shift) & 1) + (half - 1)) >> shift
 
 
 def round_divide(num: np.ndarray, den: int, rounding: Rounding) -> np.ndarray:
@@ -238,11 +239,16 @@ def apply_overflow(raw: np.ndarray, dst: FixedType, overflow: Overflow) -> tuple
     lo, hi = dst.min_raw, dst.max_raw
     if overflow is Overflow.SATURATE_SYMMETRIC and dst.signed:
         lo = -hi
+    if v.size == 0 or (lo <= v.min() and v.max() <= hi):  # two cheap reductions; most tensors fit
+        return (v.copy() if v is raw else v), 0  # never the caller's own array
     count = int(np.count_nonzero((v < lo) | (v > hi)))
     if overflow is Overflow.WRAP:
-        v = v & ((1 << dst.width) - 1)
-        if dst.signed:
-            v = np.where(v > dst.max_raw, v - (1 << dst.width), v)
+        if dst.signed:  # the low `width` bits read as two's complement
+            offset = 1 << (dst.width - 1)
+            v = ((v + offset) & ((1 << dst.width) - 1)) - offset
+        else:
+            v = v & ((1 << dst.width) - 1)
     else:
-        v = np.clip(v, lo, hi)
-    return v.astype(np.int64), count
+        v = np.maximum(v, lo)  # not np.clip: NumPy 1.26 clips int64 by Python-int bounds several times slower
+        np.minimum(v, hi, out=v)
+    return v, count

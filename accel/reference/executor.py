@@ -45,19 +45,49 @@ def _check_input(spec: TensorSpec, x: np.ndarray) -> np.ndarray:
         raise AccelError(f"input {spec.name} must be raw integers of {spec.dtype.hls}, got {x.dtype}.")
     if x.size and (x.min() < spec.dtype.min_raw or x.max() > spec.dtype.max_raw):
         raise AccelError(f"input {spec.name} has raw values outside {spec.dtype.hls}.")
-    return x.astype(np.int64)
+    return x.astype(np.int64, copy=False)  # the kernels never write into their inputs
+
+
+#: the most bytes (int64) one tensor of the graph may take per slice of the batch; the kernels bound their own
+#: scratch the same way (:data:`accel.kernels.SCRATCH_BYTES`), so memory stays bounded whatever the batch
+SLICE_BYTES = 1 << 20
+
+
+def frames_per_slice(graph: Graph) -> int:
+    """How many frames run through the graph at once: the largest tensor of a slice stays within SLICE_BYTES
+    (small slices also keep the working set in cache)."""
+    largest = max(int(np.prod(spec.shape)) for spec in graph.tensors.values())
+    return max(1, SLICE_BYTES // (8 * max(1, largest)))
 
 
 def execute(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray], trace: bool = False) -> ExecutionResult:
-    """Run the graph on a batch of raw integer inputs.
+    """Run the graph on a batch of raw integer inputs, a slice of frames at a time (:func:`frames_per_slice`).
 
-    ``inputs`` is one array for a single-input graph, or a mapping by input name.
+    ``inputs`` is one array for a single-input graph, or a mapping by input name.  The frames are independent,
+    so slicing the batch changes no value; overflow counts add up over the slices.
     """
     if not isinstance(inputs, Mapping):
         if len(graph.inputs) != 1:
             raise AccelError(f"graph {graph.name} has {len(graph.inputs)} inputs; pass them by name.")
         inputs = {graph.inputs[0]: inputs}
     values = {name: _check_input(graph.tensors[name], inputs[name]) for name in graph.inputs}
+    n = next(iter(values.values())).shape[0]
+    if any(v.shape[0] != n for v in values.values()):
+        raise AccelError(f"graph {graph.name}: every input needs the same number of frames, got "
+                         f"{', '.join(f'{k}: {v.shape[0]}' for k, v in values.items())}.")  # fmt: skip
+    step = frames_per_slice(graph)
+    if n <= step:
+        return _execute_slice(graph, values, trace)
+    parts = [_execute_slice(graph, {k: v[s : s + step] for k, v in values.items()}, trace) for s in range(0, n, step)]
+    return ExecutionResult(
+        outputs={t: np.concatenate([p.outputs[t] for p in parts]) for t in parts[0].outputs},
+        tensors={t: np.concatenate([p.tensors[t] for p in parts]) for t in parts[0].tensors},
+        overflows={k: sum(p.overflows[k] for p in parts) for k in parts[0].overflows},
+    )
+
+
+def _execute_slice(graph: Graph, values: dict[str, np.ndarray], trace: bool) -> ExecutionResult:
+    """:func:`execute` on one slice of the batch (``values``: the checked int64 inputs by name)."""
     overflows: dict[str, int] = {}
     last_use = {t: i for i, n in enumerate(graph.nodes) for t in n.inputs}
     keep = set(graph.outputs)

@@ -1,0 +1,146 @@
+"""The reference's fast paths (float32/float64 BLAS under a proved bound, in-place requantisation, batch slicing)
+against slow exact oracles written here: Python-int (object) einsums over every window and
+:func:`accel.fixed.quantize_counting`.  Inputs sit at their types' extremes, the worst case for the bound."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+
+from accel import kernels
+from accel.fixed import FixedType, Overflow, Rounding, quantize_counting
+from accel.reference import execute, executor
+
+
+def _windows(x: np.ndarray, kh: int, kw: int, stride, pads) -> np.ndarray:
+    pt, pb, pl, pr = pads
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    v = sliding_window_view(xp, (kh, kw), axis=(1, 2))[:, :: stride[0], :: stride[1]]
+    return np.moveaxis(v, 3, 5)  # (N, Ho, Wo, kh, kw, C)
+
+
+def oracle_conv(x, w, b, stride, pads, groups, ps, bs) -> np.ndarray:
+    """Grouped convolution in Python integers (no overflow, no rounding possible)."""
+    kh, kw, cg, cout = w.shape
+    win = _windows(x.astype(object), kh, kw, stride, pads)
+    win = win.reshape(*win.shape[:5], groups, cg)
+    acc = np.einsum("nhwijgc,ijcgo->nhwgo", win, w.astype(object).reshape(kh, kw, cg, groups, cout // groups))
+    acc = acc.reshape(*acc.shape[:3], cout) * (1 << ps) + b.astype(object) * (1 << bs)
+    return acc
+
+
+def oracle_depthwise(x, w, b, stride, pads) -> np.ndarray:
+    kh, kw, c, m = w.shape
+    win = _windows(x.astype(object), kh, kw, stride, pads)
+    acc = np.einsum("nhwijc,ijcm->nhwcm", win, w.astype(object))
+    return acc.reshape(*acc.shape[:3], c * m) + b.astype(object)
+
+
+def extremes(rng: np.random.Generator, shape, bits: int, signed: bool = True) -> np.ndarray:
+    """Values drawn from the type's two ends (and zero): the largest partial sums the bound allows."""
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    return rng.choice(np.array([lo, hi, 0, lo + 1, hi - 1], dtype=np.int64), size=shape, p=[.4, .4, .1, .05, .05])
+
+
+CONV_CASES = [  # (frame h, w, cin), kernel, stride, pads, groups, cout, x bits, w bits
+    ((7, 6, 3), (3, 3), (1, 1), (1, 1, 1, 1), 1, 5, 8, 8),
+    ((9, 8, 4), (3, 2), (2, 2), (0, 1, 0, 1), 2, 6, 8, 4),
+    ((6, 6, 8), (1, 1), (1, 1), (0, 0, 0, 0), 1, 7, 16, 16),
+    ((5, 5, 6), (1, 1), (2, 1), (0, 0, 0, 0), 3, 6, 12, 10),
+    ((10, 4, 1), (10, 4), (2, 2), (4, 5, 1, 2), 1, 4, 8, 8),
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: f"{c[0]}k{c[1]}s{c[2]}g{c[4]}")
+def test_conv2d_fast_paths_equal_the_exact_oracle(case):
+    (h, w_, cin), kernel, stride, pads, groups, cout, xb, wb = case
+    rng = np.random.default_rng(sum(h * w_ * cin for _ in kernel) + groups)
+    x = extremes(rng, (6, h, w_, cin), xb)
+    w = extremes(rng, (*kernel, cin // groups, cout), wb)
+    b = extremes(rng, (cout,), 12)
+    want = oracle_conv(x, w, b, stride, pads, groups, 3, 1)
+    bound = kernels.dot_bound(x, w.reshape(-1, cout))
+    dtypes = [None, np.int64] + [d for d, lim in ((np.float32, kernels.FLOAT32_EXACT),
+                                                  (np.float64, kernels.FLOAT64_EXACT)) if bound <= lim]  # fmt: skip
+    for dtype in dtypes:
+        got = kernels.conv2d(x, w, b, stride=stride, pads=pads, groups=groups, product_shift=3, bias_shift=1,
+                             dtype=dtype)  # fmt: skip
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got, want.astype(np.int64), err_msg=f"dtype {dtype}")
+
+
+@pytest.mark.parametrize("mult,stride,pads", [(1, (1, 1), (1, 1, 1, 1)), (2, (2, 2), (0, 1, 0, 1)),
+                                              (3, (1, 2), (2, 0, 1, 1))])  # fmt: skip
+def test_depthwise_fast_paths_equal_the_exact_oracle(mult, stride, pads):
+    rng = np.random.default_rng(mult)
+    x = extremes(rng, (5, 7, 6, 4), 8, signed=False)
+    w = extremes(rng, (3, 3, 4, mult), 8)
+    b = extremes(rng, (4 * mult,), 16)
+    want = oracle_depthwise(x, w, b, stride, pads).astype(np.int64)
+    assert kernels.dot_bound(x, w.reshape(9, -1)) <= kernels.FLOAT32_EXACT
+    for dtype in (None, np.float32, np.float64, np.int64):
+        got = kernels.depthwise_conv2d(x, w, b, stride=stride, pads=pads, dtype=dtype)
+        np.testing.assert_array_equal(got, want, err_msg=f"dtype {dtype}")
+
+
+def test_exact_dtype_switches_at_the_representable_limits():
+    assert kernels.exact_dtype(1 << 24) is np.float32
+    assert kernels.exact_dtype((1 << 24) + 1) is np.float64
+    assert kernels.exact_dtype(1 << 53) is np.float64
+    assert kernels.exact_dtype((1 << 53) + 1) is np.int64
+
+
+def test_beyond_the_float64_bound_the_integer_path_is_taken_and_needed():
+    """28-bit inputs and weights over 36 taps: partial sums up to ~2**61.  The kernel must choose int64 and be
+    exact; float64 forced on the same data rounds (so the bound is what keeps the fast path honest)."""
+    rng = np.random.default_rng(53)
+    x = extremes(rng, (2, 4, 4, 4), 29)
+    w = extremes(rng, (3, 3, 4, 3), 29)
+    b = np.zeros(3, dtype=np.int64)
+    assert kernels.dot_bound(x, w.reshape(-1, 3)) > kernels.FLOAT64_EXACT
+    want = oracle_conv(x, w, b, (1, 1), (1, 1, 1, 1), 1, 0, 0)
+    assert max(abs(int(v)) for v in want.ravel()) < 1 << 63
+    np.testing.assert_array_equal(kernels.conv2d(x, w, b, pads=(1, 1, 1, 1)), want.astype(np.int64))
+    rounded = kernels.conv2d(x, w, b, pads=(1, 1, 1, 1), dtype=np.float64)
+    assert np.any(rounded != want.astype(np.int64))
+    wd, bd = extremes(rng, (3, 3, 4, 1), 29), np.zeros(4, np.int64)
+    want_dw = oracle_depthwise(x, wd, bd, (1, 1), (1, 1, 1, 1)).astype(np.int64)
+    np.testing.assert_array_equal(kernels.depthwise_conv2d(x, wd, bd, pads=(1, 1, 1, 1)), want_dw)
+
+
+@pytest.mark.parametrize("rounding", list(Rounding))
+@pytest.mark.parametrize("overflow", list(Overflow))
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("dst", [FixedType(True, 6, 2), FixedType(False, 5, 1), FixedType(True, 8, 8)])
+def test_requantize_fast_path_equals_quantize_counting(rounding, overflow, relu, dst):
+    """Every value near the rounding ties and the saturation limits of a 20-bit source with 9 fractional bits."""
+    src = FixedType(True, 20, 11)
+    x = np.arange(src.min_raw, src.max_raw + 1, 37, dtype=np.int64)
+    x = np.concatenate([x, [src.min_raw, src.max_raw, 0, 1, -1, 256, -256, 768, -768]]).reshape(1, 1, -1, 1)
+    want, want_count = quantize_counting(np.maximum(x, 0) if relu else x, src, dst, rounding, overflow)
+    got, count = kernels.requantize(x.copy(), src, dst, rounding, overflow, relu)
+    np.testing.assert_array_equal(got, want)
+    assert count == want_count
+
+
+def test_execute_in_slices_equals_one_batch(monkeypatch):
+    """Slicing the batch changes no output, traced tensor or overflow count (a conv, a saturating activation)."""
+    from accel.ir import GraphBuilder
+    from accel.ops.examples import conv_node, quantize_node, random_type
+
+    rng = np.random.default_rng(7)
+    b = GraphBuilder("sliced")
+    x = b.input("x", (6, 5, 3), random_type(rng))
+    graph = b.build([quantize_node(b, "act", conv_node(b, "conv", x, rng, 4, (3, 3), padding="same"), rng)])
+    spec = graph.tensors[graph.inputs[0]]
+    raw = extremes(rng, (37, 6, 5, 3), spec.dtype.width, spec.dtype.signed)
+    whole = execute(graph, raw, trace=True)
+    monkeypatch.setattr(executor, "SLICE_BYTES", 1)  # one frame per slice
+    assert executor.frames_per_slice(graph) == 1
+    sliced = execute(graph, raw, trace=True)
+    assert whole.overflows == sliced.overflows
+    for name in whole.tensors:
+        np.testing.assert_array_equal(whole.tensors[name], sliced.tensors[name])
+    for name in whole.outputs:
+        np.testing.assert_array_equal(whole.outputs[name], sliced.outputs[name])
