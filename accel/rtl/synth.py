@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -387,6 +388,7 @@ def run_jobs(
     progress: Callable[[SynthJob, dict], None] | None = None,
     timing: bool = False,
     memories: bool = False,
+    planned: Callable[[int, int], None] | None = None,
 ) -> list[dict]:
     """Synthesise every job (identical jobs once, cached ones not at all), ``parallel`` yosys runs at a time.
 
@@ -397,7 +399,9 @@ def run_jobs(
     accel, or with another :data:`~accel.rtl.timing.TIMING_MODEL`), so a report of an old build gets it.
     ``memories=True`` records what each memory became (``"memories"``, :func:`synthesize_mapped`) and likewise
     runs again a cached entry without it (:func:`has_memories`); without it a run records cells and timing only
-    (:func:`synthesize_timed`), as the calibration script needs.
+    (:func:`synthesize_timed`), as the calibration script needs.  ``planned`` is told, before any run, how many
+    yosys runs there will be and how many distinct configurations the jobs hold (for a progress bar); each
+    fresh entry records the ``seconds`` its run took.
     """
     cache = cache or SynthCache(None)
     exe = yosys_exe()
@@ -410,9 +414,12 @@ def run_jobs(
         if stale and k not in todo:
             todo[k] = j
     fresh: set[str] = set(todo)
+    if planned is not None:
+        planned(len(todo), len(set(keys)))
 
     def run(item: tuple[str, SynthJob]) -> None:
         k, j = item
+        t0 = time.monotonic()
         try:
             if memories:
                 res = synthesize_mapped(j, work_dir, exe=exe, timeout=timeout)
@@ -424,6 +431,7 @@ def run_jobs(
                 entry.update(memories=res.memories, memory_model=MEMORY_MODEL)
         except SynthError as exc:
             entry = {"module": j.module, "tool": tool, "error": exc.reason}
+        entry["seconds"] = round(time.monotonic() - t0, 2)
         cache.put(k, entry)
         if progress is not None:
             progress(j, entry)
