@@ -173,7 +173,10 @@ def _instance_jobs(build_dir: Path, manifest: BuildManifest) -> list[Any]:
             f"{build_dir / MANIFEST}: no file of rtl_sources defines module(s) {', '.join(missing)}; rebuild the "
             "directory with `accel build --backend rtl`."
         )
-    return [SynthJob(inst.module, dict(inst.parameters), srcs, rtl_dir, label=inst.instance) for inst in instances]
+    # size: the cost model's LUT + FF of the instance (0 in a build.json without it), the order yosys runs in
+    return [SynthJob(inst.module, dict(inst.parameters), srcs, rtl_dir, label=inst.instance,
+                     size=(inst.cost.lut + inst.cost.ff) if inst.cost is not None else 0.0)
+            for inst in instances]  # fmt: skip
 
 
 def _synthesise(

@@ -110,7 +110,7 @@ def print_report(report: dict[str, Any], console: Any = None) -> None:
     synth = report["synthesis"]["enabled"]
     title = f"{report['model']}: RTL build {report['build_dir']} ({report['part']}, {report['clock_mhz']:.1f} MHz)"
     cols = [Column("node"), Column("op"), *(Column(c, "right") for c in ("MACs", "params", "PE", "SIMD")),
-            Column("mult"), Column("exp.\ncycles", "right"), Column("meas.\ncycles", "right")]  # fmt: skip
+            Column("mult", "right"), Column("exp.\ncycles", "right"), Column("meas.\ncycles", "right")]  # fmt: skip
     if synth:
         cols += [Column(c, "right") for c in ("LUT", "FF", "DSP", "BRAM36", "Fmax")]
     rows: list[list[str] | None] = []

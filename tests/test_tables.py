@@ -160,3 +160,24 @@ def test_run_jobs_runs_each_distinct_configuration_once(tmp_path: Path, monkeypa
     assert told == [(3, 3)] and sorted(ran) == [("fifo", 8), ("fifo", 16), ("mvu", 1)]
     assert [e["cells"]["LUT4"] for e in out] == [8, 8, 16, 1, 1, 16]
     assert all("seconds" in e for e in out)
+
+
+def test_run_jobs_starts_the_largest_first(tmp_path: Path, monkeypatch) -> None:
+    """The jobs run in falling ``size`` (the cost model's estimate), whatever their order in the build."""
+    from accel.rtl import synth
+
+    monkeypatch.setattr(synth, "yosys_exe", lambda: "yosys")
+    monkeypatch.setattr(synth, "yosys_version", lambda exe=None: "Yosys T")
+    ran: list[str] = []
+
+    def fake(job, work_dir, *, exe=None, timeout=None):
+        ran.append(job.label)
+        return {"LUT4": 1}, {"model": "t", "fmax_mhz": 200.0}
+
+    monkeypatch.setattr(synth, "synthesize_timed", fake)
+    src = tmp_path / "m.v"
+    src.write_text("module m; endmodule\n")
+    sizes = {"fifo": 40.0, "mvu": 9000.0, "requant": 700.0}
+    jobs = [synth.SynthJob(m, {}, (src,), tmp_path, label=m, size=n) for m, n in sizes.items()]
+    synth.run_jobs(jobs, tmp_path / "w")
+    assert ran == ["mvu", "requant", "fifo"]

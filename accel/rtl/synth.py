@@ -163,6 +163,8 @@ class SynthJob:
     ``sources``: Verilog files to read (the library; sub-modules are found among them).  ``param_base``:
     the directory that relative file paths among the string parameters (``.mem`` ROM images) are relative
     to; those files are part of the cache key and are rewritten relative to yosys' working directory.
+    ``size``: how large the run is expected to be (e.g. the cost model's LUT + FF), not part of the key:
+    :func:`run_jobs` starts the largest first, so a large instance does not start last and run alone.
     """
 
     module: str
@@ -170,6 +172,7 @@ class SynthJob:
     sources: tuple[Path, ...]
     param_base: Path
     label: str = ""
+    size: float = 0.0
 
     def param_files(self) -> dict[str, Path]:
         """String parameters naming existing files (ROM images), resolved against ``param_base``."""
@@ -436,12 +439,14 @@ def run_jobs(
         if progress is not None:
             progress(j, entry)
 
+    # largest first (longest-processing-time order): the last runs to finish are small ones
+    order = sorted(todo.items(), key=lambda item: -item[1].size)
     if parallel <= 1 or len(todo) <= 1:
-        for item in todo.items():
+        for item in order:
             run(item)
     else:
         with ThreadPoolExecutor(max_workers=parallel) as pool:
-            list(pool.map(run, todo.items()))
+            list(pool.map(run, order))
     out = []
     for k in keys:
         entry = dict(cache.get(k) or {"error": "no result"})
