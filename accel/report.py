@@ -187,14 +187,14 @@ def _synthesise(
     progress: Callable[[str], None] | None,
 ) -> dict[str, Any]:
     """yosys per instance (cached), resources and timing written into the rows; returns the synthesis summary."""
-    from accel.rtl.synth import SynthCache, SynthJob, run_jobs, yosys_exe, yosys_version
+    from accel.rtl.synth import SynthCache, SynthJob, run_jobs, shared_cache_dir, yosys_exe, yosys_version
 
     flat = [(row, inst) for row in rows for inst in row["instances"]]
     sjobs = _instance_jobs(build_dir, manifest)
 
     plan = {"runs": 0, "distinct": 0}
 
-    cache = SynthCache.load(build_dir / SYNTH_CACHE)
+    cache = SynthCache.load(build_dir / SYNTH_CACHE, shared=shared_cache_dir())
     t0 = time.monotonic()
     with step(f"yosys synth_xilinx: {len(sjobs)} instances", total=None) as bar:
 
@@ -235,6 +235,7 @@ def _synthesise(
     return {
         "tool": yosys_version(exe),
         "cache": str(build_dir / SYNTH_CACHE),
+        "shared_cache": str(cache.shared) if cache.shared is not None else None,
         "instances": len(flat),
         # instances whose entry was made now, the distinct configurations among all, and the yosys runs made
         # (identical configurations, e.g. equal FIFOs, are synthesised once and shared)

@@ -181,3 +181,32 @@ def test_run_jobs_starts_the_largest_first(tmp_path: Path, monkeypatch) -> None:
     jobs = [synth.SynthJob(m, {}, (src,), tmp_path, label=m, size=n) for m, n in sizes.items()]
     synth.run_jobs(jobs, tmp_path / "w")
     assert ran == ["mvu", "requant", "fifo"]
+
+
+def test_shared_cache_serves_another_build_directory(tmp_path: Path, monkeypatch) -> None:
+    """An entry made for one build directory is found by a report of another (same configuration): no second
+    run, the entry copied into the second directory's cache; ``ACCEL_CACHE_DIR=off`` turns the sharing off."""
+    from accel.rtl import synth
+
+    monkeypatch.setattr(synth, "yosys_exe", lambda: "yosys")
+    monkeypatch.setattr(synth, "yosys_version", lambda exe=None: "Yosys T")
+    ran: list[str] = []
+
+    def fake(job, work_dir, *, exe=None, timeout=None):
+        ran.append(job.label)
+        return {"LUT4": 3}, {"model": "t", "fmax_mhz": 200.0}
+
+    monkeypatch.setattr(synth, "synthesize_timed", fake)
+    src = tmp_path / "m.v"
+    src.write_text("module m; endmodule\n")
+    job = synth.SynthJob("m", {"W": 8}, (src,), tmp_path, label="u_a")
+    monkeypatch.setenv("ACCEL_CACHE_DIR", str(tmp_path / "shared"))
+    shared = synth.shared_cache_dir()
+    assert shared == tmp_path / "shared" / "synth"
+    first = synth.run_jobs([job], tmp_path / "w", cache=synth.SynthCache.load(tmp_path / "a.json", shared))
+    second_cache = synth.SynthCache.load(tmp_path / "b.json", shared)
+    second = synth.run_jobs([job], tmp_path / "w", cache=second_cache)
+    assert ran == ["u_a"] and (first[0]["cached"], second[0]["cached"]) == (False, True)
+    assert second[0]["cells"] == {"LUT4": 3} and len(synth.SynthCache.load(tmp_path / "b.json").entries) == 1
+    monkeypatch.setenv("ACCEL_CACHE_DIR", "off")
+    assert synth.shared_cache_dir() is None

@@ -343,16 +343,39 @@ def has_memories(entry: dict) -> bool:
     return "error" in entry or (isinstance(entry.get("memories"), list) and entry.get("memory_model") == MEMORY_MODEL)
 
 
+def shared_cache_dir() -> Path | None:
+    """The cache every build directory shares (one ``<key>.json`` per configuration): ``$ACCEL_CACHE_DIR/synth``,
+    else ``$XDG_CACHE_HOME/accel/synth``, else ``~/.cache/accel/synth``; None when ``ACCEL_CACHE_DIR`` is ``off``.
+
+    Why besides ``DIR/synth_cache.json``: a key names the module, its parameters and the contents of every file
+    the run reads, so an entry is right for any build that has that configuration; a rebuild into a new
+    directory, or the demo run again, then synthesises nothing it has synthesised before.
+    """
+    env = os.environ.get("ACCEL_CACHE_DIR")
+    if env is not None and env.strip().lower() in ("off", "0", "none", ""):
+        return None
+    if env:
+        return Path(env).expanduser() / "synth"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "accel" / "synth"
+
+
 @dataclass
 class SynthCache:
-    """Results by :meth:`SynthJob.key` in a JSON file; failures are cached too (their key changes with a fix)."""
+    """Results by :meth:`SynthJob.key` in a JSON file; failures are cached too (their key changes with a fix).
+
+    ``shared``: a directory of one ``<key>.json`` per entry (:func:`shared_cache_dir`), read when the file has no
+    entry for a key (the entry is then copied into the file) and written with every new entry; a directory that
+    cannot be written only costs the sharing.
+    """
 
     path: Path | None
     entries: dict[str, dict] = field(default_factory=dict)
+    shared: Path | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def load(cls, path: Path | None) -> SynthCache:
+    def load(cls, path: Path | None, shared: Path | None = None) -> SynthCache:
         entries: dict[str, dict] = {}
         if path is not None and Path(path).is_file():
             try:
@@ -360,11 +383,20 @@ class SynthCache:
                 entries = data.get("entries", {}) if isinstance(data, dict) else {}
             except (OSError, ValueError):  # a broken cache is only lost time: start afresh
                 entries = {}
-        return cls(Path(path) if path is not None else None, entries)
+        return cls(Path(path) if path is not None else None, entries, Path(shared) if shared is not None else None)
 
     def get(self, key: str) -> dict | None:
         with self._lock:
-            return self.entries.get(key)
+            entry = self.entries.get(key)
+        if entry is None and self.shared is not None:
+            try:
+                entry = json.loads((self.shared / f"{key}.json").read_text())
+            except (OSError, ValueError):  # absent or broken: synthesised again
+                return None
+            if not isinstance(entry, dict):
+                return None
+            self.put(key, entry, share=False)
+        return entry
 
     def tools(self) -> list[str]:
         """The yosys versions the entries were made with (part of every key; newest entries' tool first)."""
@@ -372,13 +404,21 @@ class SynthCache:
             seen = [e["tool"] for e in reversed(list(self.entries.values())) if isinstance(e.get("tool"), str)]
         return list(dict.fromkeys(seen))
 
-    def put(self, key: str, entry: dict) -> None:
+    def put(self, key: str, entry: dict, *, share: bool = True) -> None:
         with self._lock:
             self.entries[key] = entry
             if self.path is not None:  # write through, so an interrupted report keeps what it finished
                 tmp = self.path.with_suffix(".tmp")
                 tmp.write_text(json.dumps({"version": 1, "entries": self.entries}, indent=1, sort_keys=True))
                 tmp.replace(self.path)
+        if share and self.shared is not None:
+            try:  # one file per key, written whole then renamed: concurrent reports never read half an entry
+                self.shared.mkdir(parents=True, exist_ok=True)
+                tmp = self.shared / f"{key}.{os.getpid()}.{threading.get_ident()}.tmp"
+                tmp.write_text(json.dumps(entry, sort_keys=True))
+                tmp.replace(self.shared / f"{key}.json")
+            except OSError:  # a read-only or full cache directory: the build's own cache still has it
+                pass
 
 
 def run_jobs(
