@@ -343,7 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--chart", metavar="PNG", default=None, help="also draw cycles and resources per layer")
     s.add_argument("--no-synth", action="store_true", help="skip the yosys estimates (cycles only)")
     s.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
-                   help="yosys runs at a time (default: the number of CPUs)")  # fmt: skip
+                   help="yosys runs at a time, largest first; instances of one configuration (module, parameters, "
+                   "files) are synthesised once, and results are cached in DIR and in $ACCEL_CACHE_DIR (default "
+                   "~/.cache/accel; off: no shared cache) (default: the number of CPUs)")  # fmt: skip
     s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("package", help="the folder and tarball to copy to the board (bitstream, driver, self-test)")

@@ -6,8 +6,10 @@ fast it runs.  Everything comes from the build directory: ``build.json`` (the ty
 PE/SIMD, expected cycles, the Verilog instances of each layer, the build's own Verilog sources),
 ``measured.json`` when the co-simulation has run (:mod:`accel.deploy.measured`: measured cycles per layer,
 latency, II), and yosys ``synth_xilinx -family xc7`` of every instance alone with its own parameters
-(:mod:`accel.rtl.synth`), cached in ``DIR/synth_cache.json`` by (module, parameters, file contents) so a
-second report is instant and an edited layer is the only one synthesised again.
+(:mod:`accel.rtl.synth`), cached in ``DIR/synth_cache.json`` and in the cache every build directory shares
+(:func:`accel.rtl.synth.shared_cache_dir`) by (module, parameters, file contents), so instances of one
+configuration are synthesised once, a second report is instant and an edited layer is the only one
+synthesised again.
 
 Resource units are the device's: LUT6 (logic + LUT-RAM sites), FF, DSP and BRAM36 (a RAMB18 counts 0.5).  The
 capacity they are judged against is the build's part's (:func:`accel.parts.part_info`); for a part outside
