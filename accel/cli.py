@@ -34,6 +34,8 @@ from typing import Any
 
 from accel import AccelError, __version__
 from accel.frontend.walk import SOFTMAX_HEADS
+from accel.progress import set_enabled as set_progress
+from accel.progress import step
 from accel.steps import (
     BACKENDS,
     BOARDS,
@@ -70,7 +72,8 @@ def _frontend(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    _, graph = load_model(args.model, **_frontend(args))
+    with step(f"loading {args.model} (TensorFlow, QKeras)"):
+        _, graph = load_model(args.model, **_frontend(args))
     info = inspect_graph(graph)
     if args.json:
         _out(json.dumps(info, indent=1))
@@ -98,6 +101,11 @@ def _verify_result(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    with step(f"verify {args.model} against {args.against}: {args.samples} samples"):
+        return _verify(args)
+
+
+def _verify(args: argparse.Namespace) -> int:
     if args.junit is None:
         result = _verify_result(args)
     else:
@@ -116,14 +124,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    model, graph = load_model(args.model, **_frontend(args))
+    with step(f"loading {args.model} (TensorFlow, QKeras)"):
+        model, graph = load_model(args.model, **_frontend(args))
     part = args.part
     if args.board is not None and part is None:
         part = DEFAULT_PART  # the Pynq-Z2's part
-    summary = build(model, graph, args.backend, Path(args.output), board=args.board, part=part,
-                    clock_ns=args.clock_ns, io=args.io, folding=args.folding, budget=args.budget,
-                    target_ii=args.target_ii, source=args.model, allow_overfit=args.allow_overfit, force=args.force,
-                    **_frontend(args))  # fmt: skip
+    what = f"build {args.backend} into {args.output}" + (" (and its C simulation)" if args.backend == "hls" else "")
+    with step(what):
+        summary = build(model, graph, args.backend, Path(args.output), board=args.board, part=part,
+                        clock_ns=args.clock_ns, io=args.io, folding=args.folding, budget=args.budget,
+                        target_ii=args.target_ii, source=args.model, allow_overfit=args.allow_overfit,
+                        force=args.force, **_frontend(args))  # fmt: skip
     _out(json.dumps(summary, indent=1, default=str) if args.json else describe_build(summary))
     csim = summary.get("csim")
     return EXIT_MISMATCH if csim is not None and not csim.get("ok") else 0
@@ -144,7 +155,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_package(args: argparse.Namespace) -> int:
     from accel.deploy.package import package
 
-    path = package(Path(args.dir), Path(args.output) if args.output else None)
+    with step(f"packaging {args.dir}"):
+        path = package(Path(args.dir), Path(args.output) if args.output else None)
     _out(json.dumps({"bundle": str(path)}) if args.json else f"board bundle: {path}")
     return 0
 
@@ -332,7 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--chart", metavar="PNG", default=None, help="also draw cycles and resources per layer")
     s.add_argument("--no-synth", action="store_true", help="skip the yosys estimates (cycles only)")
     s.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
-                   help="yosys runs at a time (default: the number of CPUs)")  # fmt: skip
+                   help="yosys runs at a time, largest first; instances of one configuration (module, parameters, "
+                   "files) are synthesised once, and results are cached in DIR and in $ACCEL_CACHE_DIR (default "
+                   "~/.cache/accel; off: no shared cache) (default: the number of CPUs)")  # fmt: skip
     s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("package", help="the folder and tarball to copy to the board (bitstream, driver, self-test)")
@@ -415,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.formatwarning = _format_warning
     try:
         args = build_parser().parse_args(argv)
+        set_progress(not getattr(args, "json", False))  # --json: one JSON document, no bars (accel.progress)
         with _results_only_on_stdout(bool(getattr(args, "json", False))):
             return int(args.func(args))
     except AccelError as exc:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from accel.progress import step as progress_step
 from accel.resources import zoo
 from accel.steps import (
     build,
@@ -63,7 +64,6 @@ def run_demo(
     AccelError from any step propagates as it would from the command.
     """
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     console = console or Console()
     out_dir = Path(out_dir)
@@ -111,14 +111,12 @@ def run_demo(
         ("board bundle", lambda: _package(out_dir / "rtl")),
         ("RTL report", lambda: _report(out_dir / "rtl", console)),
     ]  # fmt: skip
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn()]  # fmt: skip
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("demo", total=len(steps))
+    # one bar for the demo; a step's own bar (the report's yosys runs) joins it as a second line
+    with progress_step("demo", total=len(steps), console=console) as bar:
         for name, fn in steps:
-            progress.update(task, description=name)
+            bar.describe(name)
             timed(name, fn)
-            progress.advance(task)
+            bar.advance()
     return rows
 
 
@@ -149,7 +147,7 @@ def _report(build_dir: Path, console: Any) -> tuple[bool, str]:
 
     chart = build_dir / "report.png"
     report = make_report(build_dir, synth=True, chart=chart, jobs=os.cpu_count() or 1)
-    print_report(report)
+    print_report(report, console)
     totals = report["totals"]
     used = ", ".join(f"{r} {totals[r]:,}" for r in ("LUT", "FF", "DSP", "BRAM") if totals.get(r) is not None)
     return report["fits"] is not False, f"{used}; {report['verdict']}; chart {chart}"

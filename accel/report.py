@@ -6,8 +6,10 @@ fast it runs.  Everything comes from the build directory: ``build.json`` (the ty
 PE/SIMD, expected cycles, the Verilog instances of each layer, the build's own Verilog sources),
 ``measured.json`` when the co-simulation has run (:mod:`accel.deploy.measured`: measured cycles per layer,
 latency, II), and yosys ``synth_xilinx -family xc7`` of every instance alone with its own parameters
-(:mod:`accel.rtl.synth`), cached in ``DIR/synth_cache.json`` by (module, parameters, file contents) so a
-second report is instant and an edited layer is the only one synthesised again.
+(:mod:`accel.rtl.synth`), cached in ``DIR/synth_cache.json`` and in the cache every build directory shares
+(:func:`accel.rtl.synth.shared_cache_dir`) by (module, parameters, file contents), so instances of one
+configuration are synthesised once, a second report is instant and an edited layer is the only one
+synthesised again.
 
 Resource units are the device's: LUT6 (logic + LUT-RAM sites), FF, DSP and BRAM36 (a RAMB18 counts 0.5).  The
 capacity they are judged against is the build's part's (:func:`accel.parts.part_info`); for a part outside
@@ -29,7 +31,6 @@ and whether weights really sit in block RAM is only known after synthesis.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -37,10 +38,13 @@ from typing import Any
 
 from accel import AccelError
 from accel.deploy.manifest import MANIFEST, BuildManifest, LayerRecord, load_build
-from accel.deploy.measured import MEASURED, Measured, read_measured
+from accel.deploy.measured import Measured, read_measured
 from accel.parts import PartInfo, known_devices, part_info
+from accel.progress import step
+from accel.report_table import RESOURCES, print_report
 
-RESOURCES = ("LUT", "FF", "DSP", "BRAM")
+__all__ = ["RESOURCES", "capacity_of", "estimate_fmax", "hls_report_path", "make_report", "print_report",
+           "write_chart"]  # fmt: skip
 SYNTH_CACHE = "synth_cache.json"
 #: seconds one instance may take in yosys before its row says so
 SYNTH_TIMEOUT_S = 1800.0
@@ -82,8 +86,6 @@ def make_report(
 
     synthesis: dict[str, Any] = {"enabled": bool(synth), "command": "synth_xilinx -family xc7", "device": info.device}
     if synth:
-        if progress is None and sys.stderr.isatty():  # a long first run on a terminal says what it is doing
-            progress = _stderr_progress
         synthesis.update(_synthesise(build_dir, manifest, rows, jobs, progress))
     report: dict[str, Any] = {
         "build_dir": str(build_dir),
@@ -109,10 +111,6 @@ def make_report(
     if chart is not None:
         report["chart"] = str(write_chart(report, Path(chart)))
     return report
-
-
-def _stderr_progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def hls_report_path(build_dir: Path, manifest: BuildManifest) -> Path:
@@ -177,7 +175,10 @@ def _instance_jobs(build_dir: Path, manifest: BuildManifest) -> list[Any]:
             f"{build_dir / MANIFEST}: no file of rtl_sources defines module(s) {', '.join(missing)}; rebuild the "
             "directory with `accel build --backend rtl`."
         )
-    return [SynthJob(inst.module, dict(inst.parameters), srcs, rtl_dir, label=inst.instance) for inst in instances]
+    # size: the cost model's LUT + FF of the instance (0 in a build.json without it), the order yosys runs in
+    return [SynthJob(inst.module, dict(inst.parameters), srcs, rtl_dir, label=inst.instance,
+                     size=(inst.cost.lut + inst.cost.ff) if inst.cost is not None else 0.0)
+            for inst in instances]  # fmt: skip
 
 
 def _synthesise(
@@ -188,21 +189,33 @@ def _synthesise(
     progress: Callable[[str], None] | None,
 ) -> dict[str, Any]:
     """yosys per instance (cached), resources and timing written into the rows; returns the synthesis summary."""
-    from accel.rtl.synth import SynthCache, SynthJob, run_jobs, yosys_exe, yosys_version
+    from accel.rtl.synth import SynthCache, SynthJob, run_jobs, shared_cache_dir, yosys_exe, yosys_version
 
     flat = [(row, inst) for row in rows for inst in row["instances"]]
     sjobs = _instance_jobs(build_dir, manifest)
 
-    def tell(job: SynthJob, entry: dict) -> None:
-        if progress is not None:
-            what = entry.get("error") or ", ".join(f"{k} {v:g}" for k, v in entry["resources"].items())
-            fmax = (entry.get("timing") or {}).get("fmax_mhz")
-            progress(f"synthesised {job.label} ({job.module}): {what}" + (f", Fmax ~{fmax:.0f} MHz" if fmax else ""))
+    plan = {"runs": 0, "distinct": 0}
 
-    cache = SynthCache.load(build_dir / SYNTH_CACHE)
+    cache = SynthCache.load(build_dir / SYNTH_CACHE, shared=shared_cache_dir())
     t0 = time.monotonic()
-    results = run_jobs(sjobs, build_dir / "synth", cache=cache, parallel=max(1, int(jobs)), timeout=SYNTH_TIMEOUT_S,
-                       progress=tell, timing=True, memories=True)  # fmt: skip
+    with step(f"yosys synth_xilinx: {len(sjobs)} instances", total=None) as bar:
+
+        def planned(runs: int, distinct: int) -> None:
+            plan.update(runs=runs, distinct=distinct)
+            bar.total(runs)
+            bar.describe(f"yosys: {runs} of {distinct} distinct configurations ({len(sjobs)} instances)")
+
+        def tell(job: SynthJob, entry: dict) -> None:
+            bar.advance()
+            if progress is not None:
+                what = entry.get("error") or ", ".join(f"{k} {v:g}" for k, v in entry["resources"].items())
+                fmax = (entry.get("timing") or {}).get("fmax_mhz")
+                progress(f"synthesised {job.label} ({job.module}): {what}"
+                         + (f", Fmax ~{fmax:.0f} MHz" if fmax else ""))  # fmt: skip
+
+        results = run_jobs(sjobs, build_dir / "synth", cache=cache, parallel=max(1, int(jobs)),
+                           timeout=SYNTH_TIMEOUT_S, progress=tell, timing=True, memories=True,
+                           planned=planned)  # fmt: skip
     failed = []
     for (row, inst), res in zip(flat, results, strict=True):
         if "error" in res:
@@ -224,8 +237,13 @@ def _synthesise(
     return {
         "tool": yosys_version(exe),
         "cache": str(build_dir / SYNTH_CACHE),
+        "shared_cache": str(cache.shared) if cache.shared is not None else None,
         "instances": len(flat),
+        # instances whose entry was made now, the distinct configurations among all, and the yosys runs made
+        # (identical configurations, e.g. equal FIFOs, are synthesised once and shared)
         "synthesised": sum(1 for r in results if not r["cached"]),
+        "distinct": plan["distinct"],
+        "runs": plan["runs"],
         "cached": sum(1 for r in results if r["cached"]),
         "failed": failed,
         "elapsed_s": time.monotonic() - t0,
@@ -449,152 +467,3 @@ def write_chart(report: dict[str, Any], path: Path) -> Path:
     fig.savefig(path, format="png", dpi=110)
     plt.close(fig)
     return path
-
-
-# -- table ---------------------------------------------------------------------------------------------------
-def _num(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and not v.is_integer():
-        return f"{v:,.1f}"
-    return f"{int(v):,}"
-
-
-def _mhz(v: float | None) -> str:
-    return "" if v is None else f"{v:.0f}"
-
-
-def _primitives(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n:,} {cell}" for cell, n in counts.items())
-
-
-def _print_memories(console: Any, report: dict[str, Any]) -> None:
-    """What yosys made of each memory, one line per memory of the instances that have any (four narrow columns,
-    the instance named once), so a reader sees where the weights went next to the totals they add up to."""
-    from rich.table import Table
-
-    rows = [(inst["instance"], m) for layer in report["layers"] for inst in layer["instances"]
-            for m in inst.get("memories") or []]  # fmt: skip
-    if not rows:
-        return
-    console.print("memories after synthesis (what yosys memory_libmap made of each):", highlight=False)
-    table = Table(box=None)
-    for c in ("instance", "memory", "became", "primitives"):
-        table.add_column(c, no_wrap=c != "primitives")
-    previous = None
-    for instance, m in rows:
-        shown = instance if instance != previous else ""
-        table.add_row(shown, m["name"], m["became"], _primitives(m.get("primitives") or {}))
-        previous = instance
-    console.print(table)
-    kinds = {m["became"] for _, m in rows}
-    for kind, note in (("logic", "a ROM whose constant words folded into LUTs (counted in LUT)"),
-                       ("registers", "one flip-flop per bit (counted in FF)")):  # fmt: skip
-        if kind in kinds:
-            console.print(f"  {kind}: {note}", highlight=False)
-
-
-def _wrap_path(head: str, nodes: list[str], width: int = 80, indent: int = 4) -> list[str]:
-    """``head`` then the path's nodes joined by `` > ``, broken after a ``>`` so no line exceeds ``width``
-    (a node longer than a line stays whole), continuation lines indented: a path through several instances is
-    too long for one terminal line, and a break inside a node name would make it unreadable."""
-    lines = [head.rstrip()]
-    sep = " "
-    for k, node in enumerate(nodes):
-        piece = node + (" >" if k < len(nodes) - 1 else "")
-        if len(lines[-1]) + len(sep) + len(piece) > width and lines[-1].strip():
-            lines.append(" " * indent + piece)
-        else:
-            lines[-1] += sep + piece
-    return lines
-
-
-def _timing_lines(tm: dict[str, Any], clock_mhz: float) -> list[str]:
-    """The text report's timing lines: the design's Fmax and what limits it, then the path across instances
-    (wrapped to 80 columns) or the combinational loop that prevents one."""
-    if tm["fmax_mhz"] is None:
-        lines = ["Fmax (estimate): none, no register-to-register path was found"]
-    else:
-        verdict = "meets" if tm["meets_clock"] else "does NOT meet"
-        limit = "the path across instances" if tm["limited_by"] == "cross_instance" else "its slowest instance"
-        line = f"Fmax (estimate): {tm['fmax_mhz']:.0f} MHz, {verdict} the build's {clock_mhz:.1f} MHz, limited by "
-        line += limit
-        if tm["instance"] is not None:
-            line += (f"; slowest instance: {tm['node']} / {tm['instance']}, {tm['instance_critical_ns']:.2f} ns "
-                     f"({tm['instance_fmax_mhz']:.0f} MHz), {tm['path']}")  # fmt: skip
-        lines = [line + " (synthesis netlist, 7-series -1 delays + routing allowance; Vivado decides)"]
-    cross = tm.get("cross_instance")
-    if cross is None:
-        lines.append("  across instances: no wire joins two estimated instances")
-    elif "error" in cross:
-        lines.append(f"  across instances: PROBLEM: {cross['error']} (a design error; not in the Fmax above)")
-    else:
-        head = f"  across instances: {cross['critical_ns']:.2f} ns ({cross['fmax_mhz']:.0f} MHz):"
-        lines += _wrap_path(head, cross["path"].split(" > "))
-    return lines
-
-
-def print_report(report: dict[str, Any]) -> None:
-    """The report as a rich table: one row per layer, totals, the part's capacity and use, then the verdict."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(width=None if sys.stdout.isatty() else 250)
-    synth = report["synthesis"]["enabled"]
-    table = Table(title=f"{report['model']}: RTL build {report['build_dir']} ({report['part']}, "
-                        f"{report['clock_mhz']:.1f} MHz)")  # fmt: skip
-    cols = ["node", "op", "MACs", "params", "PE", "SIMD", "mult", "exp. cycles", "meas. cycles"]
-    if synth:
-        cols += ["LUT", "FF", "DSP", "BRAM36", "Fmax"]
-    for c in cols:
-        table.add_column(c, justify="left" if c in ("node", "op") else "right", no_wrap=True)
-    for r in report["layers"]:
-        cells = [r["node"], r["op"], _num(r["macs"]), _num(r["parameters"]), _num(r["pe"]), _num(r["simd"]),
-                 r["mult_style"] or "", _num(r["expected_cycles"]), _num(r["measured_cycles"])]  # fmt: skip
-        if synth:
-            res = [_num(r[k]) for k in RESOURCES]
-            if r["failed_instances"]:
-                res[0] = f"FAILED {', '.join(r['failed_instances'])} (+{res[0]})"
-            cells += [*res, _mhz(r.get("fmax_mhz"))]
-        table.add_row(*cells)
-    t = report["totals"]
-    perf = report["performance"]
-    table.add_section()
-    ii = perf["ii_cycles"] if perf["ii_cycles"] else None
-    total = ["total", "", _num(t["macs"]), _num(t["parameters"]), "", "", "", _num(perf["expected_ii_cycles"]),
-             _num(ii)]  # fmt: skip
-    if synth:
-        total += [*(_num(t[k]) for k in RESOURCES), _mhz(t.get("fmax_mhz"))]
-        table.add_row(*total)
-        cap = report["capacity"]
-        pct = report["utilisation_percent"]
-        if pct is not None:  # a part in accel's table
-            table.add_row(cap["device"], "capacity", *[""] * 7, *(_num(cap[k]) for k in RESOURCES), "")
-            table.add_row("", "use", *[""] * 7, *(f"{pct[k]:.1f}%" for k in RESOURCES), "")
-    else:
-        table.add_row(*total)
-    console.print(table)
-    if synth:
-        _print_memories(console, report)
-        s = report["synthesis"]
-        console.print(f"resources: yosys {s['command']} per instance ({s['tool']}); {s['synthesised']} synthesised, "
-                      f"{s['cached']} from {s['cache']} in {s['elapsed_s']:.1f} s", highlight=False)  # fmt: skip
-        for f in s["failed"]:
-            console.print(f"  failed: {f['node']} / {f['instance']} ({f['module']}): {f['error']}", highlight=False)
-        tm = report.get("timing")
-        if tm:
-            for line in _timing_lines(tm, report["clock_mhz"]):
-                console.print(line, highlight=False)
-    console.print(f"verdict: {report['verdict']}", highlight=False)
-    if perf["ii_basis"]:
-        basis = perf["ii_basis"]
-        ii_cycles = perf["ii_cycles"] if basis == "measured" else perf["expected_ii_cycles"]
-        line = (f"II ({basis}): {ii_cycles:,} cycles = {perf['ii_us']:.1f} us at {report['clock_mhz']:.1f} MHz, "
-                f"{perf['inferences_per_s']:,.0f} inferences/s, {perf['macs_per_cycle']:.1f} MACs/cycle")  # fmt: skip
-        if perf["latency_cycles"]:
-            line += f"; latency (measured): {perf['latency_cycles']:,} cycles = {perf['latency_us']:.1f} us"
-        console.print(line, highlight=False)
-    if not perf["measured"]:
-        console.print(f"no {MEASURED}: measured cycles come from `accel verify MODEL --against rtl`.", highlight=False)
-    if report.get("chart"):
-        console.print(f"chart: {report['chart']}", highlight=False)

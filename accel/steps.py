@@ -168,24 +168,23 @@ def console() -> Any:
 
 
 def print_inspect_table(info: dict[str, Any], out: Any = None) -> None:
-    """:func:`inspect_graph`'s facts as a table on ``out`` (a rich console; default: a new one)."""
-    from rich.table import Table
+    """:func:`inspect_graph`'s facts as a table on ``out`` (a rich console; default: a new one); on a narrow
+    terminal the columns go into several tables keyed by node (:func:`accel.tables.print_table`)."""
+    from accel.tables import SECTION, Column, print_table
 
-    table = Table(title=f"{info['model']}: {info['totals']['nodes']} nodes", show_lines=False)
-    for col, justify in [("node", "left"), ("op", "left"), ("Keras layer", "left"), ("in shape", "right"),
-                         ("out shape", "right"), ("in type", "left"), ("weight", "left"), ("bias", "left"),
-                         ("out / acc type", "left"), ("MACs", "right"), ("params", "right")]:  # fmt: skip
-        table.add_column(col, justify=justify, no_wrap=True)
-    for r in info["layers"]:
-        table.add_row(
-            r["name"], r["op"], r["source"], " ".join(_shape(s) for s in r["input_shapes"]), _shape(r["output_shape"]),
-            " ".join(r["input_types"]), r["weight_type"] or "", r["bias_type"] or "", r["output_type"],
-            f"{r['macs']:,}", f"{r['parameters']:,}",
-        )  # fmt: skip
+    # the numbers first, the Keras layer name last: a narrow terminal's first table holds what is compared most
+    columns = [Column("node"), Column("op"), Column("in shape", "right"), Column("out shape", "right"),
+               Column("MACs", "right"), Column("params", "right"), Column("in type"), Column("weight"),
+               Column("bias"), Column("out / acc type"), Column("Keras layer")]  # fmt: skip
+    rows: list[list[str] | None] = [
+        [r["name"], r["op"], " ".join(_shape(s) for s in r["input_shapes"]), _shape(r["output_shape"]),
+         f"{r['macs']:,}", f"{r['parameters']:,}", " ".join(r["input_types"]), r["weight_type"] or "",
+         r["bias_type"] or "", r["output_type"], r["source"]]
+        for r in info["layers"]
+    ]  # fmt: skip
     t = info["totals"]
-    table.add_section()
-    table.add_row("total", "", "", "", "", "", "", "", "", f"{t['macs']:,}", f"{t['parameters']:,}")
-    (out or console()).print(table)
+    rows += [SECTION, ["total", "", "", "", f"{t['macs']:,}", f"{t['parameters']:,}", "", "", "", "", ""]]
+    print_table(out or console(), f"{info['model']}: {t['nodes']} nodes", columns, rows)
 
 
 # -- step: verify ----------------------------------------------------------------------

@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -162,6 +163,8 @@ class SynthJob:
     ``sources``: Verilog files to read (the library; sub-modules are found among them).  ``param_base``:
     the directory that relative file paths among the string parameters (``.mem`` ROM images) are relative
     to; those files are part of the cache key and are rewritten relative to yosys' working directory.
+    ``size``: how large the run is expected to be (e.g. the cost model's LUT + FF), not part of the key:
+    :func:`run_jobs` starts the largest first, so a large instance does not start last and run alone.
     """
 
     module: str
@@ -169,6 +172,7 @@ class SynthJob:
     sources: tuple[Path, ...]
     param_base: Path
     label: str = ""
+    size: float = 0.0
 
     def param_files(self) -> dict[str, Path]:
         """String parameters naming existing files (ROM images), resolved against ``param_base``."""
@@ -339,16 +343,39 @@ def has_memories(entry: dict) -> bool:
     return "error" in entry or (isinstance(entry.get("memories"), list) and entry.get("memory_model") == MEMORY_MODEL)
 
 
+def shared_cache_dir() -> Path | None:
+    """The cache every build directory shares (one ``<key>.json`` per configuration): ``$ACCEL_CACHE_DIR/synth``,
+    else ``$XDG_CACHE_HOME/accel/synth``, else ``~/.cache/accel/synth``; None when ``ACCEL_CACHE_DIR`` is ``off``.
+
+    Why besides ``DIR/synth_cache.json``: a key names the module, its parameters and the contents of every file
+    the run reads, so an entry is right for any build that has that configuration; a rebuild into a new
+    directory, or the demo run again, then synthesises nothing it has synthesised before.
+    """
+    env = os.environ.get("ACCEL_CACHE_DIR")
+    if env is not None and env.strip().lower() in ("off", "0", "none", ""):
+        return None
+    if env:
+        return Path(env).expanduser() / "synth"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "accel" / "synth"
+
+
 @dataclass
 class SynthCache:
-    """Results by :meth:`SynthJob.key` in a JSON file; failures are cached too (their key changes with a fix)."""
+    """Results by :meth:`SynthJob.key` in a JSON file; failures are cached too (their key changes with a fix).
+
+    ``shared``: a directory of one ``<key>.json`` per entry (:func:`shared_cache_dir`), read when the file has no
+    entry for a key (the entry is then copied into the file) and written with every new entry; a directory that
+    cannot be written only costs the sharing.
+    """
 
     path: Path | None
     entries: dict[str, dict] = field(default_factory=dict)
+    shared: Path | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def load(cls, path: Path | None) -> SynthCache:
+    def load(cls, path: Path | None, shared: Path | None = None) -> SynthCache:
         entries: dict[str, dict] = {}
         if path is not None and Path(path).is_file():
             try:
@@ -356,11 +383,20 @@ class SynthCache:
                 entries = data.get("entries", {}) if isinstance(data, dict) else {}
             except (OSError, ValueError):  # a broken cache is only lost time: start afresh
                 entries = {}
-        return cls(Path(path) if path is not None else None, entries)
+        return cls(Path(path) if path is not None else None, entries, Path(shared) if shared is not None else None)
 
     def get(self, key: str) -> dict | None:
         with self._lock:
-            return self.entries.get(key)
+            entry = self.entries.get(key)
+        if entry is None and self.shared is not None:
+            try:
+                entry = json.loads((self.shared / f"{key}.json").read_text())
+            except (OSError, ValueError):  # absent or broken: synthesised again
+                return None
+            if not isinstance(entry, dict):
+                return None
+            self.put(key, entry, share=False)
+        return entry
 
     def tools(self) -> list[str]:
         """The yosys versions the entries were made with (part of every key; newest entries' tool first)."""
@@ -368,13 +404,21 @@ class SynthCache:
             seen = [e["tool"] for e in reversed(list(self.entries.values())) if isinstance(e.get("tool"), str)]
         return list(dict.fromkeys(seen))
 
-    def put(self, key: str, entry: dict) -> None:
+    def put(self, key: str, entry: dict, *, share: bool = True) -> None:
         with self._lock:
             self.entries[key] = entry
             if self.path is not None:  # write through, so an interrupted report keeps what it finished
                 tmp = self.path.with_suffix(".tmp")
                 tmp.write_text(json.dumps({"version": 1, "entries": self.entries}, indent=1, sort_keys=True))
                 tmp.replace(self.path)
+        if share and self.shared is not None:
+            try:  # one file per key, written whole then renamed: concurrent reports never read half an entry
+                self.shared.mkdir(parents=True, exist_ok=True)
+                tmp = self.shared / f"{key}.{os.getpid()}.{threading.get_ident()}.tmp"
+                tmp.write_text(json.dumps(entry, sort_keys=True))
+                tmp.replace(self.shared / f"{key}.json")
+            except OSError:  # a read-only or full cache directory: the build's own cache still has it
+                pass
 
 
 def run_jobs(
@@ -387,6 +431,7 @@ def run_jobs(
     progress: Callable[[SynthJob, dict], None] | None = None,
     timing: bool = False,
     memories: bool = False,
+    planned: Callable[[int, int], None] | None = None,
 ) -> list[dict]:
     """Synthesise every job (identical jobs once, cached ones not at all), ``parallel`` yosys runs at a time.
 
@@ -397,7 +442,9 @@ def run_jobs(
     accel, or with another :data:`~accel.rtl.timing.TIMING_MODEL`), so a report of an old build gets it.
     ``memories=True`` records what each memory became (``"memories"``, :func:`synthesize_mapped`) and likewise
     runs again a cached entry without it (:func:`has_memories`); without it a run records cells and timing only
-    (:func:`synthesize_timed`), as the calibration script needs.
+    (:func:`synthesize_timed`), as the calibration script needs.  ``planned`` is told, before any run, how many
+    yosys runs there will be and how many distinct configurations the jobs hold (for a progress bar); each
+    fresh entry records the ``seconds`` its run took.
     """
     cache = cache or SynthCache(None)
     exe = yosys_exe()
@@ -410,9 +457,12 @@ def run_jobs(
         if stale and k not in todo:
             todo[k] = j
     fresh: set[str] = set(todo)
+    if planned is not None:
+        planned(len(todo), len(set(keys)))
 
     def run(item: tuple[str, SynthJob]) -> None:
         k, j = item
+        t0 = time.monotonic()
         try:
             if memories:
                 res = synthesize_mapped(j, work_dir, exe=exe, timeout=timeout)
@@ -424,16 +474,19 @@ def run_jobs(
                 entry.update(memories=res.memories, memory_model=MEMORY_MODEL)
         except SynthError as exc:
             entry = {"module": j.module, "tool": tool, "error": exc.reason}
+        entry["seconds"] = round(time.monotonic() - t0, 2)
         cache.put(k, entry)
         if progress is not None:
             progress(j, entry)
 
+    # largest first (longest-processing-time order): the last runs to finish are small ones
+    order = sorted(todo.items(), key=lambda item: -item[1].size)
     if parallel <= 1 or len(todo) <= 1:
-        for item in todo.items():
+        for item in order:
             run(item)
     else:
         with ThreadPoolExecutor(max_workers=parallel) as pool:
-            list(pool.map(run, todo.items()))
+            list(pool.map(run, order))
     out = []
     for k in keys:
         entry = dict(cache.get(k) or {"error": "no result"})
