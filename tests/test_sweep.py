@@ -192,3 +192,11 @@ def test_a_killed_worker_is_retried_a_resumed_sweep_reruns_nothing_and_the_table
     rows = read_table(out)
     assert [r["search"] for r in rows] == ["default", "target_ii", "target_ii"]
     assert rows[1]["ii_cycles"] <= 2304 and rows[2]["ii_cycles"] <= KILLED_II  # each reaches its target
+
+
+def test_sweep_help_names_its_options(capsys) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert all(o in out for o in ("SPEC", "--output", "--scheduler", "--workers", "--retries", "--report", "--json"))
