@@ -16,6 +16,8 @@ import os
 import platform
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,22 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+@contextmanager
+def held(folder: Path, what: str, poll_s: float = 0.5) -> Iterator[Path]:
+    """:func:`accel.folders.locked`, waiting for the lock instead of refusing: in a sweep the other holder is an
+    attempt at the same job (or a job writing the shared synthesis cache), whose end is worth waiting for."""
+    while True:
+        stack = ExitStack()
+        try:
+            stack.enter_context(locked(folder, what))
+        except AccelError:
+            time.sleep(poll_s)
+            continue
+        with stack:
+            yield folder
+        return
+
+
 @lru_cache(maxsize=4)
 def _load(source: str) -> tuple[Any, Any]:
     """(Keras model, Graph) of a model source, once per worker process (TensorFlow's load is the slow part)."""
@@ -73,7 +91,7 @@ def run_job(job: dict[str, Any], out: str) -> dict[str, Any]:
     """
     root = Path(out)
     folder = job_dir(root, job["key"])
-    with locked(folder, f"sweep job folder {folder}"):
+    with held(folder, f"sweep job folder {folder}"):
         done = read_record(root, job["key"])
         if done is not None:  # an earlier attempt finished after this one was scheduled
             return done
@@ -124,6 +142,7 @@ def _flow(job: dict[str, Any], folder: Path, root: Path) -> dict[str, Any]:
         "simulator": result.simulator,
         "folding": manifest.get("folding", {}),
         "LUT": None, "FF": None, "DSP": None, "BRAM": None, "fmax_mhz": None,
+        **cost_model(manifest),
     }  # fmt: skip
     timings = {"build_s": round(t_build, 3), "compile_s": round(result.compile_s, 3),
                "sim_s": round(result.sim_s, 3), "synth_s": None}  # fmt: skip
@@ -135,6 +154,14 @@ def _flow(job: dict[str, Any], folder: Path, root: Path) -> dict[str, Any]:
     return record
 
 
+def cost_model(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The build's own resource estimate (:mod:`accel.rtl.cost`, before synthesis, calibrated against yosys):
+    every job has it, also with ``synth: false``, which skips the minutes of yosys per design."""
+    total = (manifest.get("fit") or {}).get("total") or {}
+    return {f"cost_{k.upper().removesuffix('36')}": round(total[k], 1) if k in total else None
+            for k in ("lut", "ff", "dsp", "bram36")}
+
+
 def _estimate(build_dir: Path, root: Path) -> dict[str, Any]:
     """yosys resources and estimated Fmax of the build (:func:`accel.report.make_report`), through the
     sweep-wide cache: instances another job already synthesised are not synthesised again."""
@@ -142,14 +169,14 @@ def _estimate(build_dir: Path, root: Path) -> dict[str, Any]:
     from accel.rtl.synth import SynthCache
 
     shared = root / SHARED_SYNTH
-    with locked(shared, f"sweep synthesis cache {shared}"):
+    with held(shared, f"sweep synthesis cache {shared}"):
         known = SynthCache.load(shared / SYNTH_CACHE).entries
     cache = SynthCache.load(build_dir / SYNTH_CACHE)
     cache.entries.update({k: v for k, v in known.items() if k not in cache.entries})
     write_atomically(build_dir / SYNTH_CACHE, json.dumps({"version": 1, "entries": cache.entries}, sort_keys=True))
     report = make_report(build_dir, synth=True, jobs=1)
     mine = SynthCache.load(build_dir / SYNTH_CACHE).entries
-    with locked(shared, f"sweep synthesis cache {shared}"):
+    with held(shared, f"sweep synthesis cache {shared}"):
         merged = SynthCache.load(shared / SYNTH_CACHE).entries
         merged.update(mine)
         write_atomically(shared / SYNTH_CACHE, json.dumps({"version": 1, "entries": merged}, sort_keys=True))

@@ -24,7 +24,7 @@ PARETO_PNG = "pareto.png"
 #: columns a function of the job (spec, outcome, measured cycles and estimates)
 COLUMNS = ("model", "search", "target_ii", "budget", "folding", "seed", "simulator", "samples", "part", "status",
            "mismatches", "problems", "ii_cycles", "expected_ii_cycles", "latency_cycles", "LUT", "FF", "DSP", "BRAM",
-           "fmax_mhz", "inferences_per_s", "error", "key")  # fmt: skip
+           "fmax_mhz", "inferences_per_s", "cost_LUT", "cost_FF", "cost_DSP", "cost_BRAM", "error", "key")  # fmt: skip
 #: columns that differ from run to run (left out when comparing a resumed sweep with an uninterrupted one)
 RUN_COLUMNS = ("run_build_s", "run_compile_s", "run_sim_s", "run_synth_s", "run_total_s", "run_attempt", "run_worker")
 
@@ -54,6 +54,7 @@ def row_of(record: dict[str, Any]) -> dict[str, Any]:
         **{r: record.get(r) for r in ("LUT", "FF", "DSP", "BRAM")},
         "fmax_mhz": fmax,
         "inferences_per_s": round(fmax * 1e6 / ii, 1) if fmax and ii else None,
+        **{f"cost_{r}": record.get(f"cost_{r}") for r in ("LUT", "FF", "DSP", "BRAM")},
         "error": record.get("error"),
         "key": record["key"],
     }
@@ -114,30 +115,33 @@ def pareto_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]
 
 def write_pareto(out: Path, rows: list[dict[str, Any]]) -> Path | None:
     """Draw II against DSP and against LUT, the Pareto front of each model, the default build marked; the PNG's
-    path (None when no job has both an II and resources, e.g. ``synth: false``)."""
+    path (None when no job is exact with an II).  The resources are yosys's when every such job has them, else
+    the cost model's (``synth: false``), as the axis labels say."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    usable = [r for r in rows if r["status"] == "ok" and r["ii_cycles"] and r["DSP"] is not None]
+    usable = [r for r in rows if r["status"] == "ok" and r["ii_cycles"]]
     if not usable:
         return None
+    yosys = all(r["DSP"] is not None and r["LUT"] is not None for r in usable)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for ax, resource in zip(axes, ("DSP", "LUT"), strict=True):
+        column = resource if yosys else f"cost_{resource}"
         for i, model in enumerate(sorted({r["model"] for r in usable})):
-            mine = [r for r in usable if r["model"] == model]
+            mine = [r for r in usable if r["model"] == model and r[column] is not None]
             colour = f"C{i}"
-            ax.scatter([r["ii_cycles"] for r in mine], [r[resource] for r in mine], color=colour, alpha=0.5, s=20)
-            front = pareto_front([(r["ii_cycles"], r[resource]) for r in mine])
+            ax.scatter([r["ii_cycles"] for r in mine], [r[column] for r in mine], color=colour, alpha=0.5, s=20)
+            front = pareto_front([(r["ii_cycles"], r[column]) for r in mine])
             ax.step([p[0] for p in front], [p[1] for p in front], where="post", color=colour, label=f"{model} front")
             for r in mine:
                 if r["search"] == "default":
-                    ax.scatter([r["ii_cycles"]], [r[resource]], marker="*", s=220, color=colour, edgecolor="black",
+                    ax.scatter([r["ii_cycles"]], [r[column]], marker="*", s=220, color=colour, edgecolor="black",
                                zorder=3, label=f"{model} default build")  # fmt: skip
         ax.set_xscale("log")
-        ax.set_xlabel("II (cycles per inference, measured)")
-        ax.set_ylabel(f"{resource} (yosys estimate)")
+        ax.set_xlabel("II (cycles per inference, measured in co-simulation)")
+        ax.set_ylabel(f"{resource} ({'yosys synth_xilinx' if yosys else 'cost model, before synthesis'})")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle("accel sweep: Pareto front, II against resources")
