@@ -126,12 +126,19 @@ def _folding_file(path: Path, item: Any) -> dict[str, Any]:
     return {"file": str(item), "layers": content}
 
 
+#: sources that only orchestrate (they do not shape a job's build, co-simulation or estimate), left out of the
+#: generator's hash so that a fix to the sweep's own code does not redo finished jobs
+ORCHESTRATION = ("sweep", "cli.py")
+
+
 @lru_cache(maxsize=1)
 def generator_hash() -> str:
-    """A hash of accel's own Python and Verilog sources: a job folder made by other code is not reused."""
+    """A hash of accel's version and of the Python and Verilog sources that build, simulate and estimate a design
+    (all of accel but :data:`ORCHESTRATION`): a job folder made by other code is not reused."""
     root = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256(__version__.encode())
-    for file in sorted(p for ext in ("*.py", "*.v") for p in root.rglob(ext)):
+    files = (p for ext in ("*.py", "*.v") for p in root.rglob(ext))
+    for file in sorted(f for f in files if f.relative_to(root).parts[0] not in ORCHESTRATION):
         digest.update(str(file.relative_to(root)).encode())
         digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
