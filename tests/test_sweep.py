@@ -200,3 +200,17 @@ def test_sweep_help_names_its_options(capsys) -> None:
     assert e.value.code == 0
     out = capsys.readouterr().out
     assert all(o in out for o in ("SPEC", "--output", "--scheduler", "--workers", "--retries", "--report", "--json"))
+
+
+def test_the_pareto_chart_is_drawn_from_yosys_or_else_the_cost_model(tmp_path: Path) -> None:
+    from accel.sweep.results import write_pareto
+
+    records = [_record("k1", {}, 8000, 179), _record("k2", {"target_ii": 16000}, 16000, 90),
+               _record("k3", {"target_ii": 100}, None, None, "error")]  # fmt: skip
+    path = write_pareto(tmp_path, table(records))
+    assert path == tmp_path / "pareto.png" and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for r in records:  # synth: false: no yosys figures, the cost model's instead
+        r.update(LUT=None, DSP=None, cost_LUT=1000.0, cost_DSP=10.0)
+    path.unlink()
+    assert write_pareto(tmp_path, table(records)) == path and path.is_file()
+    assert write_pareto(tmp_path, table(records[2:])) is None  # no exact job: nothing to draw
