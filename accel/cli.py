@@ -9,6 +9,7 @@
                                              write a firmware project (and the Pynq-Z2 Vivado flow)
     accel report DIR                         per-layer cycles and resources of an RTL build
     accel package DIR                        the folder/tarball to copy to the board
+    accel sweep SPEC.yaml [--report]         many builds (target IIs, budgets, ...) on Dask, one table
     accel demo                               the whole flow on the trained `digits` model
 
 MODEL is a zoo name or a path to a Keras ``.h5`` file; inspect, verify and build also take
@@ -169,6 +170,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     rtl_samples=args.rtl_samples, seed=args.seed, console=out)  # fmt: skip
     print_summary(rows, out)
     return 0 if all(r.ok for r in rows) else EXIT_MISMATCH
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from accel.sweep.command import describe, sweep
+
+    summary = sweep(args.spec, output=args.output, scheduler=args.scheduler, workers=args.workers,
+                    retries=args.retries, report=args.report, progress=not args.json)  # fmt: skip
+    _out(json.dumps(summary, indent=1) if args.json else describe(summary))
+    return 0 if summary["ok"] else EXIT_MISMATCH
 
 
 def _positive_int(text: str) -> int:
@@ -354,6 +364,30 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", metavar="OUT", default=None, help="where to write the bundle (default: DIR)")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(func=cmd_package)
+
+    s = sub.add_parser(
+        "sweep",
+        help="many RTL builds from a YAML spec (models x target IIs/budgets/foldings x seeds x simulators x samples "
+        "x parts), each built, estimated and co-simulated, on a local or remote Dask cluster",
+        description="Expands SPEC into independent jobs, each in its own content-addressed folder under the output "
+        "folder; a finished job (one with record.json) is never run again, so re-running a killed sweep resumes it. "
+        "Writes results.jsonl and results.csv (and results.parquet when pyarrow is installed); --report also draws "
+        "pareto.png. See docs/sweep.md. Exit status: 0 every job exact, 1 a mismatch or a failed job, 2 error.",
+    )
+    s.add_argument("spec", metavar="SPEC", help="the sweep's YAML spec (docs/sweep.md)")
+    s.add_argument("-o", "--output", metavar="DIR", default=None, type=_folder,
+                   help="where the jobs and the table go (default: the spec's output key, else SPEC's name + .sweep "
+                   "beside it)")  # fmt: skip
+    s.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                   help="run on this Dask scheduler (`dask scheduler`; default: a local cluster on this machine)")
+    s.add_argument("--workers", type=_positive_int, default=None,
+                   help="local cluster: worker processes (default: the number of CPUs)")
+    s.add_argument("--retries", type=int, choices=range(0, 10), default=2, metavar="N",
+                   help="times a job that crashed is run again (default: 2)")
+    s.add_argument("--report", action="store_true", help="also draw the Pareto front (II against DSP and LUT) to "
+                   "pareto.png, the default build marked")  # fmt: skip
+    s.add_argument("--json", action="store_true", help="print one JSON object (no progress bar)")
+    s.set_defaults(func=cmd_sweep)
 
     s = sub.add_parser(
         "demo",

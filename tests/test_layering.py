@@ -80,7 +80,9 @@ LAYERS: tuple[tuple[int, str, str, tuple[str, ...]], ...] = (
     (5, "accel.junit", "the JUnit XML report of verify results", ()),
     (5, "accel.pytest_plugin", "the accel_verify fixture of the pytest plugin", ()),
     (5, "accel.demo", "accel demo", ()),
-    (5, "accel.cli", "the accel command", ()),
+    (5, "accel.sweep", "package __init__: accel sweep", ("accel.steps",)),
+    (5, "accel.sweep.*", "accel sweep: spec, jobs, Dask run, table and Pareto chart", ("accel.steps",)),
+    (5, "accel.cli", "the accel command", ("accel.sweep",)),
 )
 
 Row = tuple[int, str, str, tuple[str, ...]]
