@@ -26,7 +26,7 @@ from accel.reference.executor import execute
 from accel.rtl import lib_file
 from accel.rtl.network import build_rtl
 from accel.rtl.simulator import simulate
-from accel.rtl.verify import check_stream
+from accel.rtl.verify import check_stream, verify_build
 from tests.test_rtl_network import needs_iverilog
 from tests.test_rtl_tlast import early_output_graph
 
@@ -135,6 +135,13 @@ def test_a_fifo_that_drops_tlast_is_caught_behind_it(early: tuple[Path, list[int
     assert res.completed and _exact(res, tmp_path / "b", expected)
     assert res.tlast_err is True
     assert list(res.tlast_errors) == ["u_pool_maxpool_tlast0"], res.tlast_errors
+    # verify of that build fails on it, with the sentence, though every value is right
+    result = verify_build(early_output_graph(), tmp_path / "b", 4, seed=1, trace_layers=False)
+    assert not result.ok and result.tlast_err is True and result.mismatched_values == 0
+    assert [p for p in result.problems if "tlast_err" in p] == [
+        p for p in result.problems if p.startswith("accel_top's tlast_err output is set: the TLAST check "
+                                                   "u_pool_maxpool_tlast0 fired first, at cycle ")]
+    assert len(result.problems) == 1 and result.to_json()["tlast_err"] is True
 
 
 def test_an_extra_tlast_outside_the_run_is_refused(tmp_path: Path) -> None:
