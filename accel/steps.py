@@ -252,6 +252,9 @@ def describe_verify(result: dict[str, Any]) -> str:
             return head + f"all outputs bit-exact except {rounded} ({result['elapsed_s']:.1f} s)." + speed
         return head + f"all outputs bit-exact ({result['elapsed_s']:.1f} s)." + speed
     d = result.get("first_divergence") or {}
+    if d.get("stream") and d.get("layer") is None:  # a stream fault (lost or extra beats, TLAST, tlast_err), no value
+        also = f"; besides, {rounded}" if rounded else ""
+        return head + f"the output stream is wrong: {d['stream']}{also}."
     where = f" first diverging layer: {d['layer']} (node {d['node']}) at {d['index']}" if d else ""
     detail = f", expected {d['expected']!r} got {d['got']!r}" if d else ""
     also = f"; besides, {rounded}" if rounded else ""

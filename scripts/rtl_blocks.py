@@ -125,6 +125,7 @@ def representative(rom_dir: Path = MEM_DIR) -> dict[str, tuple[str, dict]]:
         "accel_skid": ("the requantiser's output register, 4 lanes x 8 bits", {"WIDTH": 32}),
         "accel_frame_last": ("49 beats in, 10 out per frame, 8 bits", FrameLast(
             "q_fl", (7, 7, 1), S8, 1, 8, (1, 1, 10), S8, 1, 8).verilog_parameters()),
+        "accel_tlast_check": ("the stream into a window, 8x8x16 in 4 lanes (256 beats per frame)", {"BEATS": 256}),
     }
     return blocks
 

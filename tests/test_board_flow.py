@@ -46,7 +46,7 @@ exit
     },
     "rtl": {
         "ports": {"clock": "clk", "reset": "rst", "reset_active_low": False, "s_axis": "s_axis",
-                  "m_axis": "m_axis"},
+                  "m_axis": "m_axis", "tlast_err": "tlast_err"},
         "ip": {"vlnv": "accel:accel:accel_top:1.0", "repo": "ip",
                "make": "vivado -mode batch -source vivado/package_ip.tcl"},
         "tcl": ("vivado/package_ip.tcl", """set here [file dirname [file normalize [info script]]]
@@ -59,7 +59,8 @@ ipx::save_core [ipx::current_core]
 """),
         "sources": {"rtl/accel_top.v": """module accel_top (input wire clk, input wire rst,
   input wire [7:0] s_axis_tdata, input wire s_axis_tvalid, output wire s_axis_tready, input wire s_axis_tlast,
-  output wire [7:0] m_axis_tdata, output wire m_axis_tvalid, input wire m_axis_tready, output wire m_axis_tlast);
+  output wire [7:0] m_axis_tdata, output wire m_axis_tvalid, input wire m_axis_tready, output wire m_axis_tlast,
+  output wire tlast_err);
 endmodule
 """},
         "facts": {"rtl_sources": ["rtl/accel_top.v"], "filelist": "rtl/filelist.f", "rom_files": [], "rom_paths": "",
@@ -182,6 +183,31 @@ def test_check_fails_on_mismatch(tmp_path: Path, key: str, value: str, expect: s
     check = check_flow(d)
     assert not check.ok
     assert any(expect in p for p in check.problems), check.problems
+
+
+def test_tlast_err_reaches_an_axi_gpio(tmp_path: Path) -> None:
+    """An RTL top's sticky tlast_err goes to a one-bit all-input AXI GPIO on the control interconnect, which the
+    driver reads; an HLS top has none and gets none; a flow that leaves the GPIO out, or a source without the
+    port, fails the check."""
+    d = fake_build(tmp_path, "rtl")
+    assert write_board_flow(d)["overlay"]["tlast_err_gpio"] == "axi_gpio_tlast"
+    check = check_flow(d)
+    assert check.ok, check.problems
+    bd = check.runs[1]
+    assert ["accel_0/tlast_err", "axi_gpio_tlast/gpio_io_i"] in [c.args for c in bd.named("connect_bd_net")]
+    assert ["smc_ctrl/M01_AXI", "axi_gpio_tlast/S_AXI"] in [c.args for c in bd.named("connect_bd_intf_net")]
+    _edit_settings(d, "accel_port_tlast_err", "")
+    check = check_flow(d)
+    assert any("needs an AXI GPIO cell axi_gpio_tlast" in p for p in check.problems), check.problems
+    assert any("is connected on net pins ['clk', 'rst']" in p for p in check.problems), check.problems
+    src = d / "rtl" / "accel_top.v"
+    src.write_text(src.read_text().replace("tlast_err", "tlast_error"))
+    write_board_flow(d)
+    assert any(r"has no port matching /\btlast_err\b/" in p for p in check_flow(d).problems)
+    h = fake_build(tmp_path, "hls")
+    assert write_board_flow(h)["overlay"]["tlast_err_gpio"] is None
+    check = check_flow(h)
+    assert check.ok and "axi_gpio_tlast" not in {c.args[-1] for c in check.runs[1].named("create_bd_cell")}
 
 
 def test_manifest_with_wrong_port_name_fails(tmp_path: Path) -> None:

@@ -115,6 +115,17 @@ def test_describe_verify_names_first_diverging_layer() -> None:
                     "dw1 (node dw1_act) at [3, 0, 1, 2], expected 0.5 got 0.25.")  # fmt: skip
 
 
+def test_describe_verify_gives_a_stream_fault_as_it_is() -> None:
+    """A fault of the stream rather than of a value (here accel_top's tlast_err) is the sentence itself."""
+    from accel.steps import describe_verify
+
+    fault = "accel_top's tlast_err output is set: the TLAST check u_p_frame_last fired first, at cycle 40 (input)"
+    text = describe_verify({"model": "m", "against": "rtl", "samples": 4, "mismatches": 1, "mismatched_values": 0,
+                            "elapsed_s": 1.0, "first_divergence": {"layer": None, "node": "p", "index": None,
+                                                                   "expected": None, "got": None, "stream": fault}})
+    assert text == f"m: 4 random samples against rtl: the output stream is wrong: {fault}."
+
+
 def test_verify_exit_code_1_and_layer_named_on_mismatch(capsys, monkeypatch) -> None:
     """A mismatch (simulated: the verify step the command calls is replaced) exits 1 and names the layer."""
     import accel.cli as cli

@@ -336,6 +336,46 @@ def test_board_transport_reports_a_dma_error(tmp_path: Path) -> None:
         acc.predict(rand_raw(1))
 
 
+def test_board_transport_raises_when_the_tlast_gpio_is_set(tmp_path: Path) -> None:
+    """A build whose top has ``tlast_err``: the driver reads the overlay's AXI GPIO after each batch; clear, the run
+    is exact; once the (simulated) accelerator sets it, every batch raises one sentence, as the bit is sticky."""
+    from dataclasses import replace
+
+    g, m = small_graph()
+    m = replace(m, ports=Ports("clk", "rst", False, "s_axis", "m_axis", "tlast_err"))
+
+    class Misframed(ReferenceDevice):
+        frames_ok = 2  # the error rises during the third consume
+
+        def consume(self, data: bytes) -> list[bytes]:
+            self.frames_ok -= 1
+            self.tlast_err = self.frames_ok < 0
+            return super().consume(data)
+
+    t = SimulatedBoardTransport(Misframed(g, m), m)
+    assert t.tlast_gpio is not None and t.tlast_gpio.read(0) == 0
+    acc = Accelerator(tmp_path / "tiny.bit", transport=t, metadata=m, chunk_frames=3)
+    x = rand_raw(6, seed=1)
+    assert np.array_equal(acc.predict(x), execute(g, x).outputs["s"])  # two batches of 3, the bit clear
+    for _ in range(2):
+        with pytest.raises(AccelError, match=r"^tiny\.bit: the accelerator's tlast_err is set after frames 0 to 2: "
+                                             r"a stream inside it \(or its input\) carried TLAST off a frame's last "
+                                             r"beat"):  # fmt: skip
+            acc.predict(x)
+    # a build without the output: nothing is read (the HLS top has none)
+    plain = SimulatedBoardTransport(Misframed(g, small_graph()[1]), small_graph()[1])
+    assert plain.tlast_gpio is None
+
+
+def test_board_transport_needs_the_tlast_gpio_the_build_states(tmp_path: Path) -> None:
+    from accel.deploy.dma_model import SimPynq
+
+    g, m = small_graph()
+    pynq = SimPynq(ReferenceDevice(g, m), DmaGeometry.for_streams(16, 8))
+    with pytest.raises(AccelError, match=r"^b\.bit: the overlay has no axi_gpio_tlast2, the AXI GPIO on the "):
+        PynqDmaTransport(Path("b.bit"), 32, 32, pynq=pynq, tlast_gpio="axi_gpio_tlast2")
+
+
 def test_benchmark_reports_host_cycles(tmp_path: Path) -> None:
     g, m = small_graph()
     acc = Accelerator(tmp_path / "tiny.bit", transport=ReferenceTransport(g, m), metadata=m)

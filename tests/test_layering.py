@@ -74,6 +74,7 @@ LAYERS: tuple[tuple[int, str, str, tuple[str, ...]], ...] = (
     (4, "accel.report_table", "the text form of accel report", ()),
     (4, "accel.deploy.board", "Pynq-Z2 Vivado flow", ()),
     (4, "accel.deploy.tclcheck", "offline Tcl check", ()),
+    (4, "accel.deploy.bdcheck", "offline check of the block design's calls", ()),
     (4, "accel.deploy.package", "board bundle", ()),
     (5, "accel.steps", "load, inspect, verify, build: the steps the commands chain", ()),
     (5, "accel.api", "the Python API: convert() and the model object", ()),

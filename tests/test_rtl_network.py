@@ -135,7 +135,7 @@ def test_zoo_model_generates_lint_clean_rtl_and_manifest(name: str, tmp_path: Pa
     assert back == json.loads(json.dumps(m))
     assert m["backend"] == "rtl" and m["top"] == "accel_top" and m["part"] == "xc7z020clg400-1"
     assert m["ports"] == {"clock": "clk", "reset": "rst", "reset_active_low": False, "s_axis": "s_axis",
-                          "m_axis": "m_axis"}
+                          "m_axis": "m_axis", "tlast_err": "tlast_err"}
     assert m["ip"]["vlnv"] == "accel:accel:accel_top:1.0" and m["ip"]["repo"] == "ip"
     for f in m["files"]:
         assert (tmp_path / f).is_file(), f

@@ -49,6 +49,7 @@ def cosimulate(graph: Graph, out: Path, in_tlast: str) -> tuple[BuildManifest, S
     beats = pack(x, tin.dtype, m.input.lanes)
     res = simulate(out, beats, FRAMES, seed=3, in_tlast=in_tlast)
     assert res.completed, f"{graph.name}, in_tlast={in_tlast}: stopped (deadlock?) after {len(res.out_beats)} beats"
+    assert res.tlast_err is False and res.tlast_errors == {}, "a legal run must leave every TLAST check at 0"
     got = unpack(res.out_beats, (FRAMES, *tout.shape), tout.dtype, m.output.lanes)
     assert np.array_equal(got, execute(graph, x).outputs[graph.outputs[0]])
     return m, res

@@ -7,7 +7,8 @@ repository, port names, reset polarity, the command that makes the IP).  So the 
 
 * ``settings.tcl``       model/board facts as Tcl variables (from ``build.json`` and the board table)
 * ``<board>_ps7.tcl``    the board's PS7 preset (DDR, MIO, crystal), explicit so no board files are needed
-* ``block_design.tcl``   PS7 + AXI DMA (simple mode) + accelerator + resets + interconnects, wrapper
+* ``block_design.tcl``   PS7 + AXI DMA (simple mode) + accelerator + resets + interconnects, wrapper; an AXI GPIO
+                         input on the accelerator's sticky ``tlast_err`` output when it has one (RTL builds)
 * ``build.tcl``          synthesis, implementation, bitstream; copies ``<name>.bit``/``.hwh`` and reports to output/
 * ``build_bitstream.sh`` the backend's IP step (``ip.make``), then both Vivado steps
 * ``board.json``         what was chosen (part, FCLK0 actually reachable, DMA widths) for reports and the bundle
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from accel import AccelError
-from accel.deploy.dma import DMA_LENGTH_BITS, DMA_STREAM_WIDTHS, dma_mm_width, dma_stream_width
+from accel.deploy.dma import DMA_LENGTH_BITS, DMA_STREAM_WIDTHS, TLAST_GPIO, dma_mm_width, dma_stream_width
 from accel.deploy.manifest import MANIFEST, BuildManifest, StreamSpec, load_build
 from accel.parts import DEFAULT_PART, IO_PLL_HZ, ps7_fclk
 from accel.resources import templates_dir
@@ -132,7 +133,7 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
     mhz = IO_PLL_HZ / (d0 * d1) / 1e6
     note = clock_note(period, fclk.hz)
     ports = manifest.ports
-    for key in ("clock", "reset", "s_axis", "m_axis"):
+    for key in ("clock", "reset", "s_axis", "m_axis") + (("tlast_err",) if ports.tlast_err else ()):
         if not _NAME.match(getattr(ports, key)):
             raise AccelError(f"{mpath}: port name ports.{key} = '{getattr(ports, key)}' is not a plain HDL identifier.")
     in_bits, out_bits = manifest.input.tdata_bits, manifest.output.tdata_bits
@@ -163,6 +164,8 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
         "accel_reset_active_low": int(ports.reset_active_low),
         "accel_port_s_axis": ports.s_axis,
         "accel_port_m_axis": ports.m_axis,
+        "accel_port_tlast_err": ports.tlast_err,  # "" when the top has none (HLS): no GPIO
+        "accel_tlast_gpio": TLAST_GPIO,
         "accel_in_tdata_bits": in_bits,
         "accel_out_tdata_bits": out_bits,
         "accel_dma_mm2s_tdata_bits": in_dma,
@@ -202,7 +205,8 @@ def write_board_flow(build_dir: Path, *, board: str = "pynq-z2", clock_ns: float
                             "its output in one S2MM transfer (TLAST passed through to the batch's last beat)"},
         "width_converters": {"input": [in_dma, in_bits] if in_dma != in_bits else None,
                              "output": [out_bits, out_dma] if out_dma != out_bits else None},
-        "overlay": {"dma": "axi_dma_0", "accelerator": "accel_0"},
+        "overlay": {"dma": "axi_dma_0", "accelerator": "accel_0",
+                    "tlast_err_gpio": TLAST_GPIO if ports.tlast_err else None},
         "bitstream": f"{BOARD_DIR}/output/{output_name}.bit",
         "hwh": f"{BOARD_DIR}/output/{output_name}.hwh",
         "files": [f"{BOARD_DIR}/{n}" for n in

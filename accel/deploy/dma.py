@@ -38,6 +38,9 @@ DMA_LENGTH_BITS = 26
 DMA_STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
 #: The narrowest memory-mapped data width of the AXI DMA (PG021).
 DMA_MIN_MM_WIDTH = 32
+#: The overlay's AXI GPIO (one input bit) on the accelerator's sticky TLAST-error output (``ports.tlast_err``): the
+#: board flow names the cell so and the driver reads its data register (offset 0) after every batch.
+TLAST_GPIO = "axi_gpio_tlast"
 
 
 def dma_stream_width(tdata_bits: int) -> int:

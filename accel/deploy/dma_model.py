@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from accel.deploy.dma import DmaGeometry
+from accel.deploy.dma import TLAST_GPIO, DmaGeometry
 
 #: Where the simulated contiguous memory starts (a 4 KiB page, as the CMA allocator returns).
 BASE_ADDRESS = 0x1000_0000
@@ -230,12 +230,27 @@ class SimAxiDma:
             send.finish(send.armed[2])
 
 
+class SimGpio:
+    """The overlay's AXI GPIO on the accelerator's sticky ``tlast_err`` (:data:`accel.deploy.dma.TLAST_GPIO`): its data
+    register (offset 0) reads the device's ``tlast_err`` attribute (0 for a device without one)."""
+
+    def __init__(self, device: StreamDevice) -> None:
+        self.device = device
+
+    def read(self, offset: int = 0) -> int:
+        if offset != 0:
+            raise ValueError(f"the simulated AXI GPIO has only its data register at offset 0, not {offset}")
+        return int(bool(getattr(self.device, "tlast_err", False)))
+
+
 class SimOverlay:
-    """``pynq.Overlay(bitfile)`` of an accel bitstream: ``axi_dma_0`` over the device."""
+    """``pynq.Overlay(bitfile)`` of an accel bitstream: ``axi_dma_0`` over the device, and the AXI GPIO on its
+    ``tlast_err`` (the board flow makes it for every accelerator that has the output)."""
 
     def __init__(self, bitfile: str, dma: SimAxiDma) -> None:
         self.bitfile = bitfile
         self.axi_dma_0 = dma
+        setattr(self, TLAST_GPIO, SimGpio(dma.device))
 
 
 class SimPynq:

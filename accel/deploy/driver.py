@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from accel import AccelError
-from accel.deploy.dma import DmaGeometry
+from accel.deploy.dma import TLAST_GPIO, DmaGeometry
 from accel.deploy.manifest import BuildManifest
 from accel.deploy.stream import frames_from_bytes, frames_to_bytes
 
@@ -66,12 +66,17 @@ class PynqDmaTransport:
     length register goes as several such pairs, every start aligned.  Only the bytes that move are flushed and
     invalidated (buffer slices are passed; a PYNQ slice keeps its physical address).
 
+    ``tlast_gpio``: the overlay's AXI GPIO on the accelerator's sticky ``tlast_err`` output (:mod:`accel.rtl.tlast`;
+    "" for an accelerator without one); it is read after every batch, and a set bit raises :class:`accel.AccelError`:
+    a stream inside the accelerator (or its input) carried TLAST off a frame's last beat, so frames may be shifted.
+    Only a reset clears it: reload the overlay.
+
     Needs PYNQ 2.7 or newer.  ``pynq`` is the module to use (default: ``import pynq``; tests pass the simulated
     one of :mod:`accel.deploy.dma_model`).  After a time-out the DMA may still be running; reload the overlay.
     """
 
     def __init__(self, bitfile: Path, in_frame_bytes: int, out_frame_bytes: int, *, dma: str = "axi_dma_0",
-                 pynq: Any = None) -> None:  # fmt: skip
+                 pynq: Any = None, tlast_gpio: str = "") -> None:  # fmt: skip
         if pynq is None:
             try:
                 import pynq  # only on the board
@@ -85,6 +90,10 @@ class PynqDmaTransport:
         if not hasattr(self.overlay, dma):
             raise AccelError(f"{bitfile}: the overlay has no {dma}; accel bitstreams name their DMA {dma}.")
         self.dma = getattr(self.overlay, dma)
+        if tlast_gpio and not hasattr(self.overlay, tlast_gpio):
+            raise AccelError(f"{bitfile}: the overlay has no {tlast_gpio}, the AXI GPIO on the accelerator's tlast_err "
+                             "output that its build states; rebuild the bitstream with `accel board`.")  # fmt: skip
+        self.tlast_gpio = getattr(self.overlay, tlast_gpio) if tlast_gpio else None
         self.geometry = DmaGeometry.from_parameters(getattr(self.dma, "description", {}).get("parameters", {}))
         self._allocate = pynq.allocate
         self.in_frame_bytes, self.out_frame_bytes = int(in_frame_bytes), int(out_frame_bytes)
@@ -129,6 +138,12 @@ class PynqDmaTransport:
                     f"{self.bitfile}: the output stream ended (TLAST) after {got} of {count * ob} bytes for frames "
                     f"{first} to {first + count - 1}; the accelerator must pass TLAST through per frame (bitstreams "
                     "built before accel did so end every frame): rebuild it, or check it matches this model."
+                )
+            if self.tlast_gpio is not None and int(self.tlast_gpio.read(0)) & 1:  # GPIO_DATA: the sticky error bit
+                raise AccelError(
+                    f"{self.bitfile}: the accelerator's tlast_err is set after frames {first} to {first + count - 1}: "
+                    "a stream inside it (or its input) carried TLAST off a frame's last beat, so these and later "
+                    "frames may be shifted; reload the overlay to reset it, and check the bitstream matches this model."
                 )
         return bytes(outb[: frames * ob])[:receive_bytes]
 
@@ -196,7 +211,8 @@ class Accelerator:
         if transport is None:
             if not self.bitfile.is_file():
                 raise AccelError(f"{self.bitfile} does not exist; give the .bit file (with its .hwh beside it).")
-            transport = PynqDmaTransport(self.bitfile, self.in_frame_bytes, self.out_frame_bytes)
+            transport = PynqDmaTransport(self.bitfile, self.in_frame_bytes, self.out_frame_bytes,
+                                         tlast_gpio=TLAST_GPIO if self.manifest.ports.tlast_err else "")
         self.transport = transport
 
     # -- conversions ---------------------------------------------------------------------------------

@@ -266,6 +266,7 @@ class Ports(_Record):
     reset_active_low: bool
     s_axis: str
     m_axis: str
+    tlast_err: str = ""  # the sticky TLAST-error output (accel.rtl.tlast); "" when the top has none (HLS, older RTL)
 
 
 @dataclass(frozen=True)
@@ -478,6 +479,7 @@ class RtlFacts(_Record):
     #: how the folding optimiser chose (accel.rtl.folding.FoldingChoice.search_json: mode, budget, target_ii, device,
     #: expected_ii_cycles, bottleneck, stop, evaluations); None in files written before it
     folding_search: dict[str, int | float | str | None] | None = None
+    tlast_checks: dict[str, str] | None = None  # instance with a sticky tlast_err -> what it checks (accel.rtl.tlast)
 
     def __post_init__(self) -> None:
         for node, f in self.folding.items():  # files written before ram_style and mult_style lack them

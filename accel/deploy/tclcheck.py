@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from accel import AccelError
-from accel.deploy.board import DMA_STREAM_WIDTHS, SHELLS
+from accel.deploy.bdcheck import cells_of, check_block_design, dict_of
+from accel.deploy.board import SHELLS
 from accel.deploy.manifest import BuildManifest, load_build
 from accel.parts import IO_PLL_HZ
 
@@ -334,99 +335,7 @@ def check_run(run: TclRun, manifest: BuildManifest, build_dir: Path, files: _Fil
         elif c.name.startswith("report_") and "-file" in c.args:
             files.produced.add(_resolve(c, c.args[c.args.index("-file") + 1]))
     if run.named("create_bd_design"):
-        _check_block_design(run, manifest, problems)
-
-
-def _cells(run: TclRun) -> dict[str, str]:
-    cells = {}
-    for c in run.named("create_bd_cell"):
-        vlnv = c.args[c.args.index("-vlnv") + 1] if "-vlnv" in c.args else ""
-        cells[c.args[-1]] = vlnv
-    return cells
-
-
-def _dict_of(run: TclRun, cell: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for c in run.named("@dict"):
-        if c.args[0].strip("/") == cell:
-            out.update(zip(c.args[1::2], c.args[2::2], strict=True))
-    return out
-
-
-def _check_block_design(run: TclRun, manifest: BuildManifest, problems: list[str]) -> None:
-    where = run.script.name
-    ports = manifest.ports
-    cells = _cells(run)
-    accel = [name for name, vlnv in cells.items() if vlnv == manifest.ip.vlnv]
-    if len(accel) != 1:
-        problems.append(f"{where}: expected one cell of the manifest's IP {manifest.ip.vlnv}, found {accel}")
-        return
-    acc = accel[0]
-    used: dict[str, set[str]] = {"intf": set(), "net": set()}
-    reset_nets = []
-    for c in run.calls:
-        if c.name not in ("connect_bd_intf_net", "connect_bd_net"):
-            continue
-        kind = "intf" if c.name == "connect_bd_intf_net" else "net"
-        named = ("-net", "-intf_net")
-        pins = [a for i, a in enumerate(c.args) if not a.startswith("-") and (i == 0 or c.args[i - 1] not in named)]
-        for p in pins:
-            if p.startswith(acc + "/"):
-                used[kind].add(p[len(acc) + 1:])
-                if kind == "net" and p[len(acc) + 1:] == ports.reset:
-                    reset_nets.append(pins)
-    want = {"intf": {ports.s_axis, ports.m_axis}, "net": {ports.clock, ports.reset}}
-    for kind in ("intf", "net"):
-        if used[kind] != want[kind]:
-            problems.append(
-                f"{where}: the accelerator {acc} is connected on {kind} pins {sorted(used[kind])}, but the manifest's "
-                f"ports are {sorted(want[kind])}"
-            )
-    source = "peripheral_aresetn" if ports.reset_active_low else "peripheral_reset"
-    for pins in reset_nets:
-        drivers = [p for p in pins if p.endswith("/peripheral_aresetn") or p.endswith("/peripheral_reset")]
-        if not drivers or not all(d.endswith("/" + source) for d in drivers):
-            problems.append(
-                f"{where}: the accelerator reset {ports.reset} is driven by {drivers}; its polarity "
-                f"(reset_active_low={ports.reset_active_low}) needs {source}"
-            )
-    dmas = [name for name, vlnv in cells.items() if vlnv.startswith("xilinx.com:ip:axi_dma:")]
-    if len(dmas) != 1:
-        problems.append(f"{where}: expected one AXI DMA cell, found {dmas}")
-        return
-    dma = dmas[0]
-    d = _dict_of(run, dma)
-    if str(d.get("CONFIG.c_include_sg")) != "0":
-        sg = d.get("CONFIG.c_include_sg")
-        problems.append(f"{where}: the DMA must be in simple mode (CONFIG.c_include_sg 0), got {sg}")
-    links = {}
-    for c in run.named("connect_bd_intf_net"):
-        links[c.args[-2]] = c.args[-1]
-    # input: DMA MM2S -> [width converter] -> accelerator s_axis; output: accelerator m_axis -> [...] -> DMA S2MM
-    for spec, key, start, end in (
-        ("input", "CONFIG.c_m_axis_mm2s_tdata_width", f"{dma}/M_AXIS_MM2S", f"{acc}/{ports.s_axis}"),
-        ("output", "CONFIG.c_s_axis_s2mm_tdata_width", f"{acc}/{ports.m_axis}", f"{dma}/S_AXIS_S2MM"),
-    ):
-        bits = (manifest.input if spec == "input" else manifest.output).tdata_bits
-        dma_bits = str(d.get(key))
-        if dma_bits not in {str(w) for w in DMA_STREAM_WIDTHS}:
-            problems.append(f"{where}: DMA {key} is {dma_bits}; an AXI DMA stream is one of {DMA_STREAM_WIDTHS} bits")
-        hop = links.get(start)
-        if hop == end:
-            if dma_bits != str(bits):
-                problems.append(f"{where}: DMA {key} is {dma_bits}, but the {spec} stream's tdata_bits is {bits}")
-            continue
-        cell = (hop or "").split("/")[0]
-        if not cells.get(cell, "").startswith("xilinx.com:ip:axis_dwidth_converter:") or links.get(
-            f"{cell}/M_AXIS") != end or hop != f"{cell}/S_AXIS":
-            problems.append(f"{where}: stream {start} -> {end} is not connected (directly or through one converter)")
-            continue
-        cv = _dict_of(run, cell)
-        s_bytes, m_bytes = cv.get("CONFIG.S_TDATA_NUM_BYTES"), cv.get("CONFIG.M_TDATA_NUM_BYTES")
-        want = (int(dma_bits) // 8, bits // 8) if spec == "input" else (bits // 8, int(dma_bits) // 8)
-        if (str(s_bytes), str(m_bytes)) != tuple(map(str, want)):
-            problems.append(f"{where}: width converter {cell} is {s_bytes} -> {m_bytes} bytes, but the {spec} stream "
-                            f"needs {want[0]} -> {want[1]} (tdata_bits {bits}, DMA {dma_bits})")  # fmt: skip
+        check_block_design(run, manifest, problems)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -522,9 +431,9 @@ def check_clock(runs: list[TclRun], manifest: BuildManifest, problems: list[str]
     bd = next((r for r in runs if r.named("create_bd_design")), None)
     if bd is None:
         return None
-    cells = _cells(bd)
+    cells = cells_of(bd)
     ps7 = [n for n, v in cells.items() if v.startswith("xilinx.com:ip:processing_system7:")]
-    d = _dict_of(bd, ps7[0]) if len(ps7) == 1 else {}
+    d = dict_of(bd, ps7[0]) if len(ps7) == 1 else {}
     try:
         div = int(d["CONFIG.PCW_FCLK0_PERIPHERAL_DIVISOR0"]) * int(d["CONFIG.PCW_FCLK0_PERIPHERAL_DIVISOR1"])
     except (KeyError, ValueError):
@@ -595,6 +504,7 @@ def check_ip_step(run: TclRun, manifest: BuildManifest, problems: list[str]) -> 
         wanted = [rf"\b{re.escape(p)}\b" for p in (ports.clock, ports.reset)]
         wanted += [rf"\b{re.escape(p)}_t{sig}\b" for p in (ports.s_axis, ports.m_axis)
                    for sig in ("data", "valid", "ready")]  # fmt: skip
+        wanted += [rf"\b{re.escape(ports.tlast_err)}\b"] if ports.tlast_err else []
     for pattern in wanted:
         if not re.search(pattern, top_text):
             problems.append(f"{where}: the source of {top} has no port matching /{pattern}/ named in the manifest")

@@ -18,7 +18,9 @@ network generator):
   frame; blocks count beats and ignore ``s_axis_tlast``.  Frames stream back to back.  Only
   ``accel_frame_last``, between ``accel_top``'s ports and the network, reads input TLAST: the top's output
   TLAST is high on output frame k's last beat iff input frame k's last beat carried TLAST (so a batch sent
-  with one TLAST comes back as one packet).
+  with one TLAST comes back as one packet).  The generated top checks TLAST without the blocks' help
+  (:mod:`accel.rtl.tlast`): ``accel_tlast_check`` watches the stream into every counting block, and a
+  framing error anywhere raises ``accel_top``'s sticky ``tlast_err``.
 * Graph-dependent constants (weights, biases) live in ROMs loaded with ``$readmemh`` from ``.mem`` files
   whose path is a string parameter; :meth:`write_files` of the block's Python description writes them.
 * Python side: :mod:`accel.rtl.params` holds shared validation helpers; :mod:`accel.rtl.blocks` one module

@@ -32,6 +32,7 @@ try:  # cocotb is a dev dependency; without it only the simulator-side test is u
         dut.trace_on.value = int(cfg["trace"])
         dut.tlast_end.value = int(cfg.get("in_tlast", "frame") == "end")
         dut.bursty.value = int(cfg.get("bursty", 0))
+        dut.extra_last.value = int(cfg.get("extra_tlast", 0))
         dut.finish.value = 0
         dut.rst.value = 1
         cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())

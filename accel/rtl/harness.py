@@ -12,8 +12,9 @@ generated Verilog harness, which wraps the build's top (module and port names fr
   cycles, each run random per cycle, a long stall or a burst without gaps (the sink's backpressure likewise,
   independently), so that blocks meet long stalls on both sides, not only short ones; TLAST on every frame's
   last beat, or
-  with ``tlast_end`` only on the run's last beat (a DMA sending the whole run in one transfer); ``valid`` is
-  held until accepted (AXI rule).
+  with ``tlast_end`` only on the run's last beat (a DMA sending the whole run in one transfer), and with
+  ``extra_last`` also on that input beat (1-based; a framing error the top must flag); ``valid`` is held until
+  accepted (AXI rule).
 * **m_axis sink**: seeded random (with ``bursty``: also bursty) ``tready`` backpressure; logs every output beat
   with its TLAST and cycle.
 * **per-layer monitors**: for every instance build.json lists (and every library block inside it that the
@@ -30,6 +31,8 @@ generated Verilog harness, which wraps the build's top (module and port names fr
   cycles per frame, comparable with the block's ``expected_cycles_per_frame()`` even though in a chain
   every layer is paced by the slowest one.  With ``trace_on`` every instance's output beats are logged too
   (used to name the first diverging layer).
+* **TLAST checks**: the cycle each sticky error of build.json's ``tlast_checks`` first rises (``T k cycle``),
+  and at the end the top's ``tlast_err`` output (``F value``; ``F -1`` for a top without one).
 
 Everything comes from the typed manifest; the generated Verilog is never parsed.
 """
@@ -102,6 +105,7 @@ def harness_verilog(manifest: BuildManifest) -> str:
         "    input  wire [31:0] seed,",
         "    input  wire        tlast_end,  // input TLAST on the run's last beat only (else on every frame's last)",
         "    input  wire        bursty,     // stalls in runs (random, long stall, gapless burst), else per cycle",
+        "    input  wire [31:0] extra_last, // input beat (1-based) that carries TLAST besides (0: none)",
         "    output reg         done",
         ");",
         f"    reg  [{iw - 1}:0] s_tdata;",
@@ -110,6 +114,7 @@ def harness_verilog(manifest: BuildManifest) -> str:
         f"    wire [{ow - 1}:0] m_tdata;",
         "    wire        m_tvalid, m_tlast;",
         "    reg         m_tready;",
+        "    wire        terr;",
         f"    reg  [{iw - 1}:0] word;",
         "    reg  [31:0] cycle, loaded, recv, rin, rout;",
         "    integer fin, fout, fev, ftr, code;",
@@ -118,8 +123,10 @@ def harness_verilog(manifest: BuildManifest) -> str:
         f"    {top} dut (",
         f"        .{ports.clock}(clk), .{ports.reset}({rst_expr}),",
         f"        .{sa}_tdata(s_tdata), .{sa}_tvalid(s_tvalid), .{sa}_tready(s_tready), .{sa}_tlast(s_tlast),",
-        f"        .{ma}_tdata(m_tdata), .{ma}_tvalid(m_tvalid), .{ma}_tready(m_tready), .{ma}_tlast(m_tlast)",
+        f"        .{ma}_tdata(m_tdata), .{ma}_tvalid(m_tvalid), .{ma}_tready(m_tready), .{ma}_tlast(m_tlast)"
+        + (f", .{ports.tlast_err}(terr)" if ports.tlast_err else ""),
         "    );",
+        *([] if ports.tlast_err else ["    assign terr = 1'b0;"]),
         "",
         "    initial begin",
         '        if (!$value$plusargs("ACCEL_IN=%s", fname)) fname = "in.hex";',
@@ -170,7 +177,8 @@ def harness_verilog(manifest: BuildManifest) -> str:
         '                    code = $fscanf(fin, "%h\\n", word);',
         "                    s_tdata <= word;",
         "                    s_tvalid <= 1'b1;",
-        "                    s_tlast <= tlast_end ? (loaded + 1 == n_in) : ((loaded + 1) % per_in == 0);",
+        "                    s_tlast <= (tlast_end ? (loaded + 1 == n_in) : ((loaded + 1) % per_in == 0))",
+        "                               || (loaded + 1 == extra_last);",
         "                    loaded <= loaded + 1;",
         "                end else begin",
         "                    s_tvalid <= 1'b0;",
@@ -184,6 +192,7 @@ def harness_verilog(manifest: BuildManifest) -> str:
         "            done <= (recv + out_hs >= n_out);",
         "            if (finish) begin",
         '                $fwrite(fev, "E %0d\\n", cycle);',
+        f'                $fwrite(fev, "F %0d\\n", {"terr" if ports.tlast_err else "-1"});',
         "                $fflush(fout); $fflush(fev); $fflush(ftr);",
         "            end",
         "        end",
@@ -224,5 +233,21 @@ def harness_verilog(manifest: BuildManifest) -> str:
         if inst["top"]:
             lines.append(f'            if (trace_on && mhs_{k}) $fwrite(ftr, "{k} %h\\n", {data});')
         lines += ["        end", "    end"]
+    lines += _tlast_monitors(manifest)
     lines += ["endmodule", "", "`default_nettype wire", ""]
     return "\n".join(lines)
+
+
+def _tlast_monitors(manifest: BuildManifest) -> list[str]:
+    """Log the cycle each TLAST check of build.json (``tlast_checks``, :mod:`accel.rtl.tlast`) first rises."""
+    names = list((manifest.rtl.tlast_checks or {}) if manifest.rtl else {})
+    if not names:
+        return []
+    lines = ["", "    // TLAST checks: the cycle each sticky tlast_err first rises",
+             f"    reg [{len(names) - 1}:0] tseen;", "    always @(posedge clk) begin",
+             f"        if (rst) tseen <= {len(names)}'d0;", "        else begin"]  # fmt: skip
+    for k, name in enumerate(names):
+        lines += [f"            if (dut.{name}.tlast_err && !tseen[{k}]) begin",
+                  f'                $fwrite(fev, "T {k} %0d\\n", cycle);', f"                tseen[{k}] <= 1'b1;",
+                  "            end"]  # fmt: skip
+    return [*lines, "        end", "    end"]

@@ -68,7 +68,7 @@ from accel.deploy.stream import beat_bytes
 from accel.fixed import FixedType
 from accel.ir import OPS, Graph, Node, TensorSpec
 from accel.ops.lowering import LayerFold, unpadded_input
-from accel.rtl import lib_file
+from accel.rtl import lib_file, tlast
 from accel.rtl.blocks.base import Block
 from accel.rtl.blocks.cost import Cost
 from accel.rtl.blocks.delay import clock_check
@@ -89,7 +89,8 @@ from accel.rtl.folding import (
 from accel.rtl.top import top_verilog
 from accel.rtl.vivado import VLNV, package_ip_tcl
 
-PORTS = {"clock": "clk", "reset": "rst", "reset_active_low": False, "s_axis": "s_axis", "m_axis": "m_axis"}
+PORTS = {"clock": "clk", "reset": "rst", "reset_active_low": False, "s_axis": "s_axis", "m_axis": "m_axis",
+         "tlast_err": "tlast_err"}
 NO_PADS = (0, 0, 0, 0)
 
 
@@ -393,7 +394,7 @@ def _layers(graph: Graph, wiring: Wiring,
     costs: list[tuple[str, Cost]] = []
     for n in graph.nodes:
         insts = by_node.get(n.name, []) + (by_node.get("", []) if not layers else [])
-        own = [i.block.cost() for i in insts]
+        own = [i.block.cost() + tlast.watch_cost(i.block) for i in insts]  # with the TLAST watches on its inputs
         costs += [(n.name, c) for c in own]
         f = fold.get(n.name)
         layers.append({
@@ -484,7 +485,7 @@ def _evaluator(graph: Graph) -> Evaluate:
         for inst in _wire(graph, fold, _Sizing)[0].instances:
             key = _signature(inst.block)
             if key not in memo:
-                cost = inst.block.cost()
+                cost = inst.block.cost() + tlast.watch_cost(inst.block)
                 memo[key] = int(inst.block.expected_cycles_per_frame()), cost.lut, cost.ff, cost.dsp, cost.bram36
             c, *more = memo[key]
             cycles[inst.node] = max(cycles[inst.node], c)
@@ -552,7 +553,7 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
     rtl.mkdir(parents=True)
     viv.mkdir(parents=True, exist_ok=True)
     roms = [f"rtl/{Path(p).name}" for inst in wiring.instances for p in inst.block.write_files(rtl)]
-    modules = list(dict.fromkeys(m for inst in wiring.instances for m in inst.block.source_modules))
+    modules = list(dict.fromkeys([*(m for inst in wiring.instances for m in inst.block.source_modules), tlast.MODULE]))
     for m in modules:
         shutil.copyfile(lib_file(m), rtl / f"{m}.v")
     network = [i for i in wiring.instances if i is not shell]
@@ -586,6 +587,7 @@ def build_rtl(graph: Graph, out_dir: Path, *, folding: Any = None, part: str = "
         "multipliers": sum(e["multipliers"] for e in layers),
         "folding": {k: v.as_json() for k, v in fold.items()},
         "folding_search": choice.search_json(),
+        "tlast_checks": tlast.checks(wiring.instances),
         "fit": fit.to_json(allow_overfit),
         "clock_check": clock.to_json() if clock is not None else None,
     }

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from accel import AccelError
-from accel.deploy.dma import DmaGeometry
+from accel.deploy.dma import TLAST_GPIO, DmaGeometry
 from accel.deploy.dma_model import CacheStats, SimPynq, StreamDevice
 from accel.deploy.driver import PynqDmaTransport, TransportTimeout
 from accel.deploy.manifest import BuildManifest, load_build
@@ -78,6 +78,7 @@ class CosimDevice(_FrameDevice):
         super().__init__(manifest)
         self.simulator, self.seed, self.stalls = simulator, seed, stalls
         self.last = None  # the last SimResult, for tests and timing reports
+        self.tlast_err = False  # the accelerator's tlast_err, read through the simulated AXI GPIO
 
     def run(self, data: bytes, frames: int, frame_last: np.ndarray) -> tuple[list[int], list[int]]:
         from accel.rtl.simulator import simulate
@@ -89,6 +90,7 @@ class CosimDevice(_FrameDevice):
         res = simulate(self.build_dir, from_bytes(data, si.dtype, si.lanes), frames, simulator=self.simulator,
                        seed=self.seed, in_gaps=self.stalls, out_backpressure=self.stalls, in_tlast="end")  # fmt: skip
         self.last = res
+        self.tlast_err = self.tlast_err or bool(res.tlast_err)  # sticky, as the hardware's until a reset
         if not res.completed:
             got = f"gave {len(res.out_beats)} of {frames * so.beats_per_frame} beats"
             raise TransportTimeout("output stream (simulated m_axis)", got)
@@ -127,7 +129,8 @@ class SimulatedBoardTransport(PynqDmaTransport):
         # the accelerator holds about `in_flight` frames of output before it stops taking input
         self.device = device
         self.pynq = SimPynq(device, geometry, in_flight_bytes=in_flight * so.bytes_per_frame)
-        super().__init__(Path(f"{manifest.model}.bit"), si.bytes_per_frame, so.bytes_per_frame, pynq=self.pynq)
+        super().__init__(Path(f"{manifest.model}.bit"), si.bytes_per_frame, so.bytes_per_frame, pynq=self.pynq,
+                         tlast_gpio=TLAST_GPIO if manifest.ports.tlast_err else "")
 
     @property
     def stats(self) -> CacheStats:

@@ -135,6 +135,23 @@ class SimResult:
     traces: dict[str, list[int]] = field(default_factory=dict)
     #: the run directory (logs), kept when the run timed out or ACCEL_KEEP_SIM is set; else ""
     run_dir: str = ""
+    #: accel_top's sticky ``tlast_err`` output at the end of the run (None: the top has none, built before it)
+    tlast_err: bool | None = None
+    #: per TLAST check of build.json's ``tlast_checks`` that fired: the cycle its sticky error first rose
+    tlast_errors: dict[str, int] = field(default_factory=dict)
+
+    def tlast_problem(self, manifest: BuildManifest) -> str | None:
+        """One sentence when ``tlast_err`` rose, naming the check that fired first and what it watches."""
+        if not self.tlast_err and not self.tlast_errors:
+            return None
+        checks = (manifest.rtl.tlast_checks if manifest.rtl else None) or {}
+        if not self.tlast_errors:
+            return "accel_top's tlast_err output is set: a stream carried TLAST off its frame's last beat"
+        first = min(self.tlast_errors, key=lambda k: self.tlast_errors[k])
+        more = len(self.tlast_errors) - 1
+        return (f"accel_top's tlast_err output is set: the TLAST check {first} fired first, at cycle "
+                f"{self.tlast_errors[first]:,} ({checks.get(first, 'a TLAST check')})"
+                + (f", and {more} more after it" if more else ""))
 
     @property
     def latencies(self) -> list[int]:
@@ -361,6 +378,7 @@ def simulate(
     trace: bool = False,
     in_tlast: str = "frame",
     bursty: bool = False,
+    extra_tlast: int | None = None,
 ) -> SimResult:
     """Stream ``input_beats`` (``frames`` frames, back to back) through the build's ``accel_top``.
 
@@ -373,11 +391,15 @@ def simulate(
     input TLAST on every frame's last beat, ``"end"`` only on the run's last beat, as a DMA sending the run in
     one transfer does (accel_top then marks only the run's last output beat, see ``accel_frame_last.v``).
     ``bursty``: the gaps and backpressure come in runs of up to 256 cycles, each random per cycle, a long stall
-    or a gapless burst, instead of random per cycle throughout.
+    or a gapless burst, instead of random per cycle throughout.  ``extra_tlast``: the index of an input beat that
+    carries TLAST besides (a framing error, for tests: ``accel_top`` must raise ``tlast_err``, see ``SimResult``).
     """
     if in_tlast not in IN_TLAST:
         raise AccelError(f"simulate(in_tlast={in_tlast!r}): input TLAST mode {in_tlast!r} is unknown; supported are "
                          f"{' and '.join(repr(m) for m in IN_TLAST)}.")  # fmt: skip
+    if extra_tlast is not None and not 0 <= extra_tlast < len(input_beats):
+        raise AccelError(f"simulate(extra_tlast={extra_tlast}): the extra TLAST must be on one of the "
+                         f"{len(input_beats)} input beats (0 to {len(input_beats) - 1}).")  # fmt: skip
     get_runner = _runner_factory()
 
     build_dir = Path(build_dir).resolve()
@@ -412,6 +434,7 @@ def simulate(
         "trace": int(bool(trace)),
         "in_tlast": in_tlast,
         "bursty": int(bool(bursty)),
+        "extra_tlast": 0 if extra_tlast is None else int(extra_tlast) + 1,  # the harness counts beats from 1
         "timeout_cycles": int(timeout_cycles),
         "tail_cycles": TAIL_CYCLES,
     }
@@ -477,6 +500,9 @@ def _collect(run_dir: Path, manifest: BuildManifest, sim: str, frames: int, per_
             out_cycles.append(int(cyc))
     first_in: list[int] = []
     end_cycle = 0
+    top_err: bool | None = None
+    tlast_errors: dict[str, int] = {}
+    check_names = list((manifest.rtl.tlast_checks or {}) if manifest.rtl else {})
     insts = json.loads((run_dir.parent / "monitors.json").read_text())
     layers: dict[str, dict[str, Any]] = {}
     for inst in insts:
@@ -491,6 +517,10 @@ def _collect(run_dir: Path, manifest: BuildManifest, sim: str, frames: int, per_
             first_in.append(int(parts[1]))
         elif parts[0] == "E":
             end_cycle = int(parts[1])
+        elif parts[0] == "F":
+            top_err = None if parts[1] == "-1" else parts[1] != "0"  # x/z counts as set: it is not a clean 0
+        elif parts[0] == "T":
+            tlast_errors[check_names[int(parts[1])]] = int(parts[2])
         elif parts[0] == "L":
             inst = insts[int(parts[1])]
             entry = layers[inst["node"]]
@@ -523,4 +553,6 @@ def _collect(run_dir: Path, manifest: BuildManifest, sim: str, frames: int, per_
         clean_frames=clean_frames,
         layers=layers,
         traces=traces,
+        tlast_err=top_err,
+        tlast_errors=tlast_errors,
     )

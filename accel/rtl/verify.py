@@ -47,12 +47,14 @@ class RtlVerifyResult(VerifyResult):
     expected_ii_cycles: int | None
     simulator: str
     layers: list[dict[str, Any]]  # per layer: node, expected_cycles, measured_cycles
-    problems: list[str]  # stream-level faults (lost/extra beats, TLAST, X, padding bits, timeout), II != predicted
+    problems: list[str]  # stream faults (lost/extra beats, TLAST, X, padding bits, timeout, tlast_err), II != predicted
     output_dir: str
     compile_s: float  # the simulator compile (0.0 when the compiled model was cached)
     sim_s: float  # the simulation run: stimulus written, simulator run, logs read (compile excluded)
     sim_cycles: int  # clock cycles simulated after reset
     frames_per_s: float  # verified frames per second of sim_s
+    #: accel_top's sticky tlast_err output after the run (None: the build's top has none); set, it is a problem
+    tlast_err: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -207,6 +209,9 @@ def verify_build(
     clean = max(1, (samples + 1) // 2)
     sim = simulate(out_dir, beats, samples, simulator=simulator, seed=seed, clean_frames=clean, bursty=bursty)
     problems, bad_frames = check_stream(sim, samples, out_spec.beat_bits)
+    framing = sim.tlast_problem(manifest)
+    if framing is not None:  # the values may still be right, but a stream inside lost its frame alignment
+        problems.append(framing)
     node = graph.node(out_name) if out_name not in graph.inputs else None
     check = _stream_check(out_name, node.source if node else out_name, graph.tensors[out_name], sim.out_beats,
                           samples, out_spec.lanes, ref)  # fmt: skip
@@ -242,6 +247,7 @@ def verify_build(
         sim_s=sim.elapsed_s,
         sim_cycles=sim.cycles,
         frames_per_s=round(samples / sim.elapsed_s, 2) if sim.elapsed_s > 0 else 0.0,
+        tlast_err=sim.tlast_err,
     )
 
 

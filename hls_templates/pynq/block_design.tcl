@@ -2,6 +2,7 @@
 #   Zynq PS7 (board preset, FCLK0 = accelerator clock, M_AXI_GP0 = control, S_AXI_HP0 = data)
 #   AXI DMA in simple (direct register) mode: MM2S -> accelerator input stream, accelerator output stream -> S2MM
 #   proc_sys_reset on FCLK0; the accelerator's reset taken from the polarity the manifest states
+#   AXI GPIO (one input, on GP0) reading the accelerator's sticky TLAST-error output, when it has one
 # Every board/model fact comes from settings.tcl (written from build.json); this file is the same for every build.
 # Run: vivado -mode batch -source block_design.tcl   (after the IP step; build_bitstream.sh does all steps)
 set script_dir [file dirname [file normalize [info script]]]
@@ -129,6 +130,18 @@ if {$accel_reset_active_low} {
   connect_bd_net [get_bd_pins rst_fclk0/peripheral_aresetn] [get_bd_pins accel_0/$accel_port_reset]
 } else {
   connect_bd_net [get_bd_pins rst_fclk0/peripheral_reset] [get_bd_pins accel_0/$accel_port_reset]
+}
+
+# the accelerator's sticky TLAST-error output (RTL builds: accel/rtl/tlast.py), read by the driver after every batch
+# through a one-bit AXI GPIO input on the control interconnect; "" when the accelerator has none (HLS builds)
+if {$accel_port_tlast_err ne ""} {
+  set gpio [create_bd_cell -type ip -vlnv xilinx.com:ip:axi_gpio:2.0 $accel_tlast_gpio]
+  set_property -dict [list CONFIG.C_GPIO_WIDTH {1} CONFIG.C_ALL_INPUTS {1}] $gpio
+  set_property -dict [list CONFIG.NUM_MI {2}] $ctrl
+  connect_bd_intf_net [get_bd_intf_pins smc_ctrl/M01_AXI] [get_bd_intf_pins $accel_tlast_gpio/S_AXI]
+  connect_bd_net [get_bd_pins ps7/FCLK_CLK0] [get_bd_pins $accel_tlast_gpio/s_axi_aclk]
+  connect_bd_net [get_bd_pins rst_fclk0/peripheral_aresetn] [get_bd_pins $accel_tlast_gpio/s_axi_aresetn]
+  connect_bd_net [get_bd_pins accel_0/$accel_port_tlast_err] [get_bd_pins $accel_tlast_gpio/gpio_io_i]
 }
 
 assign_bd_address

@@ -139,6 +139,9 @@ def top_verilog(case: FormalCase) -> str:
         ports.append(f"    input wire [{n - 1}:0] {prefix}_tready")
         body += [f"    wire [{n * width - 1}:0] {prefix}_tdata;", f"    wire [{n - 1}:0] {prefix}_tvalid;",
                  f"    wire [{n - 1}:0] {prefix}_tlast;"]
+    checked = _tlast_checked(case)
+    if checked is not None:
+        body.append("    wire tlast_err;  // the block's own TLAST check")
     lines.append(",\n".join(ports))
     lines += [");", "    reg init = 1'b1;", "    always @(posedge clk) init <= 1'b0;", "    wire rst = init;", ""]
     lines += body
@@ -147,6 +150,8 @@ def top_verilog(case: FormalCase) -> str:
         conns += [f".{s.prefix}_{sig}({s.prefix}_{sig})" for sig in ("tdata", "tvalid", "tready", "tlast")]
     for prefix in vectors:
         conns += [f".{prefix}_{sig}({prefix}_{sig})" for sig in ("tdata", "tvalid", "tready", "tlast")]
+    if checked is not None:
+        conns.append(".tlast_err(tlast_err)")
     params = ", ".join(f".{k}({_param(v)})" for k, v in case.parameters.items())
     lines.append(f"    {case.module} #({params}) dut (")
     lines.append("        " + ",\n        ".join(conns))
@@ -175,8 +180,33 @@ def top_verilog(case: FormalCase) -> str:
                   f"        .clk(clk), .rst(rst), .data({p}_tdata[{k * w} +: {w}]), .valid({p}_tvalid[{k}]), "
                   f".ready({p}_tready[{k}]), .last({p}_tlast[{k}]),",
                   f"        .allowed({allowed}), .flags({flags}), .drained(drained));"]
+    if checked is not None:
+        lines += _tlast_err_check(checked)
     lines += ["endmodule", ""]
     return "\n".join(lines)
+
+
+def _tlast_checked(case: FormalCase) -> Stream | None:
+    """The input whose TLAST the block checks itself (a block with a ``tlast_err`` output, accel_frame_last: its
+    free-TLAST input), or None."""
+    if case.block is None or not getattr(case.block, "tlast_err_port", False):
+        return None
+    return next(s for s in case.inputs if s.free_last)
+
+
+def _tlast_err_check(s: Stream) -> list[str]:
+    """``tlast_err`` is exactly "some beat of input ``s`` that is not a frame's last carried TLAST" (sticky): 0
+    under legal input, set from the cycle after the first misplaced TLAST on."""
+    p, last = s.prefix, s.beats - 1
+    return [f"    reg [{CW - 1}:0] {p}_at;  // beat index within the frame",
+            f"    reg {p}_mid;  // a beat before a frame's last carried TLAST",
+            "    always @(posedge clk)",
+            f"        if (rst) begin {p}_at <= 0; {p}_mid <= 1'b0; end",
+            f"        else if ({p}_tvalid && {p}_tready) begin",
+            f"            if ({p}_tlast && {p}_at != {last}) {p}_mid <= 1'b1;",
+            f"            {p}_at <= ({p}_at == {last}) ? {CW}'d0 : {p}_at + 1'b1;",
+            "        end",
+            f"    always @(*) if (!rst) assert(tlast_err == {p}_mid);"]  # fmt: skip
 
 
 def sby_text(case: FormalCase, sources: list[Path], extra: list[Path]) -> str:

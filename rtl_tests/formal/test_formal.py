@@ -249,3 +249,18 @@ def test_mutant_fails(name: str, lib: str, old: str, new: str, checks: tuple[str
     assert res.status == {"bmc": "FAIL"}, f"the {name} mutant was not caught: {res.status}\n{res.log[-3000:]}"
     expected = {f"{CHECKERS.name}:{_line_of(c)}" for c in checks}
     assert expected & set(res.failed_assertions()), f"{name}: {res.failed_assertions()}, expected one of {expected}"
+
+
+@pytest.mark.formal
+def test_frame_last_tlast_err_mutant_fails(tmp_path: Path) -> None:
+    """accel_frame_last's tlast_err is checked exactly (set once an input beat before a frame's last carries TLAST,
+    0 otherwise): a mutant that never sets it fails the formal top's assertion, which a correct one passes above."""
+    lib = "accel_frame_last.v"
+    old, new = "if (in_fire && s_axis_tlast && !in_last) tlast_err <= 1'b1;", "tlast_err <= 1'b0;"
+    source = (LIB_DIR / lib).read_text()
+    assert source.count(old) == 1, f"{lib} no longer contains the text the mutant changes: {old}"
+    (tmp_path / lib).write_text(source.replace(old, new))
+    case = case_named("frame_last")
+    res = prove(case, tmp_path, sources=[tmp_path / lib if m == "accel_frame_last" else LIB_DIR / f"{m}.v"
+                                         for m in case.sources], tasks=("bmc",))  # fmt: skip
+    assert res.status == {"bmc": "FAIL"}, f"the tlast_err mutant was not caught: {res.status}\n{res.log[-3000:]}"

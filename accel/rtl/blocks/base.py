@@ -78,6 +78,13 @@ class Block:
     #: for blocks that keep working while their output is held (an MVU accumulates the next output while the
     #: last one waits); the monitor then counts exactly those cycles as busy.  "" for other blocks.
     progress: ClassVar[str] = ""
+    #: input ports whose TLAST the generator does not watch with ``accel_tlast_check`` (:mod:`accel.rtl.tlast`):
+    #: a FIFO or fork hands TLAST on unchanged (the watch behind it sees it), ``accel_frame_last`` checks its
+    #: input itself (``tlast_err_port``), where a DMA may leave frame ends unmarked.  Blocks that count beats
+    #: ignore their input TLAST, so it is watched on every one of their inputs.
+    tlast_unwatched: ClassVar[tuple[str, ...]] = ()
+    #: the block has a sticky ``tlast_err`` output of its own (an input TLAST against its beat counter)
+    tlast_err_port: ClassVar[bool] = False
     children: ClassVar[tuple[Child, ...]] = ()
 
     name: str

@@ -21,6 +21,7 @@ class Fifo(Block):
     lanes: int = 1  # elements per beat (``width`` = lanes * element width); only describes the ports
 
     module = "accel_fifo"
+    tlast_unwatched = ("s_axis",)  # TLAST passes through unchanged
     resource_class = "buffer"
 
     def validate(self) -> None:

@@ -22,6 +22,7 @@ class Fork(Block):
     lanes: int = 1  # elements per beat (``width`` = lanes * element width); only describes the ports
 
     module = "accel_fork"
+    tlast_unwatched = ("s_axis",)  # TLAST passes through unchanged
     resource_class = "buffer"
     vector_output = True
     sources = ("accel_skid", "accel_fork")

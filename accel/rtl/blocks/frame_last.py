@@ -45,6 +45,10 @@ class FrameLast(Block):
     resource_class = "buffer"
     #: one output beat leaves per cycle the wire is high: the cycle model's unit of work
     progress = "out_fire"
+    #: its input's TLAST is checked inside (TLAST on a beat that is not a frame's last sets ``tlast_err``); the
+    #: network's output (``s_net_axis``) is watched like every block input
+    tlast_unwatched = ("s_axis",)
+    tlast_err_port = True
 
     @property
     def in_beats(self) -> int:

@@ -15,6 +15,8 @@
 // before it has taken the last beat of the input frame (valid windows with stride, pools that floor drop
 // trailing rows): the hold then lasts until that input beat is taken, which needs the network to keep
 // taking input while its output is held (its FIFOs between blocks give it that).
+// TLAST check: TLAST on an input beat that is not a frame's last (by the beat counter) is a framing error that
+// sets tlast_err, sticky until reset; TLAST absent at a frame's end is legal (a DMA marks only a batch's end).
 `resetall
 `timescale 1ns / 1ps
 `default_nettype none
@@ -46,7 +48,9 @@ module accel_frame_last #(
     output wire [OUT_WIDTH-1:0] m_axis_tdata,
     output wire                 m_axis_tvalid,
     input  wire                 m_axis_tready,
-    output wire                 m_axis_tlast
+    output wire                 m_axis_tlast,
+    // sticky: an input beat that is not a frame's last carried TLAST (cleared by reset)
+    output reg                  tlast_err
 );
 
     localparam BW = (IN_BEATS > 1) ? $clog2(IN_BEATS) : 1;  // input beat counter bits
@@ -103,7 +107,9 @@ module accel_frame_last #(
             full <= 1'b0;
             wr_addr <= {AW{1'b0}};
             rd_addr <= {AW{1'b0}};
+            tlast_err <= 1'b0;
         end else begin
+            if (in_fire && s_axis_tlast && !in_last) tlast_err <= 1'b1;
             if (in_fire) begin
                 beat <= beat_next;
                 in_last <= (beat_next == LAST_BEAT);
