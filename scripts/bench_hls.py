@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from accel import AccelError  # noqa: E402
 from accel.hls.project import build_hls_project, compile_csim, csim_project  # noqa: E402
 from accel.hls.verify import CSIM_OPT  # noqa: E402
+from scripts.bench_table import text_table  # noqa: E402
 
-COLUMNS = (
+COLUMNS = [
     ("model", "model", "{}"),
     ("io", "io", "{}"),
     ("samples", "frames", "{}"),
@@ -37,7 +38,7 @@ COLUMNS = (
     ("ref_fps", "numpy inf/s", "{:.1f}"),
     ("ratio", "csim/numpy", "{:.3f}"),
     ("exact", "exact", "{}"),
-)
+]
 
 
 def bench_model(name: str, samples: int, io_type: str, opt: str, work: Path) -> dict:
@@ -70,15 +71,6 @@ def bench_model(name: str, samples: int, io_type: str, opt: str, work: Path) -> 
     }  # fmt: skip
 
 
-def table(rows: list[dict]) -> str:
-    cells = [[head for _, head, _ in COLUMNS]] + [[fmt.format(r[key]) for key, _, fmt in COLUMNS] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
-    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-             for row in cells]  # fmt: skip
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     import models
 
@@ -106,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(rows, indent=1))
     else:
         print(f"C simulation: g++ {args.opt}; throughput = frames / time inside accel_top; numpy = best of 3")
-        print(table(rows))
+        print(text_table(rows, COLUMNS))
     return 0 if all(r["exact"] == "yes" for r in rows) else 1
 
 

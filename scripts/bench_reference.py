@@ -25,14 +25,16 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-COLUMNS = (
+from scripts.bench_table import text_table  # noqa: E402
+
+COLUMNS = [
     ("model", "model", "{}"),
     ("samples", "frames", "{}"),
     ("keras_fps", "qkeras inf/s", "{:.1f}"),
     ("ref_fps", "reference inf/s", "{:.1f}"),
     ("ratio", "ref/qkeras", "{:.2f}"),
     ("ref_peak_mb", "ref peak MB", "{:.0f}"),
-)
+]
 
 
 def _best_interleaved(fns: list, repeat: int) -> list[float]:
@@ -79,15 +81,6 @@ def bench_model(name: str, samples: int, keras_batch: int, repeat: int) -> dict:
             "ref_fps": ref_fps, "ratio": ref_fps / keras_fps, "ref_peak_mb": peak / 2**20}  # fmt: skip
 
 
-def table(rows: list[dict]) -> str:
-    cells = [[head for _, head, _ in COLUMNS]] + [[fmt.format(r[key]) for key, _, fmt in COLUMNS] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
-    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-             for row in cells]  # fmt: skip
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     import models
 
@@ -110,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{args.samples} frames per model; QKeras predict(batch_size={args.keras_batch}); "
               f"best of {args.repeat} alternating runs after a warm-up; ratio = reference / QKeras")  # fmt: skip
-        print(table(rows))
+        print(text_table(rows, COLUMNS))
         print(f"slowest ratio: {min(r['ratio'] for r in rows):.2f}x")
     return 0 if all(r["ratio"] >= 1.0 for r in rows) else 1
 
