@@ -90,7 +90,8 @@ def check_target(part: str, clock_ns: float) -> None:
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise AccelError(f"clock period {clock_ns} ns is not supported; it must be a positive number of ns.")
+        raise AccelError(f"clock period {clock_ns} ns (--clock-ns, clock_ns=) is not supported; it must be a positive "
+                         "number of ns.")
 
 
 def part_info(part: str) -> PartInfo:

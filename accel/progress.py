@@ -80,7 +80,11 @@ def step(description: str, total: float | None = None, *, console: Any = None) -
     from rich.console import Console
     from rich.progress import Progress
 
-    bar = Progress(*_columns(total), console=console or Console(stderr=True), transient=True)
+    console = console or Console(stderr=True)
+    if not console.is_terminal:  # rich's Live would still end with a newline on a pipe or a file
+        yield Step()
+        return
+    bar = Progress(*_columns(total), console=console, transient=True)
     with bar:
         _STATE["active"] = bar
         try:

@@ -362,15 +362,31 @@ def test_refuses_model_without_input_quantizer() -> None:
         to_graph(m)
 
 
-def test_every_command_refuses_a_model_with_two_inputs(tmp_path, capsys) -> None:
+def _two_inputs() -> tf.keras.Model:
+    left, right = tf.keras.Input((4, 4, 3), name="left"), tf.keras.Input((4, 4, 3), name="right")
+    q = quantized_bits(6, 2, alpha=1)
+    return tf.keras.Model([left, right], L.Add()([QActivation(q)(left), QActivation(q)(right)]), name="pair")
+
+
+def _two_outputs() -> tf.keras.Model:
+    x = tf.keras.Input((4, 4, 3))
+    h = QActivation(quantized_bits(6, 2, alpha=1))(x)
+    heads = [QConv2D(2, 1, kernel_quantizer=kq(), bias_quantizer=bq(), name=n)(h) for n in ("left", "right")]
+    return tf.keras.Model(x, heads, name="pair")
+
+
+@pytest.mark.parametrize("make,sentence", [
+    (_two_inputs, "model pair has 2 inputs (left, right); supported: a model with exactly one Input, since accel's "
+                  "verification and its HLS and RTL designs take one input stream and give one output stream."),
+    (_two_outputs, "model pair has 2 outputs (left, right); supported: a model with exactly one output, since "
+                   "accel's verification and its HLS and RTL designs take one input stream and give one output "
+                   "stream."),
+], ids=["two_inputs", "two_outputs"])  # fmt: skip
+def test_every_command_refuses_a_model_with_two_inputs_or_outputs(make, sentence: str, tmp_path, capsys) -> None:
     """`inspect` used to show such a graph that `verify` and `build` then refused: now all give the same sentence."""
     from accel.cli import main
 
-    left, right = tf.keras.Input((4, 4, 3), name="left"), tf.keras.Input((4, 4, 3), name="right")
-    q = quantized_bits(6, 2, alpha=1)
-    m = tf.keras.Model([left, right], L.Add()([QActivation(q)(left), QActivation(q)(right)]), name="pair")
-    sentence = ("model pair has 2 inputs (left, right); supported: a model with exactly one Input, since accel's "
-                "verification and its HLS and RTL designs take one input stream.")  # fmt: skip
+    m = make()
     with pytest.raises(AccelError) as info:
         to_graph(m)
     assert str(info.value) == sentence

@@ -256,13 +256,16 @@ def to_graph(model: Any, name: str | None = None, *, input_type: FixedType | str
 
 
 def check_one_input(model: Any) -> None:
-    """The comparisons (accel.compare), hls4ml's top function and accel's RTL top take one input stream, so a model
-    with several is refused here, before ``inspect`` could show a graph that ``verify`` and ``build`` then refuse."""
-    if len(model.inputs) != 1:
-        names = ", ".join(t._keras_history.layer.name for t in model.inputs)
-        raise AccelError(f"model {model.name} has {len(model.inputs)} inputs ({names}); supported: a model with "
-                         "exactly one Input, since accel's verification and its HLS and RTL designs take one input "
-                         "stream.")
+    """The comparisons (accel.compare), hls4ml's top function and accel's RTL top take one input stream and give one
+    output stream, so a model with several inputs or outputs is refused here, before ``inspect`` could show a graph
+    that ``verify`` and ``build`` then refuse."""
+    for what, tensors in (("inputs", model.inputs), ("outputs", model.outputs)):
+        if len(tensors) != 1:
+            names = ", ".join(t._keras_history.layer.name for t in tensors)
+            kind = "Input" if what == "inputs" else "output"
+            raise AccelError(f"model {model.name} has {len(tensors)} {what} ({names}); supported: a model with "
+                             f"exactly one {kind}, since accel's verification and its HLS and RTL designs take one "
+                             "input stream and give one output stream.")
 
 
 def _needed_bits(graph: Graph, node) -> int:
