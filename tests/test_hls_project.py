@@ -169,7 +169,7 @@ def test_digits_manifest_round_trip(digits):
     assert manifest.backend == "hls" and manifest.top == "accel_top" and manifest.model == "digits"
     assert manifest.part == "xc7z020clg400-1" and manifest.clock_ns == 10.0 and manifest.schema == 2
     assert manifest.ports.to_json() == {"clock": "ap_clk", "reset": "ap_rst_n", "reset_active_low": True,
-                                        "s_axis": "s_axis", "m_axis": "m_axis"}  # fmt: skip
+                                        "s_axis": "s_axis", "m_axis": "m_axis", "tlast_err": ""}  # fmt: skip
     assert manifest.ports.to_json() == PORTS
     assert manifest.ip.to_json() == {"vlnv": "xilinx.com:hls:accel_top:1.0", "repo": "accel_top_prj/solution1/impl/ip",
                                      "make": "bash run_hls.sh"}  # fmt: skip

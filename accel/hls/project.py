@@ -69,7 +69,9 @@ HLS4ML_DIR = "hls4ml"
 VITIS_PROJECT = "accel_top_prj"
 IP_REPO = f"{VITIS_PROJECT}/solution1/impl/ip"
 VLNV = "xilinx.com:hls:accel_top:1.0"
-PORTS = {"clock": "ap_clk", "reset": "ap_rst_n", "reset_active_low": True, "s_axis": "s_axis", "m_axis": "m_axis"}
+#: the HLS top's ports: it has no sticky TLAST-error output (accel.rtl.tlast checks accel's own RTL only)
+PORTS = {"clock": "ap_clk", "reset": "ap_rst_n", "reset_active_low": True, "s_axis": "s_axis", "m_axis": "m_axis",
+         "tlast_err": ""}
 #: widest beat (bits, before byte padding) the lane choice aims for: a whole pixel when it fits
 MAX_BEAT_BITS = 64
 CSIM_DIR = "csim"
