@@ -9,11 +9,11 @@ Two kinds of quantizer appear in a QKeras model:
 * **weight quantizers** are *run* (in TensorFlow, on the stored float weights, as
   the layer's ``call`` does), and the float32 values they produce are converted to
   raw integers exactly (:func:`exact_raw`).  No weight is ever rounded by accel.
-  ``quantized_bits``, ``binary``, ``ternary`` and ``quantized_po2`` are accepted when
-  their scale (``alpha``) is a power of two: their values are then short dyadic numbers (a grid,
-  ±1 or {-1, 0, 1} times a power of two, or signed powers of two), so the exact type
-  is narrow; a float scale (``alpha='auto'``, a least-squares mean) and ``quantized_ulaw`` give float32 numbers,
-  taken exactly within 32 bits, whose float32 sums QKeras may round (bounded by :mod:`accel.float32`).
+  With a power-of-two scale (``alpha``), ``quantized_bits``, ``binary``, ``ternary`` and ``quantized_po2`` give
+  short dyadic numbers (a grid, ±1 or {-1, 0, 1} times a power of two, or signed powers of two), so the exact
+  type is narrow; a float scale (``alpha='auto'``, a least-squares mean, or another number) and
+  ``quantized_ulaw`` give float32 numbers, taken exactly within 32 bits, whose float32 sums QKeras may round
+  (bounded by :mod:`accel.float32`).
 
 Every setting that cannot be restated exactly is refused with an AccelError.
 """
@@ -235,7 +235,6 @@ def check_weight_quantizer(q: Any, where: str) -> None:
     them may round, which ``verify --against qkeras`` bounds (accel.float32) and the frontend warns of.
     """
     from qkeras import quantizers as qq
-
 
     if q is None:
         raise AccelError(f"{where} has no quantizer; supported: {SUPPORTED_WEIGHT_QUANTIZERS}.")
