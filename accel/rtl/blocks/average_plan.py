@@ -115,7 +115,9 @@ def plan_average(
     if count < 1:
         raise AccelError(f"block {name}: cannot average over {count} values; the window must hold at least one.")
     lo, hi = count * src.min_raw, count * src.max_raw
-    sum_w = signed_width(lo, hi)
+    # at least one bit wider than an element: accel_pool_core sign-extends each element into the sum (a window
+    # of one signed value, as a 1x1 average pool, would otherwise give a sum exactly as wide)
+    sum_w = max(signed_width(lo, hi), src.width + 1)
     if relu:
         lo = max(lo, 0)
         hi = max(hi, 0)
