@@ -41,12 +41,7 @@ def test_threshold_exhaustive(label, src, dst, thr, lvl, lanes, tmp_path: Path) 
     x = np.stack([rng.permutation(values).reshape(shape) for _ in range(FRAMES)])
     y = kernels.threshold(x, blk.thresholds, blk.levels)
     assert len(np.unique(y)) == len(lvl) - (thr[0] == src.min_raw)  # every level below a value is reached
-    blk.write_files(tmp_path)
-    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.source_modules), blk.verilog_parameters(tmp_path),
-                     {"s_axis": frames_of(pack(x, src, lanes), FRAMES)}, frames_of(pack(y, dst, lanes), FRAMES),
-                     frames_phase0=MEASURED_FRAMES, seed=9)  # fmt: skip
-    beats = shape[1] * c // lanes
-    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), [beats + 2] * MEASURED_FRAMES)
+    _stream_and_check(tmp_path, blk, x, y, seed=9)
 
 
 def test_threshold_bad_parameters() -> None:
@@ -98,12 +93,7 @@ def test_threshold_per_channel_exhaustive(label, src, dst, thr, lvl, lanes, tmp_
 
     y = np.vectorize(level)(np.broadcast_to(np.arange(c), x.shape), x)
     assert np.array_equal(y, kernels.threshold(x, np.array(thr), np.array(lvl)))
-    blk.write_files(tmp_path)
-    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.source_modules), blk.verilog_parameters(tmp_path),
-                     {"s_axis": frames_of(pack(x, src, lanes), FRAMES)}, frames_of(pack(y, dst, lanes), FRAMES),
-                     frames_phase0=MEASURED_FRAMES, seed=11)  # fmt: skip
-    beats = shape[1] * c // lanes
-    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), [beats + 2] * MEASURED_FRAMES)
+    _stream_and_check(tmp_path, blk, x, y, seed=11)
 
 
 def test_threshold_per_channel_bad_parameters() -> None:
@@ -120,3 +110,15 @@ def test_threshold_per_channel_lint(label, src, dst, thr, lvl, lanes, tmp_path: 
     blk = _block(label, src, dst, thr, lvl, lanes, (1, 2, len(thr)))
     blk.write_files(tmp_path)
     verilator_lint(lib_sources(*blk.source_modules), blk.module, blk.verilog_parameters(tmp_path))
+
+
+def _stream_and_check(tmp_path, blk, x: np.ndarray, y: np.ndarray, seed: int) -> None:
+    """Stream ``x`` through the block (random stalls by ``seed``): the output must be ``y`` and each measured frame
+    take one beat per cycle plus the two pipeline stages."""
+    src, dst, lanes, c = blk.src, blk.dst, blk.lanes, blk.shape[2]
+    blk.write_files(tmp_path)
+    res = run_stream(tmp_path, blk.name, blk.module, lib_sources(*blk.source_modules), blk.verilog_parameters(tmp_path),
+                     {"s_axis": frames_of(pack(x, src, lanes), FRAMES)}, frames_of(pack(y, dst, lanes), FRAMES),
+                     frames_phase0=MEASURED_FRAMES, seed=seed)  # fmt: skip
+    beats = blk.shape[1] * c // lanes
+    check_cycles(blk.name, res, blk.expected_cycles_per_frame(), [beats + 2] * MEASURED_FRAMES)
