@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from accel import AccelError
@@ -37,7 +38,7 @@ class SweepRun:
 
 
 @contextmanager
-def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+def dask_client(scheduler: str | None, workers: int | None, scratch: Path | None = None) -> Iterator[Any]:
     """A Dask client: of the cluster at ``scheduler``, or of a local cluster of ``workers`` processes (default:
     one per core) with one thread each and no memory limit (a co-simulation's memory is the simulator's)."""
     try:
@@ -55,8 +56,10 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
             yield client
         return
     n = workers or os.cpu_count() or 1
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=0, dashboard_address=":0") \
-            as cluster, Client(cluster) as client:  # fmt: skip
+    # the workers' scratch space inside the sweep's folder (``scratch``), not left in the system's temporary folder
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, memory_limit=0, dashboard_address=":0",
+                      local_directory=str(scratch) if scratch is not None else None) as cluster, \
+            Client(cluster) as client:  # fmt: skip
         yield client
 
 
@@ -79,7 +82,8 @@ def run_sweep(sweep: Sweep, *, scheduler: str | None = None, workers: int | None
     if todo:
         from dask.distributed import as_completed
 
-        with dask_client(scheduler, workers) as client, _progress(progress, len(sweep.jobs), len(records)) as tick:
+        with dask_client(scheduler, workers, out / ".dask") as client, \
+                _progress(progress, len(sweep.jobs), len(records)) as tick:  # fmt: skip
             futures = {client.submit(job_fn, job, str(out), key=f"accel-sweep-{job['key']}", retries=retries,
                                      pure=False): job for job in todo}  # fmt: skip
             for future in as_completed(futures):
