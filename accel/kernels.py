@@ -78,8 +78,26 @@ def dot_bound(x: np.ndarray, weights_by_output: np.ndarray) -> int:
     return xm * int(wsum.max(initial=0))
 
 
+def accumulator_dtype(
+    x: np.ndarray, weights_by_output: np.ndarray, bias: np.ndarray, product_shift: int, bias_shift: int, narrow: bool
+) -> type:
+    """:func:`exact_dtype` for a convolution: of the dot products' bound, or with ``narrow`` (the result stays in
+    this type) of the bound on the whole accumulator ``(dot << product_shift) + (bias << bias_shift)``."""
+    bound = dot_bound(x, weights_by_output)
+    if narrow:
+        bias_max = max(-int(bias.min(initial=0)), int(bias.max(initial=0)))
+        bound = (bound << product_shift) + (bias_max << bias_shift)
+    return exact_dtype(bound)
+
+
 def _shift_add_bias(acc: np.ndarray, bias: np.ndarray, product_shift: int, bias_shift: int) -> np.ndarray:
-    """``(acc << product_shift) + (bias << bias_shift)``, in place on the accumulator."""
+    """``(acc << product_shift) + (bias << bias_shift)``, in place on the accumulator (int64 or, under the bound of
+    :func:`accumulator_dtype`, float: multiplying by a power of two and adding then round nothing)."""
+    if acc.dtype.kind == "f":
+        if product_shift:
+            acc *= acc.dtype.type(2.0**product_shift)
+        acc += (bias.astype(np.int64) << bias_shift).astype(acc.dtype)
+        return acc
     if product_shift:
         np.left_shift(acc, product_shift, out=acc)
     acc += bias.astype(np.int64) << bias_shift
@@ -101,39 +119,46 @@ def conv2d(
     product_shift: int = 0,
     bias_shift: int = 0,
     dtype: type | None = None,
+    narrow: bool = False,
 ) -> np.ndarray:
     """Exact (grouped) convolution: ``(sum x*w) << product_shift + bias << bias_shift``.
 
     The shifts align the product grid (x.frac + w.frac) and the bias grid to the
     accumulator's fractional bits.  ``dtype`` forces the arithmetic type (tests compare the float paths with
-    int64); by default :func:`exact_dtype` of the proved bound.
+    int64); by default :func:`exact_dtype` of the proved bound.  The result is int64, or with ``narrow`` the
+    arithmetic type itself (:func:`accumulator_dtype`), which the reference keeps between layers.
     """
     kh, kw, cin_g, cout = weight.shape
     cout_g = cout // groups
     t = kh * kw
     # (groups, taps * cin_g, cout_g): row order (tap, channel) matches the gathered columns below
     w = weight.reshape(t, cin_g, groups, cout_g).transpose(2, 0, 1, 3).reshape(groups, t * cin_g, cout_g)
-    dtype = dtype or exact_dtype(dot_bound(x, w))
+    dtype = dtype or accumulator_dtype(x, w, bias, product_shift, bias_shift, narrow)
     w = w.astype(dtype)
     n = x.shape[0]
     ho, wo = _out_hw(x, (kh, kw), stride, pads)
-    acc = np.empty((n, ho, wo, cout), dtype=np.int64)
+    acc = np.empty((n, ho, wo, cout), dtype=dtype if narrow else np.int64)
     direct = (kh, kw) == (1, 1) and tuple(stride) == (1, 1) and not any(pads) and groups == 1
-    step = _frames_per_slice(ho * wo * t * cin_g * groups * np.dtype(dtype).itemsize)
+    per_frame = ho * wo * t * cin_g * groups
+    step = _frames_per_slice(per_frame * np.dtype(dtype).itemsize)
+    # padded once, and a window view over it: only the copy into the reused scratch buffer happens per step
+    win = None if direct else windows(pad(x.astype(dtype, copy=False), pads), (kh, kw), stride, (0, 0, 0, 0))
+    scratch = None if direct else np.empty(min(n, step) * per_frame, dtype=dtype)
     for s in range(0, n, step):
-        xs = x[s : s + step]
-        m = xs.shape[0] * ho * wo
+        k = min(step, n - s)
+        m = k * ho * wo
         if direct:
-            cols = xs.reshape(1, m, cin_g).astype(dtype)
+            cols = x[s : s + k].reshape(1, m, cin_g).astype(dtype, copy=False)
         else:
-            # one copy of the window view (cast first: gathering while casting is ~3x slower); NumPy merges each
-            # window row's (kw, C) into one contiguous run, ~8x faster than a copy per tap on 16 channels
-            win = windows(xs.astype(dtype), (kh, kw), stride, pads)  # (n, Ho, Wo, kh, kw, C)
-            cols = np.empty((groups, xs.shape[0], ho, wo, kh, kw, cin_g), dtype=dtype)
-            cols[...] = np.moveaxis(win.reshape(*win.shape[:5], groups, cin_g), 5, 0)
+            # NumPy merges each window row's (kw, C) into one contiguous run, ~8x faster than a copy per tap
+            cols = scratch[: k * per_frame].reshape(groups, k, ho, wo, kh, kw, cin_g)
+            cols[...] = np.moveaxis(win[s : s + k].reshape(k, ho, wo, kh, kw, groups, cin_g), 5, 0)
             cols = cols.reshape(groups, m, t * cin_g)
-        prod = np.matmul(cols, w)  # (groups, m, cout_g), exact integers
-        acc[s : s + step] = prod.transpose(1, 0, 2).reshape(xs.shape[0], ho, wo, cout)
+        if groups == 1 and acc.dtype == dtype:  # the product lands in the accumulator itself
+            np.matmul(cols[0], w[0], out=acc[s : s + k].reshape(m, cout))
+        else:
+            prod = np.matmul(cols, w)  # (groups, m, cout_g), exact integers
+            acc[s : s + k] = prod.transpose(1, 0, 2).reshape(k, ho, wo, cout)
     return _shift_add_bias(acc, bias, product_shift, bias_shift)
 
 
@@ -147,32 +172,44 @@ def depthwise_conv2d(
     product_shift: int = 0,
     bias_shift: int = 0,
     dtype: type | None = None,
+    narrow: bool = False,
 ) -> np.ndarray:
     """Exact depthwise convolution; weight ``(kh, kw, C, M)``, output channel ``c*M + m``.
 
     One multiply-accumulate pass per kernel tap over shifted views of the input (no window tensor), in
-    :func:`exact_dtype` of the proved bound unless ``dtype`` forces one.
+    :func:`exact_dtype` of the proved bound unless ``dtype`` forces one; int64 out, or the arithmetic type with
+    ``narrow`` (as :func:`conv2d`).  With a column stride of 1 a tap's view is rows of ``Wo*C`` contiguous
+    values, and the weights are tiled to that length: NumPy's inner loop then runs over whole rows, not over
+    the C channels of one pixel (8x faster on 8 channels).
     """
     kh, kw, c, mult = weight.shape
-    dtype = dtype or exact_dtype(dot_bound(x, weight.reshape(kh * kw, c * mult)))
-    w = weight.reshape(kh, kw, c * mult).astype(dtype)
+    cm = c * mult
+    dtype = dtype or accumulator_dtype(x, weight.reshape(kh * kw, cm), bias, product_shift, bias_shift, narrow)
     n = x.shape[0]
     ho, wo = _out_hw(x, (kh, kw), stride, pads)
-    acc = np.empty((n, ho, wo, c * mult), dtype=np.int64)
-    step = _frames_per_slice(2 * ho * wo * c * mult * np.dtype(dtype).itemsize)
+    rows = stride[1] == 1  # a tap's (Wo, C) is then one contiguous run
+    w = weight.reshape(kh, kw, cm).astype(dtype)
+    if rows:
+        w = np.tile(w, (1, 1, wo))  # (kh, kw, Wo*C)
+    acc = np.empty((n, ho, wo, cm), dtype=dtype if narrow else np.int64)
+    step = _frames_per_slice(2 * ho * wo * cm * np.dtype(dtype).itemsize)
     for s in range(0, n, step):
-        xp = pad(x[s : s + step].astype(dtype), pads)
+        xp = pad(x[s : s + step].astype(dtype, copy=False), pads)
         if mult > 1:  # output channel c*M + m reads input channel c: one flat channel axis, long inner loops
             xp = np.repeat(xp, mult, axis=3)
-        total = tmp = None
-        for i, j, view in taps(xp, (kh, kw), stride, (ho, wo)):
-            if total is None:
-                total = view * w[i, j]
-                tmp = np.empty_like(total)
-            else:
-                np.multiply(view, w[i, j], out=tmp)
+        # the sums go straight into acc when it has the arithmetic's type (narrow), else through one buffer
+        total = acc[s : s + step] if acc.dtype == dtype else np.empty((xp.shape[0], ho, wo, cm), dtype=dtype)
+        if rows:
+            total = total.reshape(-1, ho, wo * cm)
+        tmp = np.empty_like(total)
+        for k, (i, j, view) in enumerate(taps(xp, (kh, kw), stride, (ho, wo))):
+            if rows:
+                view = view.reshape(view.shape[0], ho, wo * cm)  # a view: (Wo, C) are adjacent in memory
+            np.multiply(view, w[i, j], out=total if k == 0 else tmp)
+            if k:
                 total += tmp
-        acc[s : s + step] = total
+        if acc.dtype != dtype:
+            acc[s : s + step] = total.reshape(-1, ho, wo, cm)
     return _shift_add_bias(acc, bias, product_shift, bias_shift)
 
 
@@ -188,37 +225,92 @@ def requantize(
 
     The common case (a right shift that rounds, then saturation) runs in place on one new array; it relies on
     ReLU commuting with rounding (both monotone, zero stays zero) and on 0 lying in every type's range, so the
-    ReLU becomes the lower clip bound.  Other cases go through :func:`accel.fixed.quantize_counting`.
+    ReLU becomes the lower clip bound.  A float input (a ``narrow`` accumulator) stays in its type when
+    :func:`_float_shift` is exact for it.  Other cases go through :func:`accel.fixed.quantize_counting`.
     """
     shift = src.frac - dst.frac
-    if overflow is Overflow.WRAP or not 0 < shift <= MAX_WIDTH:
-        return quantize_counting(np.maximum(x, 0) if relu else x, src, dst, rounding, overflow)
-    half = 1 << (shift - 1)  # |x| < 2**62 (MAX_WIDTH) and half <= 2**61: no int64 overflow below
-    if rounding is Rounding.TRUNCATE:
-        v = x >> shift
-    elif rounding is Rounding.ROUND_HALF_UP:
-        v = x + half
-        v >>= shift
-    else:  # ties to even, as accel.fixed: the floor's parity bit lifts odd floors' ties up
-        v = x >> shift
-        v &= 1
-        v += x
-        v += half - 1
-        v >>= shift
     lo, hi = dst.min_raw, dst.max_raw
     if overflow is Overflow.SATURATE_SYMMETRIC and dst.signed:
         lo = -hi
-    if v.size == 0:
-        return v, 0
-    count = 0
-    if v.max() > hi:
-        count += int(np.count_nonzero(v > hi))
-        np.minimum(v, hi, out=v)
+    if x.size == 0:
+        return np.asarray(x, dtype=np.int64), 0
+    in_float = x.dtype.kind == "f" and overflow is not Overflow.WRAP
+    shifted = _float_shift(x, shift, rounding, lo, hi) if in_float else None
+    if shifted is None:
+        x = np.asarray(x, dtype=np.int64)
+        if overflow is Overflow.WRAP or not 0 < shift <= MAX_WIDTH:
+            return quantize_counting(np.maximum(x, 0) if relu else x, src, dst, rounding, overflow)
+        v = _int_shift(x, shift, rounding)
+        vmin, vmax = v.min(), v.max()
+    else:
+        v, vmin, vmax = shifted
     low = max(lo, 0) if relu else lo
-    if v.min() < low:
-        count += 0 if relu else int(np.count_nonzero(v < lo))
-        np.maximum(v, low, out=v)
+    count = int(np.count_nonzero(v > hi)) if vmax > hi else 0
+    if vmin < lo and not relu:
+        count += int(np.count_nonzero(v < lo))
+    if vmax > hi:
+        _bound_in_place(np.minimum, v, hi)
+    if vmin < low:
+        _bound_in_place(np.maximum, v, low)
     return v, count
+
+
+def _bound_in_place(ufunc: np.ufunc, v: np.ndarray, bound: int) -> None:
+    """``ufunc(v, bound)`` into ``v`` (contiguous), the bound given as a row one frame long: NumPy 1.26's minimum
+    and maximum run about 3x faster against an array than against a scalar (and np.clip is slower still)."""
+    rows = v.reshape(v.shape[0] if v.ndim > 1 else 1, -1)
+    ufunc(rows, np.full(rows.shape[1], bound, dtype=v.dtype), out=rows)
+
+
+def _int_shift(x: np.ndarray, shift: int, rounding: Rounding) -> np.ndarray:
+    """``x / 2**shift`` rounded (0 < shift <= MAX_WIDTH) into one new int64 array."""
+    half = 1 << (shift - 1)  # |x| < 2**62 (MAX_WIDTH) and half <= 2**61: no int64 overflow below
+    if rounding is Rounding.TRUNCATE:
+        return x >> shift
+    if rounding is Rounding.ROUND_HALF_UP:
+        v = x + half
+        v >>= shift
+        return v
+    # ties to even, as accel.fixed: the floor's parity bit lifts odd floors' ties up
+    v = x >> shift
+    v &= 1
+    v += x
+    v += half - 1
+    v >>= shift
+    return v
+
+
+def _float_shift(x: np.ndarray, shift: int, rounding: Rounding, lo: int, hi: int):
+    """:func:`_int_shift` on integers held in a float array, in its own type: ``(values, min, max)``, or None
+    where that could round.
+
+    Exact when ``|x| + 2**(shift-1)`` and the clip bounds ``lo``, ``hi`` are integers the type holds: adding the
+    half is then exact, scaling by ``2**-shift`` only moves the exponent, and floor and rint (ties to even) of a
+    held value are held.  A shift of 0 (the same grid: only the range changes) is a copy.  A left shift is left to
+    :func:`accel.fixed.quantize_counting`, which also refuses one too wide for int64.
+    Rounding is monotone, so the result's extremes are those of the input's, rounded.
+    """
+    if not 0 <= shift <= MAX_WIDTH:
+        return None
+    limit = FLOAT32_EXACT if x.dtype == np.float32 else FLOAT64_EXACT
+    ends = np.array([x.min(), x.max()], dtype=x.dtype)
+    half = 1 << (shift - 1) if shift else 0
+    if max(-float(ends[0]), float(ends[1])) + half > limit or max(-lo, hi) > limit:
+        return None
+    if shift == 0:
+        return x.copy(), ends[0], ends[1]
+    scale = x.dtype.type(2.0**-shift)
+
+    def rounded(a: np.ndarray) -> np.ndarray:
+        if rounding is Rounding.ROUND_HALF_UP:
+            v = a + x.dtype.type(half)
+            v *= scale
+        else:
+            v = a * scale
+        return np.rint(v, out=v) if rounding is Rounding.ROUND_HALF_EVEN else np.floor(v, out=v)
+
+    lo_end, hi_end = rounded(ends)
+    return rounded(x), lo_end, hi_end
 
 
 def maxpool(x: np.ndarray, pool, stride, pads=(0, 0, 0, 0)) -> np.ndarray:
@@ -232,7 +324,7 @@ def _tap_reduce(xp: np.ndarray, pool, stride, out_hw, ufunc) -> np.ndarray:
     out = None
     for _, _, view in taps(xp, pool, stride, out_hw):
         if out is None:
-            out = view.astype(np.int64)  # a copy: the views alias the input
+            out = view.copy()  # the views alias the input
         else:
             ufunc(out, view, out=out)
     return out
@@ -259,17 +351,26 @@ def average(
 
 
 def avgpool(x, pool, stride, src, dst, rounding, overflow, relu=False) -> tuple[np.ndarray, int]:
+    x = np.asarray(x, dtype=np.int64)  # sums of many taps: int64, where no sum rounds
     sums = _tap_reduce(x, pool, stride, _out_hw(x, pool, stride, (0, 0, 0, 0)), np.add)
     return average(sums, pool[0] * pool[1], src, dst, rounding, overflow, relu)
 
 
 def global_avgpool(x, src, dst, rounding, overflow, relu=False) -> tuple[np.ndarray, int]:
-    sums = x.sum(axis=(1, 2), keepdims=True)
+    sums = np.asarray(x, dtype=np.int64).sum(axis=(1, 2), keepdims=True)  # a float sum could round
     return average(sums, x.shape[1] * x.shape[2], src, dst, rounding, overflow, relu)
 
 
 def add(xs: list[np.ndarray], shifts: list[int]) -> np.ndarray:
-    """Sum after aligning each operand by its left shift."""
+    """Sum after aligning each operand by its left shift: in float32 when every operand is a float32 tensor and
+    the sum of their largest magnitudes (the bound of every partial sum) is an integer float32 holds, else int64."""
+    if all(x.dtype == np.float32 for x in xs):
+        bound = sum(max(-int(x.min(initial=0)), int(x.max(initial=0))) << s for x, s in zip(xs, shifts, strict=True))
+        if bound <= FLOAT32_EXACT:
+            out = xs[0] * np.float32(2.0 ** shifts[0])
+            for x, s in zip(xs[1:], shifts[1:], strict=True):
+                out += x * np.float32(2.0**s) if s else x
+            return out
     out = np.zeros_like(xs[0], dtype=np.int64)
     for x, s in zip(xs, shifts, strict=True):
         out = out + (x.astype(np.int64) << s)
@@ -299,6 +400,7 @@ def threshold(x: np.ndarray, thresholds: np.ndarray, levels: np.ndarray) -> np.n
 
     1-D tables apply to every element; 2-D tables ``(C, T)`` and ``(C, T + 1)`` hold one row per channel (the last
     axis of ``x``), as a batch normalization folded into the step function gives."""
+    x = np.asarray(x, dtype=np.int64)  # never compared as floats with thresholds of any width
     thr, lvl = np.asarray(thresholds), np.asarray(levels, dtype=np.int64)
     if thr.ndim == 1:
         return lvl[np.searchsorted(thr, x, side="right")]

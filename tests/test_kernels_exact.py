@@ -68,6 +68,12 @@ def test_conv2d_fast_paths_equal_the_exact_oracle(case):
                              dtype=dtype)  # fmt: skip
         assert got.dtype == np.int64
         np.testing.assert_array_equal(got, want.astype(np.int64), err_msg=f"dtype {dtype}")
+    narrow = kernels.conv2d(x, w, b, stride=stride, pads=pads, groups=groups, product_shift=3, bias_shift=1,
+                            narrow=True)  # fmt: skip
+    whole_bound = max(abs(int(v)) for v in want.ravel())  # the accumulator's own values, bias and shift included
+    limit = {np.dtype(np.float32): kernels.FLOAT32_EXACT, np.dtype(np.float64): kernels.FLOAT64_EXACT}
+    assert whole_bound <= limit.get(narrow.dtype, 1 << 63)  # a float result holds every value it has
+    np.testing.assert_array_equal(narrow, want.astype(np.int64))
 
 
 @pytest.mark.parametrize("mult,stride,pads", [(1, (1, 1), (1, 1, 1, 1)), (2, (2, 2), (0, 1, 0, 1)),
@@ -82,6 +88,22 @@ def test_depthwise_fast_paths_equal_the_exact_oracle(mult, stride, pads):
     for dtype in (None, np.float32, np.float64, np.int64):
         got = kernels.depthwise_conv2d(x, w, b, stride=stride, pads=pads, dtype=dtype)
         np.testing.assert_array_equal(got, want, err_msg=f"dtype {dtype}")
+        assert got.dtype == np.int64
+    narrow = kernels.depthwise_conv2d(x, w, b, stride=stride, pads=pads, narrow=True)
+    assert narrow.dtype == np.float32  # 8-bit data, 16-bit bias: the whole accumulator is within 2**24
+    np.testing.assert_array_equal(narrow, want)
+
+
+def test_narrow_accumulator_widens_when_the_bias_breaks_the_float32_bound():
+    """The dot products fit float32 but the shifted bias does not: the narrow result must be float64, exact."""
+    rng = np.random.default_rng(11)
+    x = extremes(rng, (3, 5, 5, 2), 8)
+    w = extremes(rng, (3, 3, 2, 2), 4)
+    b = np.array([(1 << 23) - 1, -(1 << 23)], dtype=np.int64)
+    assert kernels.dot_bound(x, w.reshape(-1, 2)) <= kernels.FLOAT32_EXACT
+    got = kernels.conv2d(x, w, b, pads=(1, 1, 1, 1), bias_shift=2, narrow=True)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, oracle_conv(x, w, b, (1, 1), (1, 1, 1, 1), 1, 0, 2).astype(np.int64))
 
 
 def test_exact_dtype_switches_at_the_representable_limits():
@@ -112,16 +134,47 @@ def test_beyond_the_float64_bound_the_integer_path_is_taken_and_needed():
 @pytest.mark.parametrize("rounding", list(Rounding))
 @pytest.mark.parametrize("overflow", list(Overflow))
 @pytest.mark.parametrize("relu", [False, True])
-@pytest.mark.parametrize("dst", [FixedType(True, 6, 2), FixedType(False, 5, 1), FixedType(True, 8, 8)])
-def test_requantize_fast_path_equals_quantize_counting(rounding, overflow, relu, dst):
-    """Every value near the rounding ties and the saturation limits of a 20-bit source with 9 fractional bits."""
+@pytest.mark.parametrize("dst", [FixedType(True, 6, 2), FixedType(False, 5, 1), FixedType(True, 8, 8),
+                                 FixedType(True, 12, 1), FixedType(False, 16, 4)])  # the same grid; a finer one
+@pytest.mark.parametrize("dtype", [np.int64, np.float32, np.float64])
+def test_requantize_fast_path_equals_quantize_counting(rounding, overflow, relu, dst, dtype):
+    """Every value near the rounding ties and the saturation limits of a 20-bit source with 9 fractional bits,
+    held as int64 or (a narrow accumulator) as float32 / float64, which stay in their type."""
     src = FixedType(True, 20, 11)
     x = np.arange(src.min_raw, src.max_raw + 1, 37, dtype=np.int64)
     x = np.concatenate([x, [src.min_raw, src.max_raw, 0, 1, -1, 256, -256, 768, -768]]).reshape(1, 1, -1, 1)
     want, want_count = quantize_counting(np.maximum(x, 0) if relu else x, src, dst, rounding, overflow)
-    got, count = kernels.requantize(x.copy(), src, dst, rounding, overflow, relu)
+    got, count = kernels.requantize(x.astype(dtype), src, dst, rounding, overflow, relu)
     np.testing.assert_array_equal(got, want)
     assert count == want_count
+    if overflow is not Overflow.WRAP and dst.frac <= src.frac:
+        assert got.dtype == dtype
+
+
+@pytest.mark.parametrize("rounding", list(Rounding))
+def test_requantize_of_float32_beyond_its_exact_range_takes_the_integer_path(rounding):
+    """Multiples of 4 up to 2**25 are held exactly by float32, but adding half an LSB of the result to them
+    would round: the kernel must see that and compute in int64, equal to the integer oracle."""
+    src, dst = FixedType(True, 27, 10), FixedType(True, 20, 2)
+    x = np.concatenate([np.arange(-(1 << 25), 1 << 25, 4 * 99991), [(1 << 25) - 4, -(1 << 25), 4, -4, 12, -12]])
+    x = x.astype(np.int64).reshape(1, 1, -1, 1)
+    assert kernels._float_shift(x.astype(np.float32), 8, rounding, dst.min_raw, dst.max_raw) is None
+    want, _ = quantize_counting(x, src, dst, rounding, Overflow.SATURATE)
+    got, _ = kernels.requantize(x.astype(np.float32), src, dst, rounding, Overflow.SATURATE)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+
+
+def test_add_stays_in_float32_only_within_its_bound():
+    rng = np.random.default_rng(5)
+    a, b = extremes(rng, (4, 3, 3, 2), 12), extremes(rng, (4, 3, 3, 2), 10)
+    want = (a << 2) + (b << 5)
+    got = kernels.add([a.astype(np.float32), b.astype(np.float32)], [2, 5])
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+    wide = kernels.add([a.astype(np.float32), b.astype(np.float32)], [13, 15])  # up to 2**26: int64
+    assert wide.dtype == np.int64
+    np.testing.assert_array_equal(wide, (a << 13) + (b << 15))
 
 
 def test_execute_in_slices_equals_one_batch(monkeypatch):
@@ -138,9 +191,20 @@ def test_execute_in_slices_equals_one_batch(monkeypatch):
     whole = execute(graph, raw, trace=True)
     monkeypatch.setattr(executor, "SLICE_BYTES", 1)  # one frame per slice
     assert executor.frames_per_slice(graph) == 1
-    sliced = execute(graph, raw, trace=True)
-    assert whole.overflows == sliced.overflows
-    for name in whole.tensors:
-        np.testing.assert_array_equal(whole.tensors[name], sliced.tensors[name])
-    for name in whole.outputs:
-        np.testing.assert_array_equal(whole.outputs[name], sliced.outputs[name])
+    for threads in ("1", "3"):  # slices one after another, and on a pool of threads
+        monkeypatch.setenv("ACCEL_REFERENCE_THREADS", threads)
+        assert executor.reference_threads() == int(threads)
+        sliced = execute(graph, raw, trace=True)
+        assert whole.overflows == sliced.overflows
+        for name in whole.tensors:
+            assert sliced.tensors[name].dtype == np.int64
+            np.testing.assert_array_equal(whole.tensors[name], sliced.tensors[name])
+        for name in whole.outputs:
+            assert sliced.outputs[name].dtype == np.int64
+            np.testing.assert_array_equal(whole.outputs[name], sliced.outputs[name])
+
+
+def test_freed_memory_is_kept_on_glibc():
+    from accel.reference.memory import keep_freed_memory
+
+    assert keep_freed_memory() is True  # Linux with glibc, as CI: the thresholds were set (and stay set)

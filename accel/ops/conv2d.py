@@ -63,7 +63,7 @@ def _reference(node, ins, out, xs):
     a = node.attrs
     ps, bs = conv_shifts(node, ins[0].dtype, out.dtype)
     y = kernels.conv2d(xs[0], node.params["weight"], node.params["bias"], stride=a["stride"], pads=a["pads"],
-                       groups=a["groups"], product_shift=ps, bias_shift=bs)  # fmt: skip
+                       groups=a["groups"], product_shift=ps, bias_shift=bs, narrow=True)  # fmt: skip
     return y, 0
 
 
