@@ -92,15 +92,20 @@ def accumulator_dtype(
 
 def _shift_add_bias(acc: np.ndarray, bias: np.ndarray, product_shift: int, bias_shift: int) -> np.ndarray:
     """``(acc << product_shift) + (bias << bias_shift)``, in place on the accumulator (int64 or, under the bound of
-    :func:`accumulator_dtype`, float: multiplying by a power of two and adding then round nothing)."""
+    :func:`accumulator_dtype`, float: multiplying by a power of two and adding then round nothing).
+
+    The bias is added as one frame-long row (the per-channel values tiled over the pixels): broadcasting a short
+    channel axis makes NumPy loop over C values at a time, ~5x slower on 16 channels."""
+    scaled = bias.astype(np.int64) << bias_shift
     if acc.dtype.kind == "f":
         if product_shift:
             acc *= acc.dtype.type(2.0**product_shift)
-        acc += (bias.astype(np.int64) << bias_shift).astype(acc.dtype)
-        return acc
-    if product_shift:
+        scaled = scaled.astype(acc.dtype)
+    elif product_shift:
         np.left_shift(acc, product_shift, out=acc)
-    acc += bias.astype(np.int64) << bias_shift
+    if acc.size:
+        rows = acc.reshape(acc.shape[0], -1)
+        rows += np.tile(scaled, rows.shape[1] // scaled.size)
     return acc
 
 
@@ -138,6 +143,9 @@ def conv2d(
     n = x.shape[0]
     ho, wo = _out_hw(x, (kh, kw), stride, pads)
     acc = np.empty((n, ho, wo, cout), dtype=dtype if narrow else np.int64)
+    if kh > 1 and stride[0] == 1 and groups == 1 and kw * cin_g >= cout:  # see _conv_by_kernel_rows
+        _conv_by_kernel_rows(pad(x.astype(dtype, copy=False), pads), w[0], acc, kh, kw, stride[1], dtype)
+        return _shift_add_bias(acc, bias, product_shift, bias_shift)
     direct = (kh, kw) == (1, 1) and tuple(stride) == (1, 1) and not any(pads) and groups == 1
     per_frame = ho * wo * t * cin_g * groups
     step = _frames_per_slice(per_frame * np.dtype(dtype).itemsize)
@@ -160,6 +168,42 @@ def conv2d(
             prod = np.matmul(cols, w)  # (groups, m, cout_g), exact integers
             acc[s : s + k] = prod.transpose(1, 0, 2).reshape(k, ho, wo, cout)
     return _shift_add_bias(acc, bias, product_shift, bias_shift)
+
+
+def _conv_by_kernel_rows(
+    xp: np.ndarray, w: np.ndarray, acc: np.ndarray, kh: int, kw: int, stride_w: int, dtype: type
+) -> None:
+    """``acc[...] =`` the convolution of the padded ``xp`` (row stride 1, one group) as ``kh`` BLAS products, one
+    per kernel row, over the input gathered along the width only (``kw`` taps per pixel, not ``kh * kw``).
+
+    Why: gathering every tap writes ``kh * kw * C`` values per output pixel; gathering the rows' ``kw`` taps
+    writes ``kw * C`` per input row, and kernel row ``i`` reads the same gathered rows shifted down by ``i``,
+    a contiguous block per frame. ~30% faster on a 3x3 conv of 16 channels.  It saves ``(kh - 1) * kw * C``
+    values gathered per pixel and costs ``kh - 1`` additions of ``cout`` values, so conv2d takes it when
+    ``kw * C >= cout``.  Exact like one product: each of the ``kh`` products and their running sum is a sum of a
+    subset of one output's products.
+    """
+    n, hp, _, c = xp.shape
+    _, ho, wo, cout = acc.shape
+    taps_w = np.moveaxis(sliding_window_view(xp, kw, axis=2)[:, :, ::stride_w], 4, 3)  # (n, Hp, Wo, kw, C)
+    w_rows = w.reshape(kh, kw * c, cout)
+    per_frame = hp * wo * kw * c
+    step = _frames_per_slice(per_frame * np.dtype(dtype).itemsize)
+    gathered = np.empty(min(n, step) * per_frame, dtype=dtype)
+    part = np.empty(min(n, step) * ho * wo * cout, dtype=dtype)
+    for s in range(0, n, step):
+        k = min(step, n - s)
+        rows = gathered[: k * per_frame].reshape(k, hp, wo, kw, c)
+        rows[...] = taps_w[s : s + k]
+        rows = rows.reshape(k, hp * wo, kw * c)
+        out = acc[s : s + k].reshape(k, ho * wo, cout) if acc.dtype == dtype else np.empty((k, ho * wo, cout), dtype)
+        p = part[: k * ho * wo * cout].reshape(k, ho * wo, cout)
+        for i in range(kh):
+            np.matmul(rows[:, i * wo : (i + ho) * wo], w_rows[i], out=p if i else out)
+            if i:
+                out += p
+        if acc.dtype != dtype:
+            acc[s : s + k] = out.reshape(k, ho, wo, cout)
 
 
 def depthwise_conv2d(

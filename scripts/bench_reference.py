@@ -7,7 +7,9 @@ graph, NumPy/BLAS warm up), then the best of ``--repeat`` timed runs counts, the
 The ratio is reference inferences/s over QKeras inferences/s (1.0 or more: the reference is at least as fast).
 The reference's peak NumPy memory (``tracemalloc``, in a separate untimed run) shows the batch slicing at work.
 Both sides run in this one process, alternating, so the ratio suffers less than the absolute numbers from a busy
-machine; under heavy load (other jobs on both cores) it still moves by 2x or more between runs.
+machine; under heavy load (other jobs on both cores) it still moves by 2x or more between runs.  Both sides use
+every core: TensorFlow its intra-op threads, the reference one thread per slice of the batch
+(:func:`accel.reference.executor.reference_threads`).
 Usage: ``.venv/bin/python scripts/bench_reference.py [--models ds_cnn_kws,digits] [--samples 1000]
 [--keras-batch 1000] [--repeat 3] [--json]``
 """
@@ -101,8 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
-        print(f"{args.samples} frames per model; QKeras predict(batch_size={args.keras_batch}); "
-              f"best of {args.repeat} alternating runs after a warm-up; ratio = reference / QKeras")  # fmt: skip
+        from accel.reference.executor import reference_threads
+
+        print(f"{args.samples} frames per model; QKeras predict(batch_size={args.keras_batch}), TensorFlow's own "
+              f"threads; reference on {reference_threads()} threads; best of {args.repeat} alternating runs after "
+              f"a warm-up; ratio = reference / QKeras")  # fmt: skip
         print(text_table(rows, COLUMNS))
         print(f"slowest ratio: {min(r['ratio'] for r in rows):.2f}x")
     return 0 if all(r["ratio"] >= 1.0 for r in rows) else 1

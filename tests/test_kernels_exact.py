@@ -49,6 +49,9 @@ CONV_CASES = [  # (frame h, w, cin), kernel, stride, pads, groups, cout, x bits,
     ((6, 6, 8), (1, 1), (1, 1), (0, 0, 0, 0), 1, 7, 16, 16),
     ((5, 5, 6), (1, 1), (2, 1), (0, 0, 0, 0), 3, 6, 12, 10),
     ((10, 4, 1), (10, 4), (2, 2), (4, 5, 1, 2), 1, 4, 8, 8),
+    # by kernel rows (row stride 1, kw * C >= cout): a column stride, an uneven kernel and padding
+    ((8, 9, 4), (3, 3), (1, 2), (1, 1, 0, 2), 1, 4, 8, 8),
+    ((6, 7, 5), (2, 3), (1, 1), (0, 1, 2, 0), 1, 3, 12, 6),
 ]
 
 
