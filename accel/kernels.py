@@ -278,7 +278,8 @@ def requantize(
         lo = -hi
     if x.size == 0:
         return np.asarray(x, dtype=np.int64), 0
-    in_float = x.dtype.kind == "f" and overflow is not Overflow.WRAP
+    # a left shift too wide for int64 is refused by quantize_counting, whatever the values: so in float too
+    in_float = x.dtype.kind == "f" and overflow is not Overflow.WRAP and src.width - min(shift, 0) <= MAX_WIDTH + 1
     shifted = _float_shift(x, shift, rounding, lo, hi) if in_float else None
     if shifted is None:
         x = np.asarray(x, dtype=np.int64)
@@ -330,20 +331,20 @@ def _float_shift(x: np.ndarray, shift: int, rounding: Rounding, lo: int, hi: int
 
     Exact when ``|x| + 2**(shift-1)`` and the clip bounds ``lo``, ``hi`` are integers the type holds: adding the
     half is then exact, scaling by ``2**-shift`` only moves the exponent, and floor and rint (ties to even) of a
-    held value are held.  A shift of 0 (the same grid: only the range changes) is a copy.  A left shift is left to
-    :func:`accel.fixed.quantize_counting`, which also refuses one too wide for int64.
-    Rounding is monotone, so the result's extremes are those of the input's, rounded.
+    held value are held.  A shift of 0 or below drops no bit: a scaling by ``2**-shift``, exact when
+    ``|x| * 2**-shift`` is held.  Rounding is monotone, so the result's extremes are those of the input's, rounded.
     """
-    if not 0 <= shift <= MAX_WIDTH:
+    if shift > MAX_WIDTH:
         return None
     limit = FLOAT32_EXACT if x.dtype == np.float32 else FLOAT64_EXACT
     ends = np.array([x.min(), x.max()], dtype=x.dtype)
-    half = 1 << (shift - 1) if shift else 0
-    if max(-float(ends[0]), float(ends[1])) + half > limit or max(-lo, hi) > limit:
+    top = max(-float(ends[0]), float(ends[1]))
+    half = 1 << (shift - 1) if shift > 0 else 0
+    if top * 2.0 ** max(0, -shift) + half > limit or max(-lo, hi) > limit:
         return None
-    if shift == 0:
-        return x.copy(), ends[0], ends[1]
     scale = x.dtype.type(2.0**-shift)
+    if shift <= 0:
+        return x * scale, ends[0] * scale, ends[1] * scale
 
     def rounded(a: np.ndarray) -> np.ndarray:
         if rounding is Rounding.ROUND_HALF_UP:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from accel import kernels
+from accel import AccelError, kernels
 from accel.fixed import FixedType, Overflow, Rounding, quantize_counting
 from accel.reference import execute, executor
 
@@ -138,7 +138,7 @@ def test_beyond_the_float64_bound_the_integer_path_is_taken_and_needed():
 @pytest.mark.parametrize("overflow", list(Overflow))
 @pytest.mark.parametrize("relu", [False, True])
 @pytest.mark.parametrize("dst", [FixedType(True, 6, 2), FixedType(False, 5, 1), FixedType(True, 8, 8),
-                                 FixedType(True, 12, 1), FixedType(False, 16, 4)])  # the same grid; a finer one
+                                 FixedType(True, 12, 1), FixedType(False, 16, 4)])  # same grid; left shift
 @pytest.mark.parametrize("dtype", [np.int64, np.float32, np.float64])
 def test_requantize_fast_path_equals_quantize_counting(rounding, overflow, relu, dst, dtype):
     """Every value near the rounding ties and the saturation limits of a 20-bit source with 9 fractional bits,
@@ -150,7 +150,7 @@ def test_requantize_fast_path_equals_quantize_counting(rounding, overflow, relu,
     got, count = kernels.requantize(x.astype(dtype), src, dst, rounding, overflow, relu)
     np.testing.assert_array_equal(got, want)
     assert count == want_count
-    if overflow is not Overflow.WRAP and dst.frac <= src.frac:
+    if overflow is not Overflow.WRAP:  # a float input stays in its type (these shifts are all exact in float32)
         assert got.dtype == dtype
 
 
@@ -166,6 +166,15 @@ def test_requantize_of_float32_beyond_its_exact_range_takes_the_integer_path(rou
     got, _ = kernels.requantize(x.astype(np.float32), src, dst, rounding, Overflow.SATURATE)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, want)
+
+
+def test_requantize_refuses_a_left_shift_too_wide_for_int64_in_float_too():
+    """quantize_counting refuses a 40-bit type shifted left by 30 whatever the values; a float tensor of small
+    values must get the same refusal, not a result the integer path would never give."""
+    src, dst = FixedType(True, 40, 20), FixedType(True, 50, 0)  # 30 more fractional bits, a range float64 holds
+    x = np.array([[[[1.0, -2.0, 3.0]]]], dtype=np.float64)
+    with pytest.raises(AccelError, match="more than"):
+        kernels.requantize(x, src, dst, Rounding.TRUNCATE, Overflow.SATURATE)
 
 
 def test_add_stays_in_float32_only_within_its_bound():
