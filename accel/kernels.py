@@ -1,7 +1,12 @@
-"""One exact integer kernel per operation; inputs and outputs are raw ``int64`` arrays ``(N, H, W, C)``.
+"""One exact integer kernel per operation on raw integer arrays ``(N, H, W, C)``.
+
+Inputs are int64, or a float type whose values are integers it holds exactly; outputs are int64, except where a
+kernel says otherwise: a convolution with ``narrow=True`` returns its accumulator in the float type it was computed
+in, and requantisation, an add, max pooling and the data-moving kernels keep a float input's type where that is
+exact (the reference keeps tensors narrow between layers: half the memory traffic of int64).
 
 Vectorised with NumPy: no loop per pixel or channel, only per kernel tap.  Convolutions gather their taps
-(im2col) into a scratch buffer and multiply it by the weights in one BLAS matrix product, in the cheapest
+(im2col) into a scratch buffer and multiply it by the weights in BLAS matrix products, in the cheapest
 type that is provably exact (:func:`exact_dtype`): float32 when every partial sum stays within 2**24,
 float64 within 2**53, else int64.  Scratch buffers are filled a slice of the batch at a time
 (:data:`SCRATCH_BYTES`), so memory stays bounded whatever the batch.
