@@ -216,6 +216,40 @@ def test_execute_in_slices_equals_one_batch(monkeypatch):
             np.testing.assert_array_equal(whole.outputs[name], sliced.outputs[name])
 
 
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_a_bad_thread_count_is_one_sentence(monkeypatch, value):
+    monkeypatch.setenv("ACCEL_REFERENCE_THREADS", value)
+    with pytest.raises(AccelError, match="ACCEL_REFERENCE_THREADS is .*whole number of threads"):
+        executor.reference_threads()
+
+
+def test_an_interrupted_batch_starts_no_further_slice(monkeypatch):
+    """Ctrl-C (here raised by the second slice) stops the pool: the slices not yet started never run."""
+    from accel.ir import GraphBuilder
+    from accel.ops.examples import conv_node, random_type
+
+    rng = np.random.default_rng(3)
+    b = GraphBuilder("interrupted")
+    graph = b.build([conv_node(b, "conv", b.input("x", (4, 4, 2), random_type(rng)), rng, 3, (3, 3))])
+    spec = graph.tensors[graph.inputs[0]]
+    raw = extremes(rng, (40, 4, 4, 2), spec.dtype.width, spec.dtype.signed)
+    monkeypatch.setattr(executor, "SLICE_BYTES", 1)  # 40 slices
+    monkeypatch.setenv("ACCEL_REFERENCE_THREADS", "2")
+    started = []
+    real = executor._execute_slice
+
+    def slice_then_interrupt(graph, values, trace):
+        started.append(1)
+        if len(started) == 2:
+            raise KeyboardInterrupt
+        return real(graph, values, trace)
+
+    monkeypatch.setattr(executor, "_execute_slice", slice_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        execute(graph, raw)
+    assert len(started) < 10
+
+
 def test_freed_memory_is_kept_on_glibc():
     from accel.reference.memory import keep_freed_memory
 

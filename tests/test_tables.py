@@ -137,27 +137,36 @@ def test_json_turns_the_bars_off(monkeypatch, capsys) -> None:
     capsys.readouterr()
 
 
+def _fake_yosys(monkeypatch, cells) -> list:
+    """Stand in for yosys: ``cells(job)`` gives a run's cells; returns the list of jobs run, in order."""
+    from accel.rtl import synth
+
+    monkeypatch.setattr(synth, "yosys_exe", lambda: "yosys")
+    monkeypatch.setattr(synth, "yosys_version", lambda exe=None: "Yosys T")
+    ran: list = []
+
+    def fake(job, work_dir, *, exe=None, timeout=None):
+        ran.append(job)
+        return cells(job), {"model": "t", "fmax_mhz": 200.0}
+
+    monkeypatch.setattr(synth, "synthesize_timed", fake)
+    return ran
+
+
 def test_run_jobs_runs_each_distinct_configuration_once(tmp_path: Path, monkeypatch) -> None:
     """Six instances of three configurations (two FIFOs alike, two ROM blocks alike): three yosys runs, told to
     ``planned`` before they start; every instance gets its configuration's entry."""
     from accel.rtl import synth
 
-    monkeypatch.setattr(synth, "yosys_exe", lambda: "yosys")
-    monkeypatch.setattr(synth, "yosys_version", lambda exe=None: "Yosys T")
-    ran: list[tuple[str, int]] = []
-
-    def fake(job, work_dir, *, exe=None, timeout=None):
-        ran.append((job.module, job.params.get("DEPTH", 0)))
-        return {"LUT4": job.params.get("DEPTH", 1)}, {"model": "t", "fmax_mhz": 200.0}
-
-    monkeypatch.setattr(synth, "synthesize_timed", fake)
+    jobs_run = _fake_yosys(monkeypatch, lambda job: {"LUT4": job.params.get("DEPTH", 1)})
     src = tmp_path / "m.v"
     src.write_text("module m; endmodule\n")
     configs = [("fifo", 8), ("fifo", 8), ("fifo", 16), ("mvu", 1), ("mvu", 1), ("fifo", 16)]
     jobs = [synth.SynthJob(m, {"DEPTH": d}, (src,), tmp_path, label=f"u{k}") for k, (m, d) in enumerate(configs)]
     told: list[tuple[int, int]] = []
     out = synth.run_jobs(jobs, tmp_path / "w", parallel=2, planned=lambda runs, distinct: told.append((runs, distinct)))
-    assert told == [(3, 3)] and sorted(ran) == [("fifo", 8), ("fifo", 16), ("mvu", 1)]
+    ran = sorted((j.module, j.params.get("DEPTH", 0)) for j in jobs_run)
+    assert told == [(3, 3)] and ran == [("fifo", 8), ("fifo", 16), ("mvu", 1)]
     assert [e["cells"]["LUT4"] for e in out] == [8, 8, 16, 1, 1, 16]
     assert all("seconds" in e for e in out)
 
@@ -166,21 +175,13 @@ def test_run_jobs_starts_the_largest_first(tmp_path: Path, monkeypatch) -> None:
     """The jobs run in falling ``size`` (the cost model's estimate), whatever their order in the build."""
     from accel.rtl import synth
 
-    monkeypatch.setattr(synth, "yosys_exe", lambda: "yosys")
-    monkeypatch.setattr(synth, "yosys_version", lambda exe=None: "Yosys T")
-    ran: list[str] = []
-
-    def fake(job, work_dir, *, exe=None, timeout=None):
-        ran.append(job.label)
-        return {"LUT4": 1}, {"model": "t", "fmax_mhz": 200.0}
-
-    monkeypatch.setattr(synth, "synthesize_timed", fake)
+    jobs_run = _fake_yosys(monkeypatch, lambda job: {"LUT4": 1})
     src = tmp_path / "m.v"
     src.write_text("module m; endmodule\n")
     sizes = {"fifo": 40.0, "mvu": 9000.0, "requant": 700.0}
     jobs = [synth.SynthJob(m, {}, (src,), tmp_path, label=m, size=n) for m, n in sizes.items()]
     synth.run_jobs(jobs, tmp_path / "w")
-    assert ran == ["mvu", "requant", "fifo"]
+    assert [j.label for j in jobs_run] == ["mvu", "requant", "fifo"]
 
 
 def test_shared_cache_serves_another_build_directory(tmp_path: Path, monkeypatch) -> None:
@@ -188,15 +189,7 @@ def test_shared_cache_serves_another_build_directory(tmp_path: Path, monkeypatch
     run, the entry copied into the second directory's cache; ``ACCEL_CACHE_DIR=off`` turns the sharing off."""
     from accel.rtl import synth
 
-    monkeypatch.setattr(synth, "yosys_exe", lambda: "yosys")
-    monkeypatch.setattr(synth, "yosys_version", lambda exe=None: "Yosys T")
-    ran: list[str] = []
-
-    def fake(job, work_dir, *, exe=None, timeout=None):
-        ran.append(job.label)
-        return {"LUT4": 3}, {"model": "t", "fmax_mhz": 200.0}
-
-    monkeypatch.setattr(synth, "synthesize_timed", fake)
+    jobs_run = _fake_yosys(monkeypatch, lambda job: {"LUT4": 3})
     src = tmp_path / "m.v"
     src.write_text("module m; endmodule\n")
     job = synth.SynthJob("m", {"W": 8}, (src,), tmp_path, label="u_a")
@@ -206,7 +199,7 @@ def test_shared_cache_serves_another_build_directory(tmp_path: Path, monkeypatch
     first = synth.run_jobs([job], tmp_path / "w", cache=synth.SynthCache.load(tmp_path / "a.json", shared))
     second_cache = synth.SynthCache.load(tmp_path / "b.json", shared)
     second = synth.run_jobs([job], tmp_path / "w", cache=second_cache)
-    assert ran == ["u_a"] and (first[0]["cached"], second[0]["cached"]) == (False, True)
+    assert [j.label for j in jobs_run] == ["u_a"] and (first[0]["cached"], second[0]["cached"]) == (False, True)
     assert second[0]["cells"] == {"LUT4": 3} and len(synth.SynthCache.load(tmp_path / "b.json").entries) == 1
     monkeypatch.setenv("ACCEL_CACHE_DIR", "off")
     assert synth.shared_cache_dir() is None

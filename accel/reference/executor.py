@@ -80,8 +80,10 @@ def frames_per_slice(graph: Graph) -> int:
 def reference_threads() -> int:
     """Threads that run slices at once: one per core this process may use (``ACCEL_REFERENCE_THREADS`` sets
     another number).  NumPy releases the GIL inside its loops, so slices on two cores take about half the time."""
-    env = os.environ.get("ACCEL_REFERENCE_THREADS", "")
-    if env.isdigit() and int(env) > 0:
+    env = os.environ.get("ACCEL_REFERENCE_THREADS", "").strip()
+    if env:
+        if not (env.isdigit() and int(env) > 0):
+            raise AccelError(f"ACCEL_REFERENCE_THREADS is {env!r}; it must be a whole number of threads, 1 or more.")
         return int(env)
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
@@ -104,15 +106,17 @@ def execute(graph: Graph, inputs: np.ndarray | Mapping[str, np.ndarray], trace: 
         raise AccelError(f"graph {graph.name}: every input needs the same number of frames, got "
                          f"{', '.join(f'{k}: {v.shape[0]}' for k, v in values.items())}.")  # fmt: skip
     keep_freed_memory()
+    threads = reference_threads()  # read (and a bad value refused) whatever the batch
     step = frames_per_slice(graph)
     if n <= step:
         return _execute_slice(graph, values, trace)
     slices = [{k: v[s : s + step] for k, v in values.items()} for s in range(0, n, step)]
-    threads = min(reference_threads(), len(slices))
+    threads = min(threads, len(slices))
     if threads == 1:
         parts = [_execute_slice(graph, part, trace) for part in slices]
     else:
         with threadpool_limits(1), ThreadPoolExecutor(threads) as pool:
+            # on Ctrl-C or an error, Executor.map cancels the slices not yet started
             parts = list(pool.map(lambda part: _execute_slice(graph, part, trace), slices))
     return ExecutionResult(
         outputs={t: np.concatenate([p.outputs[t] for p in parts]) for t in parts[0].outputs},
